@@ -1,0 +1,87 @@
+// Every differentiable op of the framework. Each is defined in autograd/ops/<family>.cpp with its
+// forward and, beside it, the backward closure it records on the tape (see tensor.h for the pattern).
+// Shapes use the field's names: B batch, T time, C channels, V vocabulary, H query heads,
+// H_kv key/value heads, hd head dim. Shape errors throw std::invalid_argument naming the op and shapes.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "autograd/tensor.h"
+#include "common/random.h"
+
+namespace gpt {
+
+// ---- elementwise.cpp: NumPy broadcasting (shapes aligned from the right, size-1 axes stretch) ----
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor add_scalar(const Tensor& a, float s);
+Tensor mul_scalar(const Tensor& a, float s);
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator+(const Tensor& a, float s) { return add_scalar(a, s); }
+inline Tensor operator*(const Tensor& a, float s) { return mul_scalar(a, s); }
+
+// ---- activations.cpp ----
+Tensor relu(const Tensor& x);
+// GPT-2's tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+Tensor gelu(const Tensor& x);
+
+// ---- matmul.cpp: cblas_sgemm, transposes passed to BLAS instead of copied ----
+// a [..., M, K] · b [..., K, N] → [..., M, N]. Batch axes must match exactly, or b is 2-D and is
+// shared by every batch entry. transpose_b: b is given as [..., N, K].
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b = false);
+// x [..., in] · weightᵀ + bias → [..., out]; weight [out, in] as PyTorch stores it; bias [out] or
+// an undefined Tensor for none.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+
+// ---- reduction.cpp ----
+Tensor sum(const Tensor& x, int64_t axis, bool keepdim = false);
+Tensor mean(const Tensor& x, int64_t axis, bool keepdim = false);
+Tensor sum_all(const Tensor& x);   // → shape []
+Tensor mean_all(const Tensor& x);  // → shape []
+
+// ---- shape.cpp ----
+Tensor reshape(const Tensor& x, const Shape& shape);          // a view of the same storage; -1 once
+Tensor transpose(const Tensor& x, int64_t axis0, int64_t axis1);  // copies (storage stays contiguous)
+Tensor permute(const Tensor& x, const std::vector<int64_t>& order);
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis);
+Tensor concat(const std::vector<Tensor>& xs, int64_t axis);
+
+// ---- embedding.cpp ----
+// weight [V, C], ids (values in [0, V)) shaped ids_shape → ids_shape + [C]. Backward scatter-adds rows.
+Tensor embedding(const Tensor& weight, const std::vector<int32_t>& ids, const Shape& ids_shape);
+
+// ---- softmax.cpp: over the last axis, max-subtracted for stability ----
+Tensor softmax(const Tensor& x);
+Tensor log_softmax(const Tensor& x);
+// scores [..., T, T]: entries above the diagonal (key j > query i) become -inf.
+Tensor causal_mask(const Tensor& scores);
+
+// ---- layer_norm.cpp: per row of the last axis C: (x − mean)/√(var + eps)·weight + bias ----
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
+
+// ---- dropout.cpp: inverted dropout, keeps with probability 1 − p and scales by 1/(1 − p) ----
+// Identity (no copy, no RNG draw) when !training or p == 0.
+Tensor dropout(const Tensor& x, float p, bool training, Generator& generator);
+
+// ---- cross_entropy.cpp: fused log-softmax + negative log-likelihood ----
+// logits [..., V], targets one per row (numel / V of them). Mean over rows whose target differs from
+// ignore_index → shape []. Targets outside [0, V) other than ignore_index throw.
+Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index = -100);
+
+// ---- attention.cpp: fused causal self-attention, grouped-query aware ----
+// qkv [B, T, (H + 2·H_kv)·hd] as the fused c_attn projection produces it: the q block (H heads, each
+// hd wide), then the k block (H_kv heads), then the v block. Query head h reads kv head h / (H/H_kv).
+// out[b, t, h·hd:(h+1)·hd] = Σ_{s≤t} dropout(softmax_s(q·k_s/√hd)) v_s → [B, T, H·hd].
+// The causal mask is applied in the loop (masked scores are never computed).
+Tensor causal_self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_head, float dropout_p, bool training,
+                             Generator& generator);
+
+}  // namespace gpt
