@@ -1,0 +1,43 @@
+#include "nn/attention.h"
+
+namespace gpt {
+
+CausalSelfAttention::CausalSelfAttention(const GPTConfig& config)
+    : n_head_(config.n_head), n_kv_head_(config.kv_heads()), attn_dropout_(config.dropout) {
+    const int64_t hd = config.head_dim();
+    c_attn = register_module("c_attn",
+                             std::make_shared<Linear>(config.n_embd, (n_head_ + 2 * n_kv_head_) * hd, config.bias));
+    c_proj = register_module("c_proj", std::make_shared<Linear>(config.n_embd, config.n_embd, config.bias));
+    resid_dropout_ = std::make_shared<Dropout>(config.dropout);
+    register_module("resid_dropout", resid_dropout_);
+}
+
+Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator) const {
+    const Tensor qkv = c_attn->forward(x);
+    const Tensor y = causal_self_attention(qkv, n_head_, n_kv_head_, attn_dropout_, is_training(), generator);
+    return resid_dropout_->forward(c_proj->forward(y), generator);
+}
+
+MLP::MLP(const GPTConfig& config) {
+    c_fc = register_module("c_fc", std::make_shared<Linear>(config.n_embd, 4 * config.n_embd, config.bias));
+    c_proj = register_module("c_proj", std::make_shared<Linear>(4 * config.n_embd, config.n_embd, config.bias));
+    dropout_ = register_module("dropout", std::make_shared<Dropout>(config.dropout));
+}
+
+Tensor MLP::forward(const Tensor& x, Generator& generator) const {
+    return dropout_->forward(c_proj->forward(gelu(c_fc->forward(x))), generator);
+}
+
+Block::Block(const GPTConfig& config) {
+    ln_1 = register_module("ln_1", std::make_shared<LayerNorm>(config.n_embd, config.bias));
+    attn = register_module("attn", std::make_shared<CausalSelfAttention>(config));
+    ln_2 = register_module("ln_2", std::make_shared<LayerNorm>(config.n_embd, config.bias));
+    mlp = register_module("mlp", std::make_shared<MLP>(config));
+}
+
+Tensor Block::forward(const Tensor& x, Generator& generator) const {
+    const Tensor h = add(x, attn->forward(ln_1->forward(x), generator));
+    return add(h, mlp->forward(ln_2->forward(h), generator));
+}
+
+}  // namespace gpt

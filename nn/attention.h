@@ -1,0 +1,56 @@
+// Masked multi-head self-attention with optional grouped-query attention.
+//   c_attn: C → (H + 2·H_kv)·hd, rows ordered q (H heads), k (H_kv heads), v (H_kv heads).
+//   Query head h reads key/value head h / (H / H_kv): consecutive query heads share one, as
+//   torch.repeat_interleave arranges them. H_kv = H is classic MHA, H_kv = 1 multi-query.
+//   y = c_proj(concat_h softmax(q_h k_gᵀ / √hd + causal mask) v_g), then residual dropout.
+#pragma once
+
+#include "nn/gpt_config.h"
+#include "nn/layers.h"
+
+namespace gpt {
+
+class CausalSelfAttention : public Module {
+public:
+    explicit CausalSelfAttention(const GPTConfig& config);
+    Tensor forward(const Tensor& x, Generator& generator) const;  // [B, T, C] → [B, T, C]
+
+    int64_t n_head() const { return n_head_; }
+    int64_t n_kv_head() const { return n_kv_head_; }
+
+    std::shared_ptr<Linear> c_attn;
+    std::shared_ptr<Linear> c_proj;
+
+private:
+    int64_t n_head_;
+    int64_t n_kv_head_;
+    float attn_dropout_;
+    std::shared_ptr<Dropout> resid_dropout_;
+};
+
+// Position-wise feed-forward: C → 4C, GELU (tanh), 4C → C, dropout.
+class MLP : public Module {
+public:
+    explicit MLP(const GPTConfig& config);
+    Tensor forward(const Tensor& x, Generator& generator) const;
+
+    std::shared_ptr<Linear> c_fc;
+    std::shared_ptr<Linear> c_proj;
+
+private:
+    std::shared_ptr<Dropout> dropout_;
+};
+
+// Pre-LayerNorm residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).
+class Block : public Module {
+public:
+    explicit Block(const GPTConfig& config);
+    Tensor forward(const Tensor& x, Generator& generator) const;
+
+    std::shared_ptr<LayerNorm> ln_1;
+    std::shared_ptr<CausalSelfAttention> attn;
+    std::shared_ptr<LayerNorm> ln_2;
+    std::shared_ptr<MLP> mlp;
+};
+
+}  // namespace gpt

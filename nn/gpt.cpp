@@ -1,0 +1,56 @@
+#include "nn/gpt.h"
+
+#include <string>
+
+namespace gpt {
+
+// A container whose only job is to give the blocks the dotted names h.0, h.1, … .
+class BlockList : public Module {
+public:
+    void append(std::shared_ptr<Block> block) { register_module(std::to_string(count_++), std::move(block)); }
+
+private:
+    int count_ = 0;
+};
+
+GPT::GPT(const GPTConfig& config) : config_(config) {
+    config_.validate();
+    if (config_.n_kv_head == 0) config_.n_kv_head = config_.n_head;
+    wte = register_module("wte", std::make_shared<Embedding>(config_.vocab_size, config_.n_embd));
+    if (config_.pos_encoding == "learned")
+        wpe = register_module("wpe", std::make_shared<LearnedPositionalEmbedding>(config_.block_size, config_.n_embd));
+    else
+        wpe = std::make_shared<SinusoidalPositionalEncoding>(config_.block_size, config_.n_embd);
+    drop_ = register_module("drop", std::make_shared<Dropout>(config_.dropout));
+    auto blocks = register_module("h", std::make_shared<BlockList>());
+    for (int64_t i = 0; i < config_.n_layer; ++i) {
+        h.push_back(std::make_shared<Block>(config_));
+        blocks->append(h.back());
+    }
+    ln_f = register_module("ln_f", std::make_shared<LayerNorm>(config_.n_embd, config_.bias));
+}
+
+Tensor GPT::embed(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator, int64_t start) const {
+    check(static_cast<int64_t>(ids.size()) == B * T, "GPT", "got " + std::to_string(ids.size()) +
+                                                              " token ids for B=" + std::to_string(B) +
+                                                              ", T=" + std::to_string(T));
+    check(start + T <= config_.block_size, "GPT",
+          "sequence of " + std::to_string(start + T) + " tokens exceeds block_size " + std::to_string(config_.block_size));
+    const Tensor tokens = wte->forward(ids, {B, T});  // [B, T, C]
+    const Tensor positions = wpe->forward(T, start);  // [T, C], broadcast over B
+    return drop_->forward(add(tokens, positions), generator);
+}
+
+Tensor GPT::logits_from_hidden(const Tensor& hidden) const {
+    return linear(ln_f->forward(hidden), wte->weight, Tensor());  // [.., C]·[V, C]ᵀ → [.., V]
+}
+
+Tensor GPT::forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator) const {
+    Tensor x = embed(ids, B, T, generator);
+    for (const auto& block : h) x = block->forward(x, generator);
+    return logits_from_hidden(x);
+}
+
+Tensor GPT::loss(const Tensor& logits, const std::vector<int32_t>& targets) { return cross_entropy(logits, targets); }
+
+}  // namespace gpt

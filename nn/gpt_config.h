@@ -1,0 +1,26 @@
+// The model's shape: the /config attributes of a checkpoint.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gpt {
+
+struct GPTConfig {
+    int64_t vocab_size = 65;
+    int64_t block_size = 64;  // the longest context T
+    int64_t n_layer = 4;
+    int64_t n_head = 4;
+    int64_t n_kv_head = 0;  // 0 means "same as n_head" (classic multi-head attention)
+    int64_t n_embd = 128;   // C
+    std::string pos_encoding = "learned";  // "learned" (GPT-2) | "sinusoidal" (Vaswani et al.)
+    float dropout = 0.0f;
+    bool bias = true;
+
+    int64_t kv_heads() const { return n_kv_head > 0 ? n_kv_head : n_head; }
+    int64_t head_dim() const { return n_embd / n_head; }
+    // Throws std::invalid_argument naming the first bad field, e.g. "n_embd (100) must be divisible by n_head (3)".
+    void validate() const;
+};
+
+}  // namespace gpt

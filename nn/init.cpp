@@ -1,0 +1,29 @@
+#include "nn/init.h"
+
+#include <cmath>
+#include <string>
+
+namespace gpt {
+
+static bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void init_gpt2(GPT& model, Generator& generator) {
+    const double residual_std = 0.02 / std::sqrt(2.0 * static_cast<double>(model.config().n_layer));
+    for (auto& [name, tensor] : model.named_parameters()) {
+        float* values = tensor.data();
+        const bool is_layer_norm = name.find(".ln_") != std::string::npos || name.rfind("ln_", 0) == 0;
+        if (is_layer_norm) {
+            const float value = ends_with(name, ".weight") ? 1.0f : 0.0f;
+            for (int64_t i = 0; i < tensor.numel(); ++i) values[i] = value;
+        } else if (ends_with(name, ".bias")) {
+            for (int64_t i = 0; i < tensor.numel(); ++i) values[i] = 0.0f;
+        } else {
+            const double std = ends_with(name, "c_proj.weight") ? residual_std : 0.02;
+            for (int64_t i = 0; i < tensor.numel(); ++i) values[i] = static_cast<float>(std * generator.normal());
+        }
+    }
+}
+
+}  // namespace gpt

@@ -1,0 +1,14 @@
+// GPT-2 initialisation: normal(0, 0.02) for Linear and Embedding weights, zeros for biases, LayerNorm
+// weight 1 / bias 0, and the residual output projections (attn.c_proj, mlp.c_proj) with
+// std 0.02/√(2·n_layer), so the residual stream's variance does not grow with depth.
+// Draws happen in named_parameters() order, so a seed fixes every weight.
+#pragma once
+
+#include "common/random.h"
+#include "nn/gpt.h"
+
+namespace gpt {
+
+void init_gpt2(GPT& model, Generator& generator);
+
+}  // namespace gpt

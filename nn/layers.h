@@ -1,0 +1,60 @@
+// The basic layers, each usable on its own. Weights are stored as PyTorch stores them, so a checkpoint
+// maps 1:1 onto a torch state_dict.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "nn/module.h"
+
+namespace gpt {
+
+// y = x·Wᵀ + b; W [out, in], b [out] (optional). x [..., in] → [..., out].
+class Linear : public Module {
+public:
+    Linear(int64_t in_features, int64_t out_features, bool bias = true);
+    Tensor forward(const Tensor& x) const { return linear(x, weight, bias); }
+
+    Tensor weight;
+    Tensor bias;  // undefined when constructed without bias
+};
+
+// Lookup table: ids (any shape) → ids.shape + [C]; weight [V, C].
+class Embedding : public Module {
+public:
+    Embedding(int64_t num_embeddings, int64_t embedding_dim);
+    Tensor forward(const std::vector<int32_t>& ids, const Shape& ids_shape) const {
+        return embedding(weight, ids, ids_shape);
+    }
+
+    Tensor weight;
+};
+
+// Normalises each row of the last axis C; weight [C] (ones), bias [C] (zeros, optional).
+class LayerNorm : public Module {
+public:
+    explicit LayerNorm(int64_t features, bool bias = true, float eps = 1e-5f);
+    Tensor forward(const Tensor& x) const { return layer_norm(x, weight, bias, eps_); }
+
+    Tensor weight;
+    Tensor bias;
+
+private:
+    float eps_;
+};
+
+// Inverted dropout with probability p, active in train mode only; randomness from the caller's generator.
+class Dropout : public Module {
+public:
+    explicit Dropout(float p);
+    Tensor forward(const Tensor& x, Generator& generator) const {
+        return dropout(x, p_, is_training(), generator);
+    }
+    float p() const { return p_; }
+
+private:
+    float p_;
+};
+
+}  // namespace gpt

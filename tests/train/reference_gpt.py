@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Independent PyTorch reference of the GPT architecture, for the parity test.
+
+Usage: reference_gpt.py CASE.h5 [CASE.h5 ...]
+Each CASE.h5 is written by the C++ test: a checkpoint-layout model (/config, /model/<name>) plus
+/parity/ids, /parity/targets [B, T] and the C++ results /parity/logits, /parity/loss and
+/parity/grad/<name>. This script rebuilds the model in torch (float64, written out op by op: torch 1.13
+has no scaled_dot_product_attention), runs forward + backward on the same ids, and compares.
+Prints one line per case with the worst relative errors; exits 1 if any tolerance is exceeded.
+"""
+import math
+import sys
+
+import h5py
+import torch
+
+LOGITS_TOL, LOSS_TOL, GRAD_TOL = 1e-4, 1e-5, 1e-4
+
+
+def attr_str(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+class Reference(torch.nn.Module):
+    def __init__(self, cfg, weights):
+        super().__init__()
+        self.cfg = cfg
+        self.params = torch.nn.ParameterDict()
+        for name, value in weights.items():
+            self.params[name.replace(".", "__")] = torch.nn.Parameter(torch.tensor(value, dtype=torch.float64))
+
+    def p(self, name):
+        key = name.replace(".", "__")
+        return self.params[key] if key in self.params else None
+
+    def linear(self, x, prefix):
+        y = x @ self.p(prefix + ".weight").T
+        b = self.p(prefix + ".bias")
+        return y + b if b is not None else y
+
+    def layer_norm(self, x, prefix):
+        C = x.shape[-1]
+        return torch.nn.functional.layer_norm(x, (C,), self.p(prefix + ".weight"), self.p(prefix + ".bias"), 1e-5)
+
+    def forward(self, ids):
+        cfg = self.cfg
+        B, T = ids.shape
+        C, H, Hkv = cfg["n_embd"], cfg["n_head"], cfg["n_kv_head"]
+        hd = C // H
+        x = self.p("wte.weight")[ids]
+        if cfg["pos_encoding"] == "learned":
+            x = x + self.p("wpe.weight")[:T]
+        else:
+            pos = torch.arange(T, dtype=torch.float64)[:, None]
+            two_i = torch.arange(0, C, dtype=torch.float64)
+            two_i = two_i - torch.remainder(two_i, 2)
+            angle = pos / torch.pow(torch.tensor(10000.0, dtype=torch.float64), two_i / C)
+            pe = torch.where(torch.arange(C) % 2 == 0, torch.sin(angle), torch.cos(angle))
+            x = x + pe
+        mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+        for i in range(cfg["n_layer"]):
+            pre = f"h.{i}."
+            h = self.layer_norm(x, pre + "ln_1")
+            qkv = self.linear(h, pre + "attn.c_attn")
+            q, k, v = qkv.split([H * hd, Hkv * hd, Hkv * hd], dim=-1)
+            q = q.view(B, T, H, hd).transpose(1, 2)
+            k = k.view(B, T, Hkv, hd).transpose(1, 2).repeat_interleave(H // Hkv, dim=1)
+            v = v.view(B, T, Hkv, hd).transpose(1, 2).repeat_interleave(H // Hkv, dim=1)
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
+            att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+            y = (att @ v).transpose(1, 2).reshape(B, T, C)
+            x = x + self.linear(y, pre + "attn.c_proj")
+            h = self.layer_norm(x, pre + "ln_2")
+            a = self.linear(h, pre + "mlp.c_fc")
+            a = 0.5 * a * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (a + 0.044715 * a ** 3)))
+            x = x + self.linear(a, pre + "mlp.c_proj")
+        x = self.layer_norm(x, "ln_f")
+        return x @ self.p("wte.weight").T
+
+
+def rel(ours, ref):
+    scale = max(ref.abs().max().item(), 1e-12)
+    return (ours - ref).abs().max().item() / scale
+
+
+def run_case(path):
+    with h5py.File(path, "r") as f:
+        a = f["config"].attrs
+        cfg = {k: int(a[k]) for k in ("vocab_size", "block_size", "n_layer", "n_head", "n_kv_head", "n_embd")}
+        cfg["pos_encoding"] = attr_str(a["pos_encoding"])
+        weights = {}
+        f["model"].visititems(lambda n, o: weights.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+        ids = torch.tensor(f["parity/ids"][()], dtype=torch.long)
+        targets = torch.tensor(f["parity/targets"][()], dtype=torch.long)
+        c_logits = torch.tensor(f["parity/logits"][()], dtype=torch.float64)
+        c_loss = float(f["parity/loss"][()].reshape(-1)[0])
+        c_grads = {n: torch.tensor(f["parity/grad/" + n][()], dtype=torch.float64) for n in weights}
+    model = Reference(cfg, weights)
+    logits = model(ids)
+    loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
+    loss.backward()
+    errors = {"logits": rel(c_logits, logits.detach()), "loss": abs(c_loss - loss.item()) / abs(loss.item())}
+    worst_grad, worst_name = 0.0, ""
+    for n in weights:
+        e = rel(c_grads[n], model.p(n).grad)
+        if e > worst_grad:
+            worst_grad, worst_name = e, n
+    ok = errors["logits"] <= LOGITS_TOL and errors["loss"] <= LOSS_TOL and worst_grad <= GRAD_TOL
+    print(f"{'ok  ' if ok else 'FAIL'} {path.split('/')[-1]}: logits rel {errors['logits']:.2e}, "
+          f"loss rel {errors['loss']:.2e}, worst grad rel {worst_grad:.2e} ({worst_name})")
+    if not ok:
+        for n in weights:
+            print(f"     grad {n}: rel {rel(c_grads[n], model.p(n).grad):.2e}")
+    return ok
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    results = [run_case(p) for p in sys.argv[1:]]
+    sys.exit(0 if results and all(results) else 1)

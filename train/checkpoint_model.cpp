@@ -1,0 +1,167 @@
+// /config, /meta, /model and /tokenizer: the parts of a checkpoint that sampling and evaluation need.
+#include <filesystem>
+#include <stdexcept>
+
+#include "io/hdf5.h"
+#include "train/checkpoint.h"
+
+namespace gpt {
+
+namespace {
+
+void write_model_config(H5File& file, const GPTConfig& c) {
+    H5Group config = file.require_group("config");
+    config.set_attr_int("vocab_size", c.vocab_size);
+    config.set_attr_int("block_size", c.block_size);
+    config.set_attr_int("n_layer", c.n_layer);
+    config.set_attr_int("n_head", c.n_head);
+    config.set_attr_int("n_kv_head", c.kv_heads());
+    config.set_attr_int("n_embd", c.n_embd);
+    config.set_attr_string("pos_encoding", c.pos_encoding);
+    config.set_attr_double("dropout", c.dropout);
+    config.set_attr_int("bias", c.bias ? 1 : 0);
+}
+
+GPTConfig read_model_config(const H5File& file) {
+    if (!file.is_group("config"))
+        throw std::runtime_error(file.file_name() + ": not a checkpoint of this project (no /config group)");
+    const H5Group config = file.open_group("config");
+    GPTConfig c;
+    c.vocab_size = config.attr_int("vocab_size");
+    c.block_size = config.attr_int("block_size");
+    c.n_layer = config.attr_int("n_layer");
+    c.n_head = config.attr_int("n_head");
+    c.n_kv_head = config.attr_int("n_kv_head");
+    c.n_embd = config.attr_int("n_embd");
+    c.pos_encoding = config.attr_string("pos_encoding");
+    c.dropout = static_cast<float>(config.attr_double("dropout"));
+    c.bias = config.attr_int("bias") != 0;
+    try {
+        c.validate();
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(file.file_name() + ": /config is invalid: " + e.what());
+    }
+    return c;
+}
+
+void check_meta(const H5File& file) {
+    if (!file.is_group("meta"))
+        throw std::runtime_error(file.file_name() + ": not a checkpoint of this project (no /meta group)");
+    const int64_t version = file.open_group("meta").attr_int("format_version");
+    if (version != kCheckpointFormatVersion)
+        throw std::runtime_error(file.file_name() + ": checkpoint format_version " + std::to_string(version) +
+                                 " is not supported (this build reads version " +
+                                 std::to_string(kCheckpointFormatVersion) + ")");
+}
+
+TokenizerState read_tokenizer_state(const H5File& file) {
+    if (!file.is_group("tokenizer"))
+        throw std::runtime_error(file.file_name() + ": checkpoint has no /tokenizer group");
+    const H5Group group = file.open_group("tokenizer");
+    TokenizerState state;
+    state.type = group.attr_string("type");
+    state.token_bytes = group.read<uint8_t>("token_bytes").values;
+    state.token_offsets = group.read<int64_t>("token_offsets").values;
+    if (group.exists("merges")) {
+        const H5Array<int32_t> merges = group.read<int32_t>("merges");
+        if (merges.shape.size() != 2 || merges.shape[1] != 2)
+            throw std::runtime_error(file.file_name() + ": dataset /tokenizer/merges must have shape [M, 2]");
+        state.merges = merges.values;
+    }
+    state.special_ids = group.read<int32_t>("special_ids").values;
+    return state;
+}
+
+}  // namespace
+
+void write_model(H5File& file, const GPT& model) {
+    write_model_config(file, model.config());
+    H5Group meta = file.require_group("meta");
+    meta.set_attr_int("format_version", kCheckpointFormatVersion);
+    meta.set_attr_string("created_by", "gpt-cpp 0.1.0");
+    H5Group weights = file.require_group("model");
+    for (const auto& [name, tensor] : model.named_parameters())
+        weights.write<float>(name, H5Shape(tensor.shape().begin(), tensor.shape().end()), tensor.data());
+}
+
+void read_model(H5File& file, GPT& model) {
+    if (!file.is_group("model")) throw std::runtime_error(file.file_name() + ": checkpoint has no /model group");
+    const H5Group weights = file.open_group("model");
+    const NamedTensors parameters = model.named_parameters();
+    for (const auto& [name, tensor] : parameters) {
+        if (!weights.is_dataset(name))
+            throw std::runtime_error(file.file_name() + ": dataset /model/" + name + " is missing");
+        weights.read_into<float>(name, H5Shape(tensor.shape().begin(), tensor.shape().end()), tensor.data());
+    }
+    for (const std::string& stored : weights.list()) {
+        bool known = false;
+        for (const auto& [name, tensor] : parameters) known = known || name == stored;
+        if (!known)
+            throw std::runtime_error(file.file_name() + ": dataset /model/" + stored +
+                                     " is not a parameter of the configured model");
+    }
+}
+
+void write_tokenizer(H5File& file, const Tokenizer& tokenizer) {
+    const TokenizerState state = tokenizer.state();
+    H5Group group = file.require_group("tokenizer");
+    group.set_attr_string("type", state.type);
+    group.write<uint8_t>("token_bytes", state.token_bytes);
+    group.write<int64_t>("token_offsets", state.token_offsets);
+    if (state.type == "bpe")
+        group.write<int32_t>("merges", H5Shape{static_cast<int64_t>(state.merges.size() / 2), 2}, state.merges.data());
+    group.write<int32_t>("special_ids", state.special_ids);
+}
+
+void save_weights(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const TrainConfig& config) {
+    write_atomically(path, [&](H5File& file) {
+        write_model(file, model);
+        write_tokenizer(file, tokenizer);
+        file.open_group("config").set_attr_string("train_config", config_to_toml(config));
+    });
+}
+
+LoadedCheckpoint load_checkpoint(const std::string& path) {
+    H5File file = H5File::open_read(path);
+    check_meta(file);
+    LoadedCheckpoint loaded;
+    loaded.model_config = read_model_config(file);
+    const H5Group config_group = file.open_group("config");
+    if (config_group.has_attr("train_config")) {
+        try {
+            apply_toml(loaded.train_config, config_group.attr_string("train_config"), path + " /config/train_config",
+                       [](const std::string&) { return true; });
+        } catch (const std::invalid_argument& e) {
+            throw std::runtime_error(e.what());
+        }
+    }
+    try {
+        loaded.tokenizer = Tokenizer::from_state(read_tokenizer_state(file));
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(path + ": /tokenizer is invalid: " + e.what());
+    }
+    if (loaded.tokenizer->vocab_size() != loaded.model_config.vocab_size)
+        throw std::runtime_error(path + ": the tokenizer has " + std::to_string(loaded.tokenizer->vocab_size()) +
+                                 " tokens but the model's vocab_size is " +
+                                 std::to_string(loaded.model_config.vocab_size));
+    loaded.model = std::make_unique<GPT>(loaded.model_config);
+    read_model(file, *loaded.model);
+    loaded.model->eval();
+    loaded.has_training_state = file.is_group("optimizer") && file.is_group("train");
+    return loaded;
+}
+
+std::string resolve_checkpoint_path(const std::string& run_dir_or_file) {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    if (fs::is_directory(run_dir_or_file, error)) {
+        const std::string candidate = (fs::path(run_dir_or_file) / "ckpt.h5").string();
+        if (!fs::exists(candidate, error))
+            throw std::runtime_error(run_dir_or_file + ": run folder has no ckpt.h5 to resume from");
+        return candidate;
+    }
+    if (!fs::exists(run_dir_or_file, error)) throw std::runtime_error(run_dir_or_file + ": no such checkpoint");
+    return run_dir_or_file;
+}
+
+}  // namespace gpt
