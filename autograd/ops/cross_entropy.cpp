@@ -1,0 +1,88 @@
+// Cross-entropy over logits with integer targets: log-softmax and negative log-likelihood fused, so the
+// [N, V] probabilities are never stored (llm.c crossentropy_softmax_backward, without its probs buffer).
+//
+// logits [..., V] viewed as [N, V]; targets[n] in [0, V) or ignore_index. With lse_n = log Σ_v exp(l[n,v]):
+//   loss = (1/N_valid) Σ_{n valid} (lse_n − l[n, targets[n]])              → shape []
+//   dL/dl[n,v] = dloss · (exp(l[n,v] − lse_n) − [v == targets[n]]) / N_valid   (0 for ignored rows)
+// Saved for backward: lse per row, N floats; the softmax is recomputed from the logits straight into
+// their gradient. If every row is ignored the loss is 0 and the gradient stays zero.
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/ops.h"
+
+namespace gpt {
+
+namespace {
+
+constexpr int64_t kParallelThreshold = 1 << 14;  // elements
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index) {
+    check(logits.defined() && logits.dim() >= 1, "cross_entropy", "logits must have at least one axis");
+    const int64_t V = logits.size(-1);
+    check(V > 0, "cross_entropy", "vocabulary axis is empty in logits " + shape_str(logits.shape()));
+    const int64_t N = logits.numel() / V;
+    check(static_cast<int64_t>(targets.size()) == N, "cross_entropy",
+          "logits " + shape_str(logits.shape()) + " have " + std::to_string(N) + " rows but " +
+              std::to_string(targets.size()) + " targets were given");
+    int64_t valid = 0;
+    for (int64_t n = 0; n < N; ++n) {
+        const int32_t target = targets[static_cast<size_t>(n)];
+        if (target == ignore_index) continue;
+        check(target >= 0 && target < V, "cross_entropy",
+              "target " + std::to_string(target) + " at row " + std::to_string(n) + " is outside [0, V) with V = " +
+                  std::to_string(V) + " (ignore_index " + std::to_string(ignore_index) + ")");
+        ++valid;
+    }
+
+    // lse and per-row losses in separate buffers; the mean is summed serially in double afterwards so it
+    // does not depend on how rows were split between threads.
+    Tensor lse = Tensor::empty({N});
+    std::vector<float> row_loss(static_cast<size_t>(N), 0.0f);
+    const float* l = logits.data();
+    float* lse_out = lse.data();
+#pragma omp parallel for schedule(static) if (N * V >= kParallelThreshold)
+    for (int64_t n = 0; n < N; ++n) {
+        const int32_t target = targets[static_cast<size_t>(n)];
+        if (target == ignore_index) continue;
+        const float* row = l + n * V;
+        float max = row[0];
+        for (int64_t v = 1; v < V; ++v) max = row[v] > max ? row[v] : max;
+        float sum = 0.0f;
+        for (int64_t v = 0; v < V; ++v) sum += std::exp(row[v] - max);
+        const float row_lse = max + std::log(sum);
+        lse_out[n] = row_lse;
+        row_loss[static_cast<size_t>(n)] = row_lse - row[target];
+    }
+    double total = 0.0;
+    for (float r : row_loss) total += r;
+    Tensor loss = Tensor::scalar(valid > 0 ? static_cast<float>(total / static_cast<double>(valid)) : 0.0f);
+
+    if (!needs_grad({&logits})) return loss;
+    auto saved_targets = std::make_shared<const std::vector<int32_t>>(targets);
+    record(loss, "cross_entropy", {logits}, [logits, lse, saved_targets, ignore_index, N, V, valid](TensorImpl& o) {
+        float* dl = logits.grad_buffer();  // all rows ignored: the gradient exists and is zero
+        if (valid == 0) return;
+        const float scale = o.grad->data[0] / static_cast<float>(valid);
+        const float* lv = logits.data();
+        const float* lse_v = lse.data();
+        const std::vector<int32_t>& tg = *saved_targets;
+#pragma omp parallel for schedule(static) if (N * V >= kParallelThreshold)
+        for (int64_t n = 0; n < N; ++n) {
+            const int32_t target = tg[static_cast<size_t>(n)];
+            if (target == ignore_index) continue;
+            const float* row = lv + n * V;
+            float* grad_row = dl + n * V;
+            const float row_lse = lse_v[n];
+            for (int64_t v = 0; v < V; ++v) grad_row[v] += scale * std::exp(row[v] - row_lse);
+            grad_row[target] -= scale;
+        }
+    });
+    return loss;
+}
+
+}  // namespace gpt

@@ -1,0 +1,54 @@
+// GELU, GPT-2's tanh approximation, in one pass forward and one pass backward (llm.c gelu_forward/backward).
+//
+//   u      = √(2/π)·(x + 0.044715·x³)
+//   gelu   = 0.5·x·(1 + tanh u)
+//   d/dx   = 0.5·(1 + tanh u) + 0.5·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²)
+//
+// The backward saves nothing beyond the input x (held by the node): tanh u is recomputed, which costs
+// less than storing and re-reading a second tensor of x's size.
+#include <cmath>
+
+#include "autograd/ops.h"
+
+namespace gpt {
+
+namespace {
+
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kCubic = 0.044715f;
+// Below this many elements a parallel region costs more than it saves.
+constexpr int64_t kParallelThreshold = 1 << 14;
+
+}  // namespace
+
+Tensor gelu(const Tensor& x) {
+    check(x.defined(), "gelu", "input is undefined");
+    const int64_t n = x.numel();
+    Tensor out = Tensor::empty(x.shape());
+    const float* in = x.data();
+    float* y = out.data();
+#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = in[i];
+        const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
+        y[i] = 0.5f * v * (1.0f + std::tanh(u));
+    }
+    if (needs_grad({&x}))
+        record(out, "gelu", {x}, [x](TensorImpl& o) {
+            const int64_t count = o.numel;
+            const float* xs = x.data();
+            const float* dy = o.grad->data;
+            float* dx = x.grad_buffer();
+#pragma omp parallel for schedule(static) if (count >= kParallelThreshold)
+            for (int64_t i = 0; i < count; ++i) {
+                const float v = xs[i];
+                const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
+                const float t = std::tanh(u);
+                const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
+                dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du_dx);
+            }
+        });
+    return out;
+}
+
+}  // namespace gpt

@@ -1,0 +1,145 @@
+// LayerNorm over the last axis, fused: one pass per row forward, one pass per row backward
+// (llm.c layernorm_forward/backward).
+//
+// x [N, C] (leading axes flattened), weight [C], bias [C] (either may be undefined: 1 and 0).
+//   mean_n = Σ_c x[n,c] / C
+//   rstd_n = 1 / √(Σ_c (x[n,c] − mean_n)² / C + eps)          (biased variance, as PyTorch)
+//   norm   = (x − mean)·rstd,  out = norm·weight + bias
+// Saved for backward: mean and rstd, 2·N floats; norm is recomputed from x.
+// Backward per row, with g = weight ⊙ dout:
+//   dx   += rstd·(g − mean_c(g) − norm·mean_c(g ⊙ norm))
+//   dw   += Σ_n norm ⊙ dout,   db += Σ_n dout
+// dw/db are summed across rows: each thread accumulates its static block of rows into its own [2C]
+// buffer, and the buffers are added in thread order, so results are identical run to run at a fixed
+// thread count.
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
+#include "autograd/ops.h"
+
+namespace gpt {
+
+namespace {
+
+constexpr int64_t kParallelThreshold = 1 << 14;  // elements; below this one thread is faster
+
+void check_param(const Tensor& p, const char* field, int64_t C, const Tensor& x) {
+    if (!p.defined()) return;
+    check(p.dim() == 1 && p.size(0) == C, "layer_norm",
+          std::string(field) + " shape " + shape_str(p.shape()) + " does not match input " + shape_str(x.shape()) +
+              " (expected [" + std::to_string(C) + "])");
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
+    check(x.defined() && x.dim() >= 1, "layer_norm", "input must have at least one axis");
+    const int64_t C = x.size(-1);
+    check(C > 0, "layer_norm", "last axis is empty in " + shape_str(x.shape()));
+    check(eps > 0.0f, "layer_norm", "eps must be positive, got " + std::to_string(eps));
+    check_param(weight, "weight", C, x);
+    check_param(bias, "bias", C, x);
+    const int64_t N = x.numel() / C;
+
+    Tensor out = Tensor::empty(x.shape());
+    Tensor mean = Tensor::empty({N});
+    Tensor rstd = Tensor::empty({N});
+    const float* xs = x.data();
+    const float* w = weight.defined() ? weight.data() : nullptr;
+    const float* b = bias.defined() ? bias.data() : nullptr;
+    float* y = out.data();
+    float* mean_out = mean.data();
+    float* rstd_out = rstd.data();
+
+#pragma omp parallel for schedule(static) if (N * C >= kParallelThreshold)
+    for (int64_t n = 0; n < N; ++n) {
+        const float* row = xs + n * C;
+        float sum = 0.0f;
+        for (int64_t c = 0; c < C; ++c) sum += row[c];
+        const float m = sum / static_cast<float>(C);
+        float sq = 0.0f;  // two-pass variance: the row is in cache, and it avoids E[x²] − m² cancellation
+        for (int64_t c = 0; c < C; ++c) {
+            const float d = row[c] - m;
+            sq += d * d;
+        }
+        const float s = 1.0f / std::sqrt(sq / static_cast<float>(C) + eps);
+        float* out_row = y + n * C;
+        for (int64_t c = 0; c < C; ++c) {
+            const float norm = (row[c] - m) * s;
+            out_row[c] = norm * (w ? w[c] : 1.0f) + (b ? b[c] : 0.0f);
+        }
+        mean_out[n] = m;
+        rstd_out[n] = s;
+    }
+
+    if (!needs_grad({&x, &weight, &bias})) return out;
+    std::vector<Tensor> inputs{x};  // the tape walks its inputs: only defined tensors go in
+    if (weight.defined()) inputs.push_back(weight);
+    if (bias.defined()) inputs.push_back(bias);
+    record(out, "layer_norm", std::move(inputs), [x, weight, bias, mean, rstd, N, C](TensorImpl& o) {
+        const float* dy = o.grad->data;
+        const float* xv = x.data();
+        const float* wv = weight.defined() ? weight.data() : nullptr;
+        const float* m = mean.data();
+        const float* s = rstd.data();
+        float* dx = x.requires_grad() ? x.grad_buffer() : nullptr;
+        float* dw = weight.defined() && weight.requires_grad() ? weight.grad_buffer() : nullptr;
+        float* db = bias.defined() && bias.requires_grad() ? bias.grad_buffer() : nullptr;
+        const bool parallel = N * C >= kParallelThreshold;
+        const int threads = parallel ? omp_get_max_threads() : 1;
+        // partial[t] holds thread t's [dw | db] sums over its rows.
+        std::vector<float> partial(static_cast<size_t>(threads) * 2 * static_cast<size_t>(C), 0.0f);
+
+#pragma omp parallel num_threads(threads) if (parallel)
+        {
+            const int t = omp_get_thread_num();
+            float* pw = partial.data() + static_cast<size_t>(t) * 2 * static_cast<size_t>(C);
+            float* pb = pw + C;
+#pragma omp for schedule(static)
+            for (int64_t n = 0; n < N; ++n) {
+                const float* row = xv + n * C;
+                const float* dout = dy + n * C;
+                const float mn = m[n];
+                const float sn = s[n];
+                float g_mean = 0.0f;
+                float g_norm_mean = 0.0f;
+                for (int64_t c = 0; c < C; ++c) {
+                    const float norm = (row[c] - mn) * sn;
+                    const float g = (wv ? wv[c] : 1.0f) * dout[c];
+                    g_mean += g;
+                    g_norm_mean += g * norm;
+                    pw[c] += norm * dout[c];
+                    pb[c] += dout[c];
+                }
+                g_mean /= static_cast<float>(C);
+                g_norm_mean /= static_cast<float>(C);
+                if (dx) {
+                    float* dx_row = dx + n * C;
+                    for (int64_t c = 0; c < C; ++c) {
+                        const float norm = (row[c] - mn) * sn;
+                        const float g = (wv ? wv[c] : 1.0f) * dout[c];
+                        dx_row[c] += sn * (g - g_mean - norm * g_norm_mean);
+                    }
+                }
+            }
+            // Reduce the per-thread sums, each column by one thread, adding threads in fixed order.
+#pragma omp for schedule(static)
+            for (int64_t c = 0; c < C; ++c) {
+                float sw = 0.0f;
+                float sb = 0.0f;
+                for (int k = 0; k < threads; ++k) {
+                    const float* pk = partial.data() + static_cast<size_t>(k) * 2 * static_cast<size_t>(C);
+                    sw += pk[c];
+                    sb += pk[C + c];
+                }
+                if (dw) dw[c] += sw;
+                if (db) db[c] += sb;
+            }
+        }
+    });
+    return out;
+}
+
+}  // namespace gpt
