@@ -1,0 +1,141 @@
+// Matrix products through cblas_sgemm (row-major). Transposes are BLAS flags, never copies.
+//
+// matmul: C[..., M, N] = A[..., M, K] · B[..., K, N]   (transpose_b: B given as [..., N, K], C = A·Bᵀ)
+//   dA = dC · Bᵀ        (transpose_b: dA = dC · B)
+//   dB = Aᵀ · dC        (transpose_b: dB = dCᵀ · A)
+// A 2-D B shared by every batch entry is folded: A is one [batch·M, K] matrix, so forward and both
+// backward products are single sgemm calls (dB sums over the batch inside the product).
+//
+// linear: Y[R, out] = X[R, in] · Wᵀ + b  with R = all leading axes of x, W [out, in] as PyTorch stores it
+//   dX += dY · W        dW += dYᵀ · X       db += Σ_rows dY
+// Every gradient product uses beta = 1, accumulating straight into the (zero-initialised) grad buffers.
+//
+// sgemm is never called inside an OpenMP region: OpenBLAS threads itself.
+#include <cblas.h>
+
+#include <algorithm>
+
+#include "autograd/ops.h"
+#include "autograd/ops/parallel.h"
+
+namespace gpt {
+
+namespace {
+
+// C = alpha·op(A)·op(B) + beta·C, row-major. Empty products (any size 0) are skipped: OpenBLAS rejects
+// a leading dimension of 0, and the result (an empty C, or beta·C with K = 0) is handled by the caller.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+          int64_t ldb, float beta, float* C, int64_t ldc) {
+    if (M == 0 || N == 0 || K == 0) return;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1.0f, A, static_cast<int>(lda), B,
+                static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b) {
+    check(a.defined() && b.defined(), "matmul", "undefined input");
+    const std::string shapes = "a " + shape_str(a.shape()) + ", b " + shape_str(b.shape()) +
+                               (transpose_b ? " (transpose_b)" : "");
+    check(a.dim() >= 2 && b.dim() >= 2, "matmul", "needs at least 2-D operands, got " + shapes);
+    const bool shared_b = b.dim() == 2;
+    check(shared_b || b.dim() == a.dim(), "matmul", "b must be 2-D or have a's batch axes, got " + shapes);
+    const int64_t M = a.size(-2), K = a.size(-1);
+    const int64_t N = transpose_b ? b.size(-2) : b.size(-1);
+    check((transpose_b ? b.size(-1) : b.size(-2)) == K, "matmul", "inner dimensions differ: " + shapes);
+    Shape out_shape(a.shape().begin(), a.shape().end() - 2);
+    if (!shared_b)
+        check(Shape(b.shape().begin(), b.shape().end() - 2) == out_shape, "matmul", "batch axes differ: " + shapes);
+    const int64_t batch = shape_numel(out_shape);
+    out_shape.push_back(M);
+    out_shape.push_back(N);
+
+    Tensor out = Tensor::empty(out_shape);
+    if (K == 0) std::fill_n(out.data(), out.numel(), 0.0f);
+    const int64_t ldb = transpose_b ? K : N;
+    if (shared_b) {
+        gemm(false, transpose_b, batch * M, N, K, a.data(), K, b.data(), ldb, 0.0f, out.data(), N);
+    } else {
+        for (int64_t i = 0; i < batch; ++i)
+            gemm(false, transpose_b, M, N, K, a.data() + i * M * K, K, b.data() + i * K * N, ldb, 0.0f,
+                 out.data() + i * M * N, N);
+    }
+
+    if (needs_grad({&a, &b}))
+        record(out, "matmul", {a, b}, [a, b, transpose_b, shared_b, batch, M, N, K, ldb](TensorImpl& o) {
+            const float* dC = o.grad->data;
+            // Shared b: the batch folds into rows (one product); otherwise one product per batch entry.
+            const int64_t groups = shared_b ? 1 : batch;
+            const int64_t rows = shared_b ? batch * M : M;
+            const int64_t b_step = shared_b ? 0 : K * N;
+            if (a.requires_grad()) {
+                float* dA = a.grad_buffer();
+                for (int64_t i = 0; i < groups; ++i)  // dA[rows, K] += dC[rows, N] · op(B)ᵀ
+                    gemm(false, !transpose_b, rows, K, N, dC + i * rows * N, N, b.data() + i * b_step, ldb, 1.0f,
+                         dA + i * rows * K, K);
+            }
+            if (b.requires_grad()) {
+                float* dB = b.grad_buffer();
+                for (int64_t i = 0; i < groups; ++i) {
+                    const float* A = a.data() + i * rows * K;
+                    const float* G = dC + i * rows * N;
+                    if (transpose_b)  // dB[N, K] += dCᵀ · A
+                        gemm(true, false, N, K, rows, G, N, A, K, 1.0f, dB + i * b_step, K);
+                    else  // dB[K, N] += Aᵀ · dC
+                        gemm(true, false, K, N, rows, A, K, G, N, 1.0f, dB + i * b_step, N);
+                }
+            }
+        });
+    return out;
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    check(x.defined() && weight.defined(), "linear", "undefined input or weight");
+    const std::string shapes = "x " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape()) +
+                               (bias.defined() ? ", bias " + shape_str(bias.shape()) : "");
+    check(x.dim() >= 1 && weight.dim() == 2, "linear", "needs x [..., in] and weight [out, in], got " + shapes);
+    const int64_t in = weight.size(1), out_features = weight.size(0);
+    check(x.size(-1) == in, "linear", "x's last axis differs from weight's in: " + shapes);
+    if (bias.defined())
+        check(bias.shape() == Shape{out_features}, "linear", "bias must be [out], got " + shapes);
+    const int64_t R = x.numel() / (in > 0 ? in : 1);
+    Shape out_shape = x.shape();
+    out_shape.back() = out_features;
+    Tensor out = Tensor::empty(out_shape);
+
+    // Y starts as the bias on every row (or zeros) so the product accumulates onto it with beta = 1.
+    float* y = out.data();
+    const float* bd = bias.defined() ? bias.data() : nullptr;
+#pragma omp parallel for schedule(static) if (R * out_features >= kParallelMin)
+    for (int64_t r = 0; r < R; ++r)
+        for (int64_t j = 0; j < out_features; ++j) y[r * out_features + j] = bd ? bd[j] : 0.0f;
+    gemm(false, true, R, out_features, in, x.data(), in, weight.data(), in, 1.0f, y, out_features);
+
+    if (needs_grad({&x, &weight, &bias}))
+        record(out, "linear", bias.defined() ? std::vector<Tensor>{x, weight, bias} : std::vector<Tensor>{x, weight},
+               [x, weight, bias, R, in, out_features](TensorImpl& o) {
+            const float* dY = o.grad->data;
+            if (x.requires_grad())  // dX[R, in] += dY[R, out] · W[out, in]
+                gemm(false, false, R, in, out_features, dY, out_features, weight.data(), in, 1.0f, x.grad_buffer(),
+                     in);
+            if (weight.requires_grad())  // dW[out, in] += dYᵀ · X[R, in]
+                gemm(true, false, out_features, in, R, dY, out_features, x.data(), in, 1.0f, weight.grad_buffer(),
+                     in);
+            if (bias.defined() && bias.requires_grad()) {
+                // db[j] = Σ_r dY[r, j]: each column block summed by one thread in row order (deterministic).
+                float* db = bias.grad_buffer();
+                const int64_t blocks = (out_features + kColumnBlock - 1) / kColumnBlock;
+#pragma omp parallel for schedule(static) if (R * out_features >= kParallelMin)
+                for (int64_t blk = 0; blk < blocks; ++blk) {
+                    const int64_t c0 = blk * kColumnBlock;
+                    const int64_t c1 = std::min(c0 + kColumnBlock, out_features);
+                    for (int64_t r = 0; r < R; ++r)
+                        for (int64_t j = c0; j < c1; ++j) db[j] += dY[r * out_features + j];
+                }
+            }
+        });
+    return out;
+}
+
+}  // namespace gpt
