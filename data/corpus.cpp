@@ -1,0 +1,90 @@
+#include "data/corpus.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include "data/tokenizer.h"
+
+namespace gpt {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] static void fail(const fs::path& path, const std::string& what) {
+    throw std::runtime_error("corpus " + path.string() + ": " + what);
+}
+
+int64_t Corpus::bytes() const {
+    int64_t total = 0;
+    for (const CorpusDocument& d : documents) total += static_cast<int64_t>(d.text.size());
+    return total;
+}
+
+bool is_corpus_file_name(const fs::path& name) {
+    const std::string file_name = name.filename().string();
+    if (file_name.empty() || file_name[0] == '.') return false;
+    const std::string extension = name.extension().string();
+    return extension.empty() || extension == ".txt";
+}
+
+static std::string read_text_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
+    std::string text;
+    std::error_code error;
+    const auto size = fs::file_size(path, error);
+    if (!error) text.reserve(size);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) fail(path, "read error");
+    const size_t nul = text.find('\0');
+    if (nul != std::string::npos)
+        fail(path, "looks binary (NUL byte at offset " + std::to_string(nul) + "); a corpus must be text");
+    return text;
+}
+
+Corpus read_corpus(const fs::path& path, const CorpusOptions& options) {
+    Corpus corpus;
+    corpus.path = path;
+    std::error_code error;
+    const fs::file_status status = fs::status(path, error);
+    if (error || !fs::exists(status)) fail(path, "does not exist");
+
+    if (fs::is_regular_file(status)) {
+        std::string text = read_text_file(path);
+        if (text.empty()) fail(path, "is empty");
+        corpus.documents.push_back({path, std::move(text)});
+        return corpus;
+    }
+    if (!fs::is_directory(status)) fail(path, "is neither a regular file nor a directory");
+
+    std::vector<fs::path> files;
+    for (const fs::directory_entry& entry : fs::directory_iterator(path, error)) {
+        if (!entry.is_regular_file() || entry.is_symlink() || !is_corpus_file_name(entry.path())) continue;
+        files.push_back(entry.path());
+    }
+    if (error) fail(path, "cannot list: " + error.message());
+    if (files.empty()) fail(path, "directory has no text files (regular files named *.txt or without an extension)");
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) {
+        std::string text = read_text_file(file);
+        if (!text.empty()) corpus.documents.push_back({file, std::move(text)});
+    }
+    if (corpus.documents.empty())
+        fail(path, "all " + std::to_string(files.size()) + " text files in the directory are empty");
+
+    if (options.join_with_end_of_text && corpus.documents.size() > 1) {
+        CorpusDocument joined{path, {}};
+        joined.text.reserve(size_t(corpus.bytes()) + corpus.documents.size() * kEndOfText.size());
+        for (size_t i = 0; i < corpus.documents.size(); ++i) {
+            if (i > 0) joined.text += kEndOfText;
+            joined.text += corpus.documents[i].text;
+        }
+        corpus.documents.clear();
+        corpus.documents.push_back(std::move(joined));
+    }
+    return corpus;
+}
+
+}  // namespace gpt

@@ -1,0 +1,45 @@
+// `gpt prepare`: corpus -> tokenizer -> token ids -> train.bin / val.bin (data/token_file.h).
+//
+// The ids of all documents are concatenated in name order, with the <|endoftext|> id between
+// documents when the tokenizer has one; the last val_fraction of them is the validation split.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "data/tokenizer.h"
+
+namespace gpt {
+
+struct PrepareOptions {
+    std::filesystem::path input;       // a text file or a folder of them (data/corpus.h)
+    std::filesystem::path output_dir;  // receives train.bin and val.bin; created if missing
+    std::string tokenizer_type = "bpe";  // "char" | "bpe"; ignored when tokenizer is given
+    int32_t vocab_size = 4096;           // bpe only: 256 bytes + merges + <|endoftext|>
+    std::shared_ptr<const Tokenizer> tokenizer;  // use this one instead of training
+    double val_fraction = 0.1;                   // in [0, 1)
+    int64_t block_size = 256;  // each non-empty split needs at least block_size + 1 tokens
+    bool end_of_text_between_documents = true;
+    bool allow_special_in_text = false;  // encode literal "<|endoftext|>" in the text as the special token
+    bool progress = true;                // one line per stage on stderr
+};
+
+struct PreparedData {
+    std::shared_ptr<const Tokenizer> tokenizer;
+    std::filesystem::path train_path, val_path;
+    int64_t train_tokens = 0, val_tokens = 0;
+    int64_t corpus_bytes = 0;
+    int64_t documents = 0;
+    double train_seconds = 0.0;   // tokenizer training (0 when one was given)
+    double encode_seconds = 0.0;
+};
+
+PreparedData prepare_corpus(const PrepareOptions& options);
+
+// Encodes a large text in parallel chunks (OpenMP), cut only where the pre-split has a boundary for
+// every tokenizer (after a '\n' followed by a non-space byte), so the result equals encode(text).
+std::vector<int32_t> encode_parallel(const Tokenizer& tokenizer, std::string_view text, const EncodeOptions& options = {});
+
+}  // namespace gpt
