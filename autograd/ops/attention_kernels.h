@@ -1,0 +1,63 @@
+// Private helpers of autograd/ops/attention.cpp: the fused qkv layout, the packed causal probability
+// buffer, the per-head dropout streams, and the hd-length vector kernels the compiler vectorises.
+#pragma once
+
+#include <cstdint>
+
+#include "common/random.h"
+
+namespace gpt::attention_detail {
+
+// qkv [B, T, (H + 2·H_kv)·hd]: token (b, t) is one row of `row` floats holding q heads 0..H−1, then
+// k heads 0..H_kv−1, then v heads 0..H_kv−1, each hd wide.
+struct Layout {
+    int64_t B, T, H, H_kv, hd;
+    int64_t row;    // (H + 2·H_kv)·hd
+    int64_t group;  // H / H_kv query heads share one kv head
+
+    int64_t token(int64_t b, int64_t t) const { return (b * T + t) * row; }
+    int64_t q(int64_t b, int64_t t, int64_t h) const { return token(b, t) + h * hd; }
+    int64_t k(int64_t b, int64_t t, int64_t g) const { return token(b, t) + (H + g) * hd; }
+    int64_t v(int64_t b, int64_t t, int64_t g) const { return token(b, t) + (H + H_kv + g) * hd; }
+    int64_t out(int64_t b, int64_t t, int64_t h) const { return (b * T + t) * H * hd + h * hd; }
+
+    // Probabilities are stored packed, lower triangle only: head (b, h) owns T(T+1)/2 floats and
+    // query row i starts at i(i+1)/2 and holds keys 0..i.
+    int64_t triangle() const { return T * (T + 1) / 2; }
+    int64_t probs(int64_t b, int64_t h, int64_t i) const { return (b * H + h) * triangle() + i * (i + 1) / 2; }
+};
+
+// Attention dropout draws one 64-bit seed from the caller's generator per call; head (b, h) then uses
+// its own stream seeded from (seed, b·H + h), drawn in the fixed order (i ascending, j ≤ i ascending).
+// The masks therefore do not depend on thread scheduling, and the backward regenerates them instead
+// of storing a [B, H, T, T] mask.
+inline Generator head_stream(uint64_t call_seed, int64_t head_index) {
+    return Generator(call_seed ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(head_index + 1)));
+}
+
+// Keep with probability 1 − p, to 24 bits: keep iff the top 24 bits of a draw are ≥ p·2²⁴.
+struct DropoutMask {
+    bool active = false;
+    uint64_t threshold = 0;
+    float scale = 1.0f;  // 1/(1 − p)
+    // The multiplier for the next (i, j): scale if kept, 0 if dropped, 1 when dropout is off.
+    float next(Generator& stream) const {
+        if (!active) return 1.0f;
+        return (stream.next_u64() >> 40) >= threshold ? scale : 0.0f;
+    }
+};
+
+inline float dot(const float* a, const float* b, int64_t n) {
+    float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+    for (int64_t d = 0; d < n; ++d) acc += a[d] * b[d];
+    return acc;
+}
+
+// y += alpha·x
+inline void axpy(float alpha, const float* x, float* y, int64_t n) {
+#pragma omp simd
+    for (int64_t d = 0; d < n; ++d) y[d] += alpha * x[d];
+}
+
+}  // namespace gpt::attention_detail
