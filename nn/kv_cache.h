@@ -1,0 +1,75 @@
+// Incremental decoding with a key/value cache.
+//
+// With causal attention, layer l's key and value at position p depend only on tokens 0..p, so once
+// computed they stay valid while the window does not move. The cache keeps them, per layer:
+//   keys[l], values[l]: [block_size, H_kv·hd] floats; row p holds position p's H_kv heads side by side.
+// A new token then costs one row through every layer: its own q, k, v (c_attn on one row), attention of
+// its H query heads over the p+1 cached rows (query head h reads kv head h / (H/H_kv)), c_proj and the
+// MLP: O(n_layer·(12·C² + p·C)) per token instead of a full forward's O(n_layer·T·(12·C² + T·C)).
+//
+// Size: 2 (k and v) · n_layer · H_kv · hd · 4 bytes per position, so grouped-query (H_kv < H) and
+// multi-query (H_kv = 1) attention shrink it by H/H_kv.
+//
+// The window: positions are absolute (learned or sinusoidal), so a cached row cannot be shifted to an
+// earlier position. When the context fills block_size, the caller resets the cache and re-feeds the last
+// block_size tokens in one forward_tokens pass (forward_context below does this); the logits are then
+// exactly those of a full forward over the cropped context, as nanoGPT's generate computes them. Past
+// block_size every token therefore costs one full-window pass, as it does without a cache.
+//
+// Everything here runs under NoGradGuard: no tape, no saved activations. The model must be in eval mode
+// (dropout off).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "nn/gpt.h"
+
+namespace gpt {
+
+class KVCache {
+public:
+    explicit KVCache(const GPTConfig& config);  // allocates block_size rows per layer for k and for v
+
+    int64_t length() const { return static_cast<int64_t>(tokens_.size()); }  // positions filled
+    int64_t capacity() const { return block_size_; }                          // block_size
+    bool full() const { return length() == block_size_; }
+    void reset() { tokens_.clear(); }
+    // The token ids at positions 0..length−1, so a caller can tell whether the cache still matches.
+    const std::vector<int32_t>& tokens() const { return tokens_; }
+
+    int64_t n_layer() const { return n_layer_; }
+    int64_t n_kv_head() const { return n_kv_head_; }
+    int64_t head_dim() const { return head_dim_; }
+    int64_t bytes_per_token() const;  // 2·n_layer·H_kv·hd·sizeof(float)
+    int64_t bytes() const { return bytes_per_token() * block_size_; }
+
+    // Row `position` of layer `layer`: H_kv·hd floats.
+    float* keys(int64_t layer, int64_t position);
+    float* values(int64_t layer, int64_t position);
+
+private:
+    friend Tensor forward_tokens(const GPT& model, KVCache& cache, const std::vector<int32_t>& ids);
+
+    int64_t n_layer_, block_size_, n_kv_head_, head_dim_;
+    std::vector<int32_t> tokens_;
+    std::vector<std::vector<float>> keys_, values_;  // [n_layer][block_size·H_kv·hd]
+};
+
+// Feeds `ids` at positions length()..length()+T−1 in one pass (the prompt, or a window being re-fed),
+// appends their keys and values to the cache and returns the logits [V] of the last of them.
+// Throws std::invalid_argument when ids is empty, when the cache would pass block_size, when the cache
+// was made for another shape or when the model is in train mode.
+Tensor forward_tokens(const GPT& model, KVCache& cache, const std::vector<int32_t>& ids);
+
+// One new token: forward_tokens(model, cache, {token}).
+Tensor forward_step(const GPT& model, KVCache& cache, int32_t token);
+
+// Logits [V] for the token after `context` (every token so far), with the window of nanoGPT's generate:
+// the model sees the last min(n, block_size) tokens. When the cache holds a prefix of that window only
+// the rest is fed (one token per call while generating); otherwise (first call, or the window slid) the
+// cache is reset and the whole window is re-fed.
+Tensor forward_context(const GPT& model, KVCache& cache, std::span<const int32_t> context);
+
+}  // namespace gpt
