@@ -1,11 +1,14 @@
 // GELU, GPT-2's tanh approximation, in one pass forward and one pass backward (llm.c gelu_forward/backward).
 //
 //   u      = √(2/π)·(x + 0.044715·x³)
-//   gelu   = 0.5·x·(1 + tanh u)
-//   d/dx   = 0.5·(1 + tanh u) + 0.5·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²)
-//
-// The backward saves nothing beyond the input x (held by the node): tanh u is recomputed, which costs
-// less than storing and re-reading a second tensor of x's size.
+//   gelu   = 0.5·x·(1 + tanh u)  =  x·σ(2u)                    (0.5·(1 + tanh u) = σ(2u))
+//   d/dx   = 0.5·(1 + tanh u) + 0.5·x·(1 − tanh² u)·du/dx
+//          = σ(2u) + 2·x·σ(2u)·(1 − σ(2u))·du/dx,   du/dx = √(2/π)·(1 + 3·0.044715·x²)
+// The σ form is the same function, evaluated without the cancellation of 1 + tanh u ≈ 0 in the negative
+// tail (there the tanh form loses ~3 digits in float32); 1 − σ(2u) = e·σ(2u) with e = exp(−2u) likewise.
+// The backward saves nothing beyond the input x (held by the node): u is recomputed, which costs less
+// than storing and re-reading a second tensor of x's size.
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/ops.h"
@@ -16,6 +19,8 @@ namespace {
 
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kCubic = 0.044715f;
+// exp(−2u) is clamped below float overflow: past it σ(2u) < 1e-34 and x·σ(2u) is 0 to float precision.
+constexpr float kMaxExponent = 80.0f;
 // Below this many elements a parallel region costs more than it saves.
 constexpr int64_t kParallelThreshold = 1 << 14;
 
@@ -31,7 +36,7 @@ Tensor gelu(const Tensor& x) {
     for (int64_t i = 0; i < n; ++i) {
         const float v = in[i];
         const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
-        y[i] = 0.5f * v * (1.0f + std::tanh(u));
+        y[i] = v / (1.0f + std::exp(std::min(-2.0f * u, kMaxExponent)));
     }
     if (needs_grad({&x}))
         record(out, "gelu", {x}, [x](TensorImpl& o) {
@@ -43,9 +48,10 @@ Tensor gelu(const Tensor& x) {
             for (int64_t i = 0; i < count; ++i) {
                 const float v = xs[i];
                 const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
-                const float t = std::tanh(u);
+                const float e = std::exp(std::min(-2.0f * u, kMaxExponent));
+                const float sig = 1.0f / (1.0f + e);
                 const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
-                dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du_dx);
+                dx[i] += dy[i] * (sig + 2.0f * v * sig * (e * sig) * du_dx);
             }
         });
     return out;

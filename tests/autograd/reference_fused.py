@@ -1,0 +1,108 @@
+"""PyTorch reference for the fused ops (gelu, layer_norm, cross_entropy, causal_self_attention).
+
+Usage: reference_fused.py INPUT OUTPUT. Exits with status 3 when torch cannot be imported (the C++ test
+then skips). Called by tests/autograd/test_fused_reference.cpp.
+
+File format (both ways), one tensor per line:  <name> <ndim> <dims...> : <values...>
+Input names are "<case>.<field>" where <case> is "<op>" or "<op>_<variant>"; every case has a probe
+"r" shaped like the op's output, and the gradients are those of L = sum(out * r). Everything is computed
+in float64 from the float32 inputs, written out explicitly (torch 1.13 has no
+scaled_dot_product_attention), so the C++ results are compared against a near-exact reference.
+"""
+import math
+import sys
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError as error:
+    print(f"reference_fused.py: cannot import torch ({error})", file=sys.stderr)
+    sys.exit(3)
+
+
+def read_tensors(path):
+    tensors = {}
+    with open(path) as f:
+        for line in f:
+            head, _, values = line.partition(":")
+            fields = head.split()
+            name, ndim = fields[0], int(fields[1])
+            shape = [int(d) for d in fields[2:2 + ndim]]
+            data = [float(v) for v in values.split()]
+            tensors[name] = torch.tensor(data, dtype=torch.float64).reshape(shape)
+    return tensors
+
+
+def write_tensors(path, tensors):
+    with open(path, "w") as f:
+        for name, t in tensors.items():
+            t = t.detach().reshape(-1) if t.dim() > 0 else t.detach().reshape(1)
+            shape = list(tensors[name].shape)
+            f.write(f"{name} {len(shape)} {' '.join(map(str, shape))} : ")
+            f.write(" ".join(repr(float(v)) for v in t.tolist()) + "\n")
+
+
+def leaf(t):
+    return t.clone().requires_grad_(True)
+
+
+def gelu_case(c):
+    x = leaf(c["x"])
+    out = F.gelu(x, approximate="tanh")
+    (out * c["r"]).sum().backward()
+    return {"out": out, "dx": x.grad}
+
+
+def layer_norm_case(c):
+    x, w, b = leaf(c["x"]), leaf(c["weight"]), leaf(c["bias"])
+    out = F.layer_norm(x, (x.shape[-1],), w, b, eps=1e-5)
+    (out * c["r"]).sum().backward()
+    return {"out": out, "dx": x.grad, "dweight": w.grad, "dbias": b.grad}
+
+
+def cross_entropy_case(c):
+    logits = leaf(c["logits"])
+    V = logits.shape[-1]
+    targets = c["targets"].long().reshape(-1)
+    loss = F.cross_entropy(logits.reshape(-1, V), targets, ignore_index=int(c["ignore_index"].item()))
+    (loss * c["r"].reshape(())).backward()
+    return {"out": loss, "dlogits": logits.grad}
+
+
+def attention_case(c):
+    qkv = leaf(c["qkv"])
+    H, H_kv = int(c["n_head"].item()), int(c["n_kv_head"].item())
+    B, T, width = qkv.shape
+    hd = width // (H + 2 * H_kv)
+    q, k, v = qkv.split([H * hd, H_kv * hd, H_kv * hd], dim=2)
+    q = q.reshape(B, T, H, hd).transpose(1, 2)  # [B, H, T, hd]
+    k = k.reshape(B, T, H_kv, hd).transpose(1, 2).repeat_interleave(H // H_kv, dim=1)
+    v = v.reshape(B, T, H_kv, hd).transpose(1, 2).repeat_interleave(H // H_kv, dim=1)
+    scores = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    att = torch.softmax(scores.masked_fill(~causal, float("-inf")), dim=-1)
+    out = (att @ v).transpose(1, 2).reshape(B, T, H * hd)
+    (out * c["r"]).sum().backward()
+    return {"out": out, "dqkv": qkv.grad}
+
+
+CASES = {"gelu": gelu_case, "layer_norm": layer_norm_case, "cross_entropy": cross_entropy_case,
+         "attention": attention_case}
+
+
+def main():
+    inputs = read_tensors(sys.argv[1])
+    cases = {}
+    for name, t in inputs.items():
+        case, field = name.split(".", 1)
+        cases.setdefault(case, {})[field] = t
+    results = {}
+    for case, fields in cases.items():
+        op = next(o for o in CASES if case == o or case.startswith(o + "_"))
+        for field, t in CASES[op](fields).items():
+            results[f"{case}.{field}"] = t
+    write_tensors(sys.argv[2], results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+// The fused ops against an independent PyTorch implementation (tests/autograd/reference_fused.py),
+// forward and gradients, in one python invocation. The reference runs in float64, so the differences
+// are this project's float32 rounding. Skipped (with a message) when GPT_PYTHON cannot import torch.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "common/random.h"
+
+using namespace gpt;
+
+namespace {
+
+struct Named {
+    Shape shape;
+    std::vector<double> values;
+};
+
+void write_tensor(std::ofstream& file, const std::string& name, const Shape& shape, const std::vector<float>& values) {
+    file << name << ' ' << shape.size();
+    for (int64_t d : shape) file << ' ' << d;
+    file << " :";
+    char buffer[32];
+    for (float v : values) {
+        std::snprintf(buffer, sizeof buffer, " %.9g", static_cast<double>(v));  // round-trips float32
+        file << buffer;
+    }
+    file << '\n';
+}
+
+std::map<std::string, Named> read_tensors(const std::string& path) {
+    std::map<std::string, Named> tensors;
+    std::ifstream file(path);
+    std::string line;
+    while (std::getline(file, line)) {
+        std::istringstream in(line);
+        std::string name, colon;
+        size_t ndim = 0;
+        in >> name >> ndim;
+        Named t;
+        t.shape.resize(ndim);
+        for (auto& d : t.shape) in >> d;
+        in >> colon;
+        double v = 0.0;
+        while (in >> v) t.values.push_back(v);
+        tensors[name] = std::move(t);
+    }
+    return tensors;
+}
+
+std::vector<float> normals(int64_t n, Generator& generator, double sd = 1.0, double mean = 0.0) {
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& x : v) x = static_cast<float>(mean + sd * generator.normal());
+    return v;
+}
+
+// Worst |ours − ref| / max(|ref|, 1e-2·max|ref|): relative per element, except that elements under a
+// hundredth of the tensor's largest are judged against that hundredth. Their float32 rounding comes
+// from sums of terms of the tensor's scale (an attention output near 0 is Σ P·v with |v| ~ 1), so it
+// is ~1e-7 of the scale, not of their own size; measured with a 1e-3 floor it reached 1.5e-5.
+double compare(const std::vector<float>& ours, const Named& ref) {
+    REQUIRE(ours.size() == ref.values.size());
+    double scale = 0.0;
+    for (double r : ref.values) scale = std::max(scale, std::fabs(r));
+    double worst = 0.0;
+    for (size_t i = 0; i < ours.size(); ++i)
+        worst = std::max(worst, std::fabs(ours[i] - ref.values[i]) / std::max({std::fabs(ref.values[i]), 1e-2 * scale, 1e-30}));
+    return worst;
+}
+
+// One case: the op's output and gradients computed here, compared against the reference's after it ran.
+struct Case {
+    std::string name;
+    std::map<std::string, std::vector<float>> ours;  // field ("out", "dx", ...) → values
+};
+
+}  // namespace
+
+TEST_CASE("fused ops match PyTorch (float64 reference): forward ≤ 1e-5, gradients ≤ 1e-4 relative") {
+    const std::string stem = std::string(GPT_BINARY_DIR) + "/fused_reference_" + std::to_string(getpid());
+    const std::string in_path = stem + "_in.txt", out_path = stem + "_out.txt";
+    std::ofstream file(in_path);
+    Generator generator(2718);
+    std::vector<Case> cases;
+
+    {  // gelu, including the tails
+        Tensor x = Tensor::from_vector({4, 9}, normals(36, generator, 2.0), true);
+        Tensor r = Tensor::from_vector({4, 9}, normals(36, generator));
+        write_tensor(file, "gelu.x", x.shape(), x.to_vector());
+        write_tensor(file, "gelu.r", r.shape(), r.to_vector());
+        Tensor out = gelu(x);
+        out.backward(r);
+        cases.push_back({"gelu", {{"out", out.to_vector()}, {"dx", x.grad_tensor().to_vector()}}});
+    }
+    {  // layer_norm over [3, 4, 16] with an offset mean
+        Tensor x = Tensor::from_vector({3, 4, 16}, normals(192, generator, 2.0, 1.5), true);
+        Tensor w = Tensor::from_vector({16}, normals(16, generator, 0.5, 1.0), true);
+        Tensor b = Tensor::from_vector({16}, normals(16, generator), true);
+        Tensor r = Tensor::from_vector({3, 4, 16}, normals(192, generator));
+        for (auto& [field, t] : {std::pair{"x", x}, {"weight", w}, {"bias", b}, {"r", r}})
+            write_tensor(file, std::string("layer_norm.") + field, t.shape(), t.to_vector());
+        Tensor out = layer_norm(x, w, b);
+        out.backward(r);
+        cases.push_back({"layer_norm",
+                         {{"out", out.to_vector()}, {"dx", x.grad_tensor().to_vector()},
+                          {"dweight", w.grad_tensor().to_vector()}, {"dbias", b.grad_tensor().to_vector()}}});
+    }
+    {  // cross_entropy over [3, 5, 11] with ignored rows and a loss gradient other than 1
+        Tensor logits = Tensor::from_vector({3, 5, 11}, normals(165, generator, 3.0), true);
+        std::vector<int32_t> targets(15);
+        for (size_t n = 0; n < targets.size(); ++n)
+            targets[n] = n % 4 == 1 ? -100 : static_cast<int32_t>(generator.below(11));
+        std::vector<float> target_values(targets.begin(), targets.end());
+        write_tensor(file, "cross_entropy.logits", logits.shape(), logits.to_vector());
+        write_tensor(file, "cross_entropy.targets", {15}, target_values);
+        write_tensor(file, "cross_entropy.ignore_index", {}, {-100.0f});
+        write_tensor(file, "cross_entropy.r", {}, {0.75f});
+        Tensor loss = cross_entropy(logits, targets);
+        loss.backward(Tensor::scalar(0.75f));
+        cases.push_back({"cross_entropy", {{"out", loss.to_vector()}, {"dlogits", logits.grad_tensor().to_vector()}}});
+    }
+    for (int64_t H_kv : {4, 2, 1}) {  // attention, MHA and GQA
+        const int64_t B = 2, T = 6, H = 4, hd = 8;
+        const std::string name = "attention_kv" + std::to_string(H_kv);
+        Tensor qkv = Tensor::from_vector({B, T, (H + 2 * H_kv) * hd}, normals(B * T * (H + 2 * H_kv) * hd, generator), true);
+        Tensor r = Tensor::from_vector({B, T, H * hd}, normals(B * T * H * hd, generator));
+        write_tensor(file, name + ".qkv", qkv.shape(), qkv.to_vector());
+        write_tensor(file, name + ".r", r.shape(), r.to_vector());
+        write_tensor(file, name + ".n_head", {}, {static_cast<float>(H)});
+        write_tensor(file, name + ".n_kv_head", {}, {static_cast<float>(H_kv)});
+        Generator unused(1);
+        Tensor out = causal_self_attention(qkv, H, H_kv, 0.0f, true, unused);
+        out.backward(r);
+        cases.push_back({name, {{"out", out.to_vector()}, {"dqkv", qkv.grad_tensor().to_vector()}}});
+    }
+    file.close();
+
+    const std::string command = std::string(GPT_PYTHON) + " " + GPT_SOURCE_DIR + "/tests/autograd/reference_fused.py " +
+                                in_path + " " + out_path;
+    const int status = std::system(command.c_str());
+    const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::remove(in_path.c_str());
+    if (rc == 3 || rc == 127) {
+        MESSAGE("SKIPPED: " << GPT_PYTHON << " cannot import torch (exit " << rc << "); PyTorch reference not run");
+        return;
+    }
+    REQUIRE_MESSAGE(rc == 0, "reference_fused.py failed with exit status " << rc);
+    const auto reference = read_tensors(out_path);
+    std::remove(out_path.c_str());
+
+    for (const Case& c : cases)
+        for (const auto& [field, ours] : c.ours) {
+            const std::string key = c.name + "." + field;
+            REQUIRE_MESSAGE(reference.count(key) == 1, "reference output lacks " << key);
+            const double error = compare(ours, reference.at(key));
+            const double tolerance = field == "out" ? 1e-5 : 1e-4;
+            MESSAGE(key << ": worst relative error " << error << " (tolerance " << tolerance << ")");
+            CHECK_MESSAGE(error <= tolerance, key);
+        }
+}
