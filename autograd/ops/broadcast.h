@@ -100,12 +100,13 @@ void broadcast_accumulate(const BroadcastPlan& p, const float* g, const float* a
         if (full) {
 #pragma omp parallel for schedule(static) if (big)
             for (int64_t r = 0; r < p.rows; ++r) rows_cols(r, r + 1, 0, p.cols);
-        } else if (target_col_stride == 1 && p.cols >= 2 * kColumnBlock) {
-            const int64_t blocks = (p.cols + kColumnBlock - 1) / kColumnBlock;
-#pragma omp parallel for schedule(static) if (big)
+        } else if (target_col_stride == 1 && big) {
+            const int64_t width = column_block(p.cols);
+            const int64_t blocks = (p.cols + width - 1) / width;
+#pragma omp parallel for schedule(static)
             for (int64_t blk = 0; blk < blocks; ++blk) {
-                const int64_t c0 = blk * kColumnBlock;
-                rows_cols(0, p.rows, c0, c0 + kColumnBlock < p.cols ? c0 + kColumnBlock : p.cols);
+                const int64_t c0 = blk * width;
+                rows_cols(0, p.rows, c0, std::min(c0 + width, p.cols));
             }
         } else {
             rows_cols(0, p.rows, 0, p.cols);

@@ -8,13 +8,24 @@
 // element (each output summed by one thread, in a fixed order), so results do not depend on scheduling.
 #pragma once
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdint>
 
 namespace gpt {
 
 inline constexpr int64_t kParallelMin = 32768;
 
-// Column blocks used when a reduction is split across the columns of a [rows, cols] matrix.
-inline constexpr int64_t kColumnBlock = 64;
+// A reduction over the rows of a [rows, cols] matrix (bias gradients, embedding scatter, sum over a
+// leading axis) is split by columns: each thread owns a block of columns and walks every row in order.
+// Blocks are wide (about cols / threads) so each row's piece streams through the prefetcher; a block
+// width changes only who sums a column, never the order of its terms, so results are bit-identical
+// for any thread count.
+inline int64_t column_block(int64_t cols) {
+    const int64_t threads = omp_get_max_threads();
+    const int64_t per_thread = ((cols + threads - 1) / threads + 15) / 16 * 16;
+    return std::max<int64_t>(per_thread, 64);
+}
 
 }  // namespace gpt

@@ -33,12 +33,14 @@ Tensor reduce_axis(const char* op, const Tensor& x, int64_t axis, bool keepdim, 
     const float* xd = x.data();
     float* od = out.data();
     // Tasks: (outer row, block of inner columns); each output summed over j in order by one thread.
-    const int64_t blocks = std::max<int64_t>(1, (inner + kColumnBlock - 1) / kColumnBlock);
+    // Whole rows when there are enough of them to share out, column blocks otherwise.
+    const int64_t width = outer >= omp_get_max_threads() ? std::max<int64_t>(inner, 1) : column_block(inner);
+    const int64_t blocks = std::max<int64_t>(1, (inner + width - 1) / width);
 #pragma omp parallel for schedule(static) if (x.numel() >= kParallelMin)
     for (int64_t t = 0; t < outer * blocks; ++t) {
         const int64_t o = t / blocks;
-        const int64_t i0 = (t % blocks) * kColumnBlock;
-        const int64_t i1 = std::min(i0 + kColumnBlock, inner);
+        const int64_t i0 = (t % blocks) * width;
+        const int64_t i1 = std::min(i0 + width, inner);
         float* orow = od + o * inner;
         const float* xrow = xd + o * n * inner;
         if (inner == 1) {
