@@ -100,6 +100,7 @@ std::unique_ptr<BpeTokenizer> train_bpe(std::span<const std::string_view> texts,
     merges.reserve(size_t(target));
     std::vector<int32_t> visited(size_t(W), -1);  // merge index that last touched the word
     std::unordered_map<uint64_t, int64_t> delta;
+    std::vector<int32_t> before;
     BpeTrainProgress progress;
     progress.merges_target = target;
     progress.words = W;
@@ -131,7 +132,7 @@ std::unique_ptr<BpeTokenizer> train_bpe(std::span<const std::string_view> texts,
             visited[size_t(w)] = merge_index;
             auto& s = words.symbols[size_t(w)];
             const int64_t f = words.frequency[size_t(w)];
-            std::vector<int32_t> before = s;
+            before.assign(s.begin(), s.end());
             if (!merge_in_word(s, left, right, merged)) continue;
             // Remove the word's old pairs and add its new ones; unchanged pairs cancel in delta.
             for (size_t i = 0; i + 1 < before.size(); ++i) delta[key_of(before[i], before[i + 1])] -= f;

@@ -1,5 +1,6 @@
 #include "data/prepare.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -15,6 +16,12 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string fixed(double value, int decimals) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value);
+    return text;
 }
 
 bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
@@ -113,7 +120,7 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
     }
     result.train_seconds = options.tokenizer ? 0.0 : seconds_since(start);
     log(result.tokenizer->type() + " tokenizer, vocab " + std::to_string(result.tokenizer->vocab_size()) +
-        (options.tokenizer ? " (given)" : " trained in " + std::to_string(result.train_seconds) + " s"));
+        (options.tokenizer ? " (given)" : " trained in " + fixed(result.train_seconds, 2) + " s"));
 
     start = std::chrono::steady_clock::now();
     const std::optional<int32_t> end_of_text = result.tokenizer->end_of_text_id();
@@ -131,8 +138,8 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
     }
     result.encode_seconds = seconds_since(start);
     const int64_t N = static_cast<int64_t>(ids.size());
-    log("encoded " + std::to_string(N) + " tokens (" + std::to_string(double(result.corpus_bytes) / double(std::max<int64_t>(N, 1))).substr(0, 4) +
-        " bytes/token) in " + std::to_string(result.encode_seconds) + " s");
+    log("encoded " + std::to_string(N) + " tokens (" + fixed(double(result.corpus_bytes) / double(std::max<int64_t>(N, 1)), 2) +
+        " bytes/token) in " + fixed(result.encode_seconds, 2) + " s");
 
     const int64_t val = static_cast<int64_t>(double(N) * options.val_fraction);
     const int64_t train = N - val;

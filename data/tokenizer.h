@@ -50,6 +50,7 @@ public:
     std::vector<int32_t> encode(std::string_view text, const EncodeOptions& options = {}) const;
     // Concatenated token bytes; throws std::out_of_range naming the first id outside [0, V).
     std::string decode(std::span<const int32_t> ids) const;
+    std::string decode(const std::vector<int32_t>& ids) const { return decode(std::span<const int32_t>(ids)); }
 
     std::string token_bytes(int32_t id) const;
     int32_t vocab_size() const { return static_cast<int32_t>(offsets_.size()) - 1; }
