@@ -9,6 +9,7 @@
 #include "data/char_tokenizer.h"
 #include "data/corpus.h"
 #include "data/token_file.h"
+#include "data/utf8.h"
 
 namespace gpt {
 
@@ -111,6 +112,12 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
         result.tokenizer = train_bpe(texts, train);
     } else if (options.tokenizer_type == "char") {
         CharTrainOptions train;
+        train.replace_invalid_utf8 = options.replace_invalid_utf8;
+        if (!options.replace_invalid_utf8)
+            for (const CorpusDocument& d : corpus.documents)
+                if (const size_t bad = utf8::find_invalid(d.text); bad != std::string_view::npos)
+                    throw std::invalid_argument("prepare: " + d.path.string() + ": " + utf8::invalid_message(d.text, bad) +
+                                                " (the char tokenizer needs UTF-8; replace_invalid_utf8 maps it to U+FFFD)");
         if (separate || options.allow_special_in_text) train.special_tokens.emplace_back(kEndOfText);
         std::string all;
         for (std::string_view t : texts) all += t;
@@ -126,6 +133,7 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
     const std::optional<int32_t> end_of_text = result.tokenizer->end_of_text_id();
     EncodeOptions encode_options;
     encode_options.allow_special = options.allow_special_in_text;
+    encode_options.replace_invalid_utf8 = options.replace_invalid_utf8;
     std::vector<int32_t> ids;
     for (size_t d = 0; d < texts.size(); ++d) {
         if (separate && d > 0 && end_of_text) ids.push_back(*end_of_text);

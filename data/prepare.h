@@ -23,6 +23,7 @@ struct PrepareOptions {
     int64_t block_size = 256;  // each non-empty split needs at least block_size + 1 tokens
     bool end_of_text_between_documents = true;
     bool allow_special_in_text = false;  // encode literal "<|endoftext|>" in the text as the special token
+    bool replace_invalid_utf8 = false;   // char only: invalid UTF-8 becomes U+FFFD instead of an error
     bool progress = true;                // one line per stage on stderr
 };
 

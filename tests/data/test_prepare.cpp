@@ -94,3 +94,24 @@ TEST_CASE("prepare: encode_parallel equals encode on a text long enough to be ch
     const auto tokenizer = train_bpe(sample_text(200), train);
     CHECK(encode_parallel(*tokenizer, text) == tokenizer->encode(text));
 }
+
+TEST_CASE("prepare: invalid UTF-8 with the char tokenizer names the file and offset, or becomes U+FFFD") {
+    test::TempDir dir;
+    PrepareOptions options;
+    options.input = dir.write("latin1.txt", sample_text(10) + "caf\xE9\n" + sample_text(10));
+    options.output_dir = dir.path() / "out";
+    options.tokenizer_type = "char";
+    options.block_size = 8;
+    options.progress = false;
+    const std::string offset = std::to_string(sample_text(10).size() + 3);
+    CHECK_THROWS_WITH_AS(prepare_corpus(options),
+                         doctest::Contains(("latin1.txt: invalid UTF-8 at byte offset " + offset + " (byte 0xe9)").c_str()),
+                         std::invalid_argument);
+    options.replace_invalid_utf8 = true;
+    const PreparedData data = prepare_corpus(options);
+    CHECK(data.train_tokens + data.val_tokens == int64_t(2 * sample_text(10).size() + 5));
+    options.tokenizer_type = "bpe";  // byte-level: any bytes encode, and decode gives them back
+    options.vocab_size = 300;
+    const PreparedData bpe = prepare_corpus(options);
+    CHECK(bpe.tokenizer->type() == "bpe");
+}
