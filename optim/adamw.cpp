@@ -1,0 +1,169 @@
+#include "optim/adamw.h"
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace gpt {
+
+namespace {
+
+// Below this many elements, waking the OpenMP team costs more than the loop (as autograd/ops).
+constexpr int64_t kParallelMin = 32768;
+
+std::string num(double x) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%g", x);
+    return buffer;
+}
+
+void require(bool ok, const std::string& message) {
+    if (!ok) throw std::invalid_argument("AdamW: " + message);
+}
+
+// The float32 scalars of one step, each rounded once from its double value as PyTorch passes a Python
+// float to a float32 tensor op.
+struct StepScalars {
+    float decay;            // 1 − lr·wd
+    float beta1, one_minus_beta1;
+    float beta2, one_minus_beta2;
+    float bias_correction2_sqrt;  // √(1 − β2^t)
+    float eps;
+    float neg_step_size;    // −lr / (1 − β1^t)
+};
+
+StepScalars step_scalars(const AdamWOptions& o, bool decay, int64_t t) {
+    const double lr = o.lr, b1 = o.beta1, b2 = o.beta2;
+    const double bias_correction1 = 1.0 - std::pow(b1, static_cast<double>(t));
+    const double bias_correction2 = 1.0 - std::pow(b2, static_cast<double>(t));
+    StepScalars s;
+    s.decay = static_cast<float>(1.0 - lr * (decay ? static_cast<double>(o.weight_decay) : 0.0));
+    s.beta1 = o.beta1;
+    s.one_minus_beta1 = static_cast<float>(1.0 - b1);
+    s.beta2 = o.beta2;
+    s.one_minus_beta2 = static_cast<float>(1.0 - b2);
+    s.bias_correction2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
+    s.eps = o.eps;
+    s.neg_step_size = static_cast<float>(-(lr / bias_correction1));
+    return s;
+}
+
+// PyTorch's sequence, one element at a time (its AVX2 kernels, built by GCC, which fuses a·b + c):
+//   param.mul_(decay)
+//   exp_avg.mul_(β1).add_(g, alpha=1−β1)             add_ is fmadd(g, alpha, m)
+//   exp_avg_sq.mul_(β2).addcmul_(g, g, value=1−β2)   v + (value·g)·g, contracted to one fma
+//   denom = sqrt(v) / bc2_sqrt + eps
+//   param.addcdiv_(m, denom, value=−step_size)        p + (value·m) / denom
+// With the fmas this is bit-identical to torch.optim.AdamW here (tests/optim/test_adamw.cpp). Without a
+// hardware FMA (GPT_NATIVE=OFF) std::fma is a slow library call, so the plain expression is used.
+#ifdef __FMA__
+inline float fused(float a, float b, float c) { return std::fma(a, b, c); }
+#else
+inline float fused(float a, float b, float c) { return a * b + c; }
+#endif
+
+void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const StepScalars& s) {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) {
+        const float gi = g[i];
+        const float pi = p[i] * s.decay;
+        const float mi = fused(gi, s.one_minus_beta1, m[i] * s.beta1);
+        const float vi = fused(s.one_minus_beta2 * gi, gi, v[i] * s.beta2);
+        const float denom = std::sqrt(vi) / s.bias_correction2_sqrt + s.eps;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = pi + s.neg_step_size * mi / denom;
+    }
+}
+
+}  // namespace
+
+void AdamWOptions::validate() const {
+    require(std::isfinite(lr) && lr >= 0.0f, "lr must be finite and >= 0, got " + num(lr));
+    require(std::isfinite(beta1) && beta1 >= 0.0f && beta1 < 1.0f, "beta1 must be in [0, 1), got " + num(beta1));
+    require(std::isfinite(beta2) && beta2 >= 0.0f && beta2 < 1.0f, "beta2 must be in [0, 1), got " + num(beta2));
+    require(std::isfinite(eps) && eps >= 0.0f, "eps must be finite and >= 0, got " + num(eps));
+    require(std::isfinite(weight_decay) && weight_decay >= 0.0f,
+            "weight_decay must be finite and >= 0, got " + num(weight_decay));
+}
+
+AdamW::AdamW(NamedTensors parameters, AdamWOptions options) : options_(options) {
+    options_.validate();
+    for (auto& [name, tensor] : parameters) {
+        require(!name.empty(), "parameter names must be non-empty");
+        require(tensor.defined(), "parameter '" + name + "' is an undefined tensor");
+        require(!index_.count(name), "parameter name '" + name + "' appears twice");
+        for (const Slot& other : slots_)
+            require(!other.tensor.is_same(tensor),
+                    "parameters '" + other.name + "' and '" + name + "' are the same tensor");
+        index_[name] = slots_.size();
+        const size_t n = static_cast<size_t>(tensor.numel());
+        slots_.push_back(Slot{name, tensor, tensor.dim() >= 2, 0, std::vector<float>(n, 0.0f), std::vector<float>(n, 0.0f)});
+    }
+}
+
+void AdamW::step() {
+    for (Slot& s : slots_) {
+        const float* g = s.tensor.grad();
+        if (g == nullptr) continue;
+        s.steps += 1;
+        adamw_update(s.tensor.data(), g, s.m.data(), s.v.data(), s.tensor.numel(), step_scalars(options_, s.decay, s.steps));
+    }
+    step_count_ += 1;
+}
+
+void AdamW::zero_grad() {
+    for (Slot& s : slots_) s.tensor.zero_grad();
+}
+
+void AdamW::set_lr(float lr) {
+    require(std::isfinite(lr) && lr >= 0.0f, "set_lr: lr must be finite and >= 0, got " + num(lr));
+    options_.lr = lr;
+}
+
+const AdamW::Slot& AdamW::slot(const std::string& name) const {
+    const auto it = index_.find(name);
+    require(it != index_.end(), "no parameter named '" + name + "'");
+    return slots_[it->second];
+}
+
+bool AdamW::decays(const std::string& name) const { return slot(name).decay; }
+const std::vector<float>& AdamW::first_moment(const std::string& name) const { return slot(name).m; }
+const std::vector<float>& AdamW::second_moment(const std::string& name) const { return slot(name).v; }
+
+std::vector<std::pair<std::string, Shape>> AdamW::parameter_shapes() const {
+    std::vector<std::pair<std::string, Shape>> shapes;
+    for (const Slot& s : slots_) shapes.emplace_back(s.name, s.tensor.shape());
+    return shapes;
+}
+
+AdamWState AdamW::state() const {
+    AdamWState state;
+    state.step = step_count_;
+    for (const Slot& s : slots_) state.moments[s.name] = AdamWMoments{s.m, s.v};
+    return state;
+}
+
+void AdamW::load_state(const AdamWState& state) {
+    require(state.step >= 0, "load_state: step must be >= 0, got " + std::to_string(state.step));
+    // Check everything before changing anything.
+    for (const Slot& s : slots_) {
+        const auto it = state.moments.find(s.name);
+        require(it != state.moments.end(), "load_state: no moments for parameter '" + s.name + "'");
+        const size_t n = s.m.size();
+        require(it->second.m.size() == n && it->second.v.size() == n,
+                "load_state: parameter '" + s.name + "' has " + std::to_string(n) + " elements, moments have " +
+                    std::to_string(it->second.m.size()) + " (m) and " + std::to_string(it->second.v.size()) + " (v)");
+    }
+    for (const auto& [name, moments] : state.moments)
+        require(index_.count(name), "load_state: moments for unknown parameter '" + name + "'");
+    for (Slot& s : slots_) {
+        const AdamWMoments& moments = state.moments.at(s.name);
+        s.m = moments.m;
+        s.v = moments.v;
+        s.steps = state.step;  // one count for all: every parameter of a GPT gets a gradient each step
+    }
+    step_count_ = state.step;
+}
+
+}  // namespace gpt

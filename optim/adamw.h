@@ -1,0 +1,92 @@
+// AdamW (Loshchilov & Hutter), step for step as torch.optim.AdamW (PyTorch 1.13, foreach=False), with
+// nanoGPT's parameter groups: weight decay on tensors of two or more dimensions (matrices, embeddings),
+// none on biases and LayerNorm gains (1-D).
+//
+// One step at step count t (t = 1 on the first step), for a parameter p with gradient g:
+//   p ← p·(1 − lr·wd)                     decoupled decay (wd = 0 for 1-D parameters)
+//   m ← β1·m + (1 − β1)·g
+//   v ← β2·v + (1 − β2)·g²
+//   p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + eps)
+// The bias corrections are computed in double, as Python floats are in PyTorch; the per-element work
+// is float32 in PyTorch's order of operations.
+//
+// A parameter without a gradient buffer is skipped (no decay, no moment update, its own t unchanged),
+// as PyTorch skips p.grad None.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "optim/named_tensors.h"
+
+namespace gpt {
+
+struct AdamWOptions {
+    float lr = 1e-3f;
+    float beta1 = 0.9f;
+    float beta2 = 0.999f;
+    float eps = 1e-8f;
+    float weight_decay = 0.01f;
+    // Throws std::invalid_argument naming the field, its value and the allowed range.
+    void validate() const;
+};
+
+// The moments of one parameter, each with the parameter's element count.
+struct AdamWMoments {
+    std::vector<float> m;
+    std::vector<float> v;
+};
+
+// What a checkpoint needs to continue exactly: the step count and the moments by parameter name.
+struct AdamWState {
+    int64_t step = 0;
+    std::map<std::string, AdamWMoments> moments;
+};
+
+class AdamW {
+public:
+    // Names must be non-empty and unique, tensors defined and distinct.
+    explicit AdamW(NamedTensors parameters, AdamWOptions options = {});
+
+    void step();
+    void zero_grad();  // zeroes every existing gradient buffer (keeps the buffers)
+
+    void set_lr(float lr);  // the schedule's value for the coming step
+    const AdamWOptions& options() const { return options_; }
+    int64_t step_count() const { return step_count_; }  // step() calls so far (or as restored)
+
+    // Parameter groups and state, by name. Throw std::invalid_argument for an unknown name.
+    bool decays(const std::string& name) const;
+    const std::vector<float>& first_moment(const std::string& name) const;
+    const std::vector<float>& second_moment(const std::string& name) const;
+    std::vector<std::pair<std::string, Shape>> parameter_shapes() const;  // in the constructor's order
+
+    AdamWState state() const;  // a copy
+    // Restores the step count and every parameter's moments. Every parameter must be present with
+    // moments of its size (extra names are errors too); nothing changes when it throws.
+    void load_state(const AdamWState& state);
+    void load_state(int64_t step, const std::map<std::string, AdamWMoments>& moments) {
+        load_state(AdamWState{step, moments});
+    }
+
+private:
+    struct Slot {
+        std::string name;
+        Tensor tensor;
+        bool decay = false;
+        int64_t steps = 0;  // this parameter's own t (PyTorch keeps one per parameter)
+        std::vector<float> m;
+        std::vector<float> v;
+    };
+    const Slot& slot(const std::string& name) const;
+
+    AdamWOptions options_;
+    std::vector<Slot> slots_;
+    std::map<std::string, size_t> index_;
+    int64_t step_count_ = 0;
+};
+
+}  // namespace gpt

@@ -1,0 +1,73 @@
+#include "optim/clip.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+namespace gpt {
+
+namespace {
+
+// Each block's sum of squares is one thread's work; the blocks are then added in order. The block size
+// is fixed (not derived from the thread count), so the result is the same for any number of threads.
+constexpr int64_t kBlock = 8192;
+
+double sum_of_squares(const float* g, int64_t n) {
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    std::vector<double> partial(static_cast<size_t>(blocks), 0.0);
+#pragma omp parallel for schedule(static) if (blocks >= 4)
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t end = std::min(n, (b + 1) * kBlock);
+        double s = 0.0;
+        for (int64_t i = b * kBlock; i < end; ++i) s += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+        partial[static_cast<size_t>(b)] = s;
+    }
+    double total = 0.0;
+    for (double s : partial) total += s;
+    return total;
+}
+
+}  // namespace
+
+double grad_norm(const NamedTensors& parameters) {
+    double total = 0.0;
+    for (const auto& [name, tensor] : parameters)
+        if (const float* g = tensor.grad()) total += sum_of_squares(g, tensor.numel());
+    return std::sqrt(total);
+}
+
+double clip_grad_norm(const NamedTensors& parameters, double max_norm) {
+    if (!(max_norm >= 0.0))
+        throw std::invalid_argument("clip_grad_norm: max_norm must be >= 0 (0 = measure only), got " +
+                                    std::to_string(max_norm));
+    const double norm = grad_norm(parameters);
+    if (max_norm == 0.0 || !std::isfinite(norm)) return norm;
+    const double coef = max_norm / (norm + 1e-6);
+    if (coef >= 1.0) return norm;
+    const float scale = static_cast<float>(coef);
+    for (const auto& [name, tensor] : parameters) {
+        float* g = tensor.grad();
+        if (g == nullptr) continue;
+        const int64_t n = tensor.numel();
+#pragma omp parallel for schedule(static) if (n >= 32768)
+        for (int64_t i = 0; i < n; ++i) g[i] *= scale;
+    }
+    return norm;
+}
+
+std::string first_nonfinite_gradient(const NamedTensors& parameters) {
+    for (const auto& [name, tensor] : parameters) {
+        const float* g = tensor.grad();
+        if (g == nullptr) continue;
+        const int64_t n = tensor.numel();
+        bool finite = true;
+        // Not a reduction over values: a logical AND, whose result does not depend on the order.
+#pragma omp parallel for schedule(static) reduction(&& : finite) if (n >= 32768)
+        for (int64_t i = 0; i < n; ++i) finite = finite && std::isfinite(g[i]);
+        if (!finite) return name;
+    }
+    return "";
+}
+
+}  // namespace gpt

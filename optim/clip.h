@@ -1,0 +1,28 @@
+// Gradient clipping by global L2 norm, as torch.nn.utils.clip_grad_norm_, and the non-finite check
+// that runs before it.
+//
+//   norm = sqrt(Σ_params Σ_i g_i²)          (double, fixed summation order: same bits for any thread count)
+//   coef = max_norm / (norm + 1e-6);  if coef < 1: g ← g·coef     (so the clipped norm is ≈ max_norm)
+//
+// Parameters without a gradient buffer are left out, as PyTorch leaves out p.grad None.
+#pragma once
+
+#include <string>
+
+#include "optim/named_tensors.h"
+
+namespace gpt {
+
+// Returns the norm before clipping. max_norm = 0 measures only (nanoGPT's grad_clip = 0: off).
+// A non-finite norm is returned with the gradients left untouched (scaling would turn them all into
+// NaN); check first_nonfinite_gradient first. Throws std::invalid_argument for a negative or NaN max_norm.
+double clip_grad_norm(const NamedTensors& parameters, double max_norm);
+
+// The global L2 norm alone (no clipping).
+double grad_norm(const NamedTensors& parameters);
+
+// The name of the first parameter (in list order) whose gradient holds a NaN or ±Inf; "" when all are finite.
+std::string first_nonfinite_gradient(const NamedTensors& parameters);
+inline bool all_gradients_finite(const NamedTensors& parameters) { return first_nonfinite_gradient(parameters).empty(); }
+
+}  // namespace gpt

@@ -1,0 +1,86 @@
+// Gradient clipping by global norm and the non-finite gradient check.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <omp.h>
+#include <random>
+#include <stdexcept>
+
+#include "optim/clip.h"
+
+using namespace gpt;
+
+namespace {
+
+double norm_by_hand(const NamedTensors& params) {
+    double s = 0.0;
+    for (const auto& [name, t] : params)
+        if (t.grad())
+            for (int64_t i = 0; i < t.numel(); ++i) s += double(t.grad()[i]) * t.grad()[i];
+    return std::sqrt(s);
+}
+
+NamedTensors random_grads(int64_t big, float scale) {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> normal;
+    NamedTensors params = {{"a", Tensor::zeros({3, 4}, true)}, {"b", Tensor::zeros({5}, true)},
+                           {"big", Tensor::zeros({big}, true)}, {"none", Tensor::zeros({2}, true)}};
+    for (auto& [name, t] : params) {
+        if (name == "none") continue;  // no gradient buffer: left out of the norm
+        float* g = t.grad_buffer();
+        for (int64_t i = 0; i < t.numel(); ++i) g[i] = scale * normal(rng);
+    }
+    return params;
+}
+
+}  // namespace
+
+TEST_CASE("clip_grad_norm returns the pre-clip norm and scales to max_norm") {
+    NamedTensors params = random_grads(100000, 0.1f);
+    const double before = norm_by_hand(params);
+    REQUIRE(before > 1.0);
+    const double returned = clip_grad_norm(params, 1.0);
+    CHECK(returned == doctest::Approx(before).epsilon(1e-12));
+    CHECK(norm_by_hand(params) == doctest::Approx(1.0).epsilon(1e-5));
+    CHECK(params[3].second.grad() == nullptr);
+}
+
+TEST_CASE("a norm under max_norm, and max_norm 0, leave the gradients untouched") {
+    NamedTensors params = {{"w", Tensor::zeros({2}, true)}};
+    params[0].second.grad_buffer()[0] = 3.0f;
+    params[0].second.grad_buffer()[1] = 4.0f;
+    CHECK(clip_grad_norm(params, 10.0) == doctest::Approx(5.0));
+    CHECK(params[0].second.grad()[1] == 4.0f);
+    CHECK(clip_grad_norm(params, 0.0) == doctest::Approx(5.0));  // 0: measure only
+    CHECK(params[0].second.grad()[0] == 3.0f);
+    CHECK(clip_grad_norm(params, 2.5) == doctest::Approx(5.0));
+    CHECK(params[0].second.grad()[0] == doctest::Approx(3.0 * 2.5 / (5.0 + 1e-6)));
+    CHECK_THROWS_WITH(clip_grad_norm(params, -1.0), doctest::Contains("clip_grad_norm: max_norm must be >= 0"));
+    CHECK_THROWS_AS(clip_grad_norm(params, std::nan("")), std::invalid_argument);
+}
+
+TEST_CASE("the norm has the same bits for any thread count") {
+    NamedTensors params = random_grads(200000, 1.0f);
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const double one = grad_norm(params);
+    omp_set_num_threads(2);
+    const double two = grad_norm(params);
+    omp_set_num_threads(threads);
+    CHECK(one == two);
+}
+
+TEST_CASE("non-finite gradients are found by parameter name and are not clipped") {
+    NamedTensors params = random_grads(50000, 1.0f);
+    CHECK(first_nonfinite_gradient(params).empty());
+    CHECK(all_gradients_finite(params));
+    params[2].second.grad()[40000] = std::numeric_limits<float>::infinity();
+    CHECK(first_nonfinite_gradient(params) == "big");
+    params[1].second.grad()[4] = std::nanf("");
+    CHECK(first_nonfinite_gradient(params) == "b");  // the first in list order
+    CHECK_FALSE(all_gradients_finite(params));
+    const float kept = params[0].second.grad()[0];
+    CHECK(std::isnan(clip_grad_norm(params, 1.0)));
+    CHECK(params[0].second.grad()[0] == kept);
+}
