@@ -1,0 +1,165 @@
+#include "train/sample_command.h"
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "data/utf8.h"
+#include "train/checkpoint.h"
+#include "train/generate.h"
+#include "train/threads.h"
+
+namespace gpt {
+
+namespace {
+
+constexpr int64_t kShownCandidates = 5;
+
+SamplingOptions sampling_options(const SampleOptions& o) {
+    SamplingOptions s;
+    s.temperature = static_cast<float>(o.temperature);
+    s.top_k = o.top_k;
+    s.top_p = static_cast<float>(o.top_p);
+    s.repetition_penalty = static_cast<float>(o.repetition_penalty);
+    return s;
+}
+
+std::string read_prompt_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("--prompt_file: cannot open '" + path + "'");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// A token's bytes as a quoted, one-line label: '\n' and other control bytes escaped, and bytes that are
+// not whole UTF-8 characters (half of one, from a BPE token) shown as \xNN.
+std::string quote_token(std::string_view bytes) {
+    std::string out = "'";
+    for (size_t pos = 0; pos < bytes.size();) {
+        const auto byte = static_cast<uint8_t>(bytes[pos]);
+        char32_t code_point = 0;
+        const int length = utf8::sequence_length(bytes, pos, code_point);
+        if (byte == '\n') out += "\\n";
+        else if (byte == '\t') out += "\\t";
+        else if (byte == '\'' || byte == '\\') out += std::string("\\") + static_cast<char>(byte);
+        else if (length > 1 || (length == 1 && byte >= 0x20 && byte < 0x7F)) out.append(bytes.substr(pos, static_cast<size_t>(length)));
+        else {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned>(byte));
+            out += hex;
+        }
+        pos += length > 1 ? static_cast<size_t>(length) : 1;
+    }
+    return out + "'";
+}
+
+const char* reason_name(StopReason reason) {
+    switch (reason) {
+        case StopReason::max_new_tokens: return "max_new_tokens";
+        case StopReason::end_of_text: return "<|endoftext|>";
+        case StopReason::stop_text: return "stop text";
+    }
+    return "";
+}
+
+}  // namespace
+
+void SampleOptions::validate() const {
+    if (checkpoint.empty()) throw std::invalid_argument("--checkpoint is required");
+    if (!prompt.empty() && !prompt_file.empty())
+        throw std::invalid_argument("--prompt and --prompt_file cannot be used together");
+    if (max_new_tokens < 0)
+        throw std::invalid_argument("--max_new_tokens must be >= 0, got " + std::to_string(max_new_tokens));
+    if (num_samples < 1) throw std::invalid_argument("--num_samples must be >= 1, got " + std::to_string(num_samples));
+    if (seed < 0) throw std::invalid_argument("--seed must not be negative, got " + std::to_string(seed));
+    if (threads < 0) throw std::invalid_argument("--threads must not be negative, got " + std::to_string(threads));
+    sampling_options(*this).validate();
+}
+
+void add_sample_options(CLI::App& command, SampleOptions& o) {
+    command.add_option("--checkpoint", o.checkpoint, "checkpoint file or run folder (its ckpt.h5)")->required();
+    auto* prompt = command.add_option("--prompt", o.prompt,
+                                      "text to continue; empty: start from <|endoftext|> (BPE) or a newline (char)");
+    auto* prompt_file = command.add_option("--prompt_file", o.prompt_file, "read the prompt from this file");
+    prompt->excludes(prompt_file);
+    command.add_option("--max_new_tokens", o.max_new_tokens,
+                       "tokens to generate per sample (default 200). Past block_size the window slides: the "
+                       "model sees the last block_size tokens, and each further token re-feeds that window "
+                       "through the KV cache (slower)");
+    command.add_option("--temperature", o.temperature, "softmax temperature; 0 = greedy (default 0.8)");
+    command.add_option("--top_k", o.top_k, "keep the k most likely tokens; 0 = off (default 0)");
+    command.add_option("--top_p", o.top_p,
+                       "keep the smallest set of most likely tokens whose probability reaches p, after top_k; "
+                       "1 = off (default 1)");
+    command.add_option("--seed", o.seed, "random seed: same seed, checkpoint and options give the same text (default 1337)");
+    command.add_option("--num_samples", o.num_samples, "number of samples, separated by a blank line (default 1)");
+    command.add_option("--repetition_penalty", o.repetition_penalty,
+                       "divide positive / multiply negative logits of tokens already in the window; 1 = off (default 1)");
+    command.add_option("--stop", o.stop, "end a sample just before this text appears in the generated text");
+    command.add_flag("--show_probs", o.show_probs,
+                     "print the top candidates and their probabilities (after temperature/top-k/top-p) for each "
+                     "token to standard error");
+    command.add_option("--threads", o.threads, "worker threads (0 = OMP_NUM_THREADS or physical cores)");
+    command.footer("Generation uses a KV cache; when the context reaches block_size it slides (last block_size tokens).");
+}
+
+int run_sample(const SampleOptions& o) {
+    o.validate();
+    configure_threads(o.threads);
+    const std::string path = resolve_checkpoint_path(o.checkpoint);
+    LoadedCheckpoint loaded = load_checkpoint(path);
+    const GPT& model = *loaded.model;
+    const Tokenizer& tokenizer = *loaded.tokenizer;
+    loaded.model->eval();
+
+    const std::string prompt_text = o.prompt_file.empty() ? o.prompt : read_prompt_file(o.prompt_file);
+    const std::vector<int32_t> prompt = encode_prompt(tokenizer, prompt_text, loaded.model_config.block_size);
+    std::fprintf(stderr, "loaded %s: %lld parameters, %s tokenizer (%d tokens), block_size %lld; prompt %zu tokens\n",
+                 path.c_str(), static_cast<long long>(model.parameter_count()), tokenizer.type().c_str(),
+                 tokenizer.vocab_size(), static_cast<long long>(loaded.model_config.block_size), prompt.size());
+
+    GenerateOptions options;
+    options.max_new_tokens = o.max_new_tokens;
+    options.sampling = sampling_options(o);
+    options.stop = o.stop;
+    options.show_probs = o.show_probs ? kShownCandidates : 0;
+
+    auto print = [](std::string_view text) {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+    };
+    auto show = [&](int32_t id, const std::vector<Candidate>& candidates) {
+        if (!o.show_probs) return;
+        std::string line = "[probs]";
+        for (const Candidate& c : candidates) {
+            char probability[32];
+            std::snprintf(probability, sizeof probability, " %.4f", static_cast<double>(c.probability));
+            line += "  " + quote_token(tokenizer.token_bytes(c.id)) + probability;
+        }
+        line += "  -> " + quote_token(tokenizer.token_bytes(id)) + "\n";
+        std::fflush(stdout);  // keep the two streams in order on a terminal
+        std::fputs(line.c_str(), stderr);
+    };
+
+    Generator generator(static_cast<uint64_t>(o.seed));
+    for (int64_t s = 0; s < o.num_samples; ++s) {
+        if (s > 0) print("\n");  // the blank line between samples
+        print(prompt_text);
+        const auto start = std::chrono::steady_clock::now();
+        const GenerateResult result = generate(model, tokenizer, prompt, options, generator, print, show);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const std::string& last_text = result.text.empty() ? prompt_text : result.text;
+        if (last_text.empty() || last_text.back() != '\n') print("\n");
+        std::fprintf(stderr, "[sample %lld/%lld: %zu tokens in %.2f s (%.1f tokens/s), stopped at %s]\n",
+                     static_cast<long long>(s + 1), static_cast<long long>(o.num_samples), result.tokens.size(),
+                     seconds, seconds > 0 ? static_cast<double>(result.tokens.size()) / seconds : 0.0,
+                     reason_name(result.reason));
+    }
+    return 0;
+}
+
+}  // namespace gpt
