@@ -54,7 +54,7 @@ struct LoadedCheckpoint {
     GPTConfig model_config;
     TrainConfig train_config;  // as stored (the effective config of the run that wrote it)
     std::unique_ptr<GPT> model;
-    std::unique_ptr<Tokenizer> tokenizer;
+    std::shared_ptr<Tokenizer> tokenizer;
     bool has_training_state = false;
 };
 

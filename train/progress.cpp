@@ -1,0 +1,57 @@
+#include "train/progress.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace gpt {
+
+static double now_s() {
+    using clock = std::chrono::steady_clock;
+    return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+std::string format_duration(double seconds) {
+    if (!std::isfinite(seconds) || seconds < 0) return "?";
+    const auto s = static_cast<int64_t>(seconds + 0.5);
+    char buffer[32];
+    if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else if (s >= 60) std::snprintf(buffer, sizeof buffer, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+    else std::snprintf(buffer, sizeof buffer, "%llds", (long long)s);
+    return buffer;
+}
+
+ProgressDisplay::ProgressDisplay(int64_t total_steps) : terminal_(isatty(STDERR_FILENO) != 0), total_(total_steps) {}
+
+void ProgressDisplay::update(int64_t step, double train_loss, double val_loss, double tokens_per_s, double eta_s) {
+    if (!terminal_) return;
+    const double t = now_s();
+    if (step < total_ && t - last_draw_ < 0.1) return;
+    last_draw_ = t;
+    const int width = 24;
+    const int filled = total_ > 0 ? static_cast<int>(width * step / total_) : width;
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(static_cast<size_t>(width), '.');
+    char val[32] = "-";
+    if (std::isfinite(val_loss)) std::snprintf(val, sizeof val, "%.4f", val_loss);
+    std::fprintf(stderr, "\r\033[K[%s] %lld/%lld loss %.4f val %s %.0f tok/s ETA %s", bar.c_str(), (long long)step,
+                 (long long)total_, train_loss, val, tokens_per_s, format_duration(eta_s).c_str());
+    std::fflush(stderr);
+    drawn_ = true;
+}
+
+void ProgressDisplay::line(const std::string& text) {
+    if (terminal_ && drawn_) std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr, "%s\n", text.c_str());
+    std::fflush(stderr);
+    last_draw_ = -1.0;  // redraw the bar right away under the new line
+}
+
+void ProgressDisplay::finish() {
+    if (terminal_ && drawn_) std::fprintf(stderr, "\n");
+    drawn_ = false;
+}
+
+}  // namespace gpt

@@ -1,0 +1,28 @@
+// The live progress line on a terminal (step/total, loss, val loss, tokens/s, ETA, redrawn in place),
+// plain log lines when stderr is not a terminal (CI logs, files).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gpt {
+
+class ProgressDisplay {
+public:
+    ProgressDisplay(int64_t total_steps);
+    // Called every step; draws at most ~10 times a second on a terminal.
+    void update(int64_t step, double train_loss, double val_loss, double tokens_per_s, double eta_s);
+    // A line that stays (log interval, evaluation, checkpoint messages).
+    void line(const std::string& text);
+    void finish();
+
+private:
+    bool terminal_;
+    int64_t total_;
+    double last_draw_ = -1.0;
+    bool drawn_ = false;
+};
+
+std::string format_duration(double seconds);  // "1h02m", "3m05s", "12s"
+
+}  // namespace gpt

@@ -1,0 +1,44 @@
+#include "train/run_data.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "data/prepare.h"
+
+namespace gpt {
+namespace fs = std::filesystem;
+
+RunData prepare_run_data(const TrainConfig& config, const fs::path& out_dir,
+                         std::shared_ptr<const Tokenizer> given_tokenizer, bool reuse_existing) {
+    const fs::path train_path = out_dir / "train.bin", val_path = out_dir / "val.bin";
+    if (reuse_existing && given_tokenizer && fs::exists(train_path) && fs::exists(val_path)) {
+        TokenFile train(train_path), val(val_path);
+        if (train.vocab_size() == given_tokenizer->vocab_size() && val.vocab_size() == given_tokenizer->vocab_size())
+            return RunData{given_tokenizer, std::move(train), std::move(val)};
+    }
+    PrepareOptions options;
+    options.input = config.data;
+    options.output_dir = out_dir;
+    options.tokenizer_type = config.tokenizer;
+    options.vocab_size = static_cast<int32_t>(config.vocab_size);
+    options.tokenizer = given_tokenizer;
+    options.val_fraction = config.val_fraction;
+    options.block_size = config.block_size;
+    options.replace_invalid_utf8 = config.invalid_utf8 == "replace";
+    const PreparedData prepared = prepare_corpus(options);
+    return RunData{prepared.tokenizer, TokenFile(prepared.train_path), TokenFile(prepared.val_path)};
+}
+
+void prune_periodic_checkpoints(const fs::path& out_dir, int64_t keep) {
+    std::vector<fs::path> periodic;
+    for (const auto& entry : fs::directory_iterator(out_dir)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("ckpt_", 0) == 0 && name != "ckpt_best.h5" && entry.path().extension() == ".h5")
+            periodic.push_back(entry.path());
+    }
+    std::sort(periodic.begin(), periodic.end());  // zero-padded step numbers sort by step
+    for (size_t i = 0; i + static_cast<size_t>(keep) < periodic.size(); ++i) fs::remove(periodic[i]);
+}
+
+}  // namespace gpt

@@ -1,0 +1,27 @@
+// The token files of a run: prepared into the run folder (train.bin, val.bin) when a run starts,
+// reused as they are when it resumes (so a resumed run reads exactly the same ids).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "data/token_file.h"
+#include "data/tokenizer.h"
+#include "train/config.h"
+
+namespace gpt {
+
+struct RunData {
+    std::shared_ptr<const Tokenizer> tokenizer;
+    TokenFile train;
+    TokenFile val;
+};
+
+// given_tokenizer: the checkpoint's (resume, init_from) or null to train one on the corpus.
+RunData prepare_run_data(const TrainConfig& config, const std::filesystem::path& out_dir,
+                         std::shared_ptr<const Tokenizer> given_tokenizer, bool reuse_existing);
+
+// Keeps the newest `keep` files named ckpt_<step>.h5 in the folder, removes older ones.
+void prune_periodic_checkpoints(const std::filesystem::path& out_dir, int64_t keep);
+
+}  // namespace gpt

@@ -1,0 +1,31 @@
+// `gpt train`: the main job. Data → tokenizer → token files → GPT → AdamW, with periodic evaluation,
+// metrics.jsonl, atomic checkpoints (ckpt.h5, ckpt_best.h5, optional periodic copies), exact resume,
+// Ctrl-C/SIGTERM handling, and a sample of generated text at the end.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "data/tokenizer.h"
+#include "train/config.h"
+
+namespace gpt {
+
+// Exit codes of run_train.
+inline constexpr int kExitFinished = 0;
+inline constexpr int kExitNonFinite = 4;  // a NaN/Inf loss or gradient stopped the run (last good checkpoint kept)
+
+// `option_given(name)` says whether the user set the option (command line or config file); on resume,
+// the options not given come from the checkpoint's stored config.
+// Returns the process exit code: 0 when finished, 128 + signal after a stop request was honoured
+// (checkpoint written), kExitNonFinite when stopped by a non-finite gradient.
+int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given);
+
+// Resume: merges the checkpoint's stored config with the options given again; refuses a change to an
+// option that shapes the model (naming it) and logs other changes. Exposed for the tests.
+TrainConfig resolve_resume_config(const TrainConfig& given_config, const TrainConfig& stored,
+                                  const std::function<bool(const std::string&)>& option_given,
+                                  std::string* change_log);
+
+}  // namespace gpt
