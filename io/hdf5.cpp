@@ -32,7 +32,14 @@ std::string error_detail() {
              },
              &detail);
     H5Eclear2(H5E_DEFAULT);
-    return detail;
+    // Some descriptions span lines ("file write failed: time = ...\n, filename = ..."): keep ours one line.
+    std::string line;
+    for (char c : detail) {
+        if (c == '\n' || c == '\r') c = ' ';
+        if (c == ' ' && !line.empty() && line.back() == ' ') continue;
+        line += c;
+    }
+    return line;
 }
 
 void fail(const std::string& file, const std::string& what, const std::string& problem) {

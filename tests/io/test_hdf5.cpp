@@ -2,7 +2,10 @@
 // corruption defences (Fletcher32 on data, checksummed metadata, atomic replacement).
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -346,4 +349,31 @@ TEST_CASE("files written by h5py: variable-length strings and other integer widt
     CHECK(file.attr_int("vocab") == 65);
     CHECK(file.attr_double("lr") == 0.5);
     CHECK(file.read<int32_t>("ids", {5}) == std::vector<int32_t>{0, 1, 2, 3, 4});
+}
+
+TEST_CASE("a save that runs out of space leaves the previous file intact") {
+    // A file-size limit (RLIMIT_FSIZE) stands in for a full disk: writes past it fail with EFBIG.
+    const std::string path = temp_path("full.h5");
+    write_atomically(path, [](H5File& file) { file.set_attr_int("iter", 1); });
+    const auto before = read_bytes(path);
+    rlimit saved{};
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit small = saved;
+    small.rlim_cur = 64 * 1024;
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+    const std::string message = error_of([&] {
+        write_atomically(path, [](H5File& file) {
+            file.set_attr_int("iter", 2);
+            file.write("weights", std::vector<float>(1 << 20, 0.5f));  // 4 MiB
+        });
+    });
+    setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, previous_handler);
+    CHECK(message.find("the previous file at " + path + " is untouched") != std::string::npos);
+    CHECK(message.find("write failed") != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+    CHECK(read_bytes(path) == before);
+    CHECK(H5File::open_read(path).attr_int("iter") == 1);
+    CHECK_FALSE(fs::exists(path + ".tmp"));
 }
