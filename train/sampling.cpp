@@ -3,19 +3,30 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
 namespace gpt {
 
+namespace {
+
+std::string number(double value) {  // "0.5", "-1", "1e-09": as short as it reads
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
+}  // namespace
+
 void SamplingOptions::validate() const {
     auto fail = [](const std::string& message) { throw std::invalid_argument(message); };
     if (!(temperature >= 0.0f) || !std::isfinite(temperature))
-        fail("--temperature must be a finite number >= 0 (0 = greedy), got " + std::to_string(temperature));
+        fail("--temperature must be a finite number >= 0 (0 = greedy), got " + number(temperature));
     if (top_k < 0) fail("--top_k must be >= 0 (0 = off), got " + std::to_string(top_k));
-    if (!(top_p > 0.0f && top_p <= 1.0f)) fail("--top_p must be in (0, 1] (1 = off), got " + std::to_string(top_p));
+    if (!(top_p > 0.0f && top_p <= 1.0f)) fail("--top_p must be in (0, 1] (1 = off), got " + number(top_p));
     if (!(repetition_penalty > 0.0f) || !std::isfinite(repetition_penalty))
-        fail("--repetition_penalty must be a finite number > 0 (1 = off), got " + std::to_string(repetition_penalty));
+        fail("--repetition_penalty must be a finite number > 0 (1 = off), got " + number(repetition_penalty));
 }
 
 void apply_repetition_penalty(std::vector<float>& logits, std::span<const int32_t> context, float penalty) {
