@@ -89,9 +89,14 @@ NextLogits model_logits(const GPT& model, bool use_cache) {
         const size_t window = std::min(context.size(), static_cast<size_t>(model.config().block_size));
         const std::vector<int32_t> ids(context.end() - static_cast<std::ptrdiff_t>(window), context.end());
         const int64_t T = static_cast<int64_t>(window), V = model.config().vocab_size;
-        const Tensor logits = model.forward(ids, 1, T, unused);
-        const float* last = logits.data() + (T - 1) * V;
-        return std::vector<float>(last, last + V);
+        // As nanoGPT at inference: every block over the whole window, ln_f and the projection on the last row.
+        Tensor x = model.embed(ids, 1, T, unused);
+        for (const auto& block : model.h) x = block->forward(x, unused);
+        const int64_t C = model.config().n_embd;
+        Tensor last = Tensor::empty({1, C});
+        std::copy_n(x.data() + (T - 1) * C, C, last.data());
+        const Tensor logits = model.logits_from_hidden(last);
+        return std::vector<float>(logits.data(), logits.data() + V);
     };
 }
 
