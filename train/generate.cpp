@@ -60,8 +60,8 @@ std::vector<int32_t> encode_prompt(const Tokenizer& tokenizer, std::string_view 
         throw std::invalid_argument(std::string("prompt: ") + e.what());
     }
     if (static_cast<int64_t>(ids.size()) > block_size)
-        throw std::invalid_argument("prompt: " + std::to_string(ids.size()) + " tokens is longer than the model's block_size " +
-                                    std::to_string(block_size) + "; shorten the prompt");
+        throw std::invalid_argument("prompt has " + std::to_string(ids.size()) + " tokens, more than the model's block_size " +
+                                    std::to_string(block_size) + "; shorten it");
     return ids;
 }
 
@@ -105,8 +105,8 @@ GenerateResult generate(const GPT& model, const Tokenizer& tokenizer, const std:
                         const TokenCallback& on_token) {
     const GPTConfig& config = model.config();
     if (static_cast<int64_t>(prompt.size()) > config.block_size)
-        throw std::invalid_argument("generate: prompt of " + std::to_string(prompt.size()) +
-                                    " tokens is longer than block_size " + std::to_string(config.block_size));
+        throw std::invalid_argument("generate: prompt has " + std::to_string(prompt.size()) +
+                                    " tokens, more than block_size " + std::to_string(config.block_size));
     if (tokenizer.vocab_size() != config.vocab_size)
         throw std::invalid_argument("generate: tokenizer vocabulary " + std::to_string(tokenizer.vocab_size()) +
                                     " differs from the model's vocab_size " + std::to_string(config.vocab_size));

@@ -230,7 +230,7 @@ TEST_CASE("prompt rules: default start token, unknown characters, longer than bl
     CHECK(encode_prompt(*tokenizer, "abba", 8).size() == 4);
     CHECK_THROWS_WITH(encode_prompt(*tokenizer, "abz", 8), doctest::Contains("'z'"));
     CHECK_THROWS_WITH(encode_prompt(*tokenizer, "ababababa", 8),
-                      doctest::Contains("9 tokens is longer than the model's block_size 8"));
+                      doctest::Contains("prompt has 9 tokens, more than the model's block_size 8"));
     const auto no_newline = CharTokenizer::train("ab");
     CHECK(encode_prompt(*no_newline, "", 8) == std::vector<int32_t>{0});
 
@@ -238,7 +238,7 @@ TEST_CASE("prompt rules: default start token, unknown characters, longer than bl
     Generator generator(1);
     GenerateOptions options;
     CHECK_THROWS_WITH(generate(*model, *tokenizer, std::vector<int32_t>(9, 0), options, generator),
-                      doctest::Contains("longer than block_size 8"));
+                      doctest::Contains("9 tokens, more than block_size 8"));
     options.max_new_tokens = -1;
     CHECK_THROWS_WITH(generate(*model, *tokenizer, {0}, options, generator), doctest::Contains("--max_new_tokens"));
     options = {};
