@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "autograd/profile.h"
 #include "autograd/storage_cache.h"
 
 namespace gpt {
@@ -209,7 +210,10 @@ void Tensor::backward(const Tensor& grad_output) {
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         TensorImpl* impl = *it;
         if (!impl->grad || !impl->grad_fn) continue;  // a leaf, or nothing flowed into this branch
-        impl->grad_fn->backward(*impl);
+        {
+            profile::Scope timer(impl->grad_fn->op_name, "backward");
+            impl->grad_fn->backward(*impl);
+        }
         // An intermediate's gradient is dead once propagated: free it now to halve peak memory.
         if (impl != impl_.get()) impl->grad.reset();
     }

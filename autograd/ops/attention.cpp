@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/ops/attention_kernels.h"
 
 namespace gpt {
@@ -128,6 +129,7 @@ void backward_group(const Layout& L, int64_t b, int64_t g, const float* qkv, con
 
 Tensor causal_self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_head, float dropout_p, bool training,
                              Generator& generator) {
+    profile::Scope profile_scope("causal_self_attention");
     const Layout L = make_layout(qkv, n_head, n_kv_head);
     check(dropout_p >= 0.0f && dropout_p < 1.0f, "causal_self_attention",
           "dropout_p " + std::to_string(dropout_p) + " is outside [0, 1)");

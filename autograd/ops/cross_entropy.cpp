@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 
 namespace gpt {
 
@@ -22,6 +23,7 @@ constexpr int64_t kParallelThreshold = 1 << 14;  // elements
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index) {
+    profile::Scope profile_scope("cross_entropy");
     check(logits.defined() && logits.dim() >= 1, "cross_entropy", "logits must have at least one axis");
     const int64_t V = logits.size(-1);
     check(V > 0, "cross_entropy", "vocabulary axis is empty in logits " + shape_str(logits.shape()));

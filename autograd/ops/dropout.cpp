@@ -4,11 +4,13 @@
 //   backward: dx = g · mask  (the mask, one float per element, is the only saved state)
 // Identity when !training or p == 0: returns x itself, draws nothing, records nothing.
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/ops/parallel.h"
 
 namespace gpt {
 
 Tensor dropout(const Tensor& x, float p, bool training, Generator& generator) {
+    profile::Scope profile_scope("dropout");
     check(x.defined(), "dropout", "undefined input");
     check(p >= 0.0f && p < 1.0f, "dropout", "p must be in [0, 1), got " + std::to_string(p));
     if (!training || p == 0.0f) return x;

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/ops/broadcast.h"
 #include "autograd/ops/parallel.h"
 
@@ -70,6 +71,7 @@ namespace {
 // Forward with f(a, b), and the backward terms da(g, a, b), db(g, a, b), all inlined per element.
 template <class F, class DA, class DB>
 Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f, DA da, DB db) {
+    profile::Scope profile_scope(op);
     check(a.defined() && b.defined(), op, "undefined input");
     const BroadcastPlan plan = broadcast_plan(op, a.shape(), b.shape());
     Tensor out = Tensor::empty(plan.out_shape);
@@ -86,6 +88,7 @@ Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f, DA da, DB d
 // out = f(x) element by element; backward dx = g·dfdx(x, out).
 template <class F, class D>
 Tensor unary(const char* op, const Tensor& x, F f, D dfdx) {
+    profile::Scope profile_scope(op);
     check(x.defined(), op, "undefined input");
     Tensor out = Tensor::empty(x.shape());
     const float* xd = x.data();

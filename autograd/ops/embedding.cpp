@@ -6,11 +6,13 @@
 #include <algorithm>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/ops/parallel.h"
 
 namespace gpt {
 
 Tensor embedding(const Tensor& weight, const std::vector<int32_t>& ids, const Shape& ids_shape) {
+    profile::Scope profile_scope("embedding");
     check(weight.defined() && weight.dim() == 2, "embedding",
           "weight must be [V, C], got " + (weight.defined() ? shape_str(weight.shape()) : std::string("undefined")));
     const int64_t V = weight.size(0), C = weight.size(1);

@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 
 namespace gpt {
 
@@ -27,6 +28,7 @@ constexpr int64_t kParallelThreshold = 1 << 14;
 }  // namespace
 
 Tensor gelu(const Tensor& x) {
+    profile::Scope profile_scope("gelu");
     check(x.defined(), "gelu", "input is undefined");
     const int64_t n = x.numel();
     Tensor out = Tensor::empty(x.shape());

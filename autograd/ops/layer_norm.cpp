@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 
 namespace gpt {
 
@@ -35,6 +36,7 @@ void check_param(const Tensor& p, const char* field, int64_t C, const Tensor& x)
 }  // namespace
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
+    profile::Scope profile_scope("layer_norm");
     check(x.defined() && x.dim() >= 1, "layer_norm", "input must have at least one axis");
     const int64_t C = x.size(-1);
     check(C > 0, "layer_norm", "last axis is empty in " + shape_str(x.shape()));

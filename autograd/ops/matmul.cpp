@@ -16,6 +16,7 @@
 #include <algorithm>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/ops/parallel.h"
 
 namespace gpt {
@@ -35,6 +36,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b) {
+    profile::Scope profile_scope("matmul");
     check(a.defined() && b.defined(), "matmul", "undefined input");
     const std::string shapes = "a " + shape_str(a.shape()) + ", b " + shape_str(b.shape()) +
                                (transpose_b ? " (transpose_b)" : "");
@@ -91,6 +93,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    profile::Scope profile_scope("linear");
     check(x.defined() && weight.defined(), "linear", "undefined input or weight");
     const std::string shapes = "x " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape()) +
                                (bias.defined() ? ", bias " + shape_str(bias.shape()) : "");

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "autograd/ops.h"
+#include "autograd/profile.h"
 #include "autograd/ops/parallel.h"
 
 namespace gpt {
@@ -17,6 +18,7 @@ namespace gpt {
 namespace {
 
 Tensor softmax_impl(const char* op, const Tensor& x, bool log_space) {
+    profile::Scope profile_scope(op);
     check(x.defined() && x.dim() >= 1, op, "needs at least 1-D input");
     const int64_t C = x.size(-1);
     const int64_t rows = C ? x.numel() / C : 0;

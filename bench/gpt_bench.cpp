@@ -1,0 +1,174 @@
+// gpt_bench: the project's side of bench/run.py. Two modes, each printing one JSON line on stdout:
+//
+//   gpt_bench train --config baby|small --threads N --steps S --warmup W [--data FILE (default /usr/share/games/fortunes/computers)] [--profile]
+//     trains the GPT of that shape with AdamW (as `gpt train` does: zero grads, forward, loss, backward,
+//     clip at 1.0, step) for W + S steps and reports the median step time of the last S, and its
+//     forward / backward / optimizer parts. --profile prints the per-op table on stderr.
+//   gpt_bench sgemm --threads N [--m M --k K --n N] [--reps R]
+//     the GFLOP/s of one plain cblas_sgemm C[M,N] = A[M,K]·B[K,N], best of R, for the machine's
+//     matrix ceiling under the same OpenBLAS and thread count.
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "autograd/profile.h"
+#include "bench/bench_config.h"
+#include "nn/gpt.h"
+#include "nn/init.h"
+#include "optim/adamw.h"
+#include "optim/clip.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n == 0 ? 0.0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+}
+
+struct Args {
+    std::map<std::string, std::string> values;
+    std::string get(const std::string& key, const std::string& fallback) const {
+        auto it = values.find(key);
+        return it == values.end() ? fallback : it->second;
+    }
+    long long number(const std::string& key, long long fallback) const {
+        auto it = values.find(key);
+        return it == values.end() ? fallback : std::stoll(it->second);
+    }
+};
+
+Args parse(int argc, char** argv) {
+    Args args;
+    for (int i = 2; i < argc; ++i) {
+        std::string key = argv[i];
+        if (key.rfind("--", 0) != 0) throw std::invalid_argument("gpt_bench: unexpected argument " + key);
+        key = key.substr(2);
+        if (key == "profile") {
+            args.values[key] = "1";
+        } else {
+            if (i + 1 >= argc) throw std::invalid_argument("gpt_bench: --" + key + " needs a value");
+            args.values[key] = argv[++i];
+        }
+    }
+    return args;
+}
+
+int run_sgemm(const Args& args) {
+    const int64_t M = args.number("m", 768), K = args.number("k", 128), N = args.number("n", 512);
+    const int reps = static_cast<int>(args.number("reps", 50));
+    std::vector<float> a(static_cast<size_t>(M * K), 0.5f), b(static_cast<size_t>(K * N), 0.25f),
+        c(static_cast<size_t>(M * N));
+    double best = 1e30;
+    for (int r = 0; r < reps + 3; ++r) {
+        const auto t = Clock::now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, a.data(), (int)K,
+                    b.data(), (int)N, 0.0f, c.data(), (int)N);
+        if (r >= 3) best = std::min(best, ms_since(t));
+    }
+    const double gflops = 2.0 * double(M) * double(N) * double(K) / (best * 1e-3) / 1e9;
+    std::printf("{\"side\": \"sgemm\", \"threads\": %d, \"m\": %lld, \"k\": %lld, \"n\": %lld, \"best_ms\": %.4f, "
+                "\"gflops\": %.1f}\n",
+                omp_get_max_threads(), (long long)M, (long long)K, (long long)N, best, gflops);
+    return 0;
+}
+
+int run_train_bench(const Args& args) {
+    using namespace gpt;
+    const bench::BenchShape shape = bench::bench_shape(args.get("config", "baby"));
+    const int64_t steps = args.number("steps", 30), warmup = args.number("warmup", 3);
+    const bool profiling = args.values.count("profile") > 0;
+    const std::vector<int32_t> data = bench::read_bytes(args.get("data", "/usr/share/games/fortunes/computers"));
+
+    GPTConfig config;
+    config.vocab_size = bench::kVocab;
+    config.block_size = shape.block_size;
+    config.n_layer = shape.n_layer;
+    config.n_head = shape.n_head;
+    config.n_embd = shape.n_embd;
+    config.dropout = shape.dropout;
+    GPT model(config);
+    Generator init(1337);
+    init_gpt2(model, init);
+    model.train();
+    const NamedTensors parameters = model.named_parameters();
+    AdamWOptions options;
+    options.lr = 1e-3f;
+    options.beta2 = 0.99f;
+    options.weight_decay = 0.1f;
+    AdamW optimizer(parameters, options);
+    Generator dropout_generator(1338);
+
+    const int64_t B = shape.batch_size, T = shape.block_size;
+    std::vector<int32_t> inputs, targets;
+    std::vector<double> step_ms, forward_ms, backward_ms, optimizer_ms;
+    double first_loss = 0.0, last_loss = 0.0;
+    for (int64_t step = 0; step < warmup + steps; ++step) {
+        if (step == warmup && profiling) {
+            profile::reset();
+            profile::set_enabled(true);
+        }
+        bench::make_batch(data, step, B, T, inputs, targets);
+        const auto t0 = Clock::now();
+        optimizer.zero_grad();
+        Tensor loss = GPT::loss(model.forward(inputs, B, T, dropout_generator), targets);
+        const double t_forward = ms_since(t0);
+        loss.backward();
+        const double t_backward = ms_since(t0);
+        {
+            profile::Scope scope("clip+adamw", "optimizer");
+            clip_grad_norm(parameters, 1.0);
+            optimizer.step();
+        }
+        const double t_step = ms_since(t0);
+        if (step == 0) first_loss = loss.item();
+        last_loss = loss.item();
+        if (step >= warmup) {
+            step_ms.push_back(t_step);
+            forward_ms.push_back(t_forward);
+            backward_ms.push_back(t_backward - t_forward);
+            optimizer_ms.push_back(t_step - t_backward);
+        }
+    }
+    if (profiling) std::fprintf(stderr, "%s", profile::table(steps).c_str());
+
+    int64_t without_wpe = 0;
+    for (const auto& [name, tensor] : parameters)
+        if (name != "wpe.weight") without_wpe += tensor.numel();
+    std::printf("{\"side\": \"project\", \"config\": \"%s\", \"threads\": %d, \"steps\": %lld, \"ms\": %.3f, "
+                "\"forward_ms\": %.3f, \"backward_ms\": %.3f, \"optimizer_ms\": %.3f, \"tokens_per_step\": %lld, "
+                "\"flops_per_token\": %.0f, \"parameters\": %lld, \"first_loss\": %.4f, \"last_loss\": %.4f}\n",
+                shape.name.c_str(), omp_get_max_threads(), (long long)steps, median(step_ms), median(forward_ms),
+                median(backward_ms), median(optimizer_ms), (long long)(B * T),
+                bench::flops_per_token(shape, without_wpe), (long long)model.parameter_count(), first_loss, last_loss);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const std::string mode = argc > 1 ? argv[1] : "";
+        const Args args = parse(argc, argv);
+        omp_set_num_threads(static_cast<int>(args.number("threads", 1)));
+        if (mode == "train") return run_train_bench(args);
+        if (mode == "sgemm") return run_sgemm(args);
+        std::fprintf(stderr, "usage: gpt_bench train|sgemm [--config baby|small] [--threads N] [--steps S] "
+                             "[--warmup W] [--profile]\n");
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gpt_bench: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,136 @@
+"""PyTorch side of bench/run.py: the same GPT (nanoGPT's architecture, written out because torch 1.13
+has no scaled_dot_product_attention), the same byte-level data and batch formula as gpt_bench
+(bench/bench_config.cpp), AdamW, clip at 1.0. Prints one JSON line like `gpt_bench train`.
+
+usage: /usr/bin/python3 bench/reference_train.py --config baby --threads 2 --steps 30 --warmup 3
+"""
+import argparse
+import json
+import math
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SHAPES = {  # n_layer, n_head, n_embd, block_size, batch_size, dropout (bench_config.cpp)
+    "baby": (4, 4, 128, 64, 12, 0.0),
+    "small": (6, 6, 384, 256, 16, 0.2),
+}
+VOCAB = 256
+
+
+class Block(nn.Module):
+    def __init__(self, C, H, T, p):
+        super().__init__()
+        self.H, self.p = H, p
+        self.ln_1 = nn.LayerNorm(C)
+        self.c_attn = nn.Linear(C, 3 * C)
+        self.c_proj = nn.Linear(C, C)
+        self.ln_2 = nn.LayerNorm(C)
+        self.c_fc = nn.Linear(C, 4 * C)
+        self.mlp_proj = nn.Linear(4 * C, C)
+        self.register_buffer("mask", torch.tril(torch.ones(T, T, dtype=torch.bool)).view(1, 1, T, T))
+
+    def attention(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q = q.view(B, T, self.H, C // self.H).transpose(1, 2)
+        k = k.view(B, T, self.H, C // self.H).transpose(1, 2)
+        v = v.view(B, T, self.H, C // self.H).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+        att = att.masked_fill(~self.mask[:, :, :T, :T], float("-inf"))
+        att = F.dropout(F.softmax(att, dim=-1), self.p, self.training)
+        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+        return F.dropout(self.c_proj(y), self.p, self.training)
+
+    def forward(self, x):
+        x = x + self.attention(self.ln_1(x))
+        h = self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+        return x + F.dropout(h, self.p, self.training)
+
+
+class GPT(nn.Module):
+    def __init__(self, L, H, C, T, p):
+        super().__init__()
+        self.wte = nn.Embedding(VOCAB, C)
+        self.wpe = nn.Embedding(T, C)
+        self.p = p
+        self.h = nn.ModuleList([Block(C, H, T, p) for _ in range(L)])
+        self.ln_f = nn.LayerNorm(C)
+        for name, param in self.named_parameters():
+            if name.endswith("weight") and param.dim() == 2:
+                std = 0.02 / math.sqrt(2 * L) if name.endswith(("c_proj.weight", "mlp_proj.weight")) else 0.02
+                nn.init.normal_(param, 0.0, std)
+            elif name.endswith("bias"):
+                nn.init.zeros_(param)
+
+    def forward(self, idx, targets):
+        T = idx.shape[1]
+        x = F.dropout(self.wte(idx) + self.wpe(torch.arange(T)), self.p, self.training)
+        for block in self.h:
+            x = block(x)
+        logits = F.linear(self.ln_f(x), self.wte.weight)  # tied lm_head
+        return F.cross_entropy(logits.view(-1, VOCAB), targets.view(-1))
+
+
+def make_batch(data, step, B, T):
+    span = len(data) - T - 1
+    starts = [((step * B + b) * 104729) % span for b in range(B)]
+    x = torch.stack([data[s:s + T] for s in starts])
+    y = torch.stack([data[s + 1:s + T + 1] for s in starts])
+    return x, y
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", default="baby", choices=SHAPES)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--data", default="/usr/share/games/fortunes/computers")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1337)
+    L, H, C, T, B, p = SHAPES[args.config]
+    with open(args.data, "rb") as f:
+        data = torch.tensor(list(f.read()), dtype=torch.long)
+    model = GPT(L, H, C, T, p)
+    model.train()
+    decay = [q for q in model.parameters() if q.dim() >= 2]
+    no_decay = [q for q in model.parameters() if q.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=1e-3, betas=(0.9, 0.99))
+    step_ms, fwd_ms, bwd_ms, opt_ms = [], [], [], []
+    first = last = 0.0
+    for step in range(args.warmup + args.steps):
+        x, y = make_batch(data, step, B, T)
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = model(x, y)
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        t3 = time.perf_counter()
+        if step == 0:
+            first = loss.item()
+        last = loss.item()
+        if step >= args.warmup:
+            step_ms.append((t3 - t0) * 1e3)
+            fwd_ms.append((t1 - t0) * 1e3)
+            bwd_ms.append((t2 - t1) * 1e3)
+            opt_ms.append((t3 - t2) * 1e3)
+    print(json.dumps({"side": "pytorch", "config": args.config, "threads": torch.get_num_threads(),
+                      "steps": args.steps, "ms": statistics.median(step_ms),
+                      "forward_ms": statistics.median(fwd_ms), "backward_ms": statistics.median(bwd_ms),
+                      "optimizer_ms": statistics.median(opt_ms), "tokens_per_step": B * T,
+                      "parameters": sum(q.numel() for q in model.parameters()),
+                      "first_loss": round(first, 4), "last_loss": round(last, 4),
+                      "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()
