@@ -32,7 +32,9 @@ std::string json_escape(const std::string& text) {
 
 void JsonLine::key(const std::string& name) {
     if (!body_.empty()) body_ += ", ";
-    body_ += "\"" + json_escape(name) + "\": ";
+    body_ += '"';
+    body_ += json_escape(name);
+    body_ += "\": ";
 }
 
 static std::string json_number(double value) {
@@ -56,15 +58,22 @@ JsonLine& JsonLine::add(const std::string& name, int64_t value) {
 
 JsonLine& JsonLine::add(const std::string& name, const std::string& value) {
     key(name);
-    body_ += "\"" + json_escape(value) + "\"";
+    body_ += '"';
+    body_ += json_escape(value);
+    body_ += '"';
     return *this;
 }
 
 JsonLine& JsonLine::add_object(const std::string& name, const std::vector<std::pair<std::string, double>>& values) {
     key(name);
     body_ += "{";
-    for (size_t i = 0; i < values.size(); ++i)
-        body_ += (i ? ", \"" : "\"") + json_escape(values[i].first) + "\": " + json_number(values[i].second);
+    for (size_t i = 0; i < values.size(); ++i) {
+        if (i) body_ += ", ";
+        body_ += '"';
+        body_ += json_escape(values[i].first);
+        body_ += "\": ";
+        body_ += json_number(values[i].second);
+    }
     body_ += "}";
     return *this;
 }

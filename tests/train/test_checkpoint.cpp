@@ -1,0 +1,143 @@
+// Weights round trip through HDF5 exactly; damaged files give one clear error, never a crash.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <hdf5.h>
+
+#include "data/char_tokenizer.h"
+#include "io/hdf5.h"
+#include "nn/init.h"
+#include "train/checkpoint.h"
+
+using namespace gpt;
+namespace fs = std::filesystem;
+
+namespace {
+
+GPTConfig small_config(const std::string& pos = "learned", int64_t kv = 2) {
+    GPTConfig c;
+    c.vocab_size = 12;
+    c.block_size = 8;
+    c.n_layer = 2;
+    c.n_head = 4;
+    c.n_kv_head = kv;
+    c.n_embd = 16;
+    c.pos_encoding = pos;
+    return c;
+}
+
+std::unique_ptr<Tokenizer> twelve_char_tokenizer() { return CharTokenizer::train("abcdefghijkl"); }
+
+std::vector<float> logits_of(const GPT& model) {
+    NoGradGuard no_grad;
+    Generator unused(0);
+    std::vector<int32_t> ids{1, 5, 3, 7, 0, 11, 2, 4};
+    return model.forward(ids, 1, 8, unused).to_vector();
+}
+
+fs::path temp_file(const std::string& name) { return fs::temp_directory_path() / ("gpt_test_ckpt_" + name); }
+
+}  // namespace
+
+TEST_CASE("a saved model loads back with identical logits, for both position encodings") {
+    for (const char* pos : {"learned", "sinusoidal"}) {
+        GPT model(small_config(pos, 1));
+        Generator generator(11);
+        init_gpt2(model, generator);
+        const fs::path path = temp_file(std::string("roundtrip_") + pos + ".h5");
+        save_weights(path.string(), model, *twelve_char_tokenizer(), TrainConfig{});
+        const LoadedCheckpoint loaded = load_checkpoint(path.string());
+        CHECK(loaded.model_config.pos_encoding == pos);
+        CHECK(loaded.model_config.n_kv_head == 1);
+        CHECK(loaded.tokenizer->vocab_size() == 12);
+        CHECK_FALSE(loaded.has_training_state);
+        CHECK(logits_of(*loaded.model) == logits_of(model));  // bit-identical
+        fs::remove(path);
+    }
+}
+
+// Edits a valid checkpoint in place with the HDF5 C API (the project's wrapper only writes new files).
+void edit_file(const fs::path& path, const std::function<void(hid_t)>& edit) {
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    edit(file);
+    H5Fclose(file);
+}
+
+void set_int_attribute(hid_t file, const char* group, const char* name, int64_t value) {
+    const hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+    const hid_t a = H5Aopen(g, name, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT64, &value);
+    H5Aclose(a);
+    H5Gclose(g);
+}
+
+fs::path valid_checkpoint(const std::string& name) {
+    GPT model(small_config());
+    Generator generator(3);
+    init_gpt2(model, generator);
+    const fs::path path = temp_file(name);
+    save_weights(path.string(), model, *twelve_char_tokenizer(), TrainConfig{});
+    return path;
+}
+
+void check_refused(const fs::path& path, const std::string& expected) {
+    INFO(path.string());
+    CHECK_THROWS_WITH_AS(load_checkpoint(path.string()), doctest::Contains(expected.c_str()), std::runtime_error);
+    fs::remove(path);
+}
+
+TEST_CASE("damaged checkpoints are refused with a message naming the problem") {
+    SUBCASE("missing dataset") {
+        const fs::path path = valid_checkpoint("missing.h5");
+        edit_file(path, [](hid_t f) { H5Ldelete(f, "/model/h.1.mlp.c_fc.bias", H5P_DEFAULT); });
+        check_refused(path, "/model/h.1.mlp.c_fc.bias is missing");
+    }
+    SUBCASE("wrong shape") {
+        const fs::path path = valid_checkpoint("shape.h5");
+        edit_file(path, [](hid_t f) {
+            H5Ldelete(f, "/model/ln_f.weight", H5P_DEFAULT);
+            const hsize_t dims[1] = {17};
+            const hid_t space = H5Screate_simple(1, dims, nullptr);
+            const hid_t d = H5Dcreate2(f, "/model/ln_f.weight", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT,
+                                       H5P_DEFAULT);
+            std::vector<float> values(17, 1.0f);
+            H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+            H5Dclose(d);
+            H5Sclose(space);
+        });
+        check_refused(path, "ln_f.weight");
+    }
+    SUBCASE("unknown format_version") {
+        const fs::path path = valid_checkpoint("version.h5");
+        edit_file(path, [](hid_t f) { set_int_attribute(f, "/meta", "format_version", 99); });
+        check_refused(path, "format_version 99 is not supported");
+    }
+    SUBCASE("tokenizer disagrees with the model's vocab_size") {
+        const fs::path path = valid_checkpoint("vocab.h5");
+        edit_file(path, [](hid_t f) { set_int_attribute(f, "/config", "vocab_size", 13); });
+        check_refused(path, "the tokenizer has 12 tokens but the model's vocab_size is 13");
+    }
+    SUBCASE("truncated file") {
+        const fs::path path = valid_checkpoint("truncated.h5");
+        fs::resize_file(path, fs::file_size(path) / 2);
+        check_refused(path, path.filename().string());
+    }
+    SUBCASE("random bytes") {
+        const fs::path path = temp_file("random.h5");
+        std::ofstream out(path, std::ios::binary);
+        Generator generator(5);
+        for (int i = 0; i < 4096; ++i) out.put(static_cast<char>(generator.next_u64()));
+        out.close();
+        check_refused(path, path.filename().string());
+    }
+    SUBCASE("valid HDF5 that is not a checkpoint") {
+        const fs::path path = temp_file("other.h5");
+        H5File file = H5File::create(path.string());
+        file.write<float>("data", std::vector<float>{1, 2, 3});
+        file.close();
+        check_refused(path, "not a checkpoint of this project");
+    }
+}
