@@ -61,6 +61,7 @@ struct TrainConfig {
     std::string resume;
     std::string init_from;
     int64_t sample_tokens = 300;  // length of the sample printed at the end (0: none)
+    int64_t report_every = 0;     // also write report.html every N steps (0: only at the end)
 
     GPTConfig model_config(int64_t vocab) const;
     // Throws std::invalid_argument naming the first bad option and its value.

@@ -1,4 +1,4 @@
-// build/gpt: the command-line program. Subcommands: train, sample, eval, prepare.
+// build/gpt: the command-line program. Subcommands: train, sample, eval, prepare, report, graph.
 //
 // Config files: CLI11 2.1.2 ignores a config file registered on a subcommand (CLIUtils/CLI11#1056), so
 // --config lives on the main app, `train` falls through to it, and the file's options sit under a
@@ -14,6 +14,8 @@
 #include "data/prepare.h"
 #include "train/config.h"
 #include "train/eval_command.h"
+#include "train/graph.h"
+#include "train/report_command.h"
 #include "train/sample_command.h"
 #include "train/threads.h"
 #include "train/trainer.h"
@@ -50,6 +52,14 @@ int main(int argc, char** argv) {
     CLI::App* eval = app.add_subcommand("eval", "mean next-token loss of a checkpoint on a text file (one JSON line)");
     gpt::add_eval_options(*eval, eval_options);
 
+    gpt::ReportCommandOptions report_options;
+    CLI::App* report = app.add_subcommand("report", "write RUN_DIR/report.html: loss, gradient flow, attention maps");
+    gpt::add_report_options(*report, report_options);
+
+    gpt::GraphOptions graph_options;
+    CLI::App* graph = app.add_subcommand("graph", "write the autograd tape of a tiny model as Graphviz DOT (+ SVG)");
+    gpt::add_graph_options(*graph, graph_options);
+
     try {
         const std::string config_path = config_argument(argc, argv);
         if (!config_path.empty()) gpt::lint_config_file(config_path);
@@ -68,6 +78,8 @@ int main(int argc, char** argv) {
         }
         if (sample->parsed()) return gpt::run_sample(sample_options);
         if (eval->parsed()) return gpt::run_eval(eval_options);
+        if (report->parsed()) return gpt::run_report(report_options);
+        if (graph->parsed()) return gpt::run_graph(graph_options);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "\nerror: %s\n", e.what());
         return 1;

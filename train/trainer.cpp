@@ -24,6 +24,7 @@
 #include "train/evaluate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
+#include "train/report_html.h"
 #include "train/run_data.h"
 #include "train/sampler_words.h"
 #include "train/signals.h"
@@ -296,6 +297,8 @@ int run_train(TrainConfig config, const std::function<bool(const std::string&)>&
                 return code;
             }
         }
+        if (config.report_every > 0 && progress.iter % config.report_every == 0 && progress.iter < config.max_iters)
+            display.line(write_report_or_warn(out_dir, model, tokenizer, config));
     }
     display.finish();
     restore_default_handlers();
@@ -303,6 +306,7 @@ int run_train(TrainConfig config, const std::function<bool(const std::string&)>&
     std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress.iter,
                  std::isfinite(progress.best_val_loss) ? fixed(progress.best_val_loss, 4).c_str() : "-",
                  (out_dir / "ckpt.h5").string().c_str());
+    std::fprintf(stderr, "%s\n", write_report_or_warn(out_dir, model, tokenizer, config).c_str());
 
     if (config.sample_tokens > 0) print_end_of_training_sample(model, tokenizer, config);
     return kExitFinished;

@@ -1,0 +1,159 @@
+#include "train/graph.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+#include "nn/gpt.h"
+#include "nn/init.h"
+
+namespace gpt {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string dot_escape(const std::string& text) {
+    std::string out;
+    for (const char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+std::string shell_quote(const std::string& text) {
+    std::string out = "'";
+    for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+}  // namespace
+
+TapeDot tape_to_dot(const Tensor& root, const NamedTensors& parameters, const std::string& title) {
+    std::map<const TensorImpl*, std::string> parameter_names;
+    for (const auto& [name, tensor] : parameters) parameter_names[tensor.impl()] = name;
+
+    std::map<const TensorImpl*, int> tensor_ids;
+    std::map<const Node*, int> op_ids;
+    std::string nodes, edges;
+    auto tensor_id = [&](const Tensor& t) {
+        const auto [it, added] = tensor_ids.emplace(t.impl(), static_cast<int>(tensor_ids.size()));
+        if (added) {
+            const auto named = parameter_names.find(t.impl());
+            std::string label = named != parameter_names.end() ? named->second + "\\n" : "";
+            if (t.is_same(root)) label = "loss\\n";
+            label += dot_escape(shape_str(t.shape()));
+            std::string style = "fillcolor=\"#eeeeee\" color=\"#999999\"";  // a constant: no gradient
+            if (named != parameter_names.end()) style = "fillcolor=\"#cfe2f3\" color=\"#3d6fa5\"";
+            else if (t.requires_grad()) style = "fillcolor=\"#ffffff\"";
+            if (t.requires_grad() && t.grad()) label += named != parameter_names.end() ? "  ∇" : "";
+            nodes += "  t" + std::to_string(it->second) + " [shape=ellipse, style=filled, " + style + ", label=\"" +
+                     label + "\", tooltip=\"" + (t.requires_grad() ? "requires grad" : "no grad") + "\"];\n";
+        }
+        return "t" + std::to_string(it->second);
+    };
+
+    std::deque<Tensor> pending{root};
+    tensor_id(root);
+    while (!pending.empty()) {
+        const Tensor t = pending.front();
+        pending.pop_front();
+        const Node* node = t.grad_fn().get();
+        if (!node) continue;
+        const auto [it, added] = op_ids.emplace(node, static_cast<int>(op_ids.size()));
+        const std::string op = "op" + std::to_string(it->second);
+        if (!added) continue;
+        nodes += "  " + op + " [shape=box, style=\"filled,rounded\", fillcolor=\"#fde9c9\", color=\"#c77c02\", "
+                 "label=\"" + dot_escape(node->op_name) + "\"];\n";
+        edges += "  " + op + " -> " + tensor_id(t) + ";\n";
+        for (const Tensor& input : node->inputs) {
+            if (!input.defined()) continue;
+            const bool seen = tensor_ids.count(input.impl()) > 0;
+            edges += "  " + tensor_id(input) + " -> " + op + (input.requires_grad() ? "" : " [style=dashed]") + ";\n";
+            if (!seen) pending.push_back(input);
+        }
+    }
+    TapeDot dot;
+    dot.op_nodes = static_cast<int64_t>(op_ids.size());
+    dot.tensor_nodes = static_cast<int64_t>(tensor_ids.size());
+    dot.text = "digraph tape {\n  label=\"" + dot_escape(title) +
+           "\"; labelloc=t; rankdir=TB; fontname=\"Helvetica\";\n"
+           "  node [fontname=\"Helvetica\", fontsize=10]; edge [color=\"#777777\"];\n" +
+           nodes + edges + "}\n";
+    return dot;
+}
+
+GraphResult write_graph(const GraphOptions& o) {
+    GPTConfig config;
+    config.vocab_size = o.vocab_size;
+    config.block_size = o.block_size;
+    config.n_layer = o.n_layer;
+    config.n_head = o.n_head;
+    config.n_kv_head = o.n_kv_head > 0 ? o.n_kv_head : o.n_head;
+    config.n_embd = o.n_embd;
+    config.dropout = 0.0f;
+    GPT model(config);  // validates the shape options
+    Generator generator(1337);
+    init_gpt2(model, generator);
+    const int64_t B = o.batch_size, T = o.block_size;
+    if (B < 1) throw std::invalid_argument("--batch_size must be positive, got " + std::to_string(B));
+    std::vector<int32_t> ids(static_cast<size_t>(B * T)), targets(static_cast<size_t>(B * T));
+    for (auto& id : ids) id = static_cast<int32_t>(generator.next_u64() % static_cast<uint64_t>(o.vocab_size));
+    for (auto& id : targets) id = static_cast<int32_t>(generator.next_u64() % static_cast<uint64_t>(o.vocab_size));
+
+    Tensor loss = GPT::loss(model.forward(ids, B, T, generator), targets);
+    loss.backward();  // the tape stays: backward reads it, it does not consume it
+    const std::string title = "autograd tape: GPT n_layer " + std::to_string(o.n_layer) + ", n_head " +
+                              std::to_string(o.n_head) + ", n_embd " + std::to_string(o.n_embd) + ", B " +
+                              std::to_string(B) + ", T " + std::to_string(T) + ", loss " +
+                              std::to_string(loss.item());
+    GraphResult result;
+    const TapeDot tape = tape_to_dot(loss, model.named_parameters(), title);
+    result.dot = tape.text;
+    result.op_nodes = tape.op_nodes;
+    result.tensor_nodes = tape.tensor_nodes;
+
+    const fs::path out = o.out;
+    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    {
+        std::ofstream file(out, std::ios::trunc);
+        file << result.dot;
+        if (!file) throw std::runtime_error(out.string() + ": cannot write");
+    }
+    if (o.render && std::system("command -v dot >/dev/null 2>&1") == 0) {
+        const fs::path svg = fs::path(out).replace_extension(".svg");
+        const std::string command = "dot -Tsvg " + shell_quote(out.string()) + " -o " + shell_quote(svg.string());
+        if (std::system(command.c_str()) != 0) throw std::runtime_error("graph: '" + command + "' failed");
+        result.svg_path = svg.string();
+    }
+    return result;
+}
+
+void add_graph_options(CLI::App& command, GraphOptions& o) {
+    command.add_option("--out", o.out, "DOT file to write (the SVG goes beside it)")->capture_default_str();
+    command.add_option("--n_layer", o.n_layer, "blocks of the tiny model")->capture_default_str();
+    command.add_option("--n_head", o.n_head, "query heads")->capture_default_str();
+    command.add_option("--n_kv_head", o.n_kv_head, "key/value heads (0 = n_head)")->capture_default_str();
+    command.add_option("--n_embd", o.n_embd, "embedding width")->capture_default_str();
+    command.add_option("--vocab_size", o.vocab_size, "vocabulary size")->capture_default_str();
+    command.add_option("--batch_size", o.batch_size, "sequences B")->capture_default_str();
+    command.add_option("--block_size", o.block_size, "tokens per sequence T")->capture_default_str();
+    command.add_flag("!--no_render", o.render, "write only the DOT file, even when dot is installed");
+}
+
+int run_graph(const GraphOptions& options) {
+    const GraphResult result = write_graph(options);
+    std::fprintf(stderr, "graph: %lld ops, %lld tensors\n", (long long)result.op_nodes, (long long)result.tensor_nodes);
+    std::printf("%s\n", options.out.c_str());
+    if (!result.svg_path.empty()) std::printf("%s\n", result.svg_path.c_str());
+    else if (options.render) std::fprintf(stderr, "graph: dot (Graphviz) not found; only the DOT file was written\n");
+    return 0;
+}
+
+}  // namespace gpt

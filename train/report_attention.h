@@ -1,0 +1,35 @@
+// What the model does with one prompt, for the report's attention maps and next-token view.
+//
+// The model is run block by block without a tape (NoGradGuard). Before each block's own forward, its
+// attention weights are recomputed from the block's public modules, as the fused causal_self_attention
+// op computes them internally (autograd/ops/attention.cpp) but does not return:
+//   qkv = c_attn(ln_1(x))                      [T, (H + 2·H_kv)·hd]: q heads, then k heads, then v heads
+//   P[l, h, i, j] = softmax_j(q_h,i · k_g,j / √hd)  for j ≤ i, 0 for j > i;  g = h / (H / H_kv)
+// Shapes: T prompt tokens, L layers, H query heads, V vocabulary.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "nn/gpt.h"
+
+namespace gpt {
+
+struct PromptAnalysis {
+    int64_t n_layer = 0, n_head = 0, T = 0;
+    std::vector<float> attention;    // [L, H, T, T], row i sums to 1 over j ≤ i, zeros above the diagonal
+    std::vector<float> next_logits;  // [V]: the logits after the last prompt token
+
+    float weight(int64_t layer, int64_t head, int64_t i, int64_t j) const {
+        return attention[static_cast<size_t>(((layer * n_head + head) * T + i) * T + j)];
+    }
+};
+
+// Attention weights of a single-sequence [1, T, C] qkv (the c_attn output) → [H, T, T].
+std::vector<float> attention_weights(const Tensor& qkv, int64_t n_head, int64_t n_kv_head);
+
+// ids: 1 ≤ T ≤ block_size tokens. The model should be in eval mode (dropout would change the weights);
+// throws std::invalid_argument otherwise.
+PromptAnalysis analyse_prompt(const GPT& model, const std::vector<int32_t>& ids);
+
+}  // namespace gpt

@@ -1,0 +1,37 @@
+#include "train/report_command.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <stdexcept>
+
+#include "train/report_html.h"
+#include "train/threads.h"
+
+namespace gpt {
+
+void add_report_options(CLI::App& command, ReportCommandOptions& options) {
+    command.add_option("run_dir", options.run_dir, "run folder (holds ckpt.h5, metrics.jsonl) or checkpoint file")
+        ->required();
+    command.add_option("--prompt", options.prompt,
+                       "prompt of the attention and next-token views (default: first line of the validation text)");
+    command.add_option("--sample_tokens", options.sample_tokens, "tokens in the report's sample (0: none)")
+        ->capture_default_str();
+    command.add_option("--threads", options.threads, "worker threads (0 = OMP_NUM_THREADS or physical cores)")
+        ->capture_default_str();
+}
+
+int run_report(const ReportCommandOptions& options) {
+    if (options.sample_tokens < 0)
+        throw std::invalid_argument("--sample_tokens must be >= 0, got " + std::to_string(options.sample_tokens));
+    if (options.threads < 0)
+        throw std::invalid_argument("--threads must not be negative, got " + std::to_string(options.threads));
+    configure_threads(options.threads);
+    ReportOptions report;
+    report.prompt = options.prompt;
+    report.sample_tokens = options.sample_tokens;
+    const std::string path = write_report(options.run_dir, report);
+    std::printf("%s\n", path.c_str());
+    return 0;
+}
+
+}  // namespace gpt

@@ -1,0 +1,34 @@
+// The report's view of a run folder's metrics.jsonl (train/metrics.h writes it): one flat JSON object
+// per logged step, numbers and at most one level of nested objects {name: number} (grad_norms,
+// update_ratios). The reader is a small JSON parser for exactly that shape; anything else throws
+// std::runtime_error naming the file, line and column.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gpt {
+
+struct MetricsRecord {
+    int64_t step = 0;
+    int64_t tokens_seen = 0;
+    double train_loss = 0.0;
+    double val_loss = 0.0;   // NaN when this step was not evaluated
+    double lr = 0.0;
+    double grad_norm = 0.0;  // global norm before clipping
+    double tokens_per_s = 0.0;
+    double elapsed_s = 0.0;
+    std::vector<std::pair<std::string, double>> grad_norms;     // per parameter tensor; empty if not logged
+    std::vector<std::pair<std::string, double>> update_ratios;  // ‖Δw‖/‖w‖ per parameter tensor
+};
+
+// Parses one metrics line. Missing numeric keys become NaN (step/tokens_seen: -1); null becomes NaN.
+MetricsRecord parse_metrics_line(std::string_view line);
+
+// Every non-empty line of path, in file order. Throws naming the file and the line that fails to parse.
+std::vector<MetricsRecord> read_metrics(const std::string& path);
+
+}  // namespace gpt

@@ -1,0 +1,159 @@
+#include "train/report_html.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "data/token_file.h"
+#include "train/checkpoint.h"
+#include "train/generate.h"
+#include "train/report_data.h"
+#include "train/report_sections.h"
+#include "train/report_svg.h"
+
+namespace gpt {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// System fonts only (no web fonts: the page must open offline).
+constexpr const char* kStyle = R"(
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222;
+       margin: 0 auto; max-width: 1160px; padding: 12px 20px 40px; background: #fff; }
+h1 { font-size: 22px; margin: 8px 0 2px; } h2 { font-size: 18px; margin: 28px 0 6px; border-bottom: 1px solid #ddd; }
+h3 { font-size: 15px; margin: 12px 0 6px; }
+p { margin: 4px 0 8px; max-width: 980px; } .meta { color: #666; }
+code, pre, .tick, .row-label, .col-label, .token, .badge { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+pre { background: #f6f6f6; border: 1px solid #e2e2e2; padding: 8px; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; }
+code.prompt { background: #f1f1f1; padding: 1px 4px; white-space: pre-wrap; }
+svg { display: block; margin: 4px 0; overflow: visible; }
+svg text { font-size: 11px; fill: #333; } .chart-title { font-weight: 600; font-size: 12px; }
+.tick, .row-label, .col-label, .token { font-size: 10px; } .axis-label { font-size: 11px; fill: #555; }
+.plot-area { fill: #fcfcfc; stroke: #bbb; } .grid { stroke: #e8e8e8; }
+.attention-map { margin: 4px 0 8px 0; } .attention-map .row-label, .attention-map .col-label { font-size: 9px; }
+.layer-row { display: flex; flex-wrap: wrap; gap: 0 22px; }
+.row { display: flex; flex-wrap: wrap; gap: 12px 28px; align-items: flex-start; }
+.scroll { overflow-x: auto; }
+.bar.kept { fill: #4e79a7; } .bar.dropped { fill: #fff; stroke: #4e79a7; }
+.badge.on { fill: #2a7d2a; font-weight: 700; } .badge.off { fill: #ccc; }
+table { border-collapse: collapse; font-size: 13px; } td, th { padding: 2px 10px 2px 0; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; } tr.total td { border-top: 1px solid #aaa; font-weight: 600; }
+rect.share { fill: #59a14f; } .note, .empty { color: #777; font-size: 12px; }
+.legend-bar { font-size: 11px; color: #555; } .legend-bar .ramp { display: inline-block; width: 120px; height: 10px;
+  vertical-align: middle; background: linear-gradient(to right, #fff, #c6dbef, #6baed6, #2171b5, #08306b); border: 1px solid #ccc; }
+)";
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "";
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void write_atomically(const fs::path& path, const std::string& text) {
+    const fs::path temporary = path.string() + ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out << text;
+        out.flush();
+        if (!out) throw std::runtime_error(path.string() + ": cannot write the report");
+    }
+    fs::rename(temporary, path);
+}
+
+SampleShown make_sample(const GPT& model, const Tokenizer& tokenizer, const TrainConfig& config, int64_t tokens) {
+    if (tokens <= 0) return {"", "no sample (sample_tokens = 0)"};
+    GenerateOptions options;
+    options.max_new_tokens = tokens;
+    options.sampling.temperature = 0.8f;
+    options.sampling.top_k = 40;
+    Generator generator(static_cast<uint64_t>(config.seed));
+    const GenerateResult result = generate(model, tokenizer, default_prompt(tokenizer), options, generator);
+    return {result.text, std::to_string(result.tokens.size()) + " tokens from the start of a line (" +
+                             "temperature 0.8, top-k 40, seed " + std::to_string(config.seed) + ")"};
+}
+
+}  // namespace
+
+std::vector<int32_t> report_prompt(const Tokenizer& tokenizer, const fs::path& run_dir, const std::string& text,
+                                   int64_t max_tokens, int64_t block_size) {
+    if (!text.empty()) return encode_prompt(tokenizer, text, block_size);
+    const int64_t cap = std::min(max_tokens, block_size);
+    std::vector<int32_t> ids;
+    if (fs::exists(run_dir / "val.bin")) {
+        const TokenFile val(run_dir / "val.bin");
+        for (int64_t i = 0; i < val.size() && static_cast<int64_t>(ids.size()) < cap; ++i) {
+            const int32_t id = val[i];
+            if (id < 0 || id >= tokenizer.vocab_size()) break;
+            if (tokenizer.token_bytes(id).find('\n') != std::string::npos) {
+                if (ids.empty()) continue;  // skip the blank lines before the first line with text
+                break;
+            }
+            ids.push_back(id);
+        }
+    }
+    return ids.empty() ? default_prompt(tokenizer) : ids;
+}
+
+std::string write_report(const fs::path& run_dir, GPT& model, const Tokenizer& tokenizer, const TrainConfig& config,
+                         const ReportOptions& options) {
+    const bool was_training = model.is_training();
+    model.eval();
+    struct RestoreMode {
+        GPT& model;
+        bool training;
+        ~RestoreMode() { model.train(training); }
+    } restore{model, was_training};
+
+    const std::vector<MetricsRecord> records = fs::exists(run_dir / "metrics.jsonl")
+                                                   ? read_metrics((run_dir / "metrics.jsonl").string())
+                                                   : std::vector<MetricsRecord>{};
+    std::string config_toml = read_text(run_dir / "config.toml");
+    if (config_toml.empty()) config_toml = config_to_toml(config);
+    const std::vector<int32_t> prompt =
+        report_prompt(tokenizer, run_dir, options.prompt, options.max_prompt_tokens, model.config().block_size);
+    const PromptAnalysis analysis = analyse_prompt(model, prompt);
+    const GPTConfig& m = model.config();
+
+    std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                       "<title>GPT training report: " + html_escape(run_dir.string(), false) + "</title>\n<style>" +
+                       kStyle + "</style>\n</head>\n<body>\n";
+    html += "<h1>Training report</h1>\n<p class=\"meta\">run <code>" + html_escape(run_dir.string(), false) +
+            "</code> · " + std::to_string(m.n_layer) + " layers, " + std::to_string(m.n_head) + " heads (" +
+            std::to_string(m.kv_heads()) + " key/value), n_embd " + std::to_string(m.n_embd) + ", block_size " +
+            std::to_string(m.block_size) + ", vocabulary " + std::to_string(m.vocab_size) + " (" +
+            html_escape(tokenizer.type()) + ") · " + std::to_string(model.parameter_count()) + " parameters · " +
+            std::to_string(records.size()) + " logged steps</p>\n";
+    html += loss_section(records);
+    html += gradient_section(records);
+    html += attention_section(tokenizer, prompt, analysis);
+    html += next_token_section(tokenizer, prompt, analysis.next_logits);
+    html += model_section(model, config_toml, make_sample(model, tokenizer, config, options.sample_tokens));
+    html += "</body>\n</html>\n";
+
+    const fs::path path = run_dir / "report.html";
+    write_atomically(path, html);
+    return path.string();
+}
+
+std::string write_report_or_warn(const fs::path& run_dir, GPT& model, const Tokenizer& tokenizer,
+                                 const TrainConfig& config) {
+    try {
+        return "report: " + write_report(run_dir, model, tokenizer, config, ReportOptions{});
+    } catch (const std::exception& e) {
+        return std::string("warning: report not written: ") + e.what();
+    }
+}
+
+std::string write_report(const std::string& run_dir_or_checkpoint, const ReportOptions& options) {
+    const std::string checkpoint = resolve_checkpoint_path(run_dir_or_checkpoint);
+    LoadedCheckpoint loaded = load_checkpoint(checkpoint);
+    const fs::path run_dir = fs::path(checkpoint).parent_path();
+    return write_report(run_dir.empty() ? fs::path(".") : run_dir, *loaded.model, *loaded.tokenizer,
+                        loaded.train_config, options);
+}
+
+}  // namespace gpt

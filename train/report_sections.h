@@ -1,0 +1,41 @@
+// The five sections of report.html, each a self-contained <section> of HTML with inline SVG.
+// Element ids and classes the test (tests/train/test_report.cpp) and readers can rely on:
+//   1. #loss:      svg#loss-chart (g.series-train, g.series-val: circle.pt[data-x=step][data-y=loss]),
+//                  svg#lr-chart (g.series-lr)
+//   2. #gradients: svg#grad-norm-chart (g.series-grad-norm), svg#grad-norm-heatmap, svg#update-ratio-heatmap
+//                  (rect.cell[data-row=parameter][data-col=logged step][data-value])
+//   3. #attention: one svg.attention-map#attn-L{layer}-H{head} per head, rect.cell[data-value] = weight
+//   4. #next-token: svg.next-token-chart#next-token-t{0.5,1,1.5}, rect.bar[data-id][data-prob]
+//                   [data-top-k][data-top-p]
+//   5. #model:     pre#config, table#param-counts, pre#sample
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/tokenizer.h"
+#include "nn/gpt.h"
+#include "train/report_attention.h"
+#include "train/report_data.h"
+
+namespace gpt {
+
+std::string loss_section(const std::vector<MetricsRecord>& records);
+std::string gradient_section(const std::vector<MetricsRecord>& records);
+std::string attention_section(const Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
+                              const PromptAnalysis& analysis);
+std::string next_token_section(const Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
+                               const std::vector<float>& logits);
+
+// Parameter count per module: the dotted name up to its first component, or two for the blocks
+// ("wte", "wpe", "h.0", "h.1", "ln_f"), in registration order.
+std::vector<std::pair<std::string, int64_t>> parameter_counts(const GPT& model);
+
+struct SampleShown {
+    std::string text;
+    std::string how;  // "200 tokens, temperature 0.8, top-k 40, seed 1337"
+};
+std::string model_section(const GPT& model, const std::string& config_toml, const SampleShown& sample);
+
+}  // namespace gpt
