@@ -2,8 +2,9 @@
 //
 // rename(2) within one filesystem replaces the directory entry in one step, so a reader (or a crash,
 // kill -9, power loss) sees either the old file or the complete new one, never a partial file:
-//   1. fill PATH.tmp, H5Fflush + H5Fclose (HDF5 has written everything, but maybe only to the page cache)
-//   2. fsync(PATH.tmp)            the data is on disk before the name points at it
+//   1. build the file in memory (core driver) and take its image: HDF5 does no disk I/O, so a full disk
+//      cannot make an HDF5 close fail (libhdf5 1.10.8 crashes at exit after one: see io/hdf5.h)
+//   2. write the image to PATH.tmp, fsync it  the data is on disk before the name points at it
 //   3. rename(PATH.tmp, PATH)     the switch
 //   4. fsync(folder)              the new directory entry itself is on disk
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <vector>
 
 #include "io/hdf5.h"
 
@@ -30,6 +32,29 @@ void fsync_path(const std::string& path, int flags, const char* what) {
     if (synced != 0) throw std::runtime_error(path + ": fsync of the " + what + " failed: " + std::strerror(sync_errno));
 }
 
+// write(2) until done; a short write (disk full, RLIMIT_FSIZE) is an error with errno's message.
+void write_file_synced(const std::string& path, const std::vector<unsigned char>& bytes) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error(path + ": cannot create (is the folder writable?): " + std::strerror(errno));
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int write_errno = n < 0 ? errno : ENOSPC;
+            ::close(fd);
+            throw std::runtime_error(path + ": write failed after " + std::to_string(done) + " of " +
+                                     std::to_string(bytes.size()) + " bytes: " + std::strerror(write_errno));
+        }
+        done += static_cast<size_t>(n);
+    }
+    const int synced = ::fsync(fd);
+    const int sync_errno = errno;
+    const int closed = ::close(fd);
+    if (synced != 0) throw std::runtime_error(path + ": fsync of the file failed: " + std::strerror(sync_errno));
+    if (closed != 0) throw std::runtime_error(path + ": close failed: " + std::strerror(errno));
+}
+
 std::string folder_of(const std::string& path) {
     const std::filesystem::path parent = std::filesystem::path(path).parent_path();
     return parent.empty() ? "." : parent.string();
@@ -40,12 +65,13 @@ std::string folder_of(const std::string& path) {
 void write_atomically(const std::string& path, const std::function<void(H5File&)>& fill) {
     const std::string tmp = path + ".tmp";
     try {
+        std::vector<unsigned char> bytes;
         {
-            H5File file = H5File::create(tmp);
+            H5File file = H5File::create_in_memory(tmp);
             fill(file);
-            file.close();
+            bytes = file.image();
         }
-        fsync_path(tmp, O_RDONLY, "file");
+        write_file_synced(tmp, bytes);
         if (std::rename(tmp.c_str(), path.c_str()) != 0)
             throw std::runtime_error(tmp + ": cannot rename to " + path + ": " + std::strerror(errno));
     } catch (const std::exception& e) {

@@ -120,7 +120,18 @@ static H5Id file_access_properties(const std::string& path) {
 
 H5File H5File::create(const std::string& path) {
     quiet_errors();
-    H5Id fapl = file_access_properties(path);
+    return create_with(path, file_access_properties(path));
+}
+
+H5File H5File::create_in_memory(const std::string& name) {
+    quiet_errors();
+    H5Id fapl = file_access_properties(name);
+    check_status(H5Pset_fapl_core(fapl.get(), size_t{1} << 20, /*backing_store=*/0), name, "file",
+                 "cannot select the in-memory driver");
+    return create_with(name, std::move(fapl));
+}
+
+H5File H5File::create_with(const std::string& path, H5Id fapl) {
     H5Id fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), path, "file", "cannot create creation properties"));
     // No timestamp on the root group either: the same content gives the same bytes.
     check_status(H5Pset_obj_track_times(fcpl.get(), 0), path, "file", "cannot unset timestamps");

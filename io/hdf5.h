@@ -108,6 +108,11 @@ class H5File : public H5Group {
 public:
     static H5File create(const std::string& path);     // truncates an existing file
     static H5File open_read(const std::string& path);  // read-only; clear errors for missing/non-HDF5/truncated
+    // A file built in memory (HDF5's core driver, no backing store): HDF5 itself never touches the disk, so
+    // no HDF5 call on it can fail for lack of space. image() flushes it and returns the bytes of the
+    // complete file, for the caller to write (write_atomically does). `name` is only used in messages.
+    static H5File create_in_memory(const std::string& name);
+    std::vector<unsigned char> image() const;
     ~H5File() = default;
     H5File(H5File&&) noexcept = default;
     H5File& operator=(H5File&&) noexcept = default;
@@ -117,12 +122,17 @@ public:
 
 private:
     H5File(H5Id file, H5Id root, const std::string& path);
+    static H5File create_with(const std::string& path, H5Id fapl);
     H5Id file_id_;  // a member, so released before the base's root-group id: closing the file closes all
 };
 
-// Writes `path` atomically: `fill` writes into path + ".tmp" (same folder), which is flushed, closed,
-// fsync'ed and renamed over `path`, then the folder is fsync'ed. On any failure the temporary file is
-// removed and the error says that the previous file at `path` is untouched.
+// Writes `path` atomically: `fill` builds the file in memory (create_in_memory), its image is written to
+// path + ".tmp" (same folder), fsync'ed and renamed over `path`, then the folder is fsync'ed. On any
+// failure the temporary file is removed and the error says that the previous file at `path` is untouched.
+// Why in memory: libhdf5 1.10.8 cannot survive a failed close. When H5Fclose's flush fails (disk full),
+// H5F__dest frees the file's structures but H5I keeps the id, whose free callback then runs again on the
+// freed memory at exit (H5_term_library → H5F__close_cb: a segfault). With the core driver the only
+// disk writes are ours, checked call by call. Cost: the checkpoint's bytes are held twice in memory.
 void write_atomically(const std::string& path, const std::function<void(H5File&)>& fill);
 
 }  // namespace gpt
