@@ -102,11 +102,12 @@ def main():
     no_decay = [q for q in model.parameters() if q.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=1e-3, betas=(0.9, 0.99))
-    step_ms, fwd_ms, bwd_ms, opt_ms = [], [], [], []
+    step_ms, fwd_ms, bwd_ms, opt_ms, cpu_ms = [], [], [], [], []
     first = last = 0.0
     for step in range(args.warmup + args.steps):
         x, y = make_batch(data, step, B, T)
         t0 = time.perf_counter()
+        c0 = time.process_time()
         opt.zero_grad(set_to_none=True)
         loss = model(x, y)
         t1 = time.perf_counter()
@@ -115,16 +116,19 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         t3 = time.perf_counter()
+        c3 = time.process_time()
         if step == 0:
             first = loss.item()
         last = loss.item()
         if step >= args.warmup:
             step_ms.append((t3 - t0) * 1e3)
+            cpu_ms.append((c3 - c0) * 1e3)
             fwd_ms.append((t1 - t0) * 1e3)
             bwd_ms.append((t2 - t1) * 1e3)
             opt_ms.append((t3 - t2) * 1e3)
     print(json.dumps({"side": "pytorch", "config": args.config, "threads": torch.get_num_threads(),
                       "steps": args.steps, "ms": statistics.median(step_ms),
+                      "cpu_ms": statistics.median(cpu_ms),
                       "forward_ms": statistics.median(fwd_ms), "backward_ms": statistics.median(bwd_ms),
                       "optimizer_ms": statistics.median(opt_ms), "tokens_per_step": B * T,
                       "parameters": sum(q.numel() for q in model.parameters()),

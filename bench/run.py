@@ -58,18 +58,19 @@ def main():
                 ref, ref_rss, ref_load = run_measured(["/usr/bin/python3", os.path.join(here, "reference_train.py")]
                                                       + common, env)
                 rows.append((config, threads, ours, ours_rss, ours_load, ref, ref_rss, ref_load, sgemm, sgemm_load))
-    print("| config | threads | side | ms/step | fwd / bwd / opt ms | tokens/s | peak RSS MB | GFLOP/s | % of 448 "
+    print("| config | threads | side | ms/step | CPU ms/step | fwd / bwd / opt ms | tokens/s | peak RSS MB | GFLOP/s | % of 448 "
           "| load | loss first→last |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for config, threads, ours, ours_rss, ours_load, ref, ref_rss, ref_load, sgemm, sgemm_load in rows:
         fpt = ours["flops_per_token"]
         for name, r, rss, ld in (("project", ours, ours_rss, ours_load), ("pytorch", ref, ref_rss, ref_load)):
             tps = r["tokens_per_step"] / (r["ms"] / 1e3)
             gflops = tps * fpt / 1e9
-            print(f"| {config} | {threads} | {name} | {r['ms']:.1f} | {r['forward_ms']:.1f} / {r['backward_ms']:.1f} / "
+            print(f"| {config} | {threads} | {name} | {r['ms']:.1f} | {r['cpu_ms']:.1f} | {r['forward_ms']:.1f} / {r['backward_ms']:.1f} / "
                   f"{r['optimizer_ms']:.1f} | {tps:,.0f} | {rss:.0f} | {gflops:.1f} | {100 * gflops / PEAK_GFLOPS:.1f}% "
                   f"| {ld:.1f} | {r['first_loss']:.3f}→{r['last_loss']:.3f} |")
-        print(f"| {config} | {threads} | **project/pytorch** | speed ×{ref['ms'] / ours['ms']:.2f} | | | "
+        print(f"| {config} | {threads} | **project/pytorch** | speed ×{ref['ms'] / ours['ms']:.2f} | "
+              f"×{ref['cpu_ms'] / ours['cpu_ms']:.2f} | | | "
               f"memory ×{ours_rss / ref_rss:.2f} | | | | |")
     print()
     seen = set()

@@ -6,12 +6,14 @@
 //          = σ(2u) + 2·x·σ(2u)·(1 − σ(2u))·du/dx,   du/dx = √(2/π)·(1 + 3·0.044715·x²)
 // The σ form is the same function, evaluated without the cancellation of 1 + tanh u ≈ 0 in the negative
 // tail (there the tanh form loses ~3 digits in float32); 1 − σ(2u) = e·σ(2u) with e = exp(−2u) likewise.
+// exp is fast_math::exp (vectorised; ≈1 ulp): with std::exp this op took ~20% of a `baby` step.
 // The backward saves nothing beyond the input x (held by the node): u is recomputed, which costs less
 // than storing and re-reading a second tensor of x's size.
 #include <algorithm>
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "autograd/ops/fast_math.h"
 #include "autograd/profile.h"
 
 namespace gpt {
@@ -34,11 +36,11 @@ Tensor gelu(const Tensor& x) {
     Tensor out = Tensor::empty(x.shape());
     const float* in = x.data();
     float* y = out.data();
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelThreshold)
     for (int64_t i = 0; i < n; ++i) {
         const float v = in[i];
         const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
-        y[i] = v / (1.0f + std::exp(std::min(-2.0f * u, kMaxExponent)));
+        y[i] = v / (1.0f + fast_math::exp(std::min(-2.0f * u, kMaxExponent)));
     }
     if (needs_grad({&x}))
         record(out, "gelu", {x}, [x](TensorImpl& o) {
@@ -46,11 +48,11 @@ Tensor gelu(const Tensor& x) {
             const float* xs = x.data();
             const float* dy = o.grad->data;
             float* dx = x.grad_buffer();
-#pragma omp parallel for schedule(static) if (count >= kParallelThreshold)
+#pragma omp parallel for simd schedule(static) if (count >= kParallelThreshold)
             for (int64_t i = 0; i < count; ++i) {
                 const float v = xs[i];
                 const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
-                const float e = std::exp(std::min(-2.0f * u, kMaxExponent));
+                const float e = fast_math::exp(std::min(-2.0f * u, kMaxExponent));
                 const float sig = 1.0f / (1.0f + e);
                 const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
                 dx[i] += dy[i] * (sig + 2.0f * v * sig * (e * sig) * du_dx);
