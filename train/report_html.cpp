@@ -31,8 +31,8 @@ svg { display: block; margin: 4px 0; overflow: visible; }
 svg text { font-size: 11px; fill: #333; } .chart-title { font-weight: 600; font-size: 12px; }
 .tick, .row-label, .col-label, .token { font-size: 10px; } .axis-label { font-size: 11px; fill: #555; }
 .plot-area { fill: #fcfcfc; stroke: #bbb; } .grid { stroke: #e8e8e8; }
-.attention-map { margin: 4px 0 8px 0; } .attention-map .row-label, .attention-map .col-label { font-size: 9px; }
-.layer-row { display: flex; flex-wrap: wrap; gap: 0 22px; }
+.attention-map { margin: 4px 0 8px 0; }
+.layer-row { display: flex; flex-wrap: wrap; gap: 0 10px; }
 .row { display: flex; flex-wrap: wrap; gap: 12px 28px; align-items: flex-start; }
 .scroll { overflow-x: auto; }
 .bar.kept { fill: #4e79a7; } .bar.dropped { fill: #fff; stroke: #4e79a7; }

@@ -27,7 +27,9 @@ std::string attention_map(const Tokenizer& tokenizer, const std::vector<int32_t>
     o.max = 1.0;
     o.value_name = "attention";
     o.color_bar = false;
-    o.cell_width = o.cell_height = static_cast<int>(std::clamp<int64_t>(300 / a.T, 10, 18));
+    // All heads of a layer side by side in the page's ~1100 px where the cells stay at least 7 px.
+    o.cell_width = o.cell_height = static_cast<int>(std::clamp<int64_t>((1100 / a.n_head - 40) / a.T, 7, 16));
+    o.label_font_px = o.cell_height < 10 ? 8 : 9;
     o.extra_attributes = "data-layer=\"" + std::to_string(layer) + "\" data-head=\"" + std::to_string(head) + "\"";
     for (const int32_t id : prompt) o.row_labels.push_back(token_label(tokenizer.token_bytes(id), 6));
     o.col_labels = o.row_labels;

@@ -36,8 +36,8 @@ std::string ramp(double t, const std::array<std::array<double, 3>, 5>& stops) {
     return buffer;
 }
 
-// Approximate width in pixels of text in the report's 10 px monospace labels.
-double label_width(const std::string& escaped) {
+// Approximate width in pixels of an escaped label in a monospace font of font_px pixels.
+double label_width(const std::string& escaped, int font_px) {
     size_t chars = 0;
     for (size_t i = 0; i < escaped.size(); ++i) {
         if (escaped[i] == '&') i = escaped.find(';', i);  // an entity is one character
@@ -45,7 +45,7 @@ double label_width(const std::string& escaped) {
         ++chars;
         if (i == std::string::npos) break;
     }
-    return 6.2 * static_cast<double>(chars);
+    return 0.62 * font_px * static_cast<double>(chars);
 }
 
 // Ticks of a log axis spanning log10 values [low, high]: 1-2-5 × 10^k when the range is within about
@@ -53,7 +53,7 @@ double label_width(const std::string& escaped) {
 std::vector<double> log_ticks(double low, double high) {
     std::vector<double> ticks;
     if (high - low < 1.5) {
-        for (double v : nice_ticks(std::pow(10.0, low), std::pow(10.0, high), 4))
+        for (double v : nice_ticks(std::pow(10.0, low), std::pow(10.0, high), 6))
             if (v > 0) ticks.push_back(v);
         return ticks;
     }
@@ -238,8 +238,9 @@ std::string heatmap(const HeatmapOptions& o, const std::vector<double>& values) 
     if (hi <= lo) hi = lo + 1e-12;
 
     double row_label_w = 0, col_label_h = 0;
-    for (const auto& label : o.row_labels) row_label_w = std::max(row_label_w, label_width(label));
-    for (const auto& label : o.col_labels) col_label_h = std::max(col_label_h, label_width(label));
+    for (const auto& label : o.row_labels) row_label_w = std::max(row_label_w, label_width(label, o.label_font_px));
+    for (const auto& label : o.col_labels) col_label_h = std::max(col_label_h, label_width(label, o.label_font_px));
+    const std::string font = o.label_font_px == 10 ? "" : " style=\"font-size:" + std::to_string(o.label_font_px) + "px\"";
     const double left = row_label_w + 8, top = 22 + col_label_h + 6;
     const double grid_w = static_cast<double>(cols) * o.cell_width, grid_h = static_cast<double>(rows) * o.cell_height;
     const double bar_w = o.color_bar ? 70 : 0;
@@ -251,12 +252,13 @@ std::string heatmap(const HeatmapOptions& o, const std::vector<double>& values) 
                       (o.extra_attributes.empty() ? "" : " " + o.extra_attributes) + ">\n";
     svg += "<text class=\"chart-title\" x=\"2\" y=\"14\">" + html_escape(o.title) + "</text>\n";
     for (size_t r = 0; r < rows; ++r)
-        svg += "<text class=\"row-label\" text-anchor=\"end\" x=\"" + px(left - 4) + "\" y=\"" +
-               px(top + (static_cast<double>(r) + 0.5) * o.cell_height + 3.5) + "\">" + o.row_labels[r] + "</text>\n";
+        svg += "<text class=\"row-label\"" + font + " text-anchor=\"end\" x=\"" + px(left - 4) + "\" y=\"" +
+               px(top + (static_cast<double>(r) + 0.5) * o.cell_height + 0.35 * o.label_font_px) + "\">" +
+               o.row_labels[r] + "</text>\n";
     for (size_t c = 0; c < cols; ++c) {
         if (c % static_cast<size_t>(std::max(1, o.col_label_every)) != 0) continue;
-        const double x = left + (static_cast<double>(c) + 0.5) * o.cell_width + 3.5, y = top - 4;
-        svg += "<text class=\"col-label\" x=\"" + px(x) + "\" y=\"" + px(y) + "\" transform=\"rotate(-90 " + px(x) +
+        const double x = left + (static_cast<double>(c) + 0.5) * o.cell_width + 0.35 * o.label_font_px, y = top - 4;
+        svg += "<text class=\"col-label\"" + font + " x=\"" + px(x) + "\" y=\"" + px(y) + "\" transform=\"rotate(-90 " + px(x) +
                " " + px(y) + ")\">" + o.col_labels[c] + "</text>\n";
     }
     svg += "<g class=\"cells\">\n";

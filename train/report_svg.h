@@ -61,6 +61,7 @@ struct HeatmapOptions {
     std::vector<std::string> row_labels, col_labels;  // already escaped (token_label / html_escape)
     int cell_width = 12, cell_height = 12;
     int col_label_every = 1;  // label every n-th column
+    int label_font_px = 10;   // row and column labels (monospace)
     bool log_scale = false;   // colour by log10(value); values <= 0 are drawn grey
     double min = 0.0, max = 0.0;  // colour range; min == max: the range of the finite values
     std::function<std::string(double t)> ramp = viridis;
