@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -124,6 +125,7 @@ const std::vector<ConfigField>& config_fields() {
         field("seed", &TrainConfig::seed, "seed of every random draw"),
         field("threads", &TrainConfig::threads, "worker threads (0 = OMP_NUM_THREADS or physical cores)"),
         field("skip_nonfinite", &TrainConfig::skip_nonfinite, "skip a step with a NaN/Inf gradient instead of stopping"),
+        field("profile", &TrainConfig::profile, "print time per op type (forward/backward, evaluation included) at the end"),
         field("out_dir", &TrainConfig::out_dir, "run folder (checkpoints, metrics.jsonl, config.toml)"),
         field("ckpt_interval", &TrainConfig::ckpt_interval, "steps between checkpoints (0 = eval_interval)"),
         field("keep_last", &TrainConfig::keep_last, "periodic checkpoint copies to keep besides ckpt.h5"),
@@ -291,6 +293,9 @@ void apply_toml(TrainConfig& config, const std::string& toml, const std::string&
 }
 
 void lint_config_file(const std::string& path) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error))
+        throw std::invalid_argument("config file " + path + " is a directory, not a file");
     std::ifstream in(path);
     if (!in) throw std::invalid_argument("config file " + path + " cannot be read (missing?)");
     std::stringstream text;

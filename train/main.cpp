@@ -11,6 +11,8 @@
 #include <exception>
 #include <string>
 
+#include <unistd.h>
+
 #include "data/prepare.h"
 #include "train/config.h"
 #include "train/eval_command.h"
@@ -65,7 +67,10 @@ int main(int argc, char** argv) {
         if (!config_path.empty()) gpt::lint_config_file(config_path);
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version print as CLI11 does; a usage error is one "error:" line like every other.
+        if (e.get_exit_code() == 0) return app.exit(e);
+        std::fprintf(stderr, "error: %s (see gpt --help)\n", e.what());
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 2;
@@ -81,7 +86,8 @@ int main(int argc, char** argv) {
         if (report->parsed()) return gpt::run_report(report_options);
         if (graph->parsed()) return gpt::run_graph(graph_options);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "\nerror: %s\n", e.what());
+        // On a terminal the progress display may have left a line open: end it. In a log, one line.
+        std::fprintf(stderr, "%serror: %s\n", isatty(STDERR_FILENO) ? "\n" : "", e.what());
         return 1;
     }
     return 0;

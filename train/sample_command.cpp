@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -28,6 +29,10 @@ SamplingOptions sampling_options(const SampleOptions& o) {
 }
 
 std::string read_prompt_file(const std::string& path) {
+    // An ifstream opens a directory without complaint and reads nothing from it.
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error))
+        throw std::runtime_error("--prompt_file: '" + path + "' is a directory, not a file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("--prompt_file: cannot open '" + path + "'");
     std::ostringstream text;

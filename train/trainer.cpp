@@ -13,6 +13,7 @@
 #include <limits>
 #include <sstream>
 
+#include "autograd/profile.h"
 #include "data/batch_sampler.h"
 #include "data/token_file.h"
 #include "io/hdf5.h"
@@ -22,6 +23,7 @@
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
+#include "train/memory_estimate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/report_html.h"
@@ -135,6 +137,9 @@ int run_train(TrainConfig config, const std::function<bool(const std::string&)>&
         model_config = init_source->model_config;
         model_config.dropout = static_cast<float>(config.dropout);
     }
+    // Refused here, before the model and its optimizer state are allocated.
+    const MemoryEstimate memory = check_training_memory(model_config, config.batch_size, available_memory_bytes());
+    std::fprintf(stderr, "memory: about %s\n", memory.describe(config.batch_size).c_str());
     GPT model(model_config);
     Generator init_generator(static_cast<uint64_t>(config.seed));
     init_gpt2(model, init_generator);
@@ -193,6 +198,8 @@ int run_train(TrainConfig config, const std::function<bool(const std::string&)>&
     };
 
     ProgressDisplay display(config.max_iters);
+    profile::set_enabled(config.profile);
+    const int64_t first_step = progress.iter;
     install_stop_handlers();
     const auto start = std::chrono::steady_clock::now();
     auto window_start = start;
@@ -308,6 +315,7 @@ int run_train(TrainConfig config, const std::function<bool(const std::string&)>&
                  (out_dir / "ckpt.h5").string().c_str());
     std::fprintf(stderr, "%s\n", write_report_or_warn(out_dir, model, tokenizer, config).c_str());
 
+    if (config.profile) std::fprintf(stderr, "%s", profile::table(progress.iter - first_step).c_str());
     if (config.sample_tokens > 0) print_end_of_training_sample(model, tokenizer, config);
     return kExitFinished;
 }

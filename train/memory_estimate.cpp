@@ -1,0 +1,101 @@
+#include "train/memory_estimate.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace gpt {
+
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+std::string gib(double bytes) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, bytes >= 0.01 * kGiB ? "%.2f GiB" : "%.4f GiB", bytes / kGiB);
+    return buffer;
+}
+
+// One number from a cgroup v2 file ("max" or unreadable: -1).
+double read_cgroup_value(const std::string& path) {
+    std::ifstream in(path);
+    std::string word;
+    if (!(in >> word) || word == "max") return -1.0;
+    try {
+        return std::stod(word);
+    } catch (const std::exception&) {
+        return -1.0;
+    }
+}
+
+}  // namespace
+
+int64_t count_parameters(const GPTConfig& c) {
+    const int64_t C = c.n_embd, hd = c.head_dim(), bias = c.bias ? 1 : 0;
+    const int64_t qkv_out = (c.n_head + 2 * c.kv_heads()) * hd;
+    const int64_t layer_norm = C * (1 + bias);
+    const int64_t per_layer = layer_norm + (C * qkv_out + bias * qkv_out) + (C * C + bias * C) + layer_norm +
+                              (C * 4 * C + bias * 4 * C) + (4 * C * C + bias * C);
+    const int64_t positions = c.pos_encoding == "learned" ? c.block_size * C : 0;
+    // The output head shares wte's weight (weight tying), so it adds nothing.
+    return c.vocab_size * C + positions + c.n_layer * per_layer + layer_norm;
+}
+
+MemoryEstimate estimate_training_memory(const GPTConfig& c, int64_t batch_size) {
+    const double B = static_cast<double>(batch_size), T = static_cast<double>(c.block_size),
+                 C = static_cast<double>(c.n_embd), V = static_cast<double>(c.vocab_size),
+                 H = static_cast<double>(c.n_head), L = static_cast<double>(c.n_layer);
+    const double qkv_width = static_cast<double>((c.n_head + 2 * c.kv_heads()) * c.head_dim());
+    const bool dropout = c.dropout > 0.0f;
+    const double BT = B * T;
+    const double embeddings = BT * C * (dropout ? 3.0 : 2.0);
+    const double per_layer = 15.0 * BT * C + BT * qkv_width + B * H * T * (T + 1.0) / 2.0 + 4.0 * BT +
+                             (dropout ? 2.0 * BT * C : 0.0);
+    const double head = BT * C + 2.0 * BT + 3.0 * BT * V;
+    MemoryEstimate estimate;
+    estimate.parameters = count_parameters(c);
+    estimate.state_bytes = 16.0 * static_cast<double>(estimate.parameters);
+    estimate.activation_bytes = 4.0 * (embeddings + L * per_layer + head);
+    return estimate;
+}
+
+std::string MemoryEstimate::describe(int64_t batch_size) const {
+    std::ostringstream text;
+    text << gib(total_bytes()) << " (" << parameters << " parameters: " << gib(state_bytes)
+         << " for weights, gradients and AdamW moments; " << gib(activation_bytes) << " of activations at batch_size "
+         << batch_size << ")";
+    return text.str();
+}
+
+double available_memory_bytes() {
+    double available = -1.0;
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    double kib = 0.0;
+    std::string unit;
+    while (meminfo >> key >> kib >> unit) {
+        if (key == "MemAvailable:") {
+            available = kib * 1024.0;
+            break;
+        }
+    }
+    const double limit = read_cgroup_value("/sys/fs/cgroup/memory.max");
+    const double used = read_cgroup_value("/sys/fs/cgroup/memory.current");
+    if (limit > 0.0 && used >= 0.0) {
+        const double room = limit - used;
+        if (available < 0.0 || room < available) available = room;
+    }
+    return available;
+}
+
+MemoryEstimate check_training_memory(const GPTConfig& config, int64_t batch_size, double available, double fraction) {
+    const MemoryEstimate estimate = estimate_training_memory(config, batch_size);
+    if (available >= 0.0 && estimate.total_bytes() > fraction * available)
+        throw std::runtime_error("training would need about " + estimate.describe(batch_size) + ", but only " +
+                                 gib(available) + " of memory is available: reduce n_embd, n_layer, block_size or "
+                                 "batch_size (grad_accum keeps the tokens per step)");
+    return estimate;
+}
+
+}  // namespace gpt

@@ -1,0 +1,47 @@
+// How much memory one training step needs, computed from the shapes alone, so that a configuration that
+// cannot fit is refused before anything big is allocated (instead of the kernel's OOM killer ending the
+// run half-way, or the machine swapping).
+//
+// Bytes, float32 throughout (P parameters; B batch, T block_size, C n_embd, H heads, H_kv kv heads,
+// hd = C/H, V vocab, L n_layer):
+//   state        16·P: weights, gradients, AdamW's m and v
+//   activations  what the tape keeps alive from the forward pass until backward, per step:
+//     embeddings  2·BTC (+BTC with dropout)
+//     per layer   15·BTC (ln_1, attention output, projections, residual adds, ln_2, 4C fc + 4C GELU)
+//                 + BT·(H + 2·H_kv)·hd (qkv) + B·H·T(T+1)/2 (softmax P, packed lower triangles)
+//                 + 4·BT (LayerNorm means and 1/σ) (+2·BTC with dropout: the residual dropouts' outputs)
+//     head        BTC (ln_f) + 3·BTV (logits, softmax saved by the loss, the logits' gradient)
+// An estimate: the backward pass's transient gradients and the allocator's slack come on top, which the
+// refusal threshold below leaves room for.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "nn/gpt_config.h"
+
+namespace gpt {
+
+struct MemoryEstimate {
+    int64_t parameters = 0;
+    double state_bytes = 0.0;       // 16·P
+    double activation_bytes = 0.0;  // per optimizer micro-step (grad_accum does not multiply it)
+    double total_bytes() const { return state_bytes + activation_bytes; }
+    // "0.42 GiB (4.4M parameters: 0.07 GiB weights+grads+AdamW; activations 0.35 GiB for B=12, T=64)"
+    std::string describe(int64_t batch_size) const;
+};
+
+// The number of parameters GPT(config) would have, without building it.
+int64_t count_parameters(const GPTConfig& config);
+MemoryEstimate estimate_training_memory(const GPTConfig& config, int64_t batch_size);
+
+// Memory this process can still use: MemAvailable from /proc/meminfo, lowered to the cgroup's limit
+// (memory.max − memory.current) when there is one. -1 when unknown.
+double available_memory_bytes();
+
+// Throws std::runtime_error with the estimate and the available memory when the estimate exceeds
+// `fraction` of `available` (an unknown availability, < 0, passes). Returns the estimate.
+MemoryEstimate check_training_memory(const GPTConfig& config, int64_t batch_size, double available,
+                                     double fraction = 0.9);
+
+}  // namespace gpt
