@@ -130,7 +130,8 @@ std::string gradient_section(const std::vector<MetricsRecord>& records) {
     html += "<p>How much gradient reaches each parameter tensor, from the loss (bottom rows: ln_f, the last "
             "block) back to the embeddings (top rows), at every logged step; and how large each AdamW update "
             "was relative to the weight. Dark rows among the early layers would mean backpropagation is not "
-            "reaching them. Colours are on a log scale.</p>\n";
+            "reaching them. Colours are on a log scale. Biases start at zero, so their first update ratios are large; "
+            "LayerNorm gains start at one and move slowly.</p>\n";
     html += line_chart(o, {norm});
     html += "<div class=\"scroll\">" + parameter_heatmap(records, false, "grad-norm-heatmap") + "</div>\n";
     html += "<div class=\"scroll\">" + parameter_heatmap(records, true, "update-ratio-heatmap") + "</div>\n";
