@@ -9,7 +9,9 @@ namespace gpt::bench {
 BenchShape bench_shape(const std::string& name) {
     if (name == "baby") return {"baby", 4, 4, 128, 64, 12, 0.0f};
     if (name == "small") return {"small", 6, 6, 384, 256, 16, 0.2f};
-    throw std::invalid_argument("gpt_bench: unknown config \"" + name + "\" (baby | small)");
+    std::string message = "unknown config ";  // appended, not +: GCC 12 -Wrestrict false positive
+    message.append(name).append(" (baby | small)");
+    throw std::invalid_argument(message);
 }
 
 std::vector<int32_t> read_bytes(const std::string& path) {
