@@ -5,9 +5,11 @@
 // N steps + resume + N steps is bit-identical to 2N steps at the same thread count.
 #include "train/trainer.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -85,7 +87,9 @@ void write_text_file(const fs::path& path, const std::string& text) {
     {
         std::ofstream out(temporary, std::ios::trunc);
         out << text;
-        if (!out) throw std::runtime_error(path.string() + ": cannot write");
+        // Written before the first step: an unwritable run folder is refused here, not at the first save.
+        if (!out) throw std::runtime_error(path.string() + ": cannot write: " + std::strerror(errno) +
+                                           " (is the run folder writable?)");
     }
     fs::rename(temporary, path);
 }
