@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/ops/gemm.h"
 #include "autograd/profile.h"
 #include "bench/bench_config.h"
 #include "nn/gpt.h"
@@ -62,12 +64,12 @@ Args parse(int argc, char** argv) {
     Args args;
     for (int i = 2; i < argc; ++i) {
         std::string key = argv[i];
-        if (key.rfind("--", 0) != 0) throw std::invalid_argument("gpt_bench: unexpected argument " + key);
+        if (key.rfind("--", 0) != 0) throw std::invalid_argument(std::string("unexpected argument ").append(key));
         key = key.substr(2);
         if (key == "profile") {
             args.values[key] = "1";
         } else {
-            if (i + 1 >= argc) throw std::invalid_argument("gpt_bench: --" + key + " needs a value");
+            if (i + 1 >= argc) throw std::invalid_argument(std::string("--").append(key).append(" needs a value"));
             args.values[key] = argv[++i];
         }
     }
@@ -77,19 +79,31 @@ Args parse(int argc, char** argv) {
 int run_sgemm(const Args& args) {
     const int64_t M = args.number("m", 768), K = args.number("k", 128), N = args.number("n", 512);
     const int reps = static_cast<int>(args.number("reps", 50));
-    std::vector<float> a(static_cast<size_t>(M * K), 0.5f), b(static_cast<size_t>(K * N), 0.25f),
-        c(static_cast<size_t>(M * N));
-    double best = 1e30;
-    for (int r = 0; r < reps + 3; ++r) {
-        const auto t = Clock::now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, a.data(), (int)K,
-                    b.data(), (int)N, 0.0f, c.data(), (int)N);
-        if (r >= 3) best = std::min(best, ms_since(t));
-    }
-    const double gflops = 2.0 * double(M) * double(N) * double(K) / (best * 1e-3) / 1e9;
-    std::printf("{\"side\": \"sgemm\", \"threads\": %d, \"m\": %lld, \"k\": %lld, \"n\": %lld, \"best_ms\": %.4f, "
-                "\"gflops\": %.1f}\n",
-                omp_get_max_threads(), (long long)M, (long long)K, (long long)N, best, gflops);
+    std::vector<float> a(static_cast<size_t>(M * K)), b(static_cast<size_t>(K * N)), c(static_cast<size_t>(M * N)),
+        c_ref(static_cast<size_t>(M * N));
+    for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f - 0.5f;
+    for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>((i * 104729) % 1000) / 1000.0f - 0.5f;
+    auto best_gflops = [&](auto&& product, std::vector<float>& out) {
+        double best = 1e30;
+        for (int r = 0; r < reps + 3; ++r) {
+            const auto t = Clock::now();
+            product(out.data());
+            if (r >= 3) best = std::min(best, ms_since(t));
+        }
+        return 2.0 * double(M) * double(N) * double(K) / (best * 1e-3) / 1e9;
+    };
+    const double openblas = best_gflops([&](float* out) {
+        gpt::sgemm_openblas(false, false, M, N, K, a.data(), K, b.data(), N, 0.0f, out, N);
+    }, c_ref);
+    const double own = best_gflops([&](float* out) {
+        gpt::sgemm(false, false, M, N, K, a.data(), K, b.data(), N, 0.0f, out, N);
+    }, c);
+    double max_diff = 0.0;  // the own kernel checked against OpenBLAS on this shape
+    for (size_t i = 0; i < c.size(); ++i) max_diff = std::max(max_diff, double(std::abs(c[i] - c_ref[i])));
+    std::printf("{\"side\": \"sgemm\", \"threads\": %d, \"m\": %lld, \"k\": %lld, \"n\": %lld, \"gflops\": %.1f, "
+                "\"own_gflops\": %.1f, \"own_kernel\": %s, \"max_abs_diff\": %.3g}\n",
+                omp_get_max_threads(), (long long)M, (long long)K, (long long)N, openblas, own,
+                gpt::sgemm_is_own_kernel() ? "true" : "false", max_diff);
     return 0;
 }
 

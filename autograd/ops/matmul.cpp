@@ -1,4 +1,5 @@
-// Matrix products through cblas_sgemm (row-major). Transposes are BLAS flags, never copies.
+// Matrix products through sgemm (autograd/ops/gemm.h: the own AVX-512 kernel, or cblas_sgemm), row-major.
+// Transposes are flags read by the packing, never copies.
 //
 // matmul: C[..., M, N] = A[..., M, K] · B[..., K, N]   (transpose_b: B given as [..., N, K], C = A·Bᵀ)
 //   dA = dC · Bᵀ        (transpose_b: dA = dC · B)
@@ -10,12 +11,11 @@
 //   dX += dY · W        dW += dYᵀ · X       db += Σ_rows dY
 // Every gradient product uses beta = 1, accumulating straight into the (zero-initialised) grad buffers.
 //
-// sgemm is never called inside an OpenMP region: OpenBLAS threads itself.
-#include <cblas.h>
-
+// sgemm is never called inside an OpenMP region: it threads itself.
 #include <algorithm>
 
 #include "autograd/ops.h"
+#include "autograd/ops/gemm.h"
 #include "autograd/profile.h"
 #include "autograd/ops/parallel.h"
 
@@ -28,9 +28,7 @@ namespace {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
           int64_t ldb, float beta, float* C, int64_t ldc) {
     if (M == 0 || N == 0 || K == 0) return;
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1.0f, A, static_cast<int>(lda), B,
-                static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+    sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace
