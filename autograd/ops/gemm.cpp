@@ -1,7 +1,10 @@
 // Packed AVX-512 SGEMM (the BLIS/GotoBLAS scheme, one micro-kernel):
-//   for each K block of KC:   pack op(B)[kc, N] into NR-wide column panels (k-major, zero-padded)
-//                             pack op(A)[M, kc] into MR-tall row panels (k-major, zero-padded)
-//     parallel over (MR·kMPanels × NR·kNPanels) tiles of C: 12×32 micro-kernel, 24 zmm accumulators
+//   C is split along its longer side into one part per thread; each thread, for each K block of KC:
+//     packs the op(A) rows of its part into MR-tall panels and the op(B) columns into NR-wide panels
+//     (k-major, zero-padded), then runs the 12×32 micro-kernel (24 zmm accumulators) over its tiles.
+// A thread packs everything it reads itself (with a split along M each thread packs all of B: K·N extra
+// copies against M·N·K/threads multiply-adds), so a product has one parallel region and no barrier
+// inside: on a shared 2-core machine every barrier waits for the slowest (possibly preempted) thread.
 // The first K block applies the caller's beta, later ones accumulate; the K order never depends on the
 // thread count (see gemm.h). Transposes only change how the packing reads A and B.
 #include "autograd/ops/gemm.h"
@@ -33,8 +36,7 @@ namespace {
 
 constexpr int64_t MR = 12, NR = 32;  // micro-tile: 12 rows × 2 zmm
 constexpr int64_t KC = 256;          // K block: a B panel (256×32 floats, 32 KB) stays in L1
-constexpr int64_t kMPanels = 8;      // a tile is 96 rows × 128 columns of C
-constexpr int64_t kNPanels = 4;
+constexpr int64_t kMPanels = 8;      // A panels per group (96 rows) swept against each B panel
 
 // c[0:12, 0:32] (+)= a_panel[k][12] · b_panel[k][32] over k < kc.
 inline void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
@@ -129,6 +131,38 @@ bool own_kernel_enabled() {
     return enabled;
 }
 
+// One thread's share of C: M panels [pm0, pm1) × N panels [pn0, pn1), over every K block in order.
+// It packs what it reads into its own buffers, so threads never wait for each other inside a product.
+void sgemm_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                const float* B, int64_t ldb, float* C, int64_t ldc, int64_t pm0, int64_t pm1, int64_t pn0,
+                int64_t pn1) {
+    static thread_local AlignedBuffer a_buffer, b_buffer;  // packed panels, reused across calls
+    float* a_packed = a_buffer.get((pm1 - pm0) * MR * KC);
+    float* b_packed = b_buffer.get((pn1 - pn0) * NR * KC);
+    alignas(64) float edge[MR * NR];
+    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+        const int64_t kc = std::min(KC, K - k0);
+        for (int64_t p = pm0; p < pm1; ++p) pack_a(trans_a, A, lda, M, p * MR, k0, kc, a_packed + (p - pm0) * MR * kc);
+        for (int64_t p = pn0; p < pn1; ++p) pack_b(trans_b, B, ldb, N, p * NR, k0, kc, b_packed + (p - pn0) * NR * kc);
+        // Groups of kMPanels A panels (~96 KB, in L2) against each B panel (32 KB, in L1).
+        for (int64_t g0 = pm0; g0 < pm1; g0 += kMPanels)
+            for (int64_t pn = pn0; pn < pn1; ++pn)
+                for (int64_t pm = g0; pm < std::min(pm1, g0 + kMPanels); ++pm) {
+                    const int64_t i0 = pm * MR, j0 = pn * NR;
+                    const float* a = a_packed + (pm - pm0) * MR * kc;
+                    const float* b = b_packed + (pn - pn0) * NR * kc;
+                    if (i0 + MR <= M && j0 + NR <= N) {
+                        micro_kernel(kc, a, b, C + i0 * ldc + j0, ldc, true);
+                    } else {  // edge tile: compute into a scratch tile, add the valid part
+                        micro_kernel(kc, a, b, edge, NR, false);
+                        const int64_t rows = std::min(MR, M - i0), cols = std::min(NR, N - j0);
+                        for (int64_t r = 0; r < rows; ++r)
+                            for (int64_t j = 0; j < cols; ++j) C[(i0 + r) * ldc + j0 + j] += edge[r * NR + j];
+                    }
+                }
+    }
+}
+
 }  // namespace
 
 bool sgemm_is_own_kernel() { return own_kernel_enabled(); }
@@ -140,40 +174,20 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const fl
     if (beta == 0.0f)
         for (int64_t i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
     const int64_t m_panels = (M + MR - 1) / MR, n_panels = (N + NR - 1) / NR;
-    const int64_t m_tiles = (m_panels + kMPanels - 1) / kMPanels, n_tiles = (n_panels + kNPanels - 1) / kNPanels;
-    // Packed panels of one K block; reused across calls (the tape calls from one thread).
-    static thread_local AlignedBuffer a_buffer, b_buffer;
-    float* a_packed = a_buffer.get(m_panels * MR * KC);
-    float* b_packed = b_buffer.get(n_panels * NR * KC);
-    // Parallel only when each thread gets real work: ~1 MFLOP per tile.
-    const bool parallel = M * N * K >= (int64_t(1) << 19) && omp_get_max_threads() > 1;
-    for (int64_t k0 = 0; k0 < K; k0 += KC) {
-        const int64_t kc = std::min(KC, K - k0);
-#pragma omp parallel if (parallel)
-        {
-#pragma omp for schedule(static) nowait
-            for (int64_t p = 0; p < m_panels; ++p) pack_a(trans_a, A, lda, M, p * MR, k0, kc, a_packed + p * MR * kc);
-#pragma omp for schedule(static)
-            for (int64_t p = 0; p < n_panels; ++p) pack_b(trans_b, B, ldb, N, p * NR, k0, kc, b_packed + p * NR * kc);
-#pragma omp for schedule(static) collapse(2)
-            for (int64_t tm = 0; tm < m_tiles; ++tm)
-                for (int64_t tn = 0; tn < n_tiles; ++tn) {
-                    alignas(64) float edge[MR * NR];
-                    for (int64_t pm = tm * kMPanels; pm < std::min(m_panels, (tm + 1) * kMPanels); ++pm)
-                        for (int64_t pn = tn * kNPanels; pn < std::min(n_panels, (tn + 1) * kNPanels); ++pn) {
-                            const int64_t i0 = pm * MR, j0 = pn * NR;
-                            const float* a = a_packed + pm * MR * kc;
-                            const float* b = b_packed + pn * NR * kc;
-                            if (i0 + MR <= M && j0 + NR <= N) {
-                                micro_kernel(kc, a, b, C + i0 * ldc + j0, ldc, true);
-                            } else {  // edge tile: compute into a scratch tile, add the valid part
-                                micro_kernel(kc, a, b, edge, NR, false);
-                                const int64_t rows = std::min(MR, M - i0), cols = std::min(NR, N - j0);
-                                for (int64_t r = 0; r < rows; ++r)
-                                    for (int64_t j = 0; j < cols; ++j) C[(i0 + r) * ldc + j0 + j] += edge[r * NR + j];
-                            }
-                        }
-                }
+    // Parallel only with real work per thread; C is split along its longer side, one part per thread,
+    // each packing its own panels: one parallel region and no barrier inside a product.
+    const int64_t threads = M * N * K >= (int64_t(1) << 20) ? omp_get_max_threads() : 1;
+    const bool split_m = m_panels * MR >= n_panels * NR;
+#pragma omp parallel num_threads(static_cast<int>(threads)) if (threads > 1)
+    {
+        const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
+        const int64_t panels = split_m ? m_panels : n_panels;
+        const int64_t p0 = panels * t / n, p1 = panels * (t + 1) / n;
+        if (p1 > p0) {
+            if (split_m)
+                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, p0, p1, 0, n_panels);
+            else
+                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, 0, m_panels, p0, p1);
         }
     }
 }
