@@ -19,24 +19,14 @@
 #include "train/report_html.h"
 #include "train/report_svg.h"
 #include "train/trainer.h"
+#include "tiny_corpus.h"
 
 using namespace gpt;
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path make_corpus(const fs::path& dir) {
-    fs::create_directories(dir);
-    const fs::path path = dir / "corpus.txt";
-    std::ofstream out(path);
-    const char* words[] = {"the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "and", "runs"};
-    uint64_t x = 777;
-    for (int i = 0; i < 6000; ++i) {
-        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-        out << words[(x >> 33) % 11] << ((x >> 20) % 9 == 0 ? ".\n" : " ");
-    }
-    return path;
-}
+fs::path make_corpus(const fs::path& dir) { return test::write_word_corpus(dir, 777); }
 
 std::string read_file(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);

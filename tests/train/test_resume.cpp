@@ -11,24 +11,14 @@
 
 #include "io/hdf5.h"
 #include "train/trainer.h"
+#include "tiny_corpus.h"
 
 using namespace gpt;
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path make_corpus(const fs::path& dir) {
-    fs::create_directories(dir);
-    const fs::path path = dir / "corpus.txt";
-    std::ofstream out(path);
-    const char* words[] = {"the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "and", "runs"};
-    uint64_t x = 12345;
-    for (int i = 0; i < 6000; ++i) {
-        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-        out << words[(x >> 33) % 11] << ((x >> 20) % 9 == 0 ? ".\n" : " ");
-    }
-    return path;
-}
+fs::path make_corpus(const fs::path& dir) { return test::write_word_corpus(dir, 12345); }
 
 TrainConfig tiny_config(const fs::path& corpus, const fs::path& out_dir, int64_t max_iters) {
     TrainConfig c;
