@@ -54,6 +54,7 @@ struct TrainConfig {
     int64_t seed = 1337;
     int64_t threads = 0;  // 0: OMP_NUM_THREADS if set, else the physical core count
     bool skip_nonfinite = false;
+    bool profile = false;  // time each op type (forward / backward) and print a table at the end
     // output
     std::string out_dir = "runs/default";
     int64_t ckpt_interval = 0;  // 0: eval_interval

@@ -312,6 +312,7 @@ int run_train(TrainConfig config, const std::function<bool(const std::string&)>&
             display.line(write_report_or_warn(out_dir, model, tokenizer, config));
     }
     display.finish();
+    profile::set_enabled(false);  // the table covers the training steps (and their evaluations) only
     restore_default_handlers();
     if (progress.iter == 0 || !fs::exists(out_dir / "ckpt.h5")) save("final");
     std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress.iter,
