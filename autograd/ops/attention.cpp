@@ -16,13 +16,11 @@
 //
 // Parallelism: forward over (b, h) pairs; backward over (b, kv head) groups, so that the query heads
 // that share a kv head add into its dK/dV from one thread and no two threads write the same gradient.
-// Each task's products are cblas_sgemm calls on strided views of qkv (lda = the qkv row), in blocks of
-// 64 query rows that skip the keys past the block (see kRowBlock); inside the parallel region OpenBLAS
-// runs them single-threaded, so each task's arithmetic is sequential and results are bitwise identical
+// Each task's products are sgemm calls (gemm.h) on strided views of qkv (lda = the qkv row), in blocks
+// of 64 query rows that skip the keys past the block (see kRowBlock); inside the parallel region they
+// run on the calling thread, so each task's arithmetic is sequential and results are bitwise identical
 // for any thread count. (A hand-written dot/axpy loop per (i, j) ran at ~5–12 GFLOP/s; the blocked
 // products run at OpenBLAS speed.)
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -32,11 +30,12 @@
 #include "autograd/profile.h"
 #include "autograd/ops/attention_kernels.h"
 #include "autograd/ops/fast_math.h"
+#include "autograd/ops/gemm.h"
 
 namespace gpt {
 
 using attention_detail::DropoutMask;
-using attention_detail::head_stream;
+using attention_detail::head_key;
 using attention_detail::Layout;
 
 namespace {
@@ -64,7 +63,7 @@ DropoutMask make_mask(float p, bool training) {
     DropoutMask mask;
     if (!training || p == 0.0f) return mask;
     mask.active = true;
-    mask.threshold = static_cast<uint64_t>(static_cast<double>(p) * 16777216.0);
+    mask.threshold = static_cast<uint32_t>(static_cast<double>(p) * 16777216.0);
     mask.scale = 1.0f / (1.0f - p);
     return mask;
 }
@@ -78,24 +77,25 @@ struct Scratch {
           keep(dropout ? static_cast<size_t>(T * T) : 0), grad(backward ? static_cast<size_t>(T * T) : 0) {}
 };
 
-// C = alpha·op(A)·op(B) + beta·C, single-threaded when called from a parallel region (the OpenMP build
-// of OpenBLAS checks omp_in_parallel()), so each head's products run in a fixed order on one thread.
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-          const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A, static_cast<int>(lda), B,
-                static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+// C = op(A)·op(B) + beta·C through gemm.h's sgemm, which runs on the calling thread inside the
+// parallel region, so each head's products run in a fixed order on one thread.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+          int64_t ldb, float beta, float* C, int64_t ldc) {
+    sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
 
 // Row block [r0, r1) of queries sees keys [0, r1): the products of a block skip the keys above its last
 // row, so with 64-row blocks the work is (1 + 2 + … + n)/n² of the full square instead of ½ + 1/(2n).
 constexpr int64_t kRowBlock = 64;
 
-// Softmax of row i of `s` (keys 0..i, already scaled) in place; zeros keys i+1..end−1 (end: the row
-// block's last key) so the row can enter the block's products as it is.
-void softmax_row(float* s, int64_t i, int64_t end) {
+// Softmax of row i of `s` (keys 0..i, q·k not yet scaled by 1/√hd) in place; zeros keys i+1..end−1
+// (end: the row block's last key) so the row can enter the block's products as it is.
+void softmax_row(float* s, int64_t i, int64_t end, float scale) {
     float max = -INFINITY;
-    for (int64_t j = 0; j <= i; ++j) max = s[j] > max ? s[j] : max;
+    for (int64_t j = 0; j <= i; ++j) {
+        s[j] *= scale;
+        max = s[j] > max ? s[j] : max;
+    }
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j <= i; ++j) {
@@ -108,12 +108,14 @@ void softmax_row(float* s, int64_t i, int64_t end) {
     for (int64_t j = i + 1; j < end; ++j) s[j] = 0.0f;
 }
 
-// Draws row i's dropout multipliers (keys 0..i, in the fixed order of head_stream) into keep, and
-// writes dropped = probs·keep, zero above the diagonal up to `end`.
-void dropout_row(const float* probs, float* keep, float* dropped, int64_t i, int64_t end, const DropoutMask& mask,
-                 Generator& stream) {
+// Row i's dropout multipliers (keys 0..i; entry index i·T + j, see head_key) into keep, and
+// dropped = probs·keep, zero above the diagonal up to `end`.
+void dropout_row(const float* probs, float* keep, float* dropped, int64_t i, int64_t T, int64_t end,
+                 const DropoutMask& mask, uint32_t key) {
+    const uint32_t row = static_cast<uint32_t>(i * T);
+#pragma omp simd
     for (int64_t j = 0; j <= i; ++j) {
-        keep[j] = mask.next(stream);
+        keep[j] = mask.multiplier(key, row + static_cast<uint32_t>(j));
         dropped[j] = probs[j] * keep[j];
     }
     for (int64_t j = i + 1; j < end; ++j) dropped[j] = 0.0f;
@@ -125,7 +127,7 @@ void forward_head(const Layout& L, int64_t b, int64_t h, const float* qkv, float
                   Scratch& scratch, const DropoutMask& mask, uint64_t call_seed) {
     const int64_t g = h / L.group, T = L.T;
     const float scale = 1.0f / std::sqrt(static_cast<float>(L.hd));
-    Generator stream = head_stream(call_seed, b * L.H + h);
+    const uint32_t key = head_key(call_seed, b * L.H + h);
     const float* Q = qkv + L.q(b, 0, h);
     const float* K = qkv + L.k(b, 0, g);
     const float* V = qkv + L.v(b, 0, g);
@@ -134,13 +136,13 @@ void forward_head(const Layout& L, int64_t b, int64_t h, const float* qkv, float
     float* D = mask.active ? scratch.dropped.data() : P;
     for (int64_t r0 = 0; r0 < T; r0 += kRowBlock) {
         const int64_t r1 = std::min(r0 + kRowBlock, T);
-        gemm(false, true, r1 - r0, r1, L.hd, scale, Q + r0 * L.row, L.row, K, L.row, 0.0f, P + r0 * T, T);
+        gemm(false, true, r1 - r0, r1, L.hd, Q + r0 * L.row, L.row, K, L.row, 0.0f, P + r0 * T, T);
         for (int64_t i = r0; i < r1; ++i) {
-            softmax_row(P + i * T, i, r1);
+            softmax_row(P + i * T, i, r1, scale);
             if (probs_saved) std::copy_n(P + i * T, i + 1, probs_saved + L.probs(b, h, i));
-            if (mask.active) dropout_row(P + i * T, scratch.keep.data() + i * T, D + i * T, i, r1, mask, stream);
+            if (mask.active) dropout_row(P + i * T, scratch.keep.data() + i * T, D + i * T, i, T, r1, mask, key);
         }
-        gemm(false, false, r1 - r0, L.hd, r1, 1.0f, D + r0 * T, T, V, L.row, 0.0f, O + r0 * L.H * L.hd, L.H * L.hd);
+        gemm(false, false, r1 - r0, L.hd, r1, D + r0 * T, T, V, L.row, 0.0f, O + r0 * L.H * L.hd, L.H * L.hd);
     }
 }
 
@@ -159,7 +161,7 @@ void backward_group(const Layout& L, int64_t b, int64_t g, const float* qkv, con
     float* D = mask.active ? scratch.dropped.data() : P;
     float* dS = scratch.grad.data();
     for (int64_t h = g * L.group; h < (g + 1) * L.group; ++h) {
-        Generator stream = head_stream(call_seed, b * L.H + h);
+        const uint32_t key = head_key(call_seed, b * L.H + h);
         const float* Q = qkv + L.q(b, 0, h);
         float* dQ = dqkv + L.q(b, 0, h);
         const float* dO = dout + L.out(b, 0, h);
@@ -169,9 +171,9 @@ void backward_group(const Layout& L, int64_t b, int64_t g, const float* qkv, con
                 float* p = P + i * T;
                 std::copy_n(probs + L.probs(b, h, i), i + 1, p);
                 for (int64_t j = i + 1; j < r1; ++j) p[j] = 0.0f;
-                if (mask.active) dropout_row(p, scratch.keep.data() + i * T, D + i * T, i, r1, mask, stream);
+                if (mask.active) dropout_row(p, scratch.keep.data() + i * T, D + i * T, i, T, r1, mask, key);
             }
-            gemm(false, true, r1 - r0, r1, L.hd, 1.0f, dO + r0 * ld_out, ld_out, V, L.row, 0.0f, dS + r0 * T, T);
+            gemm(false, true, r1 - r0, r1, L.hd, dO + r0 * ld_out, ld_out, V, L.row, 0.0f, dS + r0 * T, T);
             for (int64_t i = r0; i < r1; ++i) {
                 const float* p = P + i * T;
                 float* ds = dS + i * T;
@@ -186,9 +188,9 @@ void backward_group(const Layout& L, int64_t b, int64_t g, const float* qkv, con
                 for (int64_t j = 0; j <= i; ++j) ds[j] = p[j] * (ds[j] - row_dot) * scale;
                 for (int64_t j = i + 1; j < r1; ++j) ds[j] = 0.0f;
             }
-            gemm(true, false, r1, L.hd, r1 - r0, 1.0f, D + r0 * T, T, dO + r0 * ld_out, ld_out, 1.0f, dV, L.row);
-            gemm(false, false, r1 - r0, L.hd, r1, 1.0f, dS + r0 * T, T, K, L.row, 1.0f, dQ + r0 * L.row, L.row);
-            gemm(true, false, r1, L.hd, r1 - r0, 1.0f, dS + r0 * T, T, Q + r0 * L.row, L.row, 1.0f, dK, L.row);
+            gemm(true, false, r1, L.hd, r1 - r0, D + r0 * T, T, dO + r0 * ld_out, ld_out, 1.0f, dV, L.row);
+            gemm(false, false, r1 - r0, L.hd, r1, dS + r0 * T, T, K, L.row, 1.0f, dQ + r0 * L.row, L.row);
+            gemm(true, false, r1, L.hd, r1 - r0, dS + r0 * T, T, Q + r0 * L.row, L.row, 1.0f, dK, L.row);
         }
     }
 }

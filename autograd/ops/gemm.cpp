@@ -176,7 +176,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const fl
     const int64_t m_panels = (M + MR - 1) / MR, n_panels = (N + NR - 1) / NR;
     // Parallel only with real work per thread; C is split along its longer side, one part per thread,
     // each packing its own panels: one parallel region and no barrier inside a product.
-    const int64_t threads = M * N * K >= (int64_t(1) << 20) ? omp_get_max_threads() : 1;
+    // Inside another parallel region (attention's per-head tasks) it runs on the calling thread.
+    const int64_t threads = M * N * K >= (int64_t(1) << 20) && !omp_in_parallel() ? omp_get_max_threads() : 1;
     const bool split_m = m_panels * MR >= n_panels * NR;
 #pragma omp parallel num_threads(static_cast<int>(threads)) if (threads > 1)
     {
