@@ -25,4 +25,4 @@ fi
 build_type=${GPT_BUILD_TYPE:-Release}
 build_dir=${GPT_BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" ${GPT_CMAKE_ARGS:-} >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
+cmake --build "$build_dir" -j"$(nproc)" >&2  # stdout stays for what the commands print (the sample)
