@@ -65,9 +65,9 @@ Args parse(int argc, char** argv) {
     for (int i = 2; i < argc; ++i) {
         std::string key = argv[i];
         if (key.rfind("--", 0) != 0) throw std::invalid_argument(std::string("unexpected argument ").append(key));
-        key = key.substr(2);
+        key.erase(0, 2);
         if (key == "profile") {
-            args.values[key] = "1";
+            args.values[key].assign(1, '1');  // (not = "1": GCC 12 -Wrestrict false positive)
         } else {
             if (i + 1 >= argc) throw std::invalid_argument(std::string("--").append(key).append(" needs a value"));
             args.values[key] = argv[++i];
