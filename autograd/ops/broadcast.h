@@ -101,13 +101,7 @@ void broadcast_accumulate(const BroadcastPlan& p, const float* g, const float* a
 #pragma omp parallel for schedule(static) if (big)
             for (int64_t r = 0; r < p.rows; ++r) rows_cols(r, r + 1, 0, p.cols);
         } else if (target_col_stride == 1 && big) {
-            const int64_t width = column_block(p.cols);
-            const int64_t blocks = (p.cols + width - 1) / width;
-#pragma omp parallel for schedule(static)
-            for (int64_t blk = 0; blk < blocks; ++blk) {
-                const int64_t c0 = blk * width;
-                rows_cols(0, p.rows, c0, std::min(c0 + width, p.cols));
-            }
+            for_column_blocks(p.cols, true, [&](int64_t c0, int64_t c1) { rows_cols(0, p.rows, c0, c1); });
         } else {
             rows_cols(0, p.rows, 0, p.cols);
         }

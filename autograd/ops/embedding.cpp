@@ -35,18 +35,13 @@ Tensor embedding(const Tensor& weight, const std::vector<int32_t>& ids, const Sh
         record(out, "embedding", {weight}, [weight, ids, N, C](TensorImpl& o) {
             const float* g = o.grad->data;
             float* gw = weight.grad_buffer();
-            const int64_t width = column_block(C);
-            const int64_t blocks = (C + width - 1) / width;
-#pragma omp parallel for schedule(static) if (N * C >= kParallelMin)
-            for (int64_t blk = 0; blk < blocks; ++blk) {
-                const int64_t c0 = blk * width;
-                const int64_t c1 = std::min(c0 + width, C);
+            for_column_blocks(C, N * C >= kParallelMin, [&](int64_t c0, int64_t c1) {
                 for (int64_t n = 0; n < N; ++n) {
                     float* row = gw + ids[n] * C;
                     const float* grow = g + n * C;
                     for (int64_t c = c0; c < c1; ++c) row[c] += grow[c];
                 }
-            }
+            });
         });
     return out;
 }

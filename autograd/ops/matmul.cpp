@@ -126,15 +126,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
             if (bias.defined() && bias.requires_grad()) {
                 // db[j] = Σ_r dY[r, j]: each column block summed by one thread in row order (deterministic).
                 float* db = bias.grad_buffer();
-                const int64_t width = column_block(out_features);
-                const int64_t blocks = (out_features + width - 1) / width;
-#pragma omp parallel for schedule(static) if (R * out_features >= kParallelMin)
-                for (int64_t blk = 0; blk < blocks; ++blk) {
-                    const int64_t c0 = blk * width;
-                    const int64_t c1 = std::min(c0 + width, out_features);
+                for_column_blocks(out_features, R * out_features >= kParallelMin, [&](int64_t c0, int64_t c1) {
                     for (int64_t r = 0; r < R; ++r)
                         for (int64_t j = c0; j < c1; ++j) db[j] += dY[r * out_features + j];
-                }
+                });
             }
         });
     return out;

@@ -28,4 +28,17 @@ inline int64_t column_block(int64_t cols) {
     return std::max<int64_t>(per_thread, 64);
 }
 
+// Calls body(c0, c1) once per column block of [0, cols), the blocks shared among threads when
+// `parallel`: the loop every column-split row reduction above runs.
+template <class Body>
+inline void for_column_blocks(int64_t cols, bool parallel, const Body& body) {
+    const int64_t width = column_block(cols);
+    const int64_t blocks = (cols + width - 1) / width;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t block = 0; block < blocks; ++block) {
+        const int64_t c0 = block * width;
+        body(c0, std::min(c0 + width, cols));
+    }
+}
+
 }  // namespace gpt
