@@ -5,6 +5,7 @@
 // N steps + resume + N steps is bit-identical to 2N steps at the same thread count.
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -18,7 +19,6 @@
 #include "autograd/profile.h"
 #include "data/batch_sampler.h"
 #include "data/token_file.h"
-#include "io/hdf5.h"
 #include "nn/init.h"
 #include "optim/adamw.h"
 #include "optim/clip.h"
@@ -145,11 +145,20 @@ int run_train(TrainConfig config, const std::function<bool(const std::string&)>&
     const MemoryEstimate memory = check_training_memory(model_config, config.batch_size, available_memory_bytes());
     std::fprintf(stderr, "memory: about %s\n", memory.describe(config.batch_size).c_str());
     GPT model(model_config);
-    Generator init_generator(static_cast<uint64_t>(config.seed));
-    init_gpt2(model, init_generator);
-    if (resumed || init_source) {
-        H5File file = H5File::open_read(resumed ? resume_path : resolve_checkpoint_path(config.init_from));
-        read_model(file, model);
+    // Resume and init_from take the weights the checkpoint loader already read (same names and shapes:
+    // shape-changing options were refused); a new run draws GPT-2's initialisation.
+    if (LoadedCheckpoint* source = resumed ? resumed.get() : init_source.get()) {
+        const NamedTensors from = source->model->named_parameters(), to = model.named_parameters();
+        check(from.size() == to.size(), "train", "the checkpoint's model has a different parameter list");
+        for (size_t i = 0; i < to.size(); ++i) {
+            check(from[i].first == to[i].first && from[i].second.shape() == to[i].second.shape(), "train",
+                  "checkpoint parameter " + from[i].first + " does not match the model's " + to[i].first);
+            std::copy_n(from[i].second.data(), to[i].second.numel(), to[i].second.data());
+        }
+        source->model.reset();  // one copy of the weights in memory, not two
+    } else {
+        Generator init_generator(static_cast<uint64_t>(config.seed));
+        init_gpt2(model, init_generator);
     }
     model.train();
     const NamedTensors parameters = model.named_parameters();
