@@ -81,7 +81,45 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
 // hd wide), then the k block (H_kv heads), then the v block. Query head h reads kv head h / (H/H_kv).
 // out[b, t, h·hd:(h+1)·hd] = Σ_{s≤t} dropout(softmax_s(q·k_s/√hd)) v_s → [B, T, H·hd].
 // The causal mask is applied in the loop (masked scores are never computed).
+//
+// The one written form of that layout: every caller that needs a head's q, k or v (the KV cache, the
+// report, the explainer) takes the offsets from here.
+struct AttentionLayout {
+    int64_t B, T, H, H_kv, hd;
+    int64_t row;    // (H + 2·H_kv)·hd: one token's q, k and v
+    int64_t group;  // H / H_kv query heads share one kv head
+
+    int64_t token(int64_t b, int64_t t) const { return (b * T + t) * row; }
+    int64_t q(int64_t b, int64_t t, int64_t h) const { return token(b, t) + h * hd; }
+    int64_t k(int64_t b, int64_t t, int64_t g) const { return token(b, t) + (H + g) * hd; }
+    int64_t v(int64_t b, int64_t t, int64_t g) const { return token(b, t) + (H + H_kv + g) * hd; }
+    int64_t kv_row() const { return H_kv * hd; }  // one token's keys (or values) in a cache row
+    int64_t out(int64_t b, int64_t t, int64_t h) const { return (b * T + t) * H * hd + h * hd; }
+
+    // Probabilities are saved packed, lower triangle only: head (b, h) owns T(T+1)/2 floats and
+    // query row i starts at i(i+1)/2 and holds keys 0..i.
+    int64_t triangle() const { return T * (T + 1) / 2; }
+    int64_t probs(int64_t b, int64_t h, int64_t i) const { return (b * H + h) * triangle() + i * (i + 1) / 2; }
+};
+// Checks qkv's shape against n_head / n_kv_head and returns its layout.
+AttentionLayout attention_layout(const Tensor& qkv, int64_t n_head, int64_t n_kv_head);
+
+// What inference adds to the same op (generation, evaluation, the report, the explainer):
+// - a key/value cache (keys and values both set; B must be 1; no tape): rows of H_kv·hd floats, rows
+//   0..cached−1 already filled by earlier calls. This call writes its T keys and values into rows
+//   cached..cached+T−1 and its query i (position cached + i) attends over rows 0..cached+i.
+//   capacity is the number of rows allocated; cached + T must not exceed it.
+// - a probability sink (want_probs): the op stores P [B, H, T, cached + T] in `probs`, row i holding
+//   the softmax over keys 0..cached+i and zeros after (before dropout, as the maps should show).
+struct AttentionInference {
+    float* keys = nullptr;
+    float* values = nullptr;
+    int64_t cached = 0;
+    int64_t capacity = 0;
+    bool want_probs = false;
+    Tensor probs;  // output
+};
 Tensor causal_self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_head, float dropout_p, bool training,
-                             Generator& generator);
+                             Generator& generator, AttentionInference* inference = nullptr);
 
 }  // namespace gpt

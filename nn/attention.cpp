@@ -12,9 +12,10 @@ CausalSelfAttention::CausalSelfAttention(const GPTConfig& config)
     register_module("resid_dropout", resid_dropout_);
 }
 
-Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator) const {
+Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator, AttentionInference* inference) const {
     const Tensor qkv = c_attn->forward(x);
-    const Tensor y = causal_self_attention(qkv, n_head_, n_kv_head_, attn_dropout_, is_training(), generator);
+    const Tensor y =
+        causal_self_attention(qkv, n_head_, n_kv_head_, attn_dropout_, is_training(), generator, inference);
     return resid_dropout_->forward(c_proj->forward(y), generator);
 }
 
@@ -35,8 +36,8 @@ Block::Block(const GPTConfig& config) {
     mlp = register_module("mlp", std::make_shared<MLP>(config));
 }
 
-Tensor Block::forward(const Tensor& x, Generator& generator) const {
-    const Tensor h = add(x, attn->forward(ln_1->forward(x), generator));
+Tensor Block::forward(const Tensor& x, Generator& generator, AttentionInference* inference) const {
+    const Tensor h = add(x, attn->forward(ln_1->forward(x), generator, inference));
     return add(h, mlp->forward(ln_2->forward(h), generator));
 }
 

@@ -13,7 +13,9 @@ namespace gpt {
 class CausalSelfAttention : public Module {
 public:
     explicit CausalSelfAttention(const GPTConfig& config);
-    Tensor forward(const Tensor& x, Generator& generator) const;  // [B, T, C] → [B, T, C]
+    // [B, T, C] → [B, T, C]. `inference` (optional) hands the attention op this layer's key/value cache
+    // and probability sink (autograd/ops.h, AttentionInference).
+    Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr) const;
 
     int64_t n_head() const { return n_head_; }
     int64_t n_kv_head() const { return n_kv_head_; }
@@ -41,11 +43,12 @@ private:
     std::shared_ptr<Dropout> dropout_;
 };
 
-// Pre-LayerNorm residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).
+// Pre-LayerNorm residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). The only place the block's
+// forward is written: training, evaluation, generation (with a cache) and the report all run it.
 class Block : public Module {
 public:
     explicit Block(const GPTConfig& config);
-    Tensor forward(const Tensor& x, Generator& generator) const;
+    Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr) const;
 
     std::shared_ptr<LayerNorm> ln_1;
     std::shared_ptr<CausalSelfAttention> attn;

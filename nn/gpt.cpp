@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "nn/kv_cache.h"
+
 namespace gpt {
 
 // A container whose only job is to give the blocks the dotted names h.0, h.1, … .
@@ -45,10 +47,29 @@ Tensor GPT::logits_from_hidden(const Tensor& hidden) const {
     return linear(ln_f->forward(hidden), wte->weight, Tensor());  // [.., C]·[V, C]ᵀ → [.., V]
 }
 
-Tensor GPT::forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator) const {
-    Tensor x = embed(ids, B, T, generator);
-    for (const auto& block : h) x = block->forward(x, generator);
-    return logits_from_hidden(x);
+Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
+                   Inference* inference) const {
+    KVCache* cache = inference ? inference->cache : nullptr;
+    if (cache) cache->check_fits(*this, T);
+    if (inference) inference->attention.clear();
+    Tensor x = embed(ids, B, T, generator, cache ? cache->length() : 0);
+    for (size_t l = 0; l < h.size(); ++l) {
+        if (!inference) {
+            x = h[l]->forward(x, generator);
+            continue;
+        }
+        AttentionInference layer = cache ? cache->layer(static_cast<int64_t>(l)) : AttentionInference{};
+        layer.want_probs = inference->record_attention;
+        x = h[l]->forward(x, generator, &layer);
+        if (layer.want_probs) inference->attention.push_back(layer.probs);
+    }
+    if (cache) cache->append(ids);
+    return x;
+}
+
+Tensor GPT::forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
+                    Inference* inference) const {
+    return logits_from_hidden(hidden(ids, B, T, generator, inference));
 }
 
 Tensor GPT::loss(const Tensor& logits, const std::vector<int32_t>& targets) { return cross_entropy(logits, targets); }

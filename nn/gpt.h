@@ -12,15 +12,33 @@
 
 namespace gpt {
 
+class KVCache;
+
+// Optional extras of a forward pass at inference time (no tape):
+//   cache: this call's tokens sit at positions cache.length().. and their keys and values are appended
+//          to it; attention sees everything cached. B must be 1.
+//   record_attention: `attention` receives one P [B, H, T, cached + T] per layer, computed by the same
+//          kernel the model trains with.
+struct Inference {
+    KVCache* cache = nullptr;
+    bool record_attention = false;
+    std::vector<Tensor> attention;  // output, one per layer
+};
+
 class GPT : public Module {
 public:
     explicit GPT(const GPTConfig& config);  // validates the config; weights are zero until init_gpt2()
 
-    Tensor forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator) const;
+    // ids [B·T] → logits [B, T, V]: logits_from_hidden(hidden(...)).
+    Tensor forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
+                   Inference* inference = nullptr) const;
+    // ids [B·T] → the last block's output [B, T, C], before ln_f: the one forward of the transformer.
+    Tensor hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
+                  Inference* inference = nullptr) const;
     // Mean next-token cross-entropy of logits [B, T, V] against targets [B·T].
     static Tensor loss(const Tensor& logits, const std::vector<int32_t>& targets);
 
-    // The hidden states before ln_f / the projection, exposed for generation and the report.
+    // Token + position embeddings (positions start.., dropout) [B, T, C].
     Tensor embed(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator, int64_t start = 0) const;
     Tensor logits_from_hidden(const Tensor& hidden) const;  // ln_f, then · wteᵀ
 

@@ -7,6 +7,9 @@
 // its H query heads over the p+1 cached rows (query head h reads kv head h / (H/H_kv)), c_proj and the
 // MLP: O(n_layer·(12·C² + p·C)) per token instead of a full forward's O(n_layer·T·(12·C² + T·C)).
 //
+// The cache only holds memory: the forward is the model's own (GPT::hidden with an Inference whose
+// cache is this), and the attention op itself appends each layer's new rows and attends over them.
+//
 // Size: 2 (k and v) · n_layer · H_kv · hd · 4 bytes per position, so grouped-query (H_kv < H) and
 // multi-query (H_kv = 1) attention shrink it by H/H_kv.
 //
@@ -49,9 +52,14 @@ public:
     float* keys(int64_t layer, int64_t position);
     float* values(int64_t layer, int64_t position);
 
-private:
-    friend Tensor forward_tokens(const GPT& model, KVCache& cache, const std::vector<int32_t>& ids);
+    // For GPT::hidden: throws std::invalid_argument unless T more tokens of `model` fit (same shape,
+    // eval mode, at most block_size positions); layer l's buffers for the attention op; and, after the
+    // forward, the ids whose rows were appended.
+    void check_fits(const GPT& model, int64_t T) const;
+    AttentionInference layer(int64_t l);
+    void append(const std::vector<int32_t>& ids) { tokens_.insert(tokens_.end(), ids.begin(), ids.end()); }
 
+private:
     int64_t n_layer_, block_size_, n_kv_head_, head_dim_;
     std::vector<int32_t> tokens_;
     std::vector<std::vector<float>> keys_, values_;  // [n_layer][block_size·H_kv·hd]

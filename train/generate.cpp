@@ -90,8 +90,7 @@ NextLogits model_logits(const GPT& model, bool use_cache) {
         const std::vector<int32_t> ids(context.end() - static_cast<std::ptrdiff_t>(window), context.end());
         const int64_t T = static_cast<int64_t>(window), V = model.config().vocab_size;
         // As nanoGPT at inference: every block over the whole window, ln_f and the projection on the last row.
-        Tensor x = model.embed(ids, 1, T, unused);
-        for (const auto& block : model.h) x = block->forward(x, unused);
+        const Tensor x = model.hidden(ids, 1, T, unused);
         const int64_t C = model.config().n_embd;
         Tensor last = Tensor::empty({1, C});
         std::copy_n(x.data() + (T - 1) * C, C, last.data());

@@ -1,10 +1,8 @@
 // What the model does with one prompt, for the report's attention maps and next-token view.
 //
-// The model is run block by block without a tape (NoGradGuard). Before each block's own forward, its
-// attention weights are recomputed from the block's public modules, as the fused causal_self_attention
-// op computes them internally (autograd/ops/attention.cpp) but does not return:
-//   qkv = c_attn(ln_1(x))                      [T, (H + 2·H_kv)·hd]: q heads, then k heads, then v heads
-//   P[l, h, i, j] = softmax_j(q_h,i · k_g,j / √hd)  for j ≤ i, 0 for j > i;  g = h / (H / H_kv)
+// The model's own forward runs once without a tape (NoGradGuard), with an Inference that asks each
+// layer's attention op for its probabilities (nn/gpt.h): the maps are what the kernel the model trains
+// with computes, P[l, h, i, j] = softmax_j(q_h,i · k_g,j / √hd) for j ≤ i, 0 for j > i.
 // Shapes: T prompt tokens, L layers, H query heads, V vocabulary.
 #pragma once
 
@@ -24,9 +22,6 @@ struct PromptAnalysis {
         return attention[static_cast<size_t>(((layer * n_head + head) * T + i) * T + j)];
     }
 };
-
-// Attention weights of a single-sequence [1, T, C] qkv (the c_attn output) → [H, T, T].
-std::vector<float> attention_weights(const Tensor& qkv, int64_t n_head, int64_t n_kv_head);
 
 // ids: 1 ≤ T ≤ block_size tokens. The model should be in eval mode (dropout would change the weights);
 // throws std::invalid_argument otherwise.

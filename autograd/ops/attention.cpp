@@ -43,7 +43,9 @@ namespace {
 // Work (multiply-adds) below which the parallel region costs more than it saves.
 constexpr int64_t kParallelThreshold = 1 << 16;
 
-Layout make_layout(const Tensor& qkv, int64_t n_head, int64_t n_kv_head) {
+}  // namespace
+
+AttentionLayout attention_layout(const Tensor& qkv, int64_t n_head, int64_t n_kv_head) {
     const char* op = "causal_self_attention";
     check(qkv.defined() && qkv.dim() == 3, op,
           "qkv must be [B, T, (H + 2·H_kv)·hd], got " + (qkv.defined() ? shape_str(qkv.shape()) : "undefined"));
@@ -59,6 +61,8 @@ Layout make_layout(const Tensor& qkv, int64_t n_head, int64_t n_kv_head) {
     return Layout{qkv.size(0), qkv.size(1), n_head, n_kv_head, width / heads, width, n_head / n_kv_head};
 }
 
+namespace {
+
 DropoutMask make_mask(float p, bool training) {
     DropoutMask mask;
     if (!training || p == 0.0f) return mask;
@@ -68,13 +72,28 @@ DropoutMask make_mask(float p, bool training) {
     return mask;
 }
 
-// Per-thread T×T work buffers (row-major, leading dimension T). Only the causal part of each row block
-// is ever read; entries above the diagonal inside a block are written as zeros so the products see them.
+// Per-thread T×Tk work buffers (row-major, leading dimension Tk: the keys visible to the last query,
+// T in training, cached + T with a cache). Only the causal part of each row block is ever read; entries
+// past a row's last key inside a block are written as zeros so the products see them.
 struct Scratch {
     std::vector<float> probs, dropped, keep, grad;
-    Scratch(int64_t T, bool dropout, bool backward)
-        : probs(static_cast<size_t>(T * T)), dropped(dropout ? static_cast<size_t>(T * T) : 0),
-          keep(dropout ? static_cast<size_t>(T * T) : 0), grad(backward ? static_cast<size_t>(T * T) : 0) {}
+    Scratch(int64_t T, int64_t Tk, bool dropout, bool backward)
+        : probs(static_cast<size_t>(T * Tk)), dropped(dropout ? static_cast<size_t>(T * Tk) : 0),
+          keep(dropout ? static_cast<size_t>(T * Tk) : 0), grad(backward ? static_cast<size_t>(T * Tk) : 0) {}
+};
+
+// Where one call's keys and values live: in qkv itself (training; keys 0..T−1 are this call's tokens)
+// or in a cache (inference; keys 0..start+T−1, the last T of them this call's). Query i sees keys
+// 0..start+i.
+struct KeySource {
+    const float* keys;    // row 0, kv head 0
+    const float* values;
+    int64_t ld;           // floats between consecutive positions
+    int64_t start;        // positions before this call's first query
+
+    static KeySource of_qkv(const Layout& L, const float* qkv, int64_t b) {
+        return {qkv + L.k(b, 0, 0), qkv + L.v(b, 0, 0), L.row, 0};
+    }
 };
 
 // C = op(A)·op(B) + beta·C through gemm.h's sgemm, which runs on the calling thread inside the
@@ -121,28 +140,37 @@ void dropout_row(const float* probs, float* keep, float* dropped, int64_t i, int
     for (int64_t j = i + 1; j < end; ++j) dropped[j] = 0.0f;
 }
 
-// One (b, h): writes out rows and, when probs_saved is non-null, the packed P of this head.
-//   S[r0:r1, 0:r1] = Q[r0:r1]·K[0:r1]ᵀ/√hd → softmax rows → D (dropout) → O[r0:r1] = D[r0:r1, 0:r1]·V[0:r1]
-void forward_head(const Layout& L, int64_t b, int64_t h, const float* qkv, float* out, float* probs_saved,
-                  Scratch& scratch, const DropoutMask& mask, uint64_t call_seed) {
-    const int64_t g = h / L.group, T = L.T;
+// One (b, h): writes out rows and, when requested, the packed P of this head (for backward) and its
+// full rows (for an inference sink, [T, Tk]). With Tk = kv.start + T and queries at kv.start + i:
+//   S[r0:r1, 0:kv.start+r1] = Q[r0:r1]·K[0:kv.start+r1]ᵀ/√hd → softmax rows → D (dropout) → O[r0:r1] = D·V
+void forward_head(const Layout& L, int64_t b, int64_t h, const float* qkv, const KeySource& kv, float* out,
+                  float* probs_saved, float* probs_sink, Scratch& scratch, const DropoutMask& mask,
+                  uint64_t call_seed) {
+    const int64_t g = h / L.group, T = L.T, Tk = kv.start + T;
     const float scale = 1.0f / std::sqrt(static_cast<float>(L.hd));
     const uint32_t key = head_key(call_seed, b * L.H + h);
     const float* Q = qkv + L.q(b, 0, h);
-    const float* K = qkv + L.k(b, 0, g);
-    const float* V = qkv + L.v(b, 0, g);
+    const float* K = kv.keys + g * L.hd;
+    const float* V = kv.values + g * L.hd;
     float* O = out + L.out(b, 0, h);
     float* P = scratch.probs.data();
     float* D = mask.active ? scratch.dropped.data() : P;
     for (int64_t r0 = 0; r0 < T; r0 += kRowBlock) {
-        const int64_t r1 = std::min(r0 + kRowBlock, T);
-        gemm(false, true, r1 - r0, r1, L.hd, Q + r0 * L.row, L.row, K, L.row, 0.0f, P + r0 * T, T);
+        const int64_t r1 = std::min(r0 + kRowBlock, T), keys = kv.start + r1;
+        gemm(false, true, r1 - r0, keys, L.hd, Q + r0 * L.row, L.row, K, kv.ld, 0.0f, P + r0 * Tk, Tk);
         for (int64_t i = r0; i < r1; ++i) {
-            softmax_row(P + i * T, i, r1, scale);
-            if (probs_saved) std::copy_n(P + i * T, i + 1, probs_saved + L.probs(b, h, i));
-            if (mask.active) dropout_row(P + i * T, scratch.keep.data() + i * T, D + i * T, i, T, r1, mask, key);
+            float* p = P + i * Tk;
+            softmax_row(p, kv.start + i, keys, scale);
+            if (probs_saved) std::copy_n(p, i + 1, probs_saved + L.probs(b, h, i));
+            if (probs_sink) {
+                float* row = probs_sink + ((b * L.H + h) * T + i) * Tk;
+                std::copy_n(p, kv.start + i + 1, row);
+                std::fill(row + kv.start + i + 1, row + Tk, 0.0f);
+            }
+            // Dropout only in training, where Tk = T and entry (i, j) is index i·T + j.
+            if (mask.active) dropout_row(p, scratch.keep.data() + i * Tk, D + i * Tk, i, T, r1, mask, key);
         }
-        gemm(false, false, r1 - r0, L.hd, r1, D + r0 * T, T, V, L.row, 0.0f, O + r0 * L.H * L.hd, L.H * L.hd);
+        gemm(false, false, r1 - r0, L.hd, keys, D + r0 * Tk, Tk, V, kv.ld, 0.0f, O + r0 * L.H * L.hd, L.H * L.hd);
     }
 }
 
@@ -197,29 +225,60 @@ void backward_group(const Layout& L, int64_t b, int64_t g, const float* qkv, con
 
 }  // namespace
 
+namespace {
+
+// Copies this call's keys and values (batch 0) into cache rows cached..cached+T−1 and returns where the
+// heads then read them.
+KeySource append_to_cache(const Layout& L, const float* qkv, const AttentionInference& cache) {
+    const char* op = "causal_self_attention";
+    check(L.B == 1, op, "a key/value cache holds one sequence, got batch " + std::to_string(L.B));
+    check(cache.cached >= 0 && cache.cached + L.T <= cache.capacity, op,
+          std::to_string(cache.cached) + " cached + " + std::to_string(L.T) + " new positions exceed the cache's " +
+              std::to_string(cache.capacity));
+    const int64_t width = L.kv_row();
+    for (int64_t t = 0; t < L.T; ++t) {
+        std::copy_n(qkv + L.k(0, t, 0), width, cache.keys + (cache.cached + t) * width);
+        std::copy_n(qkv + L.v(0, t, 0), width, cache.values + (cache.cached + t) * width);
+    }
+    return {cache.keys, cache.values, width, cache.cached};
+}
+
+}  // namespace
+
 Tensor causal_self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_head, float dropout_p, bool training,
-                             Generator& generator) {
+                             Generator& generator, AttentionInference* inference) {
     profile::Scope profile_scope("causal_self_attention");
-    const Layout L = make_layout(qkv, n_head, n_kv_head);
+    const Layout L = attention_layout(qkv, n_head, n_kv_head);
     check(dropout_p >= 0.0f && dropout_p < 1.0f, "causal_self_attention",
           "dropout_p " + std::to_string(dropout_p) + " is outside [0, 1)");
+    const bool cached = inference && inference->keys && inference->values;
     const DropoutMask mask = make_mask(dropout_p, training);
-    const uint64_t call_seed = mask.active ? generator.next_u64() : 0;
     const bool save = needs_grad({&qkv});
+    check(!cached || (!save && !mask.active), "causal_self_attention",
+          "a key/value cache is for inference: no gradient, no dropout");
+    const uint64_t call_seed = mask.active ? generator.next_u64() : 0;
 
+    const float* x = qkv.data();
+    const KeySource cache_keys = cached ? append_to_cache(L, x, *inference) : KeySource{};
+    const int64_t Tk = (cached ? cache_keys.start : 0) + L.T;
     Tensor out = Tensor::empty({L.B, L.T, L.H * L.hd});
     Tensor probs = save ? Tensor::empty({L.B * L.H * L.triangle()}) : Tensor();
-    const float* x = qkv.data();
+    Tensor sink = inference && inference->want_probs ? Tensor::empty({L.B, L.H, L.T, Tk}) : Tensor();
     float* y = out.data();
     float* saved = save ? probs.data() : nullptr;
-    const bool parallel = L.B * L.H * L.triangle() * L.hd >= kParallelThreshold;
+    float* sunk = sink.defined() ? sink.data() : nullptr;
+    const bool parallel = L.B * L.H * L.T * Tk * L.hd >= 2 * kParallelThreshold;
 #pragma omp parallel if (parallel)
     {
-        Scratch scratch(L.T, mask.active, false);
+        Scratch scratch(L.T, Tk, mask.active, false);
 #pragma omp for schedule(static)
-        for (int64_t bh = 0; bh < L.B * L.H; ++bh)
-            forward_head(L, bh / L.H, bh % L.H, x, y, saved, scratch, mask, call_seed);
+        for (int64_t bh = 0; bh < L.B * L.H; ++bh) {
+            const int64_t b = bh / L.H;
+            const KeySource kv = cached ? cache_keys : KeySource::of_qkv(L, x, b);
+            forward_head(L, b, bh % L.H, x, kv, y, saved, sunk, scratch, mask, call_seed);
+        }
     }
+    if (sunk) inference->probs = sink;
 
     if (save)
         record(out, "causal_self_attention", {qkv}, [qkv, probs, L, mask, call_seed, parallel](TensorImpl& o) {
@@ -229,7 +288,7 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_hea
             float* dx = qkv.grad_buffer();
 #pragma omp parallel if (parallel)
             {
-                Scratch scratch(L.T, mask.active, true);
+                Scratch scratch(L.T, L.T, mask.active, true);
 #pragma omp for schedule(static)
                 for (int64_t bg = 0; bg < L.B * L.H_kv; ++bg)
                     backward_group(L, bg / L.H_kv, bg % L.H_kv, x_in, p, dy, dx, scratch, mask, call_seed);

@@ -4,28 +4,12 @@
 
 #include <cstdint>
 
+#include "autograd/ops.h"
 #include "common/random.h"
 
 namespace gpt::attention_detail {
 
-// qkv [B, T, (H + 2·H_kv)·hd]: token (b, t) is one row of `row` floats holding q heads 0..H−1, then
-// k heads 0..H_kv−1, then v heads 0..H_kv−1, each hd wide.
-struct Layout {
-    int64_t B, T, H, H_kv, hd;
-    int64_t row;    // (H + 2·H_kv)·hd
-    int64_t group;  // H / H_kv query heads share one kv head
-
-    int64_t token(int64_t b, int64_t t) const { return (b * T + t) * row; }
-    int64_t q(int64_t b, int64_t t, int64_t h) const { return token(b, t) + h * hd; }
-    int64_t k(int64_t b, int64_t t, int64_t g) const { return token(b, t) + (H + g) * hd; }
-    int64_t v(int64_t b, int64_t t, int64_t g) const { return token(b, t) + (H + H_kv + g) * hd; }
-    int64_t out(int64_t b, int64_t t, int64_t h) const { return (b * T + t) * H * hd + h * hd; }
-
-    // Probabilities are stored packed, lower triangle only: head (b, h) owns T(T+1)/2 floats and
-    // query row i starts at i(i+1)/2 and holds keys 0..i.
-    int64_t triangle() const { return T * (T + 1) / 2; }
-    int64_t probs(int64_t b, int64_t h, int64_t i) const { return (b * H + h) * triangle() + i * (i + 1) / 2; }
-};
+using Layout = AttentionLayout;  // the qkv layout, declared in autograd/ops.h for every caller
 
 // Attention dropout draws one 64-bit seed from the caller's generator per call. The mask entry of head
 // (b, h), query i, key j is a hash of (that seed and head, i·T + j): counter-based, so the masks do not

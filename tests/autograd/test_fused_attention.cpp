@@ -212,3 +212,45 @@ TEST_CASE("causal_self_attention rejects bad head counts and shapes") {
     CHECK_THROWS_AS(causal_self_attention(qkv, 2, 1, 1.0f, true, generator), std::invalid_argument);
     CHECK_NOTHROW(causal_self_attention(qkv, 2, 1, 0.0f, false, generator));  // 24 = (2 + 2)·6
 }
+
+// Inference through the same op: a sequence fed in chunks through a key/value cache gives the outputs of
+// one full call, and the probability sink holds rows that sum to 1 and reproduce the output.
+TEST_CASE("causal_self_attention with a cache and a probability sink equals the full call") {
+    const int64_t T = 70, H = 4, hd = 8;  // 70 > one 64-row block
+    for (int64_t H_kv : {4, 2, 1}) {
+        CAPTURE(H_kv);
+        NoGradGuard no_grad;
+        Generator generator(1);
+        const Tensor qkv = random_qkv(1, T, H, H_kv, hd, 40 + H_kv, false);
+        const std::vector<float> full = causal_self_attention(qkv, H, H_kv, 0.0f, false, generator).to_vector();
+        const int64_t row = qkv.size(2), width = H_kv * hd;
+        std::vector<float> keys(static_cast<size_t>(T * width)), values(keys.size());
+        int64_t cached = 0;
+        for (int64_t chunk : {5, 1, 60, 1, 3}) {
+            const Tensor part = Tensor::from_vector(
+                {1, chunk, row}, std::vector<float>(qkv.data() + cached * row, qkv.data() + (cached + chunk) * row));
+            AttentionInference inference{keys.data(), values.data(), cached, T, true, Tensor()};
+            const Tensor y = causal_self_attention(part, H, H_kv, 0.0f, false, generator, &inference);
+            REQUIRE(inference.probs.shape() == Shape{1, H, chunk, cached + chunk});
+            for (int64_t i = 0; i < chunk; ++i)
+                for (int64_t h = 0; h < H; ++h) {
+                    const float* p = inference.probs.data() + (h * chunk + i) * (cached + chunk);
+                    double sum = 0.0;
+                    for (int64_t j = 0; j < cached + chunk; ++j) {
+                        if (j > cached + i) CHECK(p[j] == 0.0f);
+                        sum += p[j];
+                    }
+                    CHECK(sum == doctest::Approx(1.0).epsilon(1e-6));
+                    for (int64_t d = 0; d < hd; ++d) {
+                        const float want = full[static_cast<size_t>((cached + i) * H * hd + h * hd + d)];
+                        CHECK(y.data()[(i * H + h) * hd + d] == doctest::Approx(want).epsilon(1e-5));
+                    }
+                }
+            cached += chunk;
+        }
+        AttentionInference overflow{keys.data(), values.data(), T, T, false, Tensor()};
+        CHECK_THROWS_WITH(causal_self_attention(random_qkv(1, 1, H, H_kv, hd, 3, false), H, H_kv, 0.0f, false,
+                                                generator, &overflow),
+                          doctest::Contains("exceed the cache"));
+    }
+}
