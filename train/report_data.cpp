@@ -1,144 +1,59 @@
 #include "train/report_data.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <stdexcept>
+
+#include <nlohmann/json.hpp>
 
 namespace gpt {
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using Json = nlohmann::ordered_json;  // keeps the per-parameter objects in the order they were written
 
-// A cursor over one line: value = number | null | string | {key: value, ...} (one level deep).
-class FlatJson {
-public:
-    explicit FlatJson(std::string_view text) : text_(text) {}
+// A number, or NaN for null, booleans, strings, arrays and objects (fields the report plots are numbers;
+// others written by later versions or by hand, "note": true say, are not the reader's business).
+double number_or_nan(const Json& value) { return value.is_number() ? value.get<double>() : kNaN; }
 
-    void fail(const std::string& what) const {
-        throw std::runtime_error("metrics line, column " + std::to_string(pos_ + 1) + ": " + what);
-    }
-    void skip_space() {
-        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r')) ++pos_;
-    }
-    bool consume(char c) {
-        skip_space();
-        if (pos_ < text_.size() && text_[pos_] == c) {
-            ++pos_;
-            return true;
-        }
-        return false;
-    }
-    void expect(char c) {
-        if (!consume(c)) fail(std::string("expected '") + c + "'");
-    }
-    bool at_end() {
-        skip_space();
-        return pos_ == text_.size();
-    }
-    char peek() {
-        skip_space();
-        return pos_ < text_.size() ? text_[pos_] : '\0';
-    }
-
-    std::string string() {
-        expect('"');
-        std::string out;
-        while (pos_ < text_.size() && text_[pos_] != '"') {
-            char c = text_[pos_++];
-            if (c == '\\') {
-                if (pos_ >= text_.size()) fail("unterminated escape");
-                const char e = text_[pos_++];
-                switch (e) {
-                    case 'n': c = '\n'; break;
-                    case 't': c = '\t'; break;
-                    case 'r': c = '\r'; break;
-                    case 'u': {
-                        if (pos_ + 4 > text_.size()) fail("short \\u escape");
-                        // Parameter names are ASCII; \u00XX is all json_escape ever writes.
-                        c = static_cast<char>(std::strtol(std::string(text_.substr(pos_, 4)).c_str(), nullptr, 16));
-                        pos_ += 4;
-                        break;
-                    }
-                    default: c = e;
-                }
-            }
-            out += c;
-        }
-        expect('"');
-        return out;
-    }
-
-    double number() {
-        skip_space();
-        if (text_.substr(pos_, 4) == "null") {
-            pos_ += 4;
-            return kNaN;
-        }
-        const std::string rest(text_.substr(pos_, 40));
-        char* end = nullptr;
-        const double value = std::strtod(rest.c_str(), &end);
-        if (end == rest.c_str()) fail("expected a number");
-        pos_ += static_cast<size_t>(end - rest.c_str());
-        return value;
-    }
-
-    std::vector<std::pair<std::string, double>> object_of_numbers() {
-        std::vector<std::pair<std::string, double>> out;
-        expect('{');
-        if (consume('}')) return out;
-        do {
-            std::string key = string();
-            expect(':');
-            out.emplace_back(std::move(key), number());
-        } while (consume(','));
-        expect('}');
-        return out;
-    }
-
-private:
-    std::string_view text_;
-    size_t pos_ = 0;
-};
+std::vector<std::pair<std::string, double>> numbers_of(const Json& object) {
+    std::vector<std::pair<std::string, double>> out;
+    if (!object.is_object()) return out;
+    for (const auto& [name, value] : object.items()) out.emplace_back(name, number_or_nan(value));
+    return out;
+}
 
 }  // namespace
 
 MetricsRecord parse_metrics_line(std::string_view line) {
-    MetricsRecord r;
-    r.step = -1;
-    r.tokens_seen = -1;
-    r.train_loss = r.val_loss = r.lr = r.grad_norm = r.tokens_per_s = r.elapsed_s = kNaN;
-    FlatJson json(line);
-    json.expect('{');
-    if (!json.consume('}')) {
-        do {
-            const std::string key = json.string();
-            json.expect(':');
-            if (json.peek() == '{') {
-                auto values = json.object_of_numbers();
-                if (key == "grad_norms") r.grad_norms = std::move(values);
-                else if (key == "update_ratios") r.update_ratios = std::move(values);
-                continue;
-            }
-            if (json.peek() == '"') {  // a string value: no field of the report is one
-                json.string();
-                continue;
-            }
-            const double value = json.number();
-            if (key == "step") r.step = static_cast<int64_t>(value);
-            else if (key == "tokens_seen") r.tokens_seen = static_cast<int64_t>(value);
-            else if (key == "train_loss") r.train_loss = value;
-            else if (key == "val_loss") r.val_loss = value;
-            else if (key == "lr") r.lr = value;
-            else if (key == "grad_norm") r.grad_norm = value;
-            else if (key == "tokens_per_s") r.tokens_per_s = value;
-            else if (key == "elapsed_s") r.elapsed_s = value;
-        } while (json.consume(','));
-        json.expect('}');
+    Json json;
+    try {
+        json = Json::parse(line);
+    } catch (const Json::parse_error& e) {
+        const std::string what = e.what();
+        const bool trailing = what.find("expected end of input") != std::string::npos;
+        throw std::runtime_error("metrics line, column " + std::to_string(e.byte) + ": " +
+                                 (trailing ? std::string("text after the closing '}'") : what));
     }
-    if (!json.at_end()) json.fail("text after the closing '}'");
+    if (!json.is_object()) throw std::runtime_error("metrics line: not a JSON object");
+    MetricsRecord r;
+    const auto field = [&](const char* key) { return json.contains(key) ? number_or_nan(json[key]) : kNaN; };
+    const auto count = [&](const char* key) {
+        const double v = field(key);
+        return std::isfinite(v) ? static_cast<int64_t>(v) : int64_t{-1};
+    };
+    r.step = count("step");
+    r.tokens_seen = count("tokens_seen");
+    r.train_loss = field("train_loss");
+    r.val_loss = field("val_loss");
+    r.lr = field("lr");
+    r.grad_norm = field("grad_norm");
+    r.tokens_per_s = field("tokens_per_s");
+    r.elapsed_s = field("elapsed_s");
+    if (json.contains("grad_norms")) r.grad_norms = numbers_of(json["grad_norms"]);
+    if (json.contains("update_ratios")) r.update_ratios = numbers_of(json["update_ratios"]);
     return r;
 }
 

@@ -1,6 +1,6 @@
-// The report's view of a run folder's metrics.jsonl (train/metrics.h writes it): one flat JSON object
-// per logged step, numbers and at most one level of nested objects {name: number} (grad_norms,
-// update_ratios). The reader is a small JSON parser for exactly that shape; anything else throws
+// The report's view of a run folder's metrics.jsonl (train/metrics.h writes it): one JSON object per
+// logged step. Parsed with nlohmann-json (any valid JSON: strings with \u escapes, booleans, nested
+// objects); the fields below are read, every other field is ignored. A line that is not JSON throws
 // std::runtime_error naming the file, line and column.
 #pragma once
 

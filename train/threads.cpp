@@ -1,39 +1,76 @@
 #include "train/threads.h"
 
 #include <omp.h>
+#include <sched.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <stdexcept>
 #include <string>
-#include <thread>
 #include <utility>
 
 namespace gpt {
 
-int physical_core_count() {
-    // Distinct (physical id, core id) pairs in /proc/cpuinfo; hyper-threads share a core and would only
-    // contend for the same FMA units.
+namespace {
+
+// Distinct (physical id, core id) pairs of the CPUs in `allowed`, from /proc/cpuinfo; 0 if unreadable.
+int physical_cores_among(const cpu_set_t& allowed) {
     std::ifstream cpuinfo("/proc/cpuinfo");
     std::set<std::pair<std::string, std::string>> cores;
     std::string line, physical = "0";
+    int processor = -1;
     while (std::getline(cpuinfo, line)) {
         const auto colon = line.find(':');
         if (colon == std::string::npos) continue;
         const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+        if (line.rfind("processor", 0) == 0) processor = std::atoi(value.c_str());
         if (line.rfind("physical id", 0) == 0) physical = value;
-        if (line.rfind("core id", 0) == 0) cores.insert({physical, value});
+        if (line.rfind("core id", 0) == 0 && processor >= 0 && processor < CPU_SETSIZE &&
+            CPU_ISSET(processor, &allowed))
+            cores.insert({physical, value});
     }
-    if (!cores.empty()) return static_cast<int>(cores.size());
-    const unsigned hardware = std::thread::hardware_concurrency();
-    return hardware > 0 ? static_cast<int>(hardware) : 1;
+    return static_cast<int>(cores.size());
+}
+
+// The cgroup CPU quota in CPUs (quota / period), or 0 when none is set or readable.
+double cgroup_cpu_quota() {
+    std::ifstream v2("/sys/fs/cgroup/cpu.max");  // "max 100000" or "200000 100000"
+    std::string quota;
+    double period = 0.0;
+    if (v2 >> quota >> period) return quota == "max" || period <= 0.0 ? 0.0 : std::atof(quota.c_str()) / period;
+    std::ifstream q1("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), p1("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+    double quota_us = -1.0, period_us = 0.0;
+    if (q1 >> quota_us && p1 >> period_us && quota_us > 0.0 && period_us > 0.0) return quota_us / period_us;
+    return 0.0;
+}
+
+}  // namespace
+
+int usable_core_count() {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    int cores = 0;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+        const int physical = physical_cores_among(allowed);
+        cores = physical > 0 ? physical : CPU_COUNT(&allowed);
+    }
+    if (cores <= 0) cores = omp_get_num_procs();
+    const double quota = cgroup_cpu_quota();
+    if (quota > 0.0 && std::ceil(quota) < cores) cores = static_cast<int>(std::ceil(quota));
+    return cores > 0 ? cores : 1;
 }
 
 int configure_threads(int64_t requested) {
+    constexpr int64_t kMaxThreads = 4096;  // refused, never wrapped to an int (4294967297 would be 1)
+    if (requested < 0 || requested > kMaxThreads)
+        throw std::invalid_argument("threads: " + std::to_string(requested) + " is outside 0.." +
+                                    std::to_string(kMaxThreads) + " (0: the usable cores)");
     int threads = static_cast<int>(requested);
     if (threads <= 0) {
         const char* env = std::getenv("OMP_NUM_THREADS");
-        threads = env && std::atoi(env) > 0 ? std::atoi(env) : physical_core_count();
+        threads = env && std::atoi(env) > 0 ? std::atoi(env) : usable_core_count();
     }
     omp_set_num_threads(threads);
     return threads;

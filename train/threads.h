@@ -6,9 +6,14 @@
 
 namespace gpt {
 
-// requested > 0: that many; 0: OMP_NUM_THREADS if set, else the number of physical cores.
+// requested > 0: that many; 0: OMP_NUM_THREADS if set, else usable_core_count().
 // Returns the count in effect.
 int configure_threads(int64_t requested);
-int physical_core_count();
+
+// The cores this process may really use: the physical cores (hyper-threads share one core's FMA units)
+// among the CPUs in its affinity mask (sched_getaffinity: taskset, docker --cpuset-cpus, mpirun
+// bindings), capped by the cgroup CPU quota where one is set (docker --cpus, systemd CPUQuota;
+// cgroup v2 cpu.max or v1 cpu.cfs_quota_us), rounded up. At least 1.
+int usable_core_count();
 
 }  // namespace gpt

@@ -298,6 +298,15 @@ TEST_CASE("metrics reader: flat objects, null, nested per-parameter objects; err
     CHECK(r.update_ratios.empty());
     CHECK_THROWS_WITH(parse_metrics_line("{\"step\": }"), doctest::Contains("column 10"));
     CHECK_THROWS_WITH(parse_metrics_line("{\"step\": 1} x"), doctest::Contains("after the closing"));
+    // Any JSON: booleans, strings with \u escapes, nested objects and arrays are read and ignored.
+    const MetricsRecord n = parse_metrics_line(
+        "{\"step\": 7, \"note\": true, \"who\": \"caf\\u00e9\", \"deep\": {\"a\": {\"b\": [1, 2]}}, "
+        "\"train_loss\": 1.25, \"grad_norms\": {\"w\": 0.5, \"flag\": false}}");
+    CHECK(n.step == 7);
+    CHECK(n.train_loss == 1.25);
+    REQUIRE(n.grad_norms.size() == 2);
+    CHECK(n.grad_norms[0].second == 0.5);
+    CHECK(std::isnan(n.grad_norms[1].second));
 }
 
 TEST_CASE("a report that cannot be written is a warning, not an exception") {
