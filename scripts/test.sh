@@ -4,7 +4,7 @@
 #   GPT_SKIP_SANITIZE=1 bash scripts/test.sh   skips the sanitizer stage (a quick local run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 ctest --test-dir build --output-on-failure
 
 [ "${GPT_SKIP_SANITIZE:-0}" = 1 ] && exit 0
