@@ -27,7 +27,7 @@ p { margin: 4px 0 8px; max-width: 980px; } .meta { color: #666; }
 code, pre, .tick, .row-label, .col-label, .token, .badge { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 pre { background: #f6f6f6; border: 1px solid #e2e2e2; padding: 8px; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; }
 code.prompt { background: #f1f1f1; padding: 1px 4px; white-space: pre-wrap; }
-svg { display: block; margin: 4px 0; overflow: visible; }
+svg { display: block; margin: 4px 0; overflow: visible; } svg.chart { height: auto; }
 svg text { font-size: 11px; fill: #333; } .chart-title { font-weight: 600; font-size: 12px; }
 .tick, .row-label, .col-label, .token { font-size: 10px; } .axis-label { font-size: 11px; fill: #555; }
 .plot-area { fill: #fcfcfc; stroke: #bbb; } .grid { stroke: #e8e8e8; }
@@ -127,8 +127,9 @@ std::string write_report(const fs::path& run_dir, GPT& model, const Tokenizer& t
             std::to_string(m.block_size) + ", vocabulary " + std::to_string(m.vocab_size) + " (" +
             html_escape(tokenizer.type()) + ") · " + std::to_string(model.parameter_count()) + " parameters · " +
             std::to_string(records.size()) + " logged steps</p>\n";
-    html += loss_section(records);
-    html += gradient_section(records);
+    const RunFacts facts{m.vocab_size, config.grad_clip, config.lr_schedule, config.warmup_iters};
+    html += loss_section(records, facts);
+    html += gradient_section(records, facts);
     html += attention_section(tokenizer, prompt, analysis);
     html += next_token_section(tokenizer, prompt, analysis.next_logits);
     html += model_section(model, config_toml, make_sample(model, tokenizer, config, options.sample_tokens));

@@ -52,6 +52,7 @@ std::string parameter_heatmap(const std::vector<MetricsRecord>& records, bool ra
     o.title = ratios ? "update-to-weight ratio ‖Δw‖/‖w‖ per parameter tensor (≈1e-3 is healthy)"
                      : "gradient norm ‖∇w‖ per parameter tensor (before clipping)";
     o.log_scale = true;
+    if (ratios) o.marks = {1e-3};
     o.value_name = ratios ? "‖Δw‖/‖w‖" : "‖∇w‖";
     o.cell_height = 11;
     o.cell_width = std::clamp(static_cast<int>(760 / columns.size()), 2, 24);
@@ -73,7 +74,7 @@ std::string parameter_heatmap(const std::vector<MetricsRecord>& records, bool ra
 
 }  // namespace
 
-std::string loss_section(const std::vector<MetricsRecord>& records) {
+std::string loss_section(const std::vector<MetricsRecord>& records, const RunFacts& run) {
     ChartSeries train{"train loss", "series-train", "#1f77b4", {}, {}, false};
     ChartSeries val{"val loss", "series-val", "#d62728", {}, {}, true};
     ChartSeries lr{"learning rate", "series-lr", "#2ca02c", {}, {}, false};
@@ -91,9 +92,18 @@ std::string loss_section(const std::vector<MetricsRecord>& records) {
     loss.height = 320;
     loss.top_tick_label = [&records](double step) { return tokens_text(tokens_at(records, step)); };
     loss.top_label = "tokens seen";
+    if (run.vocab_size > 1)
+        loss.reference_lines.push_back({std::log(static_cast<double>(run.vocab_size)),
+                                        "uniform guess, ln " + std::to_string(run.vocab_size), "uniform-guess"});
+    const int64_t last_step = records.empty() ? 0 : records.back().step;
     ChartOptions lr_options;
     lr_options.id = "lr-chart";
-    lr_options.title = "learning rate (warm-up, then cosine decay)";
+    const bool warmed_up = last_step > run.warmup_iters;
+    lr_options.title = run.warmup_iters > 0 && !warmed_up ? "learning rate (linear warm-up; the run ended inside it)"
+                       : run.lr_schedule == "cosine"      ? (run.warmup_iters > 0 ? "learning rate (warm-up, then cosine decay)"
+                                                                                  : "learning rate (cosine decay)")
+                       : run.warmup_iters > 0             ? "learning rate (warm-up, then constant)"
+                                                          : "learning rate (constant)";
     lr_options.x_label = "optimizer step";
     lr_options.y_label = "lr";
     lr_options.height = 180;
@@ -101,7 +111,7 @@ std::string loss_section(const std::vector<MetricsRecord>& records) {
     std::string html = "<section id=\"loss\">\n<h2>1. Loss and learning rate</h2>\n";
     html += "<p>Training loss at every logged step (the mean over that step's batch) and validation loss at each "
             "evaluation (dots). The top axis gives the tokens seen. A gap between the curves is overfitting; "
-            "ln(vocabulary size) is the loss of a uniform guess.</p>\n";
+            "the dashed line at ln(vocabulary size) is the loss of a uniform guess.</p>\n";
     html += line_chart(loss, {train, val}) + line_chart(lr_options, {lr});
     if (!records.empty()) {
         const MetricsRecord& last = records.back();
@@ -110,13 +120,13 @@ std::string loss_section(const std::vector<MetricsRecord>& records) {
             if (std::isfinite(r.val_loss)) best_val = std::min(best_val, r.val_loss);
         html += "<p class=\"summary\">last logged step " + std::to_string(last.step) + ": train loss " +
                 format_number(last.train_loss, 5) + ", best val loss " + format_number(best_val, 5) + ", " +
-                tokens_text(double(last.tokens_seen)) + " tokens, " + format_number(last.tokens_per_s, 4) +
+                tokens_text(double(last.tokens_seen)) + " tokens, " + tokens_text(last.tokens_per_s) +
                 " tokens/s, " + format_number(last.elapsed_s, 4) + " s</p>\n";
     }
     return html + "</section>\n";
 }
 
-std::string gradient_section(const std::vector<MetricsRecord>& records) {
+std::string gradient_section(const std::vector<MetricsRecord>& records, const RunFacts& run) {
     ChartSeries norm{"global gradient norm", "series-grad-norm", "#9467bd", {}, {}, false};
     for (const MetricsRecord& r : records) norm.x.push_back(double(r.step)), norm.y.push_back(r.grad_norm);
     ChartOptions o;
@@ -126,12 +136,20 @@ std::string gradient_section(const std::vector<MetricsRecord>& records) {
     o.y_label = "‖∇‖";
     o.height = 220;
     o.log_y = true;
+    if (run.grad_clip > 0)
+        o.reference_lines.push_back({run.grad_clip, "clip at " + format_number(run.grad_clip, 4), "clip"});
+    size_t clipped = 0;
+    for (const MetricsRecord& r : records) clipped += run.grad_clip > 0 && r.grad_norm > run.grad_clip;
     std::string html = "<section id=\"gradients\">\n<h2>2. Gradient flow</h2>\n";
     html += "<p>How much gradient reaches each parameter tensor, from the loss (bottom rows: ln_f, the last "
             "block) back to the embeddings (top rows), at every logged step; and how large each AdamW update "
             "was relative to the weight. Dark rows among the early layers would mean backpropagation is not "
             "reaching them. Colours are on a log scale. Biases start at zero, so their first update ratios are large; "
             "LayerNorm gains start at one and move slowly.</p>\n";
+    if (run.grad_clip > 0)
+        html += "<p class=\"note\">" + std::to_string(clipped) + " of " + std::to_string(records.size()) +
+                " logged steps had a norm above the clipping threshold " + format_number(run.grad_clip, 4) +
+                " (dashed line) and were scaled down to it.</p>\n";
     html += line_chart(o, {norm});
     html += "<div class=\"scroll\">" + parameter_heatmap(records, false, "grad-norm-heatmap") + "</div>\n";
     html += "<div class=\"scroll\">" + parameter_heatmap(records, true, "update-ratio-heatmap") + "</div>\n";

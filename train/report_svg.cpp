@@ -156,15 +156,20 @@ std::string line_chart(const ChartOptions& o, const std::vector<ChartSeries>& se
     const double plot_w = o.width - left - right, plot_h = o.height - top - bottom;
     auto y_of = [&](double v) { return o.log_y ? std::log10(v) : v; };
     double x_min = INFINITY, x_max = -INFINITY, y_min = INFINITY, y_max = -INFINITY;
+    bool any_point = false;
     for (const ChartSeries& s : series)
         for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
             if (!std::isfinite(s.y[i]) || (o.log_y && s.y[i] <= 0)) continue;
             x_min = std::min(x_min, s.x[i]), x_max = std::max(x_max, s.x[i]);
             y_min = std::min(y_min, y_of(s.y[i])), y_max = std::max(y_max, y_of(s.y[i]));
+            any_point = true;
         }
-    std::string svg = "<svg id=\"" + o.id + "\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
-                      std::to_string(o.width) + "\" height=\"" + std::to_string(o.height) + "\" viewBox=\"0 0 " +
-                      std::to_string(o.width) + " " + std::to_string(o.height) + "\">\n";
+    for (const ReferenceLine& line : o.reference_lines)
+        if (any_point && std::isfinite(line.y) && (!o.log_y || line.y > 0))
+            y_min = std::min(y_min, y_of(line.y)), y_max = std::max(y_max, y_of(line.y));
+    std::string svg = "<svg id=\"" + o.id + "\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" " +
+                      "style=\"max-width:" + std::to_string(o.width) + "px\" viewBox=\"0 0 " + std::to_string(o.width) +
+                      " " + std::to_string(o.height) + "\" preserveAspectRatio=\"xMinYMin meet\">\n";
     svg += "<text class=\"chart-title\" x=\"" + px(left) + "\" y=\"14\">" + html_escape(o.title) + "</text>\n";
     if (!std::isfinite(x_min)) return svg + "<text x=\"" + px(left) + "\" y=\"60\">no data</text></svg>\n";
     if (x_max == x_min) x_max = x_min + 1;
@@ -196,6 +201,14 @@ std::string line_chart(const ChartOptions& o, const std::vector<ChartSeries>& se
     if (o.top_tick_label)
         svg += "<text class=\"axis-label\" x=\"" + px(left + plot_w + 24) + "\" y=\"" + px(top - 6) + "\">" +
                html_escape(o.top_label) + "</text>\n";
+    for (const ReferenceLine& line : o.reference_lines) {
+        if (!std::isfinite(line.y) || (o.log_y && line.y <= 0)) continue;
+        const std::string y = px(sy(line.y));
+        svg += "<line class=\"ref-line " + line.css_class + "\" data-y=\"" + exact_number(line.y) + "\" x1=\"" +
+               px(left) + "\" x2=\"" + px(left + plot_w) + "\" y1=\"" + y + "\" y2=\"" + y +
+               "\" stroke=\"#888\" stroke-dasharray=\"5 4\"/><text class=\"ref-label\" x=\"" + px(left + plot_w + 6) +
+               "\" y=\"" + px(sy(line.y) + 4) + "\">" + html_escape(line.label) + "</text>\n";
+    }
     svg += "</g>\n";
 
     for (size_t s = 0; s < series.size(); ++s) {
@@ -214,7 +227,7 @@ std::string line_chart(const ChartOptions& o, const std::vector<ChartSeries>& se
         svg += "<g class=\"series " + one.css_class + "\" data-name=\"" + html_escape(one.name) + "\">\n";
         svg += "<polyline fill=\"none\" stroke=\"" + one.color + "\" stroke-width=\"1.6\" points=\"" + points + "\"/>\n";
         svg += dots + "\n</g>\n";
-        const double ly = top + 12 + 18 * static_cast<double>(s);
+        const double ly = top + 12 + 18 * static_cast<double>(s + o.reference_lines.size());
         svg += "<g class=\"legend\"><line x1=\"" + px(left + plot_w + 10) + "\" x2=\"" + px(left + plot_w + 28) +
                "\" y1=\"" + px(ly) + "\" y2=\"" + px(ly) + "\" stroke=\"" + one.color +
                "\" stroke-width=\"3\"/><text x=\"" + px(left + plot_w + 32) + "\" y=\"" + px(ly + 4) + "\">" +
@@ -235,6 +248,8 @@ std::string heatmap(const HeatmapOptions& o, const std::vector<double>& values) 
     } else if (o.log_scale) {
         lo = std::log10(lo), hi = std::log10(hi);
     }
+    for (double mark : o.marks)
+        if (std::isfinite(transform(mark))) lo = std::min(lo, transform(mark)), hi = std::max(hi, transform(mark));
     if (hi <= lo) hi = lo + 1e-12;
 
     double row_label_w = 0, col_label_h = 0;
@@ -282,9 +297,26 @@ std::string heatmap(const HeatmapOptions& o, const std::vector<double>& values) 
         for (int i = 0; i < 20; ++i)
             svg += "<rect x=\"" + px(bx) + "\" y=\"" + px(top + bh - (i + 1) * bh / 20) + "\" width=\"12\" height=\"" +
                    px(bh / 20 + 0.5) + "\" fill=\"" + o.ramp((i + 0.5) / 20.0) + "\"/>";
-        auto shown = [&](double t) { return format_number(o.log_scale ? std::pow(10.0, t) : t, 2); };
-        svg += "\n<text class=\"tick\" x=\"" + px(bx + 16) + "\" y=\"" + px(top + 8) + "\">" + shown(hi) + "</text>";
-        svg += "<text class=\"tick\" x=\"" + px(bx + 16) + "\" y=\"" + px(top + bh) + "\">" + shown(lo) + "</text>";
+        // Labels: both ends, every power of ten (log) or nice value (linear) between, and the marks;
+        // a label too close to one already placed is left out, marks first so they always show.
+        std::vector<double> labels = {hi, lo};
+        for (double mark : o.marks)
+            if (std::isfinite(transform(mark))) labels.insert(labels.begin(), transform(mark));
+        if (o.log_scale)
+            for (int e = static_cast<int>(std::ceil(lo)); e <= static_cast<int>(std::floor(hi)); ++e) labels.push_back(e);
+        else
+            for (double t : nice_ticks(lo, hi, 4)) labels.push_back(t);
+        std::vector<double> placed;
+        for (double t : labels) {
+            const double y = top + bh - (t - lo) / (hi - lo) * bh;
+            if (std::any_of(placed.begin(), placed.end(), [&](double p) { return std::abs(p - y) < 11; })) continue;
+            placed.push_back(y);
+            const bool mark = std::any_of(o.marks.begin(), o.marks.end(), [&](double m) { return transform(m) == t; });
+            svg += "<line x1=\"" + px(bx + 12) + "\" x2=\"" + px(bx + 15) + "\" y1=\"" + px(y) + "\" y2=\"" + px(y) +
+                   "\" stroke=\"#333\"/><text class=\"tick" + std::string(mark ? " mark" : "") + "\" x=\"" + px(bx + 17) +
+                   "\" y=\"" + px(y + 3.5) + "\" data-tick=\"" + exact_number(o.log_scale ? std::pow(10.0, t) : t) +
+                   "\">" + format_number(o.log_scale ? std::pow(10.0, t) : t, 2) + "</text>";
+        }
         if (o.log_scale)
             svg += "<text class=\"tick\" x=\"" + px(bx) + "\" y=\"" + px(top + bh + 16) + "\">log scale</text>";
         svg += "\n</g>\n";

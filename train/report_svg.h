@@ -41,6 +41,13 @@ struct ChartSeries {
     bool markers = false;      // visible circles at the points (e.g. the sparse validation losses)
 };
 
+// A horizontal line across a chart at y (a uniform-guess loss, a clipping threshold), labelled at its
+// right end; drawn as <line class="ref-line css_class" data-y> and included in the y range.
+struct ReferenceLine {
+    double y = 0.0;
+    std::string label, css_class;
+};
+
 struct ChartOptions {
     std::string id;  // id of the <svg>
     std::string title, x_label, y_label;
@@ -49,10 +56,12 @@ struct ChartOptions {
     // Optional secondary axis along the top: the text of each x tick there (e.g. tokens seen at that step).
     std::function<std::string(double x)> top_tick_label;
     std::string top_label;
+    std::vector<ReferenceLine> reference_lines;
 };
 
 // One <svg class="chart"> with axes, a polyline per series and one <circle class="pt" data-x data-y>
-// per point (transparent unless markers), each with a <title> tooltip.
+// per point (transparent unless markers), each with a <title> tooltip. width/height set the viewBox;
+// the chart scales down with the window (width 100%, max-width its natural width).
 std::string line_chart(const ChartOptions& options, const std::vector<ChartSeries>& series);
 
 struct HeatmapOptions {
@@ -67,6 +76,10 @@ struct HeatmapOptions {
     std::function<std::string(double t)> ramp = viridis;
     std::string value_name = "value";  // for the tooltip
     bool color_bar = true;
+    // Values the colour range must include and the bar must label (e.g. 1e-3 for update ratios, the
+    // ratio Karpathy's rule of thumb calls healthy); besides them the bar labels every power of ten
+    // (log scale) or about five nice values (linear).
+    std::vector<double> marks;
     std::string extra_attributes;  // appended to the <svg> tag, e.g. data-layer="0"
 };
 

@@ -65,6 +65,8 @@ double json_value(const std::string& line, const std::string& key) {
     return at == std::string::npos ? NAN : std::strtod(line.c_str() + at + key.size() + 4, nullptr);
 }
 
+int64_t loaded_vocab(const fs::path& run) { return load_checkpoint((run / "ckpt.h5").string()).model->config().vocab_size; }
+
 TrainConfig tiny_config(const fs::path& corpus, const fs::path& out_dir) {
     TrainConfig c;
     c.data = corpus.string();
@@ -109,6 +111,18 @@ TEST_CASE("report of a tiny run: every section, one map per head, the numbers of
     CHECK(count(html, "http://") == count(html, "http://www.w3.org/2000/svg"));  // no link but the SVG namespace
     CHECK(html.find("https://") == std::string::npos);
     CHECK(html.find("<script") == std::string::npos);
+
+    // The promised reference lines: ln(vocabulary) on the loss chart, the clip threshold on the norms;
+    // the update-ratio colour bar labels 1e-3; charts scale with the window.
+    const std::string loss_chart = element(html, "id=\"loss-chart\"", "</svg>");
+    const auto uniform = attribute_values(element(loss_chart, "ref-line uniform-guess", "/>"), "data-y");
+    CHECK(std::stod(uniform.at(0)) == doctest::Approx(std::log(double(loaded_vocab(run)))));
+    CHECK(loss_chart.find("max-width:") != std::string::npos);
+    const std::string norm_chart = element(html, "id=\"grad-norm-chart\"", "</svg>");
+    CHECK(std::stod(attribute_values(element(norm_chart, "ref-line clip", "/>"), "data-y").at(0)) == config.grad_clip);
+    const std::string ratios = element(html, "id=\"update-ratio-heatmap\"", "</svg>");
+    CHECK(ratios.find("class=\"tick mark\" ") != std::string::npos);
+    CHECK(element(ratios, "class=\"tick mark\"", "</text>").find(">0.001") != std::string::npos);
 
     // Section 3: n_layer · n_head maps, each T×T lower triangle, each row summing to 1.
     CHECK(count(html, "class=\"heatmap attention-map\"") == static_cast<size_t>(config.n_layer * config.n_head));
