@@ -1,10 +1,13 @@
 #include "train/progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace gpt {
 
@@ -25,19 +28,38 @@ std::string format_duration(double seconds) {
 
 ProgressDisplay::ProgressDisplay(int64_t total_steps) : terminal_(isatty(STDERR_FILENO) != 0), total_(total_steps) {}
 
+int terminal_columns() {
+    winsize size{};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+    const char* env = std::getenv("COLUMNS");
+    return env && std::atoi(env) > 0 ? std::atoi(env) : 80;
+}
+
+std::string progress_line(int64_t step, int64_t total, double train_loss, double val_loss, double tokens_per_s,
+                          double eta_s, int columns) {
+    char val[32] = "-";
+    if (std::isfinite(val_loss)) std::snprintf(val, sizeof val, "%.4f", val_loss);
+    char numbers[160];
+    std::snprintf(numbers, sizeof numbers, "%lld/%lld loss %.4f val %s %.0f tok/s ETA %s", (long long)step,
+                  (long long)total, train_loss, val, tokens_per_s, format_duration(eta_s).c_str());
+    // One column is kept free: writing into the last one makes some terminals wrap at once.
+    const int room = columns - 1 - static_cast<int>(std::string(numbers).size()) - 3;  // "[" bar "] "
+    if (room < 8) return std::string(numbers).substr(0, static_cast<size_t>(std::max(0, columns - 1)));
+    const int width = std::min(room, 40);
+    const int filled = total > 0 ? static_cast<int>(width * std::clamp<int64_t>(step, 0, total) / total) : width;
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(static_cast<size_t>(width), '.');
+    return "[" + bar + "] " + numbers;
+}
+
 void ProgressDisplay::update(int64_t step, double train_loss, double val_loss, double tokens_per_s, double eta_s) {
     if (!terminal_) return;
     const double t = now_s();
     if (step < total_ && t - last_draw_ < 0.1) return;
     last_draw_ = t;
-    const int width = 24;
-    const int filled = total_ > 0 ? static_cast<int>(width * step / total_) : width;
-    std::string bar(static_cast<size_t>(filled), '#');
-    bar.resize(static_cast<size_t>(width), '.');
-    char val[32] = "-";
-    if (std::isfinite(val_loss)) std::snprintf(val, sizeof val, "%.4f", val_loss);
-    std::fprintf(stderr, "\r\033[K[%s] %lld/%lld loss %.4f val %s %.0f tok/s ETA %s", bar.c_str(), (long long)step,
-                 (long long)total_, train_loss, val, tokens_per_s, format_duration(eta_s).c_str());
+    const std::string text =
+        progress_line(step, total_, train_loss, val_loss, tokens_per_s, eta_s, terminal_columns());
+    std::fprintf(stderr, "\r\033[K%s", text.c_str());
     std::fflush(stderr);
     drawn_ = true;
 }

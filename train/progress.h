@@ -25,4 +25,13 @@ private:
 
 std::string format_duration(double seconds);  // "1h02m", "3m05s", "12s"
 
+// The bar line fitted to `columns` characters (the text after "\r\033[K"): the numbers first, the bar
+// takes what is left (none below 8 columns of room), the text is cut when even it does not fit.
+std::string progress_line(int64_t step, int64_t total, double train_loss, double val_loss, double tokens_per_s,
+                          double eta_s, int columns);
+
+// Width of the terminal on stderr (TIOCGWINSZ, asked at every draw so a resize takes effect at the
+// next one), else $COLUMNS, else 80.
+int terminal_columns();
+
 }  // namespace gpt
