@@ -12,7 +12,7 @@
 // dw/db are summed across rows: each thread accumulates its static block of rows into its own [2C]
 // buffer, and the buffers are added in thread order, so results are identical run to run at a fixed
 // thread count.
-#include <omp.h>
+#include <algorithm>
 
 #include <cmath>
 #include <vector>
@@ -21,6 +21,11 @@
 #include "autograd/profile.h"
 
 namespace gpt {
+
+namespace {
+// Rows per partial sum of the weight and bias gradients (see the backward).
+constexpr int64_t kRowChunk = 32;
+}  // namespace
 
 namespace {
 
@@ -90,48 +95,51 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
         float* dw = weight.defined() && weight.requires_grad() ? weight.grad_buffer() : nullptr;
         float* db = bias.defined() && bias.requires_grad() ? bias.grad_buffer() : nullptr;
         const bool parallel = N * C >= kParallelThreshold;
-        const int threads = parallel ? omp_get_max_threads() : 1;
-        // partial[t] holds thread t's [dw | db] sums over its rows.
-        std::vector<float> partial(static_cast<size_t>(threads) * 2 * static_cast<size_t>(C), 0.0f);
+        // dw and db sum over all N rows. Rows are taken in fixed chunks of kRowChunk (not one share per
+        // thread), each chunk's sums go to its own partial, and the partials are added in chunk order:
+        // the same additions in the same order for any thread count.
+        const int64_t chunks = (N + kRowChunk - 1) / kRowChunk;
+        std::vector<float> partial(static_cast<size_t>(chunks) * 2 * static_cast<size_t>(C), 0.0f);
 
-#pragma omp parallel num_threads(threads) if (parallel)
+#pragma omp parallel if (parallel)
         {
-            const int t = omp_get_thread_num();
-            float* pw = partial.data() + static_cast<size_t>(t) * 2 * static_cast<size_t>(C);
-            float* pb = pw + C;
 #pragma omp for schedule(static)
-            for (int64_t n = 0; n < N; ++n) {
-                const float* row = xv + n * C;
-                const float* dout = dy + n * C;
-                const float mn = m[n];
-                const float sn = s[n];
-                float g_mean = 0.0f;
-                float g_norm_mean = 0.0f;
-                for (int64_t c = 0; c < C; ++c) {
-                    const float norm = (row[c] - mn) * sn;
-                    const float g = (wv ? wv[c] : 1.0f) * dout[c];
-                    g_mean += g;
-                    g_norm_mean += g * norm;
-                    pw[c] += norm * dout[c];
-                    pb[c] += dout[c];
-                }
-                g_mean /= static_cast<float>(C);
-                g_norm_mean /= static_cast<float>(C);
-                if (dx) {
-                    float* dx_row = dx + n * C;
+            for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+                float* pw = partial.data() + static_cast<size_t>(chunk) * 2 * static_cast<size_t>(C);
+                float* pb = pw + C;
+                for (int64_t n = chunk * kRowChunk; n < std::min(N, (chunk + 1) * kRowChunk); ++n) {
+                    const float* row = xv + n * C;
+                    const float* dout = dy + n * C;
+                    const float mn = m[n];
+                    const float sn = s[n];
+                    float g_mean = 0.0f;
+                    float g_norm_mean = 0.0f;
                     for (int64_t c = 0; c < C; ++c) {
                         const float norm = (row[c] - mn) * sn;
                         const float g = (wv ? wv[c] : 1.0f) * dout[c];
-                        dx_row[c] += sn * (g - g_mean - norm * g_norm_mean);
+                        g_mean += g;
+                        g_norm_mean += g * norm;
+                        pw[c] += norm * dout[c];
+                        pb[c] += dout[c];
+                    }
+                    g_mean /= static_cast<float>(C);
+                    g_norm_mean /= static_cast<float>(C);
+                    if (dx) {
+                        float* dx_row = dx + n * C;
+                        for (int64_t c = 0; c < C; ++c) {
+                            const float norm = (row[c] - mn) * sn;
+                            const float g = (wv ? wv[c] : 1.0f) * dout[c];
+                            dx_row[c] += sn * (g - g_mean - norm * g_norm_mean);
+                        }
                     }
                 }
             }
-            // Reduce the per-thread sums, each column by one thread, adding threads in fixed order.
+            // Reduce the chunk sums, each column by one thread, adding chunks in order.
 #pragma omp for schedule(static)
             for (int64_t c = 0; c < C; ++c) {
                 float sw = 0.0f;
                 float sb = 0.0f;
-                for (int k = 0; k < threads; ++k) {
+                for (int64_t k = 0; k < chunks; ++k) {
                     const float* pk = partial.data() + static_cast<size_t>(k) * 2 * static_cast<size_t>(C);
                     sw += pk[c];
                     sb += pk[C + c];
