@@ -1,5 +1,7 @@
 #include "data/token_file.h"
 
+#include "common/regular_file.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -81,7 +83,24 @@ void write_token_file(const std::filesystem::path& path, std::span<const int32_t
     if (error) fail(path, "cannot rename " + temporary.string() + " to it: " + error.message());
 }
 
+namespace {
+
+// Index of the first id ≥ limit, or −1.
+template <class Id>
+int64_t first_id_at_or_above(const Id* ids, int64_t count, int64_t limit) {
+    for (int64_t i = 0; i < count; ++i)
+        if (static_cast<int64_t>(ids[i]) >= limit) return i;
+    return -1;
+}
+
+}  // namespace
+
 TokenFile::TokenFile(const std::filesystem::path& path) : path_(path) {
+    try {
+        require_regular_file(path.string(), "token file");
+    } catch (const std::runtime_error& e) {
+        if (std::filesystem::exists(path)) throw;  // a missing file gets the "run gpt prepare" hint below
+    }
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno) + " (run `gpt prepare` to create it)");
     struct stat info {};
@@ -130,6 +149,17 @@ TokenFile::TokenFile(const std::filesystem::path& path) : path_(path) {
     count_ = static_cast<int64_t>(header.count);
     vocab_size_ = static_cast<int64_t>(header.vocab_size);
     dtype_ = static_cast<TokenDtype>(header.dtype);
+    // Every id must be below the header's vocab_size, or training would fail much later in the
+    // embedding with no file named: one pass over the ids now (about a second per GB).
+    const int64_t bad = dtype_ == TokenDtype::UInt16
+                            ? first_id_at_or_above(static_cast<const uint16_t*>(ids_), count_, vocab_size_)
+                            : first_id_at_or_above(static_cast<const uint32_t*>(ids_), count_, vocab_size_);
+    if (bad >= 0) {
+        const int64_t id = tokens()[bad];
+        release();
+        fail(path, "id " + std::to_string(static_cast<uint32_t>(id)) + " at position " + std::to_string(bad) +
+                       " is not below the header's vocab_size " + std::to_string(vocab_size_));
+    }
 }
 
 TokenFile::~TokenFile() { release(); }

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "common/regular_file.h"
 #include "io/hdf5_internal.h"
 
 namespace gpt {
@@ -147,6 +148,7 @@ H5File H5File::open_read(const std::string& path) {
     const auto status = std::filesystem::status(path, ec);
     if (!std::filesystem::exists(status)) throw std::runtime_error(path + ": no such file");
     if (std::filesystem::is_directory(status)) throw std::runtime_error(path + ": is a directory, not an HDF5 file");
+    require_regular_file(path, "");  // a FIFO or device would block or never end inside libhdf5
     const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
     if (is_hdf5 == 0) {
         H5Eclear2(H5E_DEFAULT);

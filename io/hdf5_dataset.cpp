@@ -45,12 +45,58 @@ struct OpenDataset {
     H5Shape shape;
 };
 
+// Only the storage this project writes is read back: chunked, Fletcher32-checksummed, inside the file.
+// Virtual datasets (which may map onto other files or onto themselves: one recursed inside libhdf5 until
+// the stack overflowed), external storage (whose "file" may be a FIFO), compact or contiguous data
+// without a checksum and unknown filters are refused before a byte is read, naming the dataset.
+void check_storage(hid_t dataset, const std::string& file, const std::string& where) {
+    H5Id dcpl(check_id(H5Dget_create_plist(dataset), file, "dataset " + where, "cannot read its properties"));
+    if (H5Pget_external_count(dcpl.get()) != 0)
+        throw std::runtime_error(file + ": dataset " + where + ": stored in external files; refused");
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    if (layout != H5D_CHUNKED)
+        throw std::runtime_error(file + ": dataset " + where + ": " +
+                                 (layout == H5D_VIRTUAL      ? "virtual"
+                                  : layout == H5D_CONTIGUOUS ? "contiguous"
+                                  : layout == H5D_COMPACT    ? "compact"
+                                                             : "unknown") +
+                                 " storage; checkpoints store every dataset chunked with a Fletcher32 checksum");
+    const int filters = H5Pget_nfilters(dcpl.get());
+    bool checksummed = false;
+    for (int i = 0; i < filters; ++i) {
+        unsigned flags = 0;
+        size_t values = 0;
+        const H5Z_filter_t filter = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &values, nullptr, 0,
+                                                   nullptr, nullptr);
+        if (filter != H5Z_FILTER_FLETCHER32)
+            throw std::runtime_error(file + ": dataset " + where + ": filter " + std::to_string(filter) +
+                                     " is not one checkpoints use (only Fletcher32)");
+        checksummed = true;
+    }
+    if (!checksummed) throw std::runtime_error(file + ": dataset " + where + ": no Fletcher32 checksum; refused");
+}
+
+// A chunked dataset may declare any shape and leave its chunks unwritten (read back as fill values):
+// the bytes it really stores bound what it may ask us to allocate.
+void check_stored_size(hid_t dataset, const H5Shape& shape, size_t element_bytes, const std::string& file,
+                       const std::string& where) {
+    const int64_t n = element_count(shape);
+    if (n == 0) return;
+    const hsize_t stored = H5Dget_storage_size(dataset);
+    if (static_cast<double>(stored) < static_cast<double>(n) * static_cast<double>(element_bytes))
+        throw std::runtime_error(file + ": dataset " + where + ": shape " + shape_text(shape) + " needs " +
+                                 std::to_string(static_cast<double>(n) * static_cast<double>(element_bytes)) +
+                                 " bytes but the file stores " + std::to_string(stored) +
+                                 " (unwritten chunks or a forged shape)");
+}
+
 template <class T>
 OpenDataset open_dataset(hid_t loc, const H5Group& group, const std::string& name, const std::string& where) {
     const std::string& file = group.file_name();
     if (!group.exists(name)) throw std::runtime_error(file + ": dataset " + where + ": not found");
     if (!group.is_dataset(name)) throw std::runtime_error(file + ": " + where + ": not a dataset");
     H5Id dataset(check_id(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), file, "dataset " + where, "cannot open"));
+    check_storage(dataset.get(), file, where);
     H5Id type(check_id(H5Dget_type(dataset.get()), file, "dataset " + where, "cannot read its type"));
     const hid_t want = TypeInfo<T>::memory();
     if (H5Tget_class(type.get()) != H5Tget_class(want) || H5Tget_size(type.get()) != H5Tget_size(want) ||
@@ -63,7 +109,9 @@ OpenDataset open_dataset(hid_t loc, const H5Group& group, const std::string& nam
     std::vector<hsize_t> dims(static_cast<size_t>(rank));
     if (H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0)
         fail(file, "dataset " + where, "cannot read its shape");
-    return {std::move(dataset), H5Shape(dims.begin(), dims.end())};
+    H5Shape shape(dims.begin(), dims.end());
+    check_stored_size(dataset.get(), shape, sizeof(T), file, where);
+    return {std::move(dataset), std::move(shape)};
 }
 
 template <class T>

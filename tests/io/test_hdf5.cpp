@@ -336,7 +336,16 @@ TEST_CASE("files written by h5py: variable-length strings and other integer widt
         "f.attrs['tokenizer'] = 'char'\n"       // h5py: variable-length UTF-8
         "f.attrs['vocab'] = np.int32(65)\n"
         "f.attrs['lr'] = np.float32(0.5)\n"
-        "f['ids'] = np.arange(5, dtype=np.int32)\n";
+        "f.create_dataset('ids', data=np.arange(5, dtype=np.int32), chunks=True, fletcher32=True)\n"
+        // Storage a checkpoint never uses: each must be refused before any read.
+        "f['contiguous'] = np.arange(5, dtype=np.int32)\n"
+        "f.create_dataset('unchecked', data=np.arange(5, dtype=np.int32), chunks=True)\n"
+        "f.create_dataset('deflated', data=np.arange(5, dtype=np.int32), chunks=True, fletcher32=True, compression='gzip')\n"
+        "f.create_dataset('external', shape=(5,), dtype='i4', external=[('/dev/zero', 0, 20)])\n"
+        "layout = h5py.VirtualLayout(shape=(5,), dtype='i4')\n"
+        "layout[:] = h5py.VirtualSource('.', 'virtual', shape=(5,))\n"
+        "f.create_virtual_dataset('virtual', layout)\n"
+        "f.create_dataset('unwritten', shape=(1 << 28,), dtype='f4', chunks=(1024,), fletcher32=True)\n";
     const std::string script_path = temp_path("write_h5py.py");
     std::ofstream(script_path) << script;
     if (std::system((std::string(GPT_PYTHON) + " -c 'import h5py' 2>/dev/null").c_str()) != 0) {
@@ -349,6 +358,13 @@ TEST_CASE("files written by h5py: variable-length strings and other integer widt
     CHECK(file.attr_int("vocab") == 65);
     CHECK(file.attr_double("lr") == 0.5);
     CHECK(file.read<int32_t>("ids", {5}) == std::vector<int32_t>{0, 1, 2, 3, 4});
+    CHECK_THROWS_WITH(file.read<int32_t>("contiguous", {5}), doctest::Contains("/contiguous: contiguous storage"));
+    CHECK_THROWS_WITH(file.read<int32_t>("unchecked", {5}), doctest::Contains("/unchecked: no Fletcher32 checksum"));
+    CHECK_THROWS_WITH(file.read<int32_t>("deflated", {5}), doctest::Contains("/deflated: filter 1 is not"));
+    CHECK_THROWS_WITH(file.read<int32_t>("external", {5}), doctest::Contains("/external: stored in external files"));
+    CHECK_THROWS_WITH(file.read<int32_t>("virtual", {5}), doctest::Contains("/virtual: virtual storage"));
+    // 1 GiB declared, nothing written: refused before the allocation.
+    CHECK_THROWS_WITH(file.read<float>("unwritten", {1 << 28}), doctest::Contains("unwritten chunks"));
 }
 
 TEST_CASE("a save that runs out of space leaves the previous file intact") {
