@@ -1,5 +1,6 @@
 #include "autograd/storage_cache.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -40,18 +41,34 @@ float* storage_cache_acquire(int64_t floats) {
             return p;
         }
     }
+    if (static_cast<uint64_t>(floats) > (uint64_t{1} << 60) / sizeof(float)) throw OutOfMemory(floats);
     const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
     void* p = std::aligned_alloc(kAlignment, bytes);
-    if (!p) throw std::bad_alloc();
+    if (!p && storage_cache_trim() > 0) p = std::aligned_alloc(kAlignment, bytes);  // cached buffers of other sizes
+    if (!p) throw OutOfMemory(floats);
     return static_cast<float*>(p);
 }
 
-void storage_cache_release(float* data, int64_t floats) {
+OutOfMemory::OutOfMemory(int64_t floats) {
+    const double mib = static_cast<double>(floats) * sizeof(float) / (1024.0 * 1024.0);
+    char text[96];
+    std::snprintf(text, sizeof text, "out of memory allocating a tensor of %lld floats (%.1f MiB)",
+                  static_cast<long long>(floats), mib);
+    message_ = text;
+}
+
+void storage_cache_release(float* data, int64_t floats) noexcept {
     if (!data) return;
     if (floats <= 0) floats = 1;
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mutex);
-    c.free_by_size[floats].push_back(data);
+    // Keeping the buffer may need memory (a new list, a longer one); while unwinding from an
+    // out-of-memory error there may be none: then the buffer goes back to the system instead.
+    try {
+        c.free_by_size[floats].push_back(data);
+    } catch (...) {
+        std::free(data);
+    }
 }
 
 int64_t storage_cache_trim() {

@@ -33,7 +33,7 @@ void check(bool condition, const char* op_name, const std::string& message) {
 }
 
 Storage::Storage(int64_t n) : data(storage_cache_acquire(n)), size(n) {}
-Storage::~Storage() { storage_cache_release(data, size); }
+Storage::~Storage() { storage_cache_release(data, size); }  // never allocates (see storage_cache.h)
 
 // ---- factories --------------------------------------------------------------------------------
 
