@@ -1,5 +1,6 @@
 #include "nn/gpt_config.h"
 
+#include <cstdint>
 #include <stdexcept>
 
 namespace gpt {
@@ -25,7 +26,18 @@ void GPTConfig::validate() const {
     require(pos_encoding == "learned" || pos_encoding == "sinusoidal",
             "pos_encoding must be \"learned\" or \"sinusoidal\", got \"" + pos_encoding + "\"");
     require(dropout >= 0.0f && dropout < 1.0f, "dropout must be in [0, 1), got " + std::to_string(dropout));
-    require(vocab_size <= INT32_MAX, "vocab_size too large: " + std::to_string(vocab_size));
+    // Upper bounds far beyond any CPU-trainable model, so that every size computed from them (the
+    // parameter count ~12·n_layer·n_embd² + vocab_size·n_embd, activation counts) fits in int64 and a
+    // forged or mistyped value is refused by name instead of overflowing into a small wrong number.
+    auto at_most = [](const char* name, int64_t value, int64_t limit) {
+        require(value <= limit, std::string(name) + " " + std::to_string(value) + " is larger than " +
+                                    std::to_string(limit) + ", the most this program supports");
+    };
+    at_most("vocab_size", vocab_size, INT32_MAX);
+    at_most("block_size", block_size, int64_t{1} << 24);
+    at_most("n_layer", n_layer, int64_t{1} << 16);
+    at_most("n_embd", n_embd, int64_t{1} << 20);
+    at_most("n_head", n_head, n_embd);
 }
 
 }  // namespace gpt
