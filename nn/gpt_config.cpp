@@ -24,7 +24,7 @@ void GPTConfig::validate() const {
                                           std::to_string(kv_heads()) + ")");
     require(pos_encoding == "learned" || pos_encoding == "sinusoidal",
             "pos_encoding must be \"learned\" or \"sinusoidal\", got \"" + pos_encoding + "\"");
-    require(dropout >= 0.0f && dropout < 1.0f, "dropout must be in [0, 1), got " + std::to_string(dropout));
+    require(dropout >= 0.0 && static_cast<float>(dropout) < 1.0f, "dropout must be in [0, 1), got " + std::to_string(dropout));
     require(vocab_size <= INT32_MAX, "vocab_size too large: " + std::to_string(vocab_size));
 }
 
