@@ -17,7 +17,7 @@ private:
 
 GPT::GPT(const GPTConfig& config) : config_(config) {
     config_.validate();
-    if (config_.n_kv_head == 0) config_.n_kv_head = config_.n_head;
+    config_.n_kv_head = config_.kv_heads();
     wte = register_module("wte", std::make_shared<Embedding>(config_.vocab_size, config_.n_embd));
     if (config_.pos_encoding == "learned")
         wpe = register_module("wpe", std::make_shared<LearnedPositionalEmbedding>(config_.block_size, config_.n_embd));

@@ -25,7 +25,7 @@ void GPTConfig::validate() const {
                                           std::to_string(kv_heads()) + ")");
     require(pos_encoding == "learned" || pos_encoding == "sinusoidal",
             "pos_encoding must be \"learned\" or \"sinusoidal\", got \"" + pos_encoding + "\"");
-    require(dropout >= 0.0f && dropout < 1.0f, "dropout must be in [0, 1), got " + std::to_string(dropout));
+    require(dropout >= 0.0 && static_cast<float>(dropout) < 1.0f, "dropout must be in [0, 1), got " + std::to_string(dropout));
     // Upper bounds far beyond any CPU-trainable model, so that every size computed from them (the
     // parameter count ~12·n_layer·n_embd² + vocab_size·n_embd, activation counts) fits in int64 and a
     // forged or mistyped value is refused by name instead of overflowing into a small wrong number.

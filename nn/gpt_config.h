@@ -14,9 +14,10 @@ struct GPTConfig {
     int64_t n_kv_head = 0;  // 0 means "same as n_head" (classic multi-head attention)
     int64_t n_embd = 128;   // C
     std::string pos_encoding = "learned";  // "learned" (GPT-2) | "sinusoidal" (Vaswani et al.)
-    float dropout = 0.0f;
+    double dropout = 0.0;  // as given (TrainConfig's value, written to config.toml); layers use it as float
     bool bias = true;
 
+    // The one place the "0 means n_head" rule is written.
     int64_t kv_heads() const { return n_kv_head > 0 ? n_kv_head : n_head; }
     int64_t head_dim() const { return n_embd / n_head; }
     // Throws std::invalid_argument naming the first bad field, e.g. "n_embd (100) must be divisible by n_head (3)".

@@ -76,6 +76,28 @@ void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const
     }
 }
 
+// The same update, one thread, also summing (p_after − p_before)² and p_before² in double.
+void adamw_update_measured(float* p, const float* g, float* m, float* v, int64_t n, const StepScalars& s,
+                           AdamWUpdateNorm& norm) {
+    double update_sq = 0.0, weight_sq = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+        const float gi = g[i];
+        const float before = p[i];
+        const float pi = before * s.decay;
+        const float mi = fused(gi, s.one_minus_beta1, m[i] * s.beta1);
+        const float vi = fused(s.one_minus_beta2 * gi, gi, v[i] * s.beta2);
+        const float denom = std::sqrt(vi) / s.bias_correction2_sqrt + s.eps;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = pi + s.neg_step_size * mi / denom;
+        const double w = before, delta = static_cast<double>(p[i]) - w;
+        update_sq += delta * delta;
+        weight_sq += w * w;
+    }
+    norm.update_sq = update_sq;
+    norm.weight_sq = weight_sq;
+}
+
 }  // namespace
 
 void AdamWOptions::validate() const {
@@ -102,12 +124,23 @@ AdamW::AdamW(NamedTensors parameters, AdamWOptions options) : options_(options) 
     }
 }
 
-void AdamW::step() {
-    for (Slot& s : slots_) {
+void AdamW::step() { take_step(nullptr); }
+
+void AdamW::step(std::vector<AdamWUpdateNorm>& norms) { take_step(&norms); }
+
+void AdamW::take_step(std::vector<AdamWUpdateNorm>* norms) {
+    if (norms) norms->assign(slots_.size(), AdamWUpdateNorm{});
+    for (size_t k = 0; k < slots_.size(); ++k) {
+        Slot& s = slots_[k];
+        if (norms) (*norms)[k].name = s.name;
         const float* g = s.tensor.grad();
         if (g == nullptr) continue;
         s.steps += 1;
-        adamw_update(s.tensor.data(), g, s.m.data(), s.v.data(), s.tensor.numel(), step_scalars(options_, s.decay, s.steps));
+        const StepScalars scalars = step_scalars(options_, s.decay, s.steps);
+        if (norms)
+            adamw_update_measured(s.tensor.data(), g, s.m.data(), s.v.data(), s.tensor.numel(), scalars, (*norms)[k]);
+        else
+            adamw_update(s.tensor.data(), g, s.m.data(), s.v.data(), s.tensor.numel(), scalars);
     }
     step_count_ += 1;
 }
@@ -145,6 +178,28 @@ AdamWState AdamW::state() const {
 }
 
 void AdamW::load_state(const AdamWState& state) {
+    check_state(state);
+    for (Slot& s : slots_) {
+        const AdamWMoments& moments = state.moments.at(s.name);
+        s.m = moments.m;
+        s.v = moments.v;
+        s.steps = state.step;  // one count for all: every parameter of a GPT gets a gradient each step
+    }
+    step_count_ = state.step;
+}
+
+void AdamW::load_state(AdamWState&& state) {
+    check_state(state);
+    for (Slot& s : slots_) {
+        AdamWMoments& moments = state.moments.at(s.name);
+        s.m = std::move(moments.m);
+        s.v = std::move(moments.v);
+        s.steps = state.step;
+    }
+    step_count_ = state.step;
+}
+
+void AdamW::check_state(const AdamWState& state) const {
     require(state.step >= 0, "load_state: step must be >= 0, got " + std::to_string(state.step));
     // Check everything before changing anything.
     for (const Slot& s : slots_) {
@@ -157,13 +212,6 @@ void AdamW::load_state(const AdamWState& state) {
     }
     for (const auto& [name, moments] : state.moments)
         require(index_.count(name), "load_state: moments for unknown parameter '" + name + "'");
-    for (Slot& s : slots_) {
-        const AdamWMoments& moments = state.moments.at(s.name);
-        s.m = moments.m;
-        s.v = moments.v;
-        s.steps = state.step;  // one count for all: every parameter of a GPT gets a gradient each step
-    }
-    step_count_ = state.step;
 }
 
 }  // namespace gpt

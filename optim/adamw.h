@@ -46,12 +46,23 @@ struct AdamWState {
     std::map<std::string, AdamWMoments> moments;
 };
 
+// ‖Δw‖² and ‖w‖² of one parameter over one step (Δw = w after − w before, each term in double), for
+// the update-to-weight ratio ‖Δw‖ / ‖w‖ — measured inside the step instead of from a copy of the weights.
+struct AdamWUpdateNorm {
+    std::string name;
+    double update_sq = 0.0;  // Σ (w_after − w_before)², 0 for a parameter the step skipped
+    double weight_sq = 0.0;  // Σ w_before²
+};
+
 class AdamW {
 public:
     // Names must be non-empty and unique, tensors defined and distinct.
     explicit AdamW(NamedTensors parameters, AdamWOptions options = {});
 
     void step();
+    // The same step, also filling `norms` (one entry per parameter, in the constructor's order). Each
+    // parameter's sums run in element order on one thread, so they do not depend on the thread count.
+    void step(std::vector<AdamWUpdateNorm>& norms);
     void zero_grad();  // zeroes every existing gradient buffer (keeps the buffers)
 
     void set_lr(float lr);  // the schedule's value for the coming step
@@ -68,6 +79,7 @@ public:
     // Restores the step count and every parameter's moments. Every parameter must be present with
     // moments of its size (extra names are errors too); nothing changes when it throws.
     void load_state(const AdamWState& state);
+    void load_state(AdamWState&& state);  // takes the moments over instead of copying them
     void load_state(int64_t step, const std::map<std::string, AdamWMoments>& moments) {
         load_state(AdamWState{step, moments});
     }
@@ -82,6 +94,8 @@ private:
         std::vector<float> v;
     };
     const Slot& slot(const std::string& name) const;
+    void check_state(const AdamWState& state) const;
+    void take_step(std::vector<AdamWUpdateNorm>* norms);
 
     AdamWOptions options_;
     std::vector<Slot> slots_;

@@ -8,7 +8,7 @@
 //   /tokenizer   attribute type; token_bytes, token_offsets, merges (bpe), special_ids
 //   /optimizer   attributes step, lr, beta1, beta2, eps, weight_decay; m/<name>, v/<name>
 //   /train       attributes iter, tokens_seen, best_val_loss; datasets dropout_rng [4] uint64,
-//                sampler_state (uint64: the batch sampler's words)
+//                sampler_state [5] uint64: the batch sampler's generator (4 words), batches drawn
 //
 // Written atomically (ckpt.h5.tmp, fsync, rename); datasets are chunked with Fletcher32 checksums.
 #pragma once
@@ -20,24 +20,32 @@
 #include <vector>
 
 #include "common/random.h"
+#include "data/batch_sampler.h"
 #include "data/tokenizer.h"
 #include "nn/gpt.h"
+#include "optim/adamw.h"
 #include "train/config.h"
 
 namespace gpt {
 
-class AdamW;
 class H5File;
 
 inline constexpr int64_t kCheckpointFormatVersion = 1;
 
-// The moving parts of a run beside the model and the optimizer.
+// The moving parts of a run beside the model and the optimizer. Only the checkpoint code knows how
+// they are stored (the sampler state as five uint64 words, the dropout generator as four).
 struct TrainProgress {
     int64_t iter = 0;  // optimizer steps completed
     int64_t tokens_seen = 0;
     double best_val_loss = 0.0;  // +inf until the first evaluation (stored as such)
     Generator::State dropout_rng{};
-    std::vector<uint64_t> sampler_state;
+    SamplerState sampler{};
+};
+
+// What continuing a run needs beside the weights: /optimizer and /train.
+struct TrainingState {
+    AdamWState optimizer;
+    TrainProgress progress;
 };
 
 // --- writing ---
@@ -50,21 +58,30 @@ void save_checkpoint(const std::string& path, const GPT& model, const Tokenizer&
 void save_weights(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const TrainConfig& config);
 
 // --- reading: every failure is a std::runtime_error with one line naming the file and the object ---
+struct CheckpointLoadOptions {
+    // Also read /optimizer and /train into LoadedCheckpoint::training (refused for a weights-only file).
+    bool training_state = false;
+    // Build the model with this dropout instead of the stored one (dropout is not part of the weights).
+    std::optional<double> dropout;
+};
+
+// Everything read from one checkpoint file, opened once.
 struct LoadedCheckpoint {
-    GPTConfig model_config;
+    GPTConfig model_config;    // the stored /config (dropout as the model was built with)
     TrainConfig train_config;  // as stored (the effective config of the run that wrote it)
     std::unique_ptr<GPT> model;
     std::shared_ptr<Tokenizer> tokenizer;
-    bool has_training_state = false;
+    bool has_training_state = false;       // the file holds /optimizer and /train
+    std::optional<TrainingState> training;  // read when CheckpointLoadOptions::training_state asks
 };
 
-// Model + tokenizer + stored config; checks format_version, every name/shape/dtype, and that the
-// tokenizer's vocabulary matches the model's. The model is in eval mode.
-LoadedCheckpoint load_checkpoint(const std::string& path);
-// Restores the optimizer moments and the run's progress from a full checkpoint.
-TrainProgress load_training_state(const std::string& path, AdamW& optimizer);
-// Reads weights into an existing model of the same config (used by resume and init_from).
-void read_model(H5File& file, GPT& model);
+// Model + tokenizer + stored config (+ training state when asked); checks format_version, every
+// name/shape/dtype, and that the tokenizer's vocabulary matches the model's. The model is in eval mode.
+LoadedCheckpoint load_checkpoint(const std::string& path, const CheckpointLoadOptions& options = {});
+
+// /optimizer and /train of an open checkpoint, the moments shaped as `model`'s parameters (part of
+// load_checkpoint, in checkpoint_train.cpp).
+TrainingState read_training_state(const H5File& file, const GPT& model);
 
 // "RUN_DIR" → RUN_DIR/ckpt.h5; a file path is returned as is. Throws if neither exists.
 std::string resolve_checkpoint_path(const std::string& run_dir_or_file);

@@ -18,7 +18,7 @@ void write_model_config(H5File& file, const GPTConfig& c) {
     config.set_attr_int("n_kv_head", c.kv_heads());
     config.set_attr_int("n_embd", c.n_embd);
     config.set_attr_string("pos_encoding", c.pos_encoding);
-    config.set_attr_double("dropout", c.dropout);
+    config.set_attr_double("dropout", static_cast<float>(c.dropout));  // as the layers use it
     config.set_attr_int("bias", c.bias ? 1 : 0);
 }
 
@@ -72,19 +72,8 @@ TokenizerState read_tokenizer_state(const H5File& file) {
     return state;
 }
 
-}  // namespace
-
-void write_model(H5File& file, const GPT& model) {
-    write_model_config(file, model.config());
-    H5Group meta = file.require_group("meta");
-    meta.set_attr_int("format_version", kCheckpointFormatVersion);
-    meta.set_attr_string("created_by", "gpt-cpp 0.1.0");
-    H5Group weights = file.require_group("model");
-    for (const auto& [name, tensor] : model.named_parameters())
-        weights.write<float>(name, H5Shape(tensor.shape().begin(), tensor.shape().end()), tensor.data());
-}
-
-void read_model(H5File& file, GPT& model) {
+// Reads every weight of `model` from /model; a stored dataset the model does not have is an error too.
+void read_model(const H5File& file, GPT& model) {
     if (!file.is_group("model")) throw std::runtime_error(file.file_name() + ": checkpoint has no /model group");
     const H5Group weights = file.open_group("model");
     const NamedTensors parameters = model.named_parameters();
@@ -100,6 +89,18 @@ void read_model(H5File& file, GPT& model) {
             throw std::runtime_error(file.file_name() + ": dataset /model/" + stored +
                                      " is not a parameter of the configured model");
     }
+}
+
+}  // namespace
+
+void write_model(H5File& file, const GPT& model) {
+    write_model_config(file, model.config());
+    H5Group meta = file.require_group("meta");
+    meta.set_attr_int("format_version", kCheckpointFormatVersion);
+    meta.set_attr_string("created_by", "gpt-cpp 0.1.0");
+    H5Group weights = file.require_group("model");
+    for (const auto& [name, tensor] : model.named_parameters())
+        weights.write<float>(name, H5Shape(tensor.shape().begin(), tensor.shape().end()), tensor.data());
 }
 
 void write_tokenizer(H5File& file, const Tokenizer& tokenizer) {
@@ -121,7 +122,7 @@ void save_weights(const std::string& path, const GPT& model, const Tokenizer& to
     });
 }
 
-LoadedCheckpoint load_checkpoint(const std::string& path) {
+LoadedCheckpoint load_checkpoint(const std::string& path, const CheckpointLoadOptions& options) {
     H5File file = H5File::open_read(path);
     check_meta(file);
     LoadedCheckpoint loaded;
@@ -144,10 +145,14 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
         throw std::runtime_error(path + ": the tokenizer has " + std::to_string(loaded.tokenizer->vocab_size()) +
                                  " tokens but the model's vocab_size is " +
                                  std::to_string(loaded.model_config.vocab_size));
+    loaded.has_training_state = file.is_group("optimizer") && file.is_group("train");
+    if (options.training_state && !loaded.has_training_state)
+        throw std::runtime_error(path + ": holds weights only (no /optimizer, /train): use --init_from");
+    if (options.dropout) loaded.model_config.dropout = *options.dropout;
     loaded.model = std::make_unique<GPT>(loaded.model_config);
     read_model(file, *loaded.model);
     loaded.model->eval();
-    loaded.has_training_state = file.is_group("optimizer") && file.is_group("train");
+    if (options.training_state) loaded.training = read_training_state(file, *loaded.model);
     return loaded;
 }
 

@@ -6,9 +6,29 @@
 #include "io/hdf5.h"
 #include "optim/adamw.h"
 #include "train/checkpoint.h"
-#include "train/sampler_words.h"
 
 namespace gpt {
+
+namespace {
+
+// The batch sampler's state as the flat uint64 words /train/sampler_state stores: rng[0..3], batches_drawn.
+std::vector<uint64_t> sampler_state_to_words(const SamplerState& state) {
+    std::vector<uint64_t> words(state.rng.begin(), state.rng.end());
+    words.push_back(static_cast<uint64_t>(state.batches_drawn));
+    return words;
+}
+
+SamplerState sampler_state_from_words(const std::string& file_name, const std::vector<uint64_t>& words) {
+    if (words.size() != 5)
+        throw std::runtime_error(file_name + ": /train/sampler_state has " + std::to_string(words.size()) +
+                                 " words, expected 5");
+    SamplerState state;
+    for (size_t i = 0; i < 4; ++i) state.rng[i] = words[i];
+    state.batches_drawn = static_cast<int64_t>(words[4]);
+    return state;
+}
+
+}  // namespace
 
 void save_checkpoint(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const AdamW& optimizer,
                      const TrainConfig& config, const TrainProgress& progress) {
@@ -36,33 +56,32 @@ void save_checkpoint(const std::string& path, const GPT& model, const Tokenizer&
         train.set_attr_int("tokens_seen", progress.tokens_seen);
         train.set_attr_double("best_val_loss", progress.best_val_loss);
         train.write<uint64_t>("dropout_rng", std::vector<uint64_t>(progress.dropout_rng.begin(), progress.dropout_rng.end()));
-        train.write<uint64_t>("sampler_state", progress.sampler_state);
+        train.write<uint64_t>("sampler_state", sampler_state_to_words(progress.sampler));
     });
 }
 
-TrainProgress load_training_state(const std::string& path, AdamW& optimizer) {
-    H5File file = H5File::open_read(path);
+TrainingState read_training_state(const H5File& file, const GPT& model) {
+    const std::string& path = file.file_name();
     if (!file.is_group("optimizer") || !file.is_group("train"))
         throw std::runtime_error(path + ": checkpoint has no /optimizer and /train groups (weights only?)");
+    TrainingState state;
     const H5Group adam = file.open_group("optimizer");
-    AdamWState state;
-    state.step = adam.attr_int("step");
-    for (const auto& [name, shape] : optimizer.parameter_shapes()) {
-        const H5Shape expected(shape.begin(), shape.end());
-        state.moments[name] = {adam.read<float>("m/" + name, expected), adam.read<float>("v/" + name, expected)};
+    state.optimizer.step = adam.attr_int("step");
+    for (const auto& [name, tensor] : model.named_parameters()) {
+        const H5Shape expected(tensor.shape().begin(), tensor.shape().end());
+        state.optimizer.moments[name] = {adam.read<float>("m/" + name, expected), adam.read<float>("v/" + name, expected)};
     }
-    optimizer.load_state(state);
 
     const H5Group train = file.open_group("train");
-    TrainProgress progress;
+    TrainProgress& progress = state.progress;
     progress.iter = train.attr_int("iter");
     progress.tokens_seen = train.attr_int("tokens_seen");
     progress.best_val_loss = train.attr_double("best_val_loss");
     const std::vector<uint64_t> rng = train.read<uint64_t>("dropout_rng", H5Shape{4});
     for (size_t i = 0; i < 4; ++i) progress.dropout_rng[i] = rng[i];
-    progress.sampler_state = train.read<uint64_t>("sampler_state").values;
+    progress.sampler = sampler_state_from_words(path, train.read<uint64_t>("sampler_state").values);
     if (progress.iter < 0) throw std::runtime_error(path + ": /train iter is negative");
-    return progress;
+    return state;
 }
 
 }  // namespace gpt

@@ -42,12 +42,13 @@ std::string unquote(const std::string& value, const std::string& where) {
     return value;
 }
 
-template <class T>
-ConfigField field(const char* name, T TrainConfig::*member, const char* help, bool shapes_model = false) {
+// `member(config)` is the field's value in a TrainConfig (const or not).
+template <class T, class Member>
+ConfigField make_field(const char* name, Member member, const char* help, bool shapes_model) {
     ConfigField f{name, help, shapes_model, nullptr, nullptr};
     const std::string field_name = name;
     if constexpr (std::is_same_v<T, int64_t>) {
-        f.to_toml = [member](const TrainConfig& c) { return std::to_string(c.*member); };
+        f.to_toml = [member](const TrainConfig& c) { return std::to_string(member(c)); };
         f.from_text = [member, field_name](TrainConfig& c, const std::string& v) {
             size_t used = 0;
             long long parsed = 0;
@@ -58,10 +59,10 @@ ConfigField field(const char* name, T TrainConfig::*member, const char* help, bo
             }
             if (used == 0 || used != v.size())
                 throw std::invalid_argument(field_name + ": expected an integer, got '" + v + "'");
-            c.*member = parsed;
+            member(c) = parsed;
         };
     } else if constexpr (std::is_same_v<T, double>) {
-        f.to_toml = [member](const TrainConfig& c) { return format_double(c.*member); };
+        f.to_toml = [member](const TrainConfig& c) { return format_double(member(c)); };
         f.from_text = [member, field_name](TrainConfig& c, const std::string& v) {
             size_t used = 0;
             double parsed = 0;
@@ -72,36 +73,47 @@ ConfigField field(const char* name, T TrainConfig::*member, const char* help, bo
             }
             if (used == 0 || used != v.size())
                 throw std::invalid_argument(field_name + ": expected a number, got '" + v + "'");
-            c.*member = parsed;
+            member(c) = parsed;
         };
     } else if constexpr (std::is_same_v<T, bool>) {
-        f.to_toml = [member](const TrainConfig& c) { return std::string(c.*member ? "true" : "false"); };
+        f.to_toml = [member](const TrainConfig& c) { return std::string(member(c) ? "true" : "false"); };
         f.from_text = [member, field_name](TrainConfig& c, const std::string& v) {
-            if (v == "true" || v == "1") c.*member = true;
-            else if (v == "false" || v == "0") c.*member = false;
+            if (v == "true" || v == "1") member(c) = true;
+            else if (v == "false" || v == "0") member(c) = false;
             else throw std::invalid_argument(field_name + ": expected true or false, got '" + v + "'");
         };
     } else {
-        f.to_toml = [member](const TrainConfig& c) { return quote(c.*member); };
+        f.to_toml = [member](const TrainConfig& c) { return quote(member(c)); };
         f.from_text = [member, field_name](TrainConfig& c, const std::string& v) {
-            c.*member = unquote(v, field_name);
+            member(c) = unquote(v, field_name);
         };
     }
     return f;
+}
+
+template <class T>
+ConfigField field(const char* name, T TrainConfig::*member, const char* help, bool shapes_model = false) {
+    return make_field<T>(name, [member](auto& c) -> auto& { return c.*member; }, help, shapes_model);
+}
+
+// An option that sets a field of the model's shape (TrainConfig::model).
+template <class T>
+ConfigField model_field(const char* name, T GPTConfig::*member, const char* help, bool shapes_model = true) {
+    return make_field<T>(name, [member](auto& c) -> auto& { return c.model.*member; }, help, shapes_model);
 }
 
 }  // namespace
 
 const std::vector<ConfigField>& config_fields() {
     static const std::vector<ConfigField> fields = {
-        field("n_layer", &TrainConfig::n_layer, "transformer blocks", true),
-        field("n_head", &TrainConfig::n_head, "query heads per attention layer", true),
-        field("n_kv_head", &TrainConfig::n_kv_head, "key/value heads (0 = n_head; 1 = multi-query)", true),
-        field("n_embd", &TrainConfig::n_embd, "embedding width C", true),
-        field("block_size", &TrainConfig::block_size, "context length T", true),
-        field("dropout", &TrainConfig::dropout, "dropout probability"),
-        field("bias", &TrainConfig::bias, "biases in Linear and LayerNorm", true),
-        field("pos_encoding", &TrainConfig::pos_encoding, "learned | sinusoidal", true),
+        model_field("n_layer", &GPTConfig::n_layer, "transformer blocks"),
+        model_field("n_head", &GPTConfig::n_head, "query heads per attention layer"),
+        model_field("n_kv_head", &GPTConfig::n_kv_head, "key/value heads (0 = n_head; 1 = multi-query)"),
+        model_field("n_embd", &GPTConfig::n_embd, "embedding width C"),
+        model_field("block_size", &GPTConfig::block_size, "context length T"),
+        model_field("dropout", &GPTConfig::dropout, "dropout probability", false),
+        model_field("bias", &GPTConfig::bias, "biases in Linear and LayerNorm"),
+        model_field("pos_encoding", &GPTConfig::pos_encoding, "learned | sinusoidal"),
         field("data", &TrainConfig::data, "text file or folder of text files"),
         field("tokenizer", &TrainConfig::tokenizer, "char | bpe", true),
         field("vocab_size", &TrainConfig::vocab_size, "BPE vocabulary size (bpe only)", true),
@@ -138,16 +150,8 @@ const std::vector<ConfigField>& config_fields() {
 }
 
 GPTConfig TrainConfig::model_config(int64_t vocab) const {
-    GPTConfig m;
+    GPTConfig m = model;
     m.vocab_size = vocab;
-    m.block_size = block_size;
-    m.n_layer = n_layer;
-    m.n_head = n_head;
-    m.n_kv_head = n_kv_head > 0 ? n_kv_head : n_head;
-    m.n_embd = n_embd;
-    m.pos_encoding = pos_encoding;
-    m.dropout = static_cast<float>(dropout);
-    m.bias = bias;
     return m;
 }
 

@@ -20,15 +20,9 @@ class App;
 namespace gpt {
 
 struct TrainConfig {
-    // model
-    int64_t n_layer = 4;
-    int64_t n_head = 4;
-    int64_t n_kv_head = 0;  // 0: same as n_head
-    int64_t n_embd = 128;
-    int64_t block_size = 64;
-    double dropout = 0.0;
-    bool bias = true;
-    std::string pos_encoding = "learned";
+    // model: the options n_layer, n_head, n_kv_head, n_embd, block_size, dropout, bias, pos_encoding.
+    // model.vocab_size is not an option: the tokenizer decides it (model_config()).
+    GPTConfig model = GPTConfig();  // (not "model;": GCC 12 then warns -Wmaybe-uninitialized on TrainConfig{})
     // data
     std::string data = "/usr/share/games/fortunes";
     std::string tokenizer = "char";
@@ -64,6 +58,7 @@ struct TrainConfig {
     int64_t sample_tokens = 300;  // length of the sample printed at the end (0: none)
     int64_t report_every = 0;     // also write report.html every N steps (0: only at the end)
 
+    // `model` with the tokenizer's vocabulary size.
     GPTConfig model_config(int64_t vocab) const;
     // Throws std::invalid_argument naming the first bad option and its value.
     void validate() const;

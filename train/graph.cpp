@@ -95,7 +95,7 @@ GraphResult write_graph(const GraphOptions& o) {
     config.block_size = o.block_size;
     config.n_layer = o.n_layer;
     config.n_head = o.n_head;
-    config.n_kv_head = o.n_kv_head > 0 ? o.n_kv_head : o.n_head;
+    config.n_kv_head = o.n_kv_head;  // 0: n_head (GPTConfig::kv_heads)
     config.n_embd = o.n_embd;
     config.dropout = 0.0f;
     GPT model(config);  // validates the shape options

@@ -1,4 +1,4 @@
-// build/gpt: the command-line program. Subcommands: train, sample, eval, prepare, report, graph.
+// build/gpt: the command-line program. Subcommands: train, sample, eval, report, graph.
 //
 // Config files: CLI11 2.1.2 ignores a config file registered on a subcommand (CLIUtils/CLI11#1056), so
 // --config lives on the main app, `train` falls through to it, and the file's options sit under a
@@ -13,7 +13,6 @@
 
 #include <unistd.h>
 
-#include "data/prepare.h"
 #include "train/config.h"
 #include "train/eval_command.h"
 #include "train/graph.h"

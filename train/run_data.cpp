@@ -24,7 +24,7 @@ RunData prepare_run_data(const TrainConfig& config, const fs::path& out_dir,
     options.vocab_size = static_cast<int32_t>(config.vocab_size);
     options.tokenizer = given_tokenizer;
     options.val_fraction = config.val_fraction;
-    options.block_size = config.block_size;
+    options.block_size = config.model.block_size;
     options.replace_invalid_utf8 = config.invalid_utf8 == "replace";
     const PreparedData prepared = prepare_corpus(options);
     return RunData{prepared.tokenizer, TokenFile(prepared.train_path), TokenFile(prepared.val_path)};

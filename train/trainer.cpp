@@ -1,6 +1,6 @@
-// The training loop. One optimizer step:
-//   lr(step) → zero grads → grad_accum × [batch → forward → loss/grad_accum → backward]
-//   → non-finite check → clip (pre-clip norm reported) → AdamW → log / evaluate / checkpoint.
+// The training loop: start_run (train/run_start.h) loads or builds everything a run starts from, then
+// Trainer::run repeats train_step (train/train_step.h) and hangs the rest off each step: metrics and
+// log lines, evaluation and the best checkpoint, periodic checkpoints, stop requests, reports.
 // Everything random (batches, dropout) comes from generators whose states go into the checkpoint, so
 // N steps + resume + N steps is bit-identical to 2N steps at the same thread count.
 #include "train/trainer.h"
@@ -14,72 +14,34 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <sstream>
+#include <optional>
 
 #include "autograd/profile.h"
-#include "data/batch_sampler.h"
-#include "data/token_file.h"
-#include "nn/init.h"
 #include "optim/adamw.h"
-#include "optim/clip.h"
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
-#include "train/memory_estimate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/report_html.h"
-#include "train/run_data.h"
-#include "train/sampler_words.h"
-#include "train/signals.h"
+#include "train/run_start.h"
+#include "train/scopes.h"
 #include "train/text_sample.h"
-#include "train/threads.h"
+#include "train/train_step.h"
 
 namespace gpt {
 namespace fs = std::filesystem;
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::string fixed(double value, int digits) {
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
     return buffer;
-}
-
-// Per-parameter gradient norms and update-to-weight ratios for the report's gradient-flow view.
-std::vector<std::pair<std::string, double>> gradient_norms(const NamedTensors& parameters) {
-    std::vector<std::pair<std::string, double>> norms;
-    for (const auto& [name, tensor] : parameters) {
-        const float* g = tensor.grad();
-        double sum = 0.0;
-        if (g)
-            for (int64_t i = 0; i < tensor.numel(); ++i) sum += static_cast<double>(g[i]) * g[i];
-        norms.emplace_back(name, std::sqrt(sum));
-    }
-    return norms;
-}
-
-// ‖w_after − w_before‖ / ‖w_before‖ per parameter: the size of one AdamW update relative to the
-// weight (Karpathy's rule of thumb: around 1e-3 is healthy).
-std::vector<std::pair<std::string, double>> update_ratios(const NamedTensors& parameters,
-                                                          const std::vector<std::vector<float>>& before) {
-    std::vector<std::pair<std::string, double>> ratios;
-    for (size_t p = 0; p < parameters.size(); ++p) {
-        const Tensor& tensor = parameters[p].second;
-        double update = 0.0, weight = 0.0;
-        for (int64_t i = 0; i < tensor.numel(); ++i) {
-            const double w = before[p][static_cast<size_t>(i)];
-            const double delta = static_cast<double>(tensor.data()[i]) - w;
-            update += delta * delta;
-            weight += w * w;
-        }
-        ratios.emplace_back(parameters[p].first, weight > 0.0 ? std::sqrt(update / weight) : 0.0);
-    }
-    return ratios;
 }
 
 void write_text_file(const fs::path& path, const std::string& text) {
@@ -103,235 +65,259 @@ LrSchedule make_schedule(const TrainConfig& config) {
     return LrSchedule::warmup_cosine(config.lr, config.min_lr, config.warmup_iters, decay_end);
 }
 
-}  // namespace
+AdamWOptions adamw_options(const TrainConfig& config) {
+    AdamWOptions options;
+    options.lr = static_cast<float>(config.lr);
+    options.beta1 = static_cast<float>(config.beta1);
+    options.beta2 = static_cast<float>(config.beta2);
+    options.weight_decay = static_cast<float>(config.weight_decay);
+    return options;
+}
 
-int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given) {
-    std::string resume_path;
-    std::unique_ptr<LoadedCheckpoint> resumed;
-    if (!config.resume.empty()) {
-        resume_path = resolve_checkpoint_path(config.resume);
-        resumed = std::make_unique<LoadedCheckpoint>(load_checkpoint(resume_path));
-        if (!resumed->has_training_state)
-            throw std::runtime_error(resume_path + ": holds weights only (no /optimizer, /train): use --init_from");
-        std::string changes;
-        const std::string resume_option = config.resume;
-        config = resolve_resume_config(config, resumed->train_config, option_given, &changes);
-        config.resume = resume_option;
-        if (!option_given("out_dir")) config.out_dir = fs::path(resume_path).parent_path().string();
-        if (!changes.empty()) std::fprintf(stderr, "resume: %s\n", changes.c_str());
-    }
-    config.validate();
-    const int threads = configure_threads(config.threads);
-    fs::create_directories(config.out_dir);
-    const fs::path out_dir = config.out_dir;
+// Tokens per second over the steps since the last log line, and the time left at that pace.
+struct Throughput {
+    double tokens_per_s = 0.0;
+    double eta_s = 0.0;
+};
 
-    // --- data and tokenizer ---
-    std::unique_ptr<LoadedCheckpoint> init_source;
-    if (!config.init_from.empty())
-        init_source = std::make_unique<LoadedCheckpoint>(load_checkpoint(resolve_checkpoint_path(config.init_from)));
-    std::shared_ptr<const Tokenizer> given_tokenizer;
-    if (resumed) given_tokenizer = std::move(resumed->tokenizer);
-    if (init_source) given_tokenizer = std::move(init_source->tokenizer);
-    RunData data = prepare_run_data(config, out_dir, given_tokenizer, resumed != nullptr);
-    const Tokenizer& tokenizer = *data.tokenizer;
+class Trainer {
+public:
+    explicit Trainer(RunStart start);
+    int run();  // the process exit code (trainer.h)
 
-    // --- model ---
-    GPTConfig model_config = config.model_config(tokenizer.vocab_size());
-    if (init_source) {
-        model_config = init_source->model_config;
-        model_config.dropout = static_cast<float>(config.dropout);
-    }
-    // Refused here, before the model and its optimizer state are allocated.
-    const MemoryEstimate memory = check_training_memory(model_config, config.batch_size, available_memory_bytes());
-    std::fprintf(stderr, "memory: about %s\n", memory.describe(config.batch_size).c_str());
-    GPT model(model_config);
-    // Resume and init_from take the weights the checkpoint loader already read (same names and shapes:
-    // shape-changing options were refused); a new run draws GPT-2's initialisation.
-    if (LoadedCheckpoint* source = resumed ? resumed.get() : init_source.get()) {
-        const NamedTensors from = source->model->named_parameters(), to = model.named_parameters();
-        check(from.size() == to.size(), "train", "the checkpoint's model has a different parameter list");
-        for (size_t i = 0; i < to.size(); ++i) {
-            check(from[i].first == to[i].first && from[i].second.shape() == to[i].second.shape(), "train",
-                  "checkpoint parameter " + from[i].first + " does not match the model's " + to[i].first);
-            std::copy_n(from[i].second.data(), to[i].second.numel(), to[i].second.data());
-        }
-        source->model.reset();  // one copy of the weights in memory, not two
-    } else {
-        Generator init_generator(static_cast<uint64_t>(config.seed));
-        init_gpt2(model, init_generator);
-    }
-    model.train();
-    const NamedTensors parameters = model.named_parameters();
+private:
+    void print_banner(int threads) const;
+    StepSettings step_settings(int64_t step, bool measure) const;
+    void skip_step(int64_t step, const StepResult& result);
+    int stop_nonfinite(int64_t step, const StepResult& result);
+    std::optional<int> after_step(const StepResult& result, float lr, bool log_now);
+    void evaluate();
+    Throughput throughput() const;
+    void record(const StepResult& result, float lr, bool log_now, bool eval_now);
+    std::string save(bool periodic);
+    int stop_after_signal(const std::string& checkpoint);
+    int finish(int64_t first_step);
 
-    AdamWOptions adam_options;
-    adam_options.lr = static_cast<float>(config.lr);
-    adam_options.beta1 = static_cast<float>(config.beta1);
-    adam_options.beta2 = static_cast<float>(config.beta2);
-    adam_options.weight_decay = static_cast<float>(config.weight_decay);
-    AdamW optimizer(parameters, adam_options);
-    const LrSchedule schedule = make_schedule(config);
-
+    TrainConfig config_;
+    fs::path out_dir_;
+    RunData data_;
+    const Tokenizer& tokenizer_;
+    std::unique_ptr<GPT> model_;
+    NamedTensors parameters_;
+    AdamW optimizer_;
+    LrSchedule schedule_;
     // Separate streams: batches, dropout, evaluation (re-seeded per evaluation, so it never moves the others).
-    BatchSampler sampler(data.train.tokens(), config.batch_size, config.block_size, static_cast<uint64_t>(config.seed));
-    Generator dropout_generator(static_cast<uint64_t>(config.seed) + 1);
-    const uint64_t eval_seed = static_cast<uint64_t>(config.seed) + 2;
+    BatchSampler sampler_;
+    Generator dropout_generator_;
+    uint64_t eval_seed_;
+    TrainProgress progress_;
+    std::optional<MetricsLog> metrics_;  // opened once the resumed step is known
+    int64_t tokens_per_step_;
+    int64_t ckpt_interval_;
+    double last_val_ = std::numeric_limits<double>::quiet_NaN();
+    ProgressDisplay display_;
+    Clock::time_point start_time_, window_start_;
+    int64_t window_tokens_ = 0;
+};
 
-    TrainProgress progress;
-    progress.best_val_loss = std::numeric_limits<double>::infinity();
-    if (resumed) {
-        progress = load_training_state(resume_path, optimizer);
-        dropout_generator.set_state(progress.dropout_rng);
-        sampler.set_state(sampler_state_from_words(progress.sampler_state));
+Trainer::Trainer(RunStart start)
+    : config_(std::move(start.config)),
+      out_dir_(config_.out_dir),
+      data_(std::move(start.data)),
+      tokenizer_(*data_.tokenizer),
+      model_(std::move(start.model)),
+      parameters_(model_->named_parameters()),
+      optimizer_(parameters_, adamw_options(config_)),
+      schedule_(make_schedule(config_)),
+      sampler_(data_.train.tokens(), config_.batch_size, config_.model.block_size, static_cast<uint64_t>(config_.seed)),
+      dropout_generator_(static_cast<uint64_t>(config_.seed) + 1),
+      eval_seed_(static_cast<uint64_t>(config_.seed) + 2),
+      tokens_per_step_(config_.batch_size * config_.model.block_size * config_.grad_accum),
+      ckpt_interval_(config_.ckpt_interval > 0 ? config_.ckpt_interval : config_.eval_interval),
+      display_(config_.max_iters) {
+    progress_.best_val_loss = std::numeric_limits<double>::infinity();
+    if (start.resumed) {
+        optimizer_.load_state(std::move(start.resumed->optimizer));
+        progress_ = start.resumed->progress;
+        dropout_generator_.set_state(progress_.dropout_rng);
+        sampler_.set_state(progress_.sampler);
     }
+    write_text_file(out_dir_ / "config.toml", config_to_toml(config_));
+    metrics_.emplace((out_dir_ / "metrics.jsonl").string(), progress_.iter);
+    print_banner(start.threads);
+}
 
-    const int64_t ckpt_interval = config.ckpt_interval > 0 ? config.ckpt_interval : config.eval_interval;
-    const int64_t tokens_per_step = config.batch_size * config.block_size * config.grad_accum;
-    write_text_file(out_dir / "config.toml", config_to_toml(config));
-    MetricsLog metrics((out_dir / "metrics.jsonl").string(), progress.iter);
-
+void Trainer::print_banner(int threads) const {
     std::fprintf(stderr,
                  "gpt train: %lld parameters, %d threads, vocab %d (%s), train %lld tokens, val %lld tokens, "
                  "%lld tokens/step, steps %lld..%lld → %s\n",
-                 (long long)model.parameter_count(), threads, tokenizer.vocab_size(), tokenizer.type().c_str(),
-                 (long long)data.train.size(), (long long)data.val.size(), (long long)tokens_per_step,
-                 (long long)progress.iter, (long long)config.max_iters, out_dir.string().c_str());
+                 (long long)model_->parameter_count(), threads, tokenizer_.vocab_size(), tokenizer_.type().c_str(),
+                 (long long)data_.train.size(), (long long)data_.val.size(), (long long)tokens_per_step_,
+                 (long long)progress_.iter, (long long)config_.max_iters, out_dir_.string().c_str());
+}
 
-    auto save = [&](const std::string& why) {
-        progress.dropout_rng = dropout_generator.state();
-        progress.sampler_state = sampler_state_to_words(sampler.state());
-        const fs::path path = out_dir / "ckpt.h5";
-        save_checkpoint(path.string(), model, tokenizer, optimizer, config, progress);
-        if (config.keep_last > 0 && why == "periodic") {
-            char name[64];
-            std::snprintf(name, sizeof name, "ckpt_%08lld.h5", (long long)progress.iter);
-            fs::copy_file(path, out_dir / name, fs::copy_options::overwrite_existing);
-            prune_periodic_checkpoints(out_dir, config.keep_last);
-        }
-        return path.string();
-    };
-
-    ProgressDisplay display(config.max_iters);
-    profile::set_enabled(config.profile);
-    const int64_t first_step = progress.iter;
-    install_stop_handlers();
-    const auto start = std::chrono::steady_clock::now();
-    auto window_start = start;
-    int64_t window_tokens = 0;
-    double last_val = std::numeric_limits<double>::quiet_NaN();
-    Batch batch;
-
-    while (progress.iter < config.max_iters) {
-        const int64_t step = progress.iter;  // 0-based index of the step being taken
-        const float lr = static_cast<float>(schedule.lr_at(step));
-        optimizer.set_lr(lr);
-        optimizer.zero_grad();
-        double loss_sum = 0.0;
-        for (int64_t micro = 0; micro < config.grad_accum; ++micro) {
-            batch = sampler.next_batch();
-            const Tensor logits = model.forward(batch.inputs, config.batch_size, config.block_size, dropout_generator);
-            Tensor loss = GPT::loss(logits, batch.targets);
-            loss_sum += loss.item();
-            if (config.grad_accum > 1) loss = mul_scalar(loss, 1.0f / static_cast<float>(config.grad_accum));
-            loss.backward();
-        }
-        const double train_loss = loss_sum / static_cast<double>(config.grad_accum);
-
-        const std::string bad = first_nonfinite_gradient(parameters);
-        if (!std::isfinite(train_loss) || !bad.empty()) {
-            const std::string what = !std::isfinite(train_loss) ? "the loss is " + fixed(train_loss, 4)
-                                                                : "the gradient of " + bad + " is not finite";
-            if (config.skip_nonfinite) {
-                display.line("step " + std::to_string(step + 1) + ": " + what + "; step skipped (--skip_nonfinite)");
-                progress.iter += 1;
-                progress.tokens_seen += tokens_per_step;
+// Steps until max_iters, a stop request or a non-finite step; the profiler and the stop handlers are
+// on for exactly this loop (scope guards: also when a save throws).
+int Trainer::run() {
+    const int64_t first_step = progress_.iter;
+    {
+        const ProfilingScope profiling(config_.profile);
+        const StopHandlersScope stop_handlers;
+        start_time_ = window_start_ = Clock::now();
+        while (progress_.iter < config_.max_iters) {
+            const int64_t step = progress_.iter;  // 0-based index of the step being taken
+            const bool log_now = (step + 1) % config_.log_interval == 0 || step + 1 == config_.max_iters;
+            const StepSettings settings = step_settings(step, log_now);
+            const StepResult result =
+                train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_}, settings);
+            if (!result.taken()) {
+                if (!config_.skip_nonfinite) return stop_nonfinite(step, result);
+                skip_step(step, result);
                 continue;
             }
-            display.finish();
-            std::fprintf(stderr,
-                         "error: step %lld: %s (parameter %s); stopping. The last good checkpoint is kept in %s "
-                         "(lower lr or use --skip_nonfinite)\n",
-                         (long long)(step + 1), what.c_str(), bad.empty() ? "-" : bad.c_str(),
-                         (out_dir / "ckpt.h5").string().c_str());
-            restore_default_handlers();
-            return kExitNonFinite;
+            if (const std::optional<int> exit_code = after_step(result, settings.lr, log_now)) return *exit_code;
         }
-        const bool log_now = (step + 1) % config.log_interval == 0 || step + 1 == config.max_iters;
-        std::vector<std::pair<std::string, double>> grad_norms;
-        std::vector<std::vector<float>> weights_before;
-        if (log_now) {
-            grad_norms = gradient_norms(parameters);
-            for (const auto& [name, tensor] : parameters) weights_before.push_back(tensor.to_vector());
-        }
-        const double grad_norm = clip_grad_norm(parameters, config.grad_clip);
-        optimizer.step();
-        progress.iter += 1;
-        progress.tokens_seen += tokens_per_step;
-        window_tokens += tokens_per_step;
+        display_.finish();
+    }  // the profile table covers the training steps (and their evaluations) only
+    return finish(first_step);
+}
 
-        const bool eval_now = progress.iter % config.eval_interval == 0 || progress.iter == config.max_iters;
-        if (eval_now) {
-            last_val = estimate_loss(model, data.val.tokens(), config.batch_size, config.block_size, config.eval_iters,
-                                     eval_seed);
-            if (last_val < progress.best_val_loss) {
-                progress.best_val_loss = last_val;
-                save_weights((out_dir / "ckpt_best.h5").string(), model, tokenizer, config);
-            }
-        }
-        const double elapsed = seconds_since(start);
-        const double window_seconds = std::max(seconds_since(window_start), 1e-9);
-        const double tokens_per_s = static_cast<double>(window_tokens) / window_seconds;
-        const double steps_left = static_cast<double>(config.max_iters - progress.iter);
-        const double eta = steps_left * window_seconds / std::max<double>(1.0, double(window_tokens) / tokens_per_step);
-        if (log_now || eval_now) {
-            JsonLine line;
-            line.add("step", progress.iter).add("tokens_seen", progress.tokens_seen).add("train_loss", train_loss);
-            if (eval_now) line.add("val_loss", last_val);
-            line.add("lr", static_cast<double>(lr)).add("grad_norm", grad_norm).add("tokens_per_s", tokens_per_s);
-            line.add("elapsed_s", elapsed);
-            if (log_now) {
-                line.add_object("grad_norms", grad_norms);
-                line.add_object("update_ratios", update_ratios(parameters, weights_before));
-            }
-            metrics.write(line);
-            std::string text = "step " + std::to_string(progress.iter) + "/" + std::to_string(config.max_iters) +
-                               " loss " + fixed(train_loss, 4);
-            if (eval_now) text += " val " + fixed(last_val, 4);
-            text += " lr " + fixed(lr, 6) + " norm " + fixed(grad_norm, 3) + " " + fixed(tokens_per_s, 0) +
-                    " tok/s elapsed " + format_duration(elapsed) + " ETA " + format_duration(eta);
-            display.line(text);
-            window_start = std::chrono::steady_clock::now();
-            window_tokens = 0;
-        }
-        display.update(progress.iter, train_loss, last_val, tokens_per_s, eta);
+// What hangs off a step that was taken: counters, evaluation, the metrics record and log line, the
+// checkpoint, a stop request, the periodic report. Returns the exit code when the run stops here.
+std::optional<int> Trainer::after_step(const StepResult& result, float lr, bool log_now) {
+    progress_.iter += 1;
+    progress_.tokens_seen += tokens_per_step_;
+    window_tokens_ += tokens_per_step_;
 
-        const bool stopping = stop_requested();
-        if (progress.iter % ckpt_interval == 0 || progress.iter == config.max_iters || stopping) {
-            const std::string path = save(stopping ? "signal" : "periodic");
-            if (stopping) {
-                display.finish();
-                std::fprintf(stderr, "stopped by signal %d after step %lld; checkpoint saved to %s\n"
-                             "resume with: gpt train --resume %s\n",
-                             stop_signal(), (long long)progress.iter, path.c_str(), out_dir.string().c_str());
-                const int code = 128 + stop_signal();
-                restore_default_handlers();
-                return code;
-            }
-        }
-        if (config.report_every > 0 && progress.iter % config.report_every == 0 && progress.iter < config.max_iters)
-            display.line(write_report_or_warn(out_dir, model, tokenizer, config));
+    const bool eval_now = progress_.iter % config_.eval_interval == 0 || progress_.iter == config_.max_iters;
+    if (eval_now) evaluate();
+    record(result, lr, log_now, eval_now);
+
+    const bool stopping = stop_requested();
+    if (progress_.iter % ckpt_interval_ == 0 || progress_.iter == config_.max_iters || stopping) {
+        const std::string checkpoint = save(!stopping);
+        if (stopping) return stop_after_signal(checkpoint);
     }
-    display.finish();
-    profile::set_enabled(false);  // the table covers the training steps (and their evaluations) only
-    restore_default_handlers();
-    if (progress.iter == 0 || !fs::exists(out_dir / "ckpt.h5")) save("final");
-    std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress.iter,
-                 std::isfinite(progress.best_val_loss) ? fixed(progress.best_val_loss, 4).c_str() : "-",
-                 (out_dir / "ckpt.h5").string().c_str());
-    std::fprintf(stderr, "%s\n", write_report_or_warn(out_dir, model, tokenizer, config).c_str());
+    if (config_.report_every > 0 && progress_.iter % config_.report_every == 0 && progress_.iter < config_.max_iters)
+        display_.line(write_report_or_warn(out_dir_, *model_, tokenizer_, config_));
+    return std::nullopt;
+}
 
-    if (config.profile) std::fprintf(stderr, "%s", profile::table(progress.iter - first_step).c_str());
-    if (config.sample_tokens > 0) print_end_of_training_sample(model, tokenizer, config);
+StepSettings Trainer::step_settings(int64_t step, bool measure) const {
+    StepSettings settings;
+    settings.batch_size = config_.batch_size;
+    settings.block_size = config_.model.block_size;
+    settings.grad_accum = config_.grad_accum;
+    settings.lr = static_cast<float>(schedule_.lr_at(step));
+    settings.grad_clip = config_.grad_clip;
+    settings.measure = measure;
+    return settings;
+}
+
+void Trainer::skip_step(int64_t step, const StepResult& result) {
+    display_.line("step " + std::to_string(step + 1) + ": " + result.nonfinite + "; step skipped (--skip_nonfinite)");
+    progress_.iter += 1;
+    progress_.tokens_seen += tokens_per_step_;
+}
+
+int Trainer::stop_nonfinite(int64_t step, const StepResult& result) {
+    display_.finish();
+    std::fprintf(stderr,
+                 "error: step %lld: %s (parameter %s); stopping. The last good checkpoint is kept in %s "
+                 "(lower lr or use --skip_nonfinite)\n",
+                 (long long)(step + 1), result.nonfinite.c_str(),
+                 result.bad_parameter.empty() ? "-" : result.bad_parameter.c_str(),
+                 (out_dir_ / "ckpt.h5").string().c_str());
+    return kExitNonFinite;
+}
+
+// Validation loss on fixed batches; a new best writes ckpt_best.h5 (weights only).
+void Trainer::evaluate() {
+    last_val_ = estimate_loss(*model_, data_.val.tokens(), config_.batch_size, config_.model.block_size,
+                              config_.eval_iters, eval_seed_);
+    if (last_val_ < progress_.best_val_loss) {
+        progress_.best_val_loss = last_val_;
+        save_weights((out_dir_ / "ckpt_best.h5").string(), *model_, tokenizer_, config_);
+    }
+}
+
+Throughput Trainer::throughput() const {
+    const double window_seconds = std::max(seconds_since(window_start_), 1e-9);
+    const double steps_in_window = std::max<double>(1.0, double(window_tokens_) / double(tokens_per_step_));
+    Throughput t;
+    t.tokens_per_s = static_cast<double>(window_tokens_) / window_seconds;
+    t.eta_s = static_cast<double>(config_.max_iters - progress_.iter) * window_seconds / steps_in_window;
+    return t;
+}
+
+// A metrics.jsonl record and a log line on log and evaluation steps; the live display every step.
+void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval_now) {
+    const double elapsed = seconds_since(start_time_);
+    const Throughput pace = throughput();
+    if (log_now || eval_now) {
+        JsonLine line;
+        line.add("step", progress_.iter).add("tokens_seen", progress_.tokens_seen).add("train_loss", result.loss);
+        if (eval_now) line.add("val_loss", last_val_);
+        line.add("lr", static_cast<double>(lr)).add("grad_norm", result.grad_norm).add("tokens_per_s", pace.tokens_per_s);
+        line.add("elapsed_s", elapsed);
+        if (log_now) {
+            line.add_object("grad_norms", result.grad_norms);
+            line.add_object("update_ratios", result.update_ratios);
+        }
+        metrics_->write(line);
+        std::string text = "step " + std::to_string(progress_.iter) + "/" + std::to_string(config_.max_iters) +
+                           " loss " + fixed(result.loss, 4);
+        if (eval_now) text += " val " + fixed(last_val_, 4);
+        text += " lr " + fixed(lr, 6) + " norm " + fixed(result.grad_norm, 3) + " " + fixed(pace.tokens_per_s, 0) +
+                " tok/s elapsed " + format_duration(elapsed) + " ETA " + format_duration(pace.eta_s);
+        display_.line(text);
+        window_start_ = Clock::now();
+        window_tokens_ = 0;
+    }
+    display_.update(progress_.iter, result.loss, last_val_, pace.tokens_per_s, pace.eta_s);
+}
+
+// ckpt.h5 (atomically), plus a ckpt_<step>.h5 copy for periodic saves when --keep_last asks.
+std::string Trainer::save(bool periodic) {
+    progress_.dropout_rng = dropout_generator_.state();
+    progress_.sampler = sampler_.state();
+    const fs::path path = out_dir_ / "ckpt.h5";
+    save_checkpoint(path.string(), *model_, tokenizer_, optimizer_, config_, progress_);
+    if (config_.keep_last > 0 && periodic) {
+        char name[64];
+        std::snprintf(name, sizeof name, "ckpt_%08lld.h5", (long long)progress_.iter);
+        fs::copy_file(path, out_dir_ / name, fs::copy_options::overwrite_existing);
+        prune_periodic_checkpoints(out_dir_, config_.keep_last);
+    }
+    return path.string();
+}
+
+int Trainer::stop_after_signal(const std::string& checkpoint) {
+    display_.finish();
+    std::fprintf(stderr, "stopped by signal %d after step %lld; checkpoint saved to %s\n"
+                 "resume with: gpt train --resume %s\n",
+                 stop_signal(), (long long)progress_.iter, checkpoint.c_str(), out_dir_.string().c_str());
+    return 128 + stop_signal();
+}
+
+// After the last step: a checkpoint if none was written, the summary, the report, the profile table
+// and a sample of generated text.
+int Trainer::finish(int64_t first_step) {
+    if (progress_.iter == 0 || !fs::exists(out_dir_ / "ckpt.h5")) save(false);
+    std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress_.iter,
+                 std::isfinite(progress_.best_val_loss) ? fixed(progress_.best_val_loss, 4).c_str() : "-",
+                 (out_dir_ / "ckpt.h5").string().c_str());
+    std::fprintf(stderr, "%s\n", write_report_or_warn(out_dir_, *model_, tokenizer_, config_).c_str());
+    if (config_.profile) std::fprintf(stderr, "%s", profile::table(progress_.iter - first_step).c_str());
+    if (config_.sample_tokens > 0) print_end_of_training_sample(*model_, tokenizer_, config_);
     return kExitFinished;
+}
+
+}  // namespace
+
+int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given) {
+    Trainer trainer(start_run(std::move(config), option_given));
+    return trainer.run();
 }
 
 }  // namespace gpt

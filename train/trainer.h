@@ -1,6 +1,11 @@
 // `gpt train`: the main job. Data → tokenizer → token files → GPT → AdamW, with periodic evaluation,
 // metrics.jsonl, atomic checkpoints (ckpt.h5, ckpt_best.h5, optional periodic copies), exact resume,
 // Ctrl-C/SIGTERM handling, and a sample of generated text at the end.
+//
+// Pieces: start_run (train/run_start.h) opens the source checkpoint once and builds or moves the
+// model into place; train_step (train/train_step.h) is one optimizer step; the Trainer in trainer.cpp
+// runs the loop and hangs logging, evaluation, checkpoints and signals off each step. Stop handlers
+// and the profiler are scoped (train/scopes.h): off again on every exit, exceptions included.
 #pragma once
 
 #include <functional>

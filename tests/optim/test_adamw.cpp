@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/wait.h>
@@ -291,4 +292,54 @@ TEST_CASE("5 steps match torch.optim.AdamW fed the same gradients") {
     MESSAGE("vs torch.optim.AdamW after 5 steps: max relative difference " << max_rel << ", " << identical << " of "
                                                                             << total << " parameters bit-identical");
     CHECK(max_rel <= 1e-6);
+}
+
+TEST_CASE("step with update norms: the same update, and the norms a copy of the weights would give") {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> normal;
+    auto random_vector = [&](size_t n) {
+        std::vector<float> v(n);
+        for (float& x : v) x = normal(rng);
+        return v;
+    };
+    // 40,000 elements: above the size where the plain step runs in parallel.
+    const std::vector<float> w0 = random_vector(200 * 200), b0 = random_vector(200);
+    const std::vector<float> gw = random_vector(w0.size()), gb = random_vector(b0.size());
+    Tensor w = Tensor::from_vector({200, 200}, w0, true), b = Tensor::from_vector({200}, b0, true);
+    Tensor w2 = Tensor::from_vector({200, 200}, w0, true), b2 = Tensor::from_vector({200}, b0, true);
+    Tensor unused = Tensor::from_vector({3}, {1.0f, 2.0f, 3.0f}, true);  // never gets a gradient
+    AdamWOptions options;
+    options.lr = 0.01f;
+    AdamW plain({{"w", w}, {"b", b}}, options), measured({{"w", w2}, {"b", b2}, {"unused", unused}}, options);
+    for (int s = 0; s < 2; ++s) {
+        set_grad(w, gw), set_grad(b, gb), set_grad(w2, gw), set_grad(b2, gb);
+        const std::vector<float> w_before = w2.to_vector(), b_before = b2.to_vector();
+        plain.step();
+        std::vector<AdamWUpdateNorm> norms;
+        measured.step(norms);
+        CHECK(w2.to_vector() == w.to_vector());  // bitwise
+        CHECK(b2.to_vector() == b.to_vector());
+        REQUIRE(norms.size() == 3);
+        CHECK(norms[0].name == "w");
+        CHECK(norms[1].name == "b");
+        CHECK(norms[2].name == "unused");
+        CHECK(norms[2].update_sq == 0.0);
+        // The sums the trainer used to form from a copy of the weights: in element order, in double.
+        auto sums = [](const std::vector<float>& before, const std::vector<float>& after) {
+            double update = 0.0, weight = 0.0;
+            for (size_t i = 0; i < before.size(); ++i) {
+                const double x = before[i], delta = static_cast<double>(after[i]) - x;
+                update += delta * delta;
+                weight += x * x;
+            }
+            return std::make_pair(update, weight);
+        };
+        const auto [w_update, w_weight] = sums(w_before, w2.to_vector());
+        const auto [b_update, b_weight] = sums(b_before, b2.to_vector());
+        CHECK(norms[0].update_sq == w_update);  // exactly equal, not approximately
+        CHECK(norms[0].weight_sq == w_weight);
+        CHECK(norms[1].update_sq == b_update);
+        CHECK(norms[1].weight_sq == b_weight);
+        CHECK(norms[0].update_sq > 0.0);
+    }
 }

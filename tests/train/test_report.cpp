@@ -71,11 +71,11 @@ TrainConfig tiny_config(const fs::path& corpus, const fs::path& out_dir) {
     TrainConfig c;
     c.data = corpus.string();
     c.out_dir = out_dir.string();
-    c.n_layer = 2;
-    c.n_head = 4;
-    c.n_kv_head = 2;  // grouped-query attention: query heads 0,1 share kv head 0
-    c.n_embd = 32;
-    c.block_size = 32;
+    c.model.n_layer = 2;
+    c.model.n_head = 4;
+    c.model.n_kv_head = 2;  // grouped-query attention: query heads 0,1 share kv head 0
+    c.model.n_embd = 32;
+    c.model.block_size = 32;
     c.batch_size = 4;
     c.max_iters = 20;
     c.warmup_iters = 2;
@@ -125,7 +125,7 @@ TEST_CASE("report of a tiny run: every section, one map per head, the numbers of
     CHECK(element(ratios, "class=\"tick mark\"", "</text>").find(">0.001") != std::string::npos);
 
     // Section 3: n_layer · n_head maps, each T×T lower triangle, each row summing to 1.
-    CHECK(count(html, "class=\"heatmap attention-map\"") == static_cast<size_t>(config.n_layer * config.n_head));
+    CHECK(count(html, "class=\"heatmap attention-map\"") == static_cast<size_t>(config.model.n_layer * config.model.n_head));
     const std::string map = element(html, "id=\"attn-L1-H3\"", "</svg>");
     const int64_t T = std::stoll(attribute_values(map, "data-rows").at(0));
     CHECK(T >= 2);

@@ -24,12 +24,12 @@ TrainConfig tiny_config(const fs::path& corpus, const fs::path& out_dir, int64_t
     TrainConfig c;
     c.data = corpus.string();
     c.out_dir = out_dir.string();
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 32;
-    c.block_size = 16;
+    c.model.n_layer = 2;
+    c.model.n_head = 2;
+    c.model.n_embd = 32;
+    c.model.block_size = 16;
     c.batch_size = 4;
-    c.dropout = 0.1;
+    c.model.dropout = 0.1;
     c.max_iters = max_iters;
     c.lr_decay_iters = 8;
     c.warmup_iters = 2;
@@ -115,7 +115,7 @@ TEST_CASE("resume refuses a change to the model's shape and names the option") {
     REQUIRE(run_train(tiny_config(corpus, root / "run", 2), [](const std::string&) { return false; }) == 0);
     TrainConfig resume;
     resume.resume = (root / "run").string();
-    resume.n_embd = 64;
+    resume.model.n_embd = 64;
     const std::set<std::string> given{"resume", "n_embd"};
     CHECK_THROWS_WITH(run_train(resume, [&](const std::string& n) { return given.count(n) > 0; }),
                       doctest::Contains("n_embd"));

@@ -1,0 +1,32 @@
+// What a training run starts from: the effective config (a resumed run's stored config merged with the
+// options given again), the token files and tokenizer, the model — new and initialised, or moved out of
+// the checkpoint it was read from (resume, init_from) — and, when resuming, the saved training state.
+// The source checkpoint is opened once.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "nn/gpt.h"
+#include "train/checkpoint.h"
+#include "train/config.h"
+#include "train/run_data.h"
+
+namespace gpt {
+
+using OptionGiven = std::function<bool(const std::string&)>;
+
+struct RunStart {
+    TrainConfig config;  // validated
+    int threads = 1;     // as configured (configure_threads)
+    RunData data;
+    std::unique_ptr<GPT> model;            // in train mode
+    std::optional<TrainingState> resumed;  // the optimizer moments and progress of a resumed run
+};
+
+// Throws std::invalid_argument (options) or std::runtime_error (files, memory) with one line.
+RunStart start_run(TrainConfig config, const OptionGiven& option_given);
+
+}  // namespace gpt
