@@ -26,7 +26,7 @@ cmake --build "$build" -j"$(nproc)" --target $(printf '%s\n' "${libs[@]}" | sort
 hdf5_include=$(pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
 hdf5_lib=$(pkg-config --libs hdf5 2>/dev/null || echo "-L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5")
 link_data="$build/libgpt_data.a -fopenmp"
-link_train="$build/libgpt_train.a $build/libgpt_optim.a $build/libgpt_nn.a $build/libgpt_autograd.a $build/libgpt_data.a \
+link_train="$build/libgpt_train.a $build/libgpt_generate.a $build/libgpt_optim.a $build/libgpt_nn.a $build/libgpt_autograd.a $build/libgpt_data.a \
   $build/libgpt_io.a $hdf5_lib /usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so -fopenmp"
 
 mkdir -p "$build/corpus" fuzz/crashes

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "train/generate.h"
+#include "generate/generate.h"
 
 namespace gpt {
 

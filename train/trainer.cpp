@@ -23,7 +23,6 @@
 #include "train/evaluate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
-#include "train/report_html.h"
 #include "train/run_start.h"
 #include "train/scopes.h"
 #include "train/text_sample.h"
@@ -82,7 +81,7 @@ struct Throughput {
 
 class Trainer {
 public:
-    explicit Trainer(RunStart start);
+    Trainer(RunStart start, TrainHooks hooks);
     int run();  // the process exit code (trainer.h)
 
 private:
@@ -97,8 +96,10 @@ private:
     std::string save(bool periodic);
     int stop_after_signal(const std::string& checkpoint);
     int finish(int64_t first_step);
+    std::string report();
 
     TrainConfig config_;
+    TrainHooks hooks_;
     fs::path out_dir_;
     RunData data_;
     const Tokenizer& tokenizer_;
@@ -120,8 +121,9 @@ private:
     int64_t window_tokens_ = 0;
 };
 
-Trainer::Trainer(RunStart start)
+Trainer::Trainer(RunStart start, TrainHooks hooks)
     : config_(std::move(start.config)),
+      hooks_(std::move(hooks)),
       out_dir_(config_.out_dir),
       data_(std::move(start.data)),
       tokenizer_(*data_.tokenizer),
@@ -198,8 +200,8 @@ std::optional<int> Trainer::after_step(const StepResult& result, float lr, bool 
         const std::string checkpoint = save(!stopping);
         if (stopping) return stop_after_signal(checkpoint);
     }
-    if (config_.report_every > 0 && progress_.iter % config_.report_every == 0 && progress_.iter < config_.max_iters)
-        display_.line(write_report_or_warn(out_dir_, *model_, tokenizer_, config_));
+    if (hooks_.write_report && config_.report_every > 0 && progress_.iter % config_.report_every == 0 && progress_.iter < config_.max_iters)
+        display_.line(report());
     return std::nullopt;
 }
 
@@ -307,7 +309,7 @@ int Trainer::finish(int64_t first_step) {
     std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress_.iter,
                  std::isfinite(progress_.best_val_loss) ? fixed(progress_.best_val_loss, 4).c_str() : "-",
                  (out_dir_ / "ckpt.h5").string().c_str());
-    std::fprintf(stderr, "%s\n", write_report_or_warn(out_dir_, *model_, tokenizer_, config_).c_str());
+    if (hooks_.write_report) std::fprintf(stderr, "%s\n", report().c_str());
     if (config_.profile) std::fprintf(stderr, "%s", profile::table(progress_.iter - first_step).c_str());
     if (config_.sample_tokens > 0) print_end_of_training_sample(*model_, tokenizer_, config_);
     return kExitFinished;
@@ -315,8 +317,12 @@ int Trainer::finish(int64_t first_step) {
 
 }  // namespace
 
-int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given) {
-    Trainer trainer(start_run(std::move(config), option_given));
+std::string Trainer::report() {
+    return hooks_.write_report ? hooks_.write_report(out_dir_, *model_, tokenizer_, config_) : "report: not written";
+}
+
+int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given, TrainHooks hooks) {
+    Trainer trainer(start_run(std::move(config), option_given), std::move(hooks));
     return trainer.run();
 }
 

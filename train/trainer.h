@@ -8,11 +8,13 @@
 // and the profiler are scoped (train/scopes.h): off again on every exit, exceptions included.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "data/tokenizer.h"
+#include "nn/gpt.h"
 #include "train/config.h"
 
 namespace gpt {
@@ -21,11 +23,20 @@ namespace gpt {
 inline constexpr int kExitFinished = 0;
 inline constexpr int kExitNonFinite = 4;  // a NaN/Inf loss or gradient stopped the run (last good checkpoint kept)
 
+// What the loop calls out to without depending on it (the report lives above train/, in report/).
+struct TrainHooks {
+    // Writes the run's report (every report_every steps and at the end); returns the line to log.
+    std::function<std::string(const std::filesystem::path& run_dir, GPT& model, const Tokenizer& tokenizer,
+                              const TrainConfig& config)>
+        write_report;
+};
+
 // `option_given(name)` says whether the user set the option (command line or config file); on resume,
 // the options not given come from the checkpoint's stored config.
 // Returns the process exit code: 0 when finished, 128 + signal after a stop request was honoured
 // (checkpoint written), kExitNonFinite when stopped by a non-finite gradient.
-int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given);
+int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given,
+              TrainHooks hooks = {});
 
 // Resume: merges the checkpoint's stored config with the options given again; refuses a change to an
 // option that shapes the model (naming it) and logs other changes. Exposed for the tests.

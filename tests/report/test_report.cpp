@@ -1,4 +1,4 @@
-// The training report (train/report_*.h) and the tape graph (train/graph.h): the report of a tiny run
+// The training report (train/report_*.h) and the tape graph (report/graph.h): the report of a tiny run
 // has every section, one attention map per head, and the numbers of metrics.jsonl; the attention weights
 // reproduce the fused attention op; text is escaped; the tape's DOT names the ops backward walks.
 #include <doctest/doctest.h>
@@ -13,13 +13,13 @@
 #include "data/token_file.h"
 #include "nn/init.h"
 #include "train/checkpoint.h"
-#include "train/graph.h"
-#include "train/report_attention.h"
-#include "train/report_data.h"
-#include "train/report_html.h"
-#include "train/report_svg.h"
+#include "report/graph.h"
+#include "report/report_attention.h"
+#include "report/report_data.h"
+#include "report/report_html.h"
+#include "report/report_svg.h"
 #include "train/trainer.h"
-#include "tiny_corpus.h"
+#include "../train/tiny_corpus.h"
 
 using namespace gpt;
 namespace fs = std::filesystem;
@@ -95,7 +95,7 @@ TEST_CASE("report of a tiny run: every section, one map per head, the numbers of
     fs::remove_all(root);
     const fs::path run = root / "run";
     const TrainConfig config = tiny_config(make_corpus(root), run);
-    REQUIRE(run_train(config, [](const std::string&) { return false; }) == 0);
+    REQUIRE(run_train(config, [](const std::string&) { return false; }, report_hooks()) == 0);
     REQUIRE(fs::exists(run / "report.html"));  // written by the training loop at the end
 
     ReportOptions options;

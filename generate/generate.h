@@ -2,7 +2,7 @@
 //
 //   context = prompt;  logits = forward over the prompt (one pass, fills the cache)
 //   repeat max_new_tokens times:
-//     id = sample_token(logits, window, options)     (train/sampling.h; the penalty sees the window)
+//     id = sample_token(logits, window, options)     (generate/sampling.h; the penalty sees the window)
 //     id == <|endoftext|> → stop (not printed)
 //     bytes of id → Utf8Stream → whole characters → text; stop text found → cut before it, stop
 //     logits = forward_context(context + id)          (one new row; past block_size the window slides)
@@ -30,7 +30,7 @@
 #include "common/random.h"
 #include "data/tokenizer.h"
 #include "nn/gpt.h"
-#include "train/sampling.h"
+#include "generate/sampling.h"
 
 namespace gpt {
 

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <cstdio>
 
-#include "train/report_sections.h"
-#include "train/report_svg.h"
-#include "train/sampling.h"
+#include "report/report_sections.h"
+#include "report/report_svg.h"
+#include "generate/sampling.h"
 
 namespace gpt {
 

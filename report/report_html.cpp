@@ -1,4 +1,4 @@
-#include "train/report_html.h"
+#include "report/report_html.h"
 
 #include <fstream>
 #include <sstream>
@@ -6,10 +6,10 @@
 
 #include "data/token_file.h"
 #include "train/checkpoint.h"
-#include "train/generate.h"
-#include "train/report_data.h"
-#include "train/report_sections.h"
-#include "train/report_svg.h"
+#include "generate/generate.h"
+#include "report/report_data.h"
+#include "report/report_sections.h"
+#include "report/report_svg.h"
 
 namespace gpt {
 
@@ -147,6 +147,14 @@ std::string write_report_or_warn(const fs::path& run_dir, GPT& model, const Toke
     } catch (const std::exception& e) {
         return std::string("warning: report not written: ") + e.what();
     }
+}
+
+TrainHooks report_hooks() {
+    TrainHooks hooks;
+    hooks.write_report = [](const fs::path& run_dir, GPT& model, const Tokenizer& tokenizer, const TrainConfig& config) {
+        return write_report_or_warn(run_dir, model, tokenizer, config);
+    };
+    return hooks;
 }
 
 std::string write_report(const std::string& run_dir_or_checkpoint, const ReportOptions& options) {

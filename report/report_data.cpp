@@ -1,4 +1,4 @@
-#include "train/report_data.h"
+#include "report/report_data.h"
 
 #include <cmath>
 #include <fstream>

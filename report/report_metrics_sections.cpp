@@ -3,8 +3,8 @@
 #include <cmath>
 #include <map>
 
-#include "train/report_sections.h"
-#include "train/report_svg.h"
+#include "report/report_sections.h"
+#include "report/report_svg.h"
 
 namespace gpt {
 

@@ -1,4 +1,4 @@
-#include "train/eval_command.h"
+#include "cli/eval_command.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>

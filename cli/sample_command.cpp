@@ -1,4 +1,4 @@
-#include "train/sample_command.h"
+#include "cli/sample_command.h"
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -10,7 +10,7 @@
 
 #include "data/utf8.h"
 #include "train/checkpoint.h"
-#include "train/generate.h"
+#include "generate/generate.h"
 #include "train/threads.h"
 
 namespace gpt {

@@ -1,4 +1,4 @@
-#include "train/sampling.h"
+#include "generate/sampling.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // `gpt report RUN_DIR [--prompt TEXT] [--sample_tokens N] [--threads N]`: writes RUN_DIR/report.html
-// from RUN_DIR/ckpt.h5, metrics.jsonl, config.toml and val.bin (train/report_html.h), prints its path.
+// from RUN_DIR/ckpt.h5, metrics.jsonl, config.toml and val.bin (report/report_html.h), prints its path.
 #pragma once
 
 #include <cstdint>

@@ -1,10 +1,10 @@
-#include "train/report_command.h"
+#include "cli/report_command.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <stdexcept>
 
-#include "train/report_html.h"
+#include "report/report_html.h"
 #include "train/threads.h"
 
 namespace gpt {

@@ -6,7 +6,7 @@
 #include <numeric>
 #include <vector>
 
-#include "train/sampling.h"
+#include "generate/sampling.h"
 
 using namespace gpt;
 

@@ -1,4 +1,4 @@
-#include "train/report_svg.h"
+#include "report/report_svg.h"
 
 #include <algorithm>
 #include <array>

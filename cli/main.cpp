@@ -14,10 +14,11 @@
 #include <unistd.h>
 
 #include "train/config.h"
-#include "train/eval_command.h"
-#include "train/graph.h"
-#include "train/report_command.h"
-#include "train/sample_command.h"
+#include "cli/eval_command.h"
+#include "report/graph.h"
+#include "cli/report_command.h"
+#include "report/report_html.h"
+#include "cli/sample_command.h"
 #include "train/threads.h"
 #include "train/trainer.h"
 
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
     try {
         if (train->parsed()) {
             auto given = [train](const std::string& name) { return train->get_option("--" + name)->count() > 0; };
-            return gpt::run_train(train_config, given);
+            return gpt::run_train(train_config, given, gpt::report_hooks());
         }
         if (sample->parsed()) return gpt::run_sample(sample_options);
         if (eval->parsed()) return gpt::run_eval(eval_options);

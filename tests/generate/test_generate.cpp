@@ -9,7 +9,7 @@
 #include "data/char_tokenizer.h"
 #include "data/utf8.h"
 #include "nn/init.h"
-#include "train/generate.h"
+#include "generate/generate.h"
 
 using namespace gpt;
 

@@ -17,8 +17,8 @@
 
 #include "data/tokenizer.h"
 #include "nn/gpt.h"
-#include "train/report_attention.h"
-#include "train/report_data.h"
+#include "report/report_attention.h"
+#include "report/report_data.h"
 
 namespace gpt {
 

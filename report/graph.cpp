@@ -1,4 +1,4 @@
-#include "train/graph.h"
+#include "report/graph.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>

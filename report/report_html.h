@@ -4,7 +4,7 @@
 //   3. attention maps of every head of every layer for a prompt   (the model)
 //   4. next-token candidates at temperatures 0.5/1/1.5 with top-k 5 / top-p 0.9   (the model)
 //   5. config, parameter count per module, a sample             (config.toml, the model)
-// Section ids and element classes: train/report_sections.h.
+// Section ids and element classes: report/report_sections.h.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@
 #include "data/tokenizer.h"
 #include "nn/gpt.h"
 #include "train/config.h"
+#include "train/trainer.h"
 
 namespace gpt {
 
@@ -40,6 +41,10 @@ std::string write_report(const std::filesystem::path& run_dir, GPT& model, const
 // for the log: "report: PATH", or "warning: report not written: WHY".
 std::string write_report_or_warn(const std::filesystem::path& run_dir, GPT& model, const Tokenizer& tokenizer,
                                  const TrainConfig& config);
+
+// The hooks that make the training loop write the report (every report_every steps and at the end):
+// `gpt train` passes them to run_train; train/ itself does not depend on report/.
+TrainHooks report_hooks();
 
 // The same from run_dir/ckpt.h5 (or a checkpoint file, whose folder is the run folder).
 std::string write_report(const std::string& run_dir_or_checkpoint, const ReportOptions& options);

@@ -1,4 +1,4 @@
-#include "train/report_attention.h"
+#include "report/report_attention.h"
 
 #include <stdexcept>
 #include <string>
