@@ -1,4 +1,4 @@
-// SVG and HTML pieces for the training report (train/report_html.cpp assembles them): text escaping,
+// SVG and HTML pieces for the training report (report/report_html.cpp assembles them): text escaping,
 // colour ramps, a line chart and a heatmap. Every function returns markup as a string; every piece of
 // text that reaches the markup goes through html_escape or token_label first.
 //

@@ -1,4 +1,4 @@
-// The training report (train/report_*.h) and the tape graph (report/graph.h): the report of a tiny run
+// The training report (report/report_*.h) and the tape graph (report/graph.h): the report of a tiny run
 // has every section, one attention map per head, and the numbers of metrics.jsonl; the attention weights
 // reproduce the fused attention op; text is escaped; the tape's DOT names the ops backward walks.
 #include <doctest/doctest.h>
@@ -59,7 +59,7 @@ std::vector<std::string> attribute_values(const std::string& markup, const std::
     return values;
 }
 
-// The value of "key": in a metrics line, read independently of train/report_data.cpp.
+// The value of "key": in a metrics line, read independently of report/report_data.cpp.
 double json_value(const std::string& line, const std::string& key) {
     const size_t at = line.find("\"" + key + "\": ");
     return at == std::string::npos ? NAN : std::strtod(line.c_str() + at + key.size() + 4, nullptr);
