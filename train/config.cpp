@@ -208,6 +208,9 @@ void add_config_options(CLI::App& command, TrainConfig& config) {
             "--" + f.name, [&config, from_text = f.from_text](const std::string& v) { from_text(config, v); },
             f.help + " (default " + f.to_toml(TrainConfig{}) + ")");
     }
+    command.add_flag("--overwrite", config.overwrite,
+                     "replace the run in --out_dir, or branch from an older checkpoint given to --resume "
+                     "(removes the newer checkpoints); never stored in config.toml");
 }
 
 std::string config_to_toml(const TrainConfig& config) {

@@ -58,6 +58,10 @@ struct TrainConfig {
     int64_t sample_tokens = 300;  // length of the sample printed at the end (0: none)
     int64_t report_every = 0;     // also write report.html every N steps (0: only at the end)
 
+    // Not a config field (never stored, never taken from a checkpoint): --overwrite allows replacing a
+    // run folder's run, or branching from an older checkpoint (train/run_folder.h).
+    bool overwrite = false;
+
     // `model` with the tokenizer's vocabulary size.
     GPTConfig model_config(int64_t vocab) const;
     // Throws std::invalid_argument naming the first bad option and its value.

@@ -6,6 +6,14 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
 namespace gpt {
 
 std::string json_escape(const std::string& text) {
@@ -79,30 +87,72 @@ JsonLine& JsonLine::add_object(const std::string& name, const std::vector<std::p
 }
 
 // The step of a metrics line: the number after "step": (lines are written by this file, so the key is
-// always first and well-formed).
+// always first and well-formed); -1 for anything else (a line cut short by a crash).
 static int64_t step_of(const std::string& line) {
     const auto at = line.find("\"step\": ");
     return at == std::string::npos ? -1 : std::atoll(line.c_str() + at + 8);
 }
 
-MetricsLog::MetricsLog(const std::string& path, int64_t keep_through_step) {
-    if (std::filesystem::exists(path)) {
-        std::ifstream in(path);
-        std::stringstream kept;
-        std::string line;
-        while (std::getline(in, line))
-            if (!line.empty() && step_of(line) <= keep_through_step) kept << line << "\n";
-        in.close();
-        std::ofstream rewrite(path, std::ios::trunc);
-        rewrite << kept.str();
+// write(2) all of `text` or throw naming the file and the reason (EFBIG under a file-size limit, ENOSPC
+// on a full disk): a history that silently stops growing would be lost progress.
+static void write_all(int fd, const std::string& text, const std::string& path) {
+    size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw std::runtime_error(path + ": cannot write: " + std::strerror(n < 0 ? errno : EIO));
+        done += static_cast<size_t>(n);
     }
-    out_.open(path, std::ios::app);
-    if (!out_) throw std::runtime_error(path + ": cannot open for writing");
 }
 
-void MetricsLog::write(const JsonLine& line) {
-    out_ << line.str() << "\n";
-    out_.flush();
+// When the file holds records past the resumed step (the stopped run logged steps after its last
+// checkpoint) or a line cut short by a crash, the history is replaced atomically: the kept lines go to
+// path.tmp, which is synced and renamed over path, so a crash at any moment leaves either the old
+// history or the new one, never an empty or half-written file. Otherwise nothing is rewritten.
+static void keep_through(const std::string& path, int64_t keep_through_step) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string kept;
+    bool dropped = !text.empty() && text.back() != '\n';
+    for (size_t start = 0; start < text.size();) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) break;  // the unterminated tail: dropped (flagged above)
+        const std::string line = text.substr(start, end - start);
+        if (!line.empty() && step_of(line) >= 0 && step_of(line) <= keep_through_step) kept += line + "\n";
+        else if (!line.empty()) dropped = true;
+        start = end + 1;
+    }
+    if (!dropped) return;
+    const std::string temporary = path + ".tmp";
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error(temporary + ": cannot create: " + std::strerror(errno));
+    try {
+        write_all(fd, kept, temporary);
+        if (::fsync(fd) != 0) throw std::runtime_error(temporary + ": cannot sync: " + std::strerror(errno));
+    } catch (...) {
+        ::close(fd);
+        ::unlink(temporary.c_str());
+        throw;
+    }
+    ::close(fd);
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int saved = errno;
+        ::unlink(temporary.c_str());
+        throw std::runtime_error(path + ": cannot replace: " + std::strerror(saved));
+    }
 }
+
+MetricsLog::MetricsLog(const std::string& path, int64_t keep_through_step) : path_(path) {
+    keep_through(path, keep_through_step);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw std::runtime_error(path + ": cannot open for appending: " + std::strerror(errno));
+}
+
+MetricsLog::~MetricsLog() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void MetricsLog::write(const JsonLine& line) { write_all(fd_, line.str() + "\n", path_); }
 
 }  // namespace gpt

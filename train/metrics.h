@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,15 +24,20 @@ private:
 
 std::string json_escape(const std::string& text);
 
+// The run's history. Lines are only ever appended (O_APPEND, one write per line, every error thrown);
+// the one rewrite — dropping records past the resumed step, which the stopped run logged after its last
+// checkpoint, and a line a crash cut short — replaces the file atomically (tmp + fsync + rename).
 class MetricsLog {
 public:
-    // Opens path for appending. When resuming, records past `keep_through_step` (written after the last
-    // checkpoint by the run that stopped) are dropped first, so every step appears once.
     MetricsLog(const std::string& path, int64_t keep_through_step);
-    void write(const JsonLine& line);
+    ~MetricsLog();
+    MetricsLog(const MetricsLog&) = delete;
+    MetricsLog& operator=(const MetricsLog&) = delete;
+    void write(const JsonLine& line);  // throws std::runtime_error naming the file on any write error
 
 private:
-    std::ofstream out_;
+    std::string path_;
+    int fd_ = -1;
 };
 
 }  // namespace gpt

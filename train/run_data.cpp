@@ -30,15 +30,4 @@ RunData prepare_run_data(const TrainConfig& config, const fs::path& out_dir,
     return RunData{prepared.tokenizer, TokenFile(prepared.train_path), TokenFile(prepared.val_path)};
 }
 
-void prune_periodic_checkpoints(const fs::path& out_dir, int64_t keep) {
-    std::vector<fs::path> periodic;
-    for (const auto& entry : fs::directory_iterator(out_dir)) {
-        const std::string name = entry.path().filename().string();
-        if (name.rfind("ckpt_", 0) == 0 && name != "ckpt_best.h5" && entry.path().extension() == ".h5")
-            periodic.push_back(entry.path());
-    }
-    std::sort(periodic.begin(), periodic.end());  // zero-padded step numbers sort by step
-    for (size_t i = 0; i + static_cast<size_t>(keep) < periodic.size(); ++i) fs::remove(periodic[i]);
-}
-
 }  // namespace gpt

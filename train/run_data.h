@@ -21,7 +21,5 @@ struct RunData {
 RunData prepare_run_data(const TrainConfig& config, const std::filesystem::path& out_dir,
                          std::shared_ptr<const Tokenizer> given_tokenizer, bool reuse_existing);
 
-// Keeps the newest `keep` files named ckpt_<step>.h5 in the folder, removes older ones.
-void prune_periodic_checkpoints(const std::filesystem::path& out_dir, int64_t keep);
 
 }  // namespace gpt

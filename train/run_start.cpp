@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 
 #include "nn/init.h"
 #include "train/memory_estimate.h"
+#include "train/run_folder.h"
 #include "train/threads.h"
 #include "train/trainer.h"
 
@@ -15,8 +17,11 @@ namespace {
 
 // --resume: the checkpoint with its training state, built with the dropout given again (if any); the
 // config becomes the stored one with the options given again (shape changes refused).
-LoadedCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& option_given) {
-    const std::string path = resolve_checkpoint_path(config.resume);
+LoadedCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& option_given, const std::string& path) {
+    // A fine-tuning run stores the init_from it started from; resuming it continues from its own
+    // checkpoint, so only an init_from given again now is a conflict.
+    if (option_given("init_from") && !config.init_from.empty())
+        throw std::invalid_argument("resume and init_from cannot be used together");
     CheckpointLoadOptions options;
     options.training_state = true;
     if (option_given("dropout")) options.dropout = config.model.dropout;
@@ -25,8 +30,35 @@ LoadedCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& opti
     const std::string resume_option = config.resume;
     config = resolve_resume_config(config, loaded.train_config, option_given, &changes);
     config.resume = resume_option;
+    config.init_from.clear();
     if (!option_given("out_dir")) config.out_dir = fs::path(path).parent_path().string();
     if (!changes.empty()) std::fprintf(stderr, "resume: %s\n", changes.c_str());
+    return loaded;
+}
+
+// --init_from: the checkpoint's weights, tokenizer and shape start a new run with this run's dropout.
+// A shape option given now that differs from the checkpoint's is refused (it cannot apply to loaded
+// weights); the config then records the shape actually trained.
+LoadedCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option_given) {
+    CheckpointLoadOptions options;
+    options.dropout = config.model.dropout;
+    const std::string path = resolve_checkpoint_path(config.init_from);
+    LoadedCheckpoint loaded = load_checkpoint(path, options);
+    TrainConfig from = config;
+    from.model = loaded.model->config();
+    from.model.dropout = config.model.dropout;
+    from.tokenizer = loaded.train_config.tokenizer;
+    from.vocab_size = loaded.train_config.vocab_size;
+    for (const ConfigField& field : config_fields()) {
+        if (!field.shapes_model || !option_given(field.name)) continue;
+        const std::string wanted = field.to_toml(config), stored = field.to_toml(from);
+        if (wanted != stored)
+            throw std::invalid_argument("init_from: option " + field.name + " = " + wanted + " differs from " + path +
+                                        "'s " + stored + "; a fine-tuned model keeps its checkpoint's shape");
+    }
+    config.model = from.model;
+    config.tokenizer = from.tokenizer;
+    config.vocab_size = from.vocab_size;
     return loaded;
 }
 
@@ -53,22 +85,24 @@ std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_siz
 
 RunStart start_run(TrainConfig config, const OptionGiven& option_given) {
     std::optional<LoadedCheckpoint> source;
-    if (!config.resume.empty()) source = load_resume_source(config, option_given);
+    std::string resume_path;
+    if (!config.resume.empty()) {
+        resume_path = resolve_checkpoint_path(config.resume);
+        source = load_resume_source(config, option_given, resume_path);
+    }
     config.validate();
     const int threads = configure_threads(config.threads);
-    fs::create_directories(config.out_dir);
-    if (!config.init_from.empty()) {
-        CheckpointLoadOptions options;
-        options.dropout = config.model.dropout;  // the checkpoint's shape, this run's dropout
-        source = load_checkpoint(resolve_checkpoint_path(config.init_from), options);
-    }
+    // Nothing is written into the folder before it is locked and its rules applied (run_folder.h).
+    RunFolderLock lock(config.out_dir);
+    enter_run_folder({config.out_dir, resume_path, source ? source->training->progress.iter : 0, config.overwrite});
+    if (!config.init_from.empty()) source = load_init_source(config, option_given);
     std::shared_ptr<const Tokenizer> tokenizer;
     if (source) tokenizer = std::move(source->tokenizer);
     RunData data = prepare_run_data(config, config.out_dir, std::move(tokenizer), !config.resume.empty());
     std::unique_ptr<GPT> model = starting_model(config, data.tokenizer->vocab_size(), source ? &*source : nullptr);
     std::optional<TrainingState> resumed;
     if (source) resumed = std::move(source->training);
-    return RunStart{std::move(config), threads, std::move(data), std::move(model), std::move(resumed)};
+    return RunStart{std::move(config), threads, std::move(data), std::move(model), std::move(resumed), std::move(lock)};
 }
 
 }  // namespace gpt

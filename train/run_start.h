@@ -13,6 +13,7 @@
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/run_data.h"
+#include "train/run_folder.h"
 
 namespace gpt {
 
@@ -24,6 +25,7 @@ struct RunStart {
     RunData data;
     std::unique_ptr<GPT> model;            // in train mode
     std::optional<TrainingState> resumed;  // the optimizer moments and progress of a resumed run
+    RunFolderLock lock;                    // held until the run ends (train/run_folder.h)
 };
 
 // Throws std::invalid_argument (options) or std::runtime_error (files, memory) with one line.

@@ -23,6 +23,7 @@
 #include "train/evaluate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
+#include "train/run_folder.h"
 #include "train/run_start.h"
 #include "train/scopes.h"
 #include "train/text_sample.h"
@@ -98,6 +99,7 @@ private:
     int finish(int64_t first_step);
     std::string report();
 
+    RunFolderLock lock_;  // first in, last out: held while anything below writes into the folder
     TrainConfig config_;
     TrainHooks hooks_;
     fs::path out_dir_;
@@ -122,7 +124,8 @@ private:
 };
 
 Trainer::Trainer(RunStart start, TrainHooks hooks)
-    : config_(std::move(start.config)),
+    : lock_(std::move(start.lock)),
+      config_(std::move(start.config)),
       hooks_(std::move(hooks)),
       out_dir_(config_.out_dir),
       data_(std::move(start.data)),

@@ -56,7 +56,7 @@ if "${as_user[@]}" test -w readonly; then
     echo "skipped: cannot make a folder unwritable here"
 else
     # refused before the first step (config.toml is written first), not after an hour at the first save
-    expect_error "folder not writable" 1 "readonly/config.toml: cannot write: Permission denied (is the run folder writable?)" -- "${as_user[@]}" "$GPT" train --resume readonly --max_iters 4
+    expect_error "folder not writable" 1 "readonly: cannot write into the run folder (creating its lock file: Permission denied); is the run folder writable?" -- "${as_user[@]}" "$GPT" train --resume readonly --max_iters 4
     checks=$((checks + 1))
     [ "$(checksum readonly/ckpt.h5)" = "$before" ] && pass "read-only folder: ckpt.h5 intact" || fail "read-only folder: ckpt.h5 changed"
 fi
