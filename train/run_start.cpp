@@ -28,8 +28,10 @@ LoadedCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& opti
     LoadedCheckpoint loaded = load_checkpoint(path, options);
     std::string changes;
     const std::string resume_option = config.resume;
+    const bool overwrite = config.overwrite;  // an action of this command, never a stored option
     config = resolve_resume_config(config, loaded.train_config, option_given, &changes);
     config.resume = resume_option;
+    config.overwrite = overwrite;
     config.init_from.clear();
     if (!option_given("out_dir")) config.out_dir = fs::path(path).parent_path().string();
     if (!changes.empty()) std::fprintf(stderr, "resume: %s\n", changes.c_str());
