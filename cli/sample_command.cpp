@@ -1,5 +1,7 @@
 #include "cli/sample_command.h"
 
+#include "common/regular_file.h"
+
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -29,10 +31,9 @@ SamplingOptions sampling_options(const SampleOptions& o) {
 }
 
 std::string read_prompt_file(const std::string& path) {
-    // An ifstream opens a directory without complaint and reads nothing from it.
-    std::error_code error;
-    if (std::filesystem::is_directory(path, error))
-        throw std::runtime_error("--prompt_file: '" + path + "' is a directory, not a file");
+    // Not a directory (an ifstream reads nothing from it), FIFO or device; and at most 1 MiB: a prompt
+    // longer than that is far past any block_size.
+    require_regular_file(path, "--prompt_file", 1 << 20);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("--prompt_file: cannot open '" + path + "'");
     std::ostringstream text;

@@ -61,7 +61,9 @@ Corpus read_corpus(const fs::path& path, const CorpusOptions& options) {
 
     std::vector<fs::path> files;
     for (const fs::directory_entry& entry : fs::directory_iterator(path, error)) {
-        if (!entry.is_regular_file() || entry.is_symlink() || !is_corpus_file_name(entry.path())) continue;
+        if (entry.is_symlink() || entry.is_directory() || !is_corpus_file_name(entry.path())) continue;
+        if (!entry.is_regular_file())  // a FIFO would block the read, a device never end: name it
+            fail(entry.path(), "is not a regular file (a FIFO, socket or device); move it out of the corpus folder");
         files.push_back(entry.path());
     }
     if (error) fail(path, "cannot list: " + error.message());

@@ -7,6 +7,8 @@
 #include "optim/adamw.h"
 #include "train/checkpoint.h"
 
+#include <cstdint>
+
 namespace gpt {
 
 namespace {
@@ -24,6 +26,13 @@ SamplerState sampler_state_from_words(const std::string& file_name, const std::v
                                  " words, expected 5");
     SamplerState state;
     for (size_t i = 0; i < 4; ++i) state.rng[i] = words[i];
+    // xoshiro256**'s all-zero state is a fixed point (every draw 0: the same batch for ever); a count
+    // past int64 would wrap negative. Either would silently change training: refused.
+    if (words[0] == 0 && words[1] == 0 && words[2] == 0 && words[3] == 0)
+        throw std::runtime_error(file_name + ": /train/sampler_state: the generator state is all zero");
+    if (words[4] > static_cast<uint64_t>(INT64_MAX))
+        throw std::runtime_error(file_name + ": /train/sampler_state: batches drawn " + std::to_string(words[4]) +
+                                 " is out of range");
     state.batches_drawn = static_cast<int64_t>(words[4]);
     return state;
 }
@@ -79,8 +88,16 @@ TrainingState read_training_state(const H5File& file, const GPT& model) {
     progress.best_val_loss = train.attr_double("best_val_loss");
     const std::vector<uint64_t> rng = train.read<uint64_t>("dropout_rng", H5Shape{4});
     for (size_t i = 0; i < 4; ++i) progress.dropout_rng[i] = rng[i];
+    if (rng[0] == 0 && rng[1] == 0 && rng[2] == 0 && rng[3] == 0)
+        throw std::runtime_error(path + ": /train/dropout_rng: the generator state is all zero");
+    if (state.optimizer.step < 0)
+        throw std::runtime_error(path + ": /optimizer step " + std::to_string(state.optimizer.step) + " is negative");
+    if (progress.tokens_seen < 0) throw std::runtime_error(path + ": /train tokens_seen is negative");
     progress.sampler = sampler_state_from_words(path, train.read<uint64_t>("sampler_state").values);
     if (progress.iter < 0) throw std::runtime_error(path + ": /train iter is negative");
+    if (state.optimizer.step != progress.iter)
+        throw std::runtime_error(path + ": /optimizer step " + std::to_string(state.optimizer.step) +
+                                 " differs from /train iter " + std::to_string(progress.iter));
     return state;
 }
 

@@ -1,5 +1,7 @@
 #include "train/config.h"
 
+#include "common/regular_file.h"
+
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <filesystem>
@@ -9,6 +11,10 @@
 #include <stdexcept>
 
 namespace gpt {
+
+namespace {
+constexpr int64_t kMaxConfigFileBytes = 1 << 20;  // a config is a few hundred bytes; 1 MiB is no config
+}  // namespace
 namespace {
 
 std::string format_double(double v) {
@@ -300,9 +306,11 @@ void apply_toml(TrainConfig& config, const std::string& toml, const std::string&
 }
 
 void lint_config_file(const std::string& path) {
-    std::error_code error;
-    if (std::filesystem::is_directory(path, error))
-        throw std::invalid_argument("config file " + path + " is a directory, not a file");
+    try {
+        require_regular_file(path, "config file", kMaxConfigFileBytes);  // not a FIFO, device or 4 GB file
+    } catch (const std::runtime_error& e) {
+        throw std::invalid_argument(e.what());
+    }
     std::ifstream in(path);
     if (!in) throw std::invalid_argument("config file " + path + " cannot be read (missing?)");
     std::stringstream text;
