@@ -36,6 +36,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// --skip_nonfinite gives up after this many skipped steps in a row (exit 4, last good checkpoint kept).
+constexpr int64_t kMaxConsecutiveSkips = 100;
+
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::string fixed(double value, int digits) {
@@ -88,7 +91,8 @@ public:
 private:
     void print_banner(int threads) const;
     StepSettings step_settings(int64_t step, bool measure) const;
-    void skip_step(int64_t step, const StepResult& result);
+    std::optional<int> skip_step(int64_t step, const StepResult& result);
+    std::string last_good_checkpoint() const;
     int stop_nonfinite(int64_t step, const StepResult& result);
     std::optional<int> after_step(const StepResult& result, float lr, bool log_now);
     void evaluate();
@@ -121,6 +125,7 @@ private:
     ProgressDisplay display_;
     Clock::time_point start_time_, window_start_;
     int64_t window_tokens_ = 0;
+    int64_t consecutive_skips_ = 0;
 };
 
 Trainer::Trainer(RunStart start, TrainHooks hooks)
@@ -177,9 +182,10 @@ int Trainer::run() {
                 train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_}, settings);
             if (!result.taken()) {
                 if (!config_.skip_nonfinite) return stop_nonfinite(step, result);
-                skip_step(step, result);
+                if (const std::optional<int> exit_code = skip_step(step, result)) return *exit_code;
                 continue;
             }
+            consecutive_skips_ = 0;
             if (const std::optional<int> exit_code = after_step(result, settings.lr, log_now)) return *exit_code;
         }
         display_.finish();
@@ -219,20 +225,37 @@ StepSettings Trainer::step_settings(int64_t step, bool measure) const {
     return settings;
 }
 
-void Trainer::skip_step(int64_t step, const StepResult& result) {
+// A skipped step moves the step counter and the data on, not the weights. Like every other path through
+// the loop it honours a stop request (the checkpoint then holds the last good weights); a long run of
+// skips means training has diverged for good, and saving that as "done" would hide it.
+std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
     display_.line("step " + std::to_string(step + 1) + ": " + result.nonfinite + "; step skipped (--skip_nonfinite)");
     progress_.iter += 1;
     progress_.tokens_seen += tokens_per_step_;
+    if (stop_requested()) return stop_after_signal(save(false));
+    if (++consecutive_skips_ >= kMaxConsecutiveSkips) {
+        display_.finish();
+        std::fprintf(stderr,
+                     "error: step %lld: %lld steps in a row had non-finite gradients and were skipped; stopping. "
+                     "%s (lower lr)\n",
+                     (long long)(step + 1), (long long)consecutive_skips_, last_good_checkpoint().c_str());
+        return kExitNonFinite;
+    }
+    return std::nullopt;
+}
+
+std::string Trainer::last_good_checkpoint() const {
+    const fs::path path = out_dir_ / "ckpt.h5";
+    return fs::exists(path) ? "The last good checkpoint is kept in " + path.string()
+                            : std::string("No checkpoint was written yet");
 }
 
 int Trainer::stop_nonfinite(int64_t step, const StepResult& result) {
     display_.finish();
     std::fprintf(stderr,
-                 "error: step %lld: %s (parameter %s); stopping. The last good checkpoint is kept in %s "
-                 "(lower lr or use --skip_nonfinite)\n",
+                 "error: step %lld: %s (parameter %s); stopping. %s (lower lr or use --skip_nonfinite)\n",
                  (long long)(step + 1), result.nonfinite.c_str(),
-                 result.bad_parameter.empty() ? "-" : result.bad_parameter.c_str(),
-                 (out_dir_ / "ckpt.h5").string().c_str());
+                 result.bad_parameter.empty() ? "-" : result.bad_parameter.c_str(), last_good_checkpoint().c_str());
     return kExitNonFinite;
 }
 

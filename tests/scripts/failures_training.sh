@@ -112,6 +112,23 @@ for signal in INT TERM; do
     fi
 done
 
+# --- --skip_nonfinite: a stop request is honoured while steps are skipped; a long run of skips is an error
+# A model whose steps take tens of milliseconds, so Ctrl-C lands while it is skipping.
+slow=(--n_layer 2 --n_head 4 --n_embd 256 --block_size 64 --batch_size 8 --eval_iters 1 --eval_interval 1000
+      --log_interval 1 --sample_tokens 0 --threads 1 --report_every 0 --data tiny.txt)
+"$GPT" train "${slow[@]}" --out_dir skipsig --max_iters 2 > /dev/null 2>&1 || fail "training skipsig"
+"$GPT" train --resume skipsig --max_iters 100000 --lr 1e30 --skip_nonfinite true > /dev/null 2> skipsig.err &
+pid=$!
+for _ in $(seq 1 200); do grep -q 'step skipped' skipsig.err 2>/dev/null && break; sleep 0.05; done
+kill -INT "$pid"; wait "$pid"; rc=$?
+checks=$((checks + 1))
+skipped=$(grep -c 'step skipped' skipsig.err)
+if [ "$rc" = 130 ] && [ "$skipped" -lt 100 ] && grep -q 'stopped by signal 2' skipsig.err; then
+    pass "SIGINT while skipping: checkpoint and exit 130 after $skipped skipped steps"
+else fail "SIGINT while skipping: rc $rc after $skipped skipped steps: $(tail -n 1 skipsig.err)"; fi
+expect_error "100 skipped steps in a row" 4 "100 steps in a row had non-finite gradients" -- \
+    "$GPT" train "${TINY[@]}" --data tiny.txt --out_dir skipall --max_iters 100000 --lr 1e30 --skip_nonfinite true
+
 # --- a second Ctrl-C aborts at once (no checkpoint): steps of ~1 s, the second signal 0.2 s after the first
 heavy=(--n_layer 4 --n_head 4 --n_embd 256 --block_size 128 --batch_size 32 --eval_iters 2 --sample_tokens 0
        --threads 1 --data tiny.txt --max_iters 1000 --out_dir twice)
