@@ -1,5 +1,7 @@
 #include "cli/eval_command.h"
 
+#include <cmath>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <stdexcept>
@@ -23,17 +25,32 @@ int run_eval(const EvalOptions& options) {
     if (options.max_tokens < 0)
         throw std::invalid_argument("--max_tokens must not be negative, got " + std::to_string(options.max_tokens));
     configure_threads(options.threads);
-    LoadedCheckpoint loaded = load_checkpoint(resolve_checkpoint_path(options.checkpoint));
+    const std::string checkpoint = resolve_checkpoint_path(options.checkpoint);
+    LoadedCheckpoint loaded = load_checkpoint(checkpoint);
     const Corpus corpus = read_corpus(options.data);
     std::vector<int32_t> ids;
     for (size_t d = 0; d < corpus.documents.size(); ++d) {
         if (d > 0 && loaded.tokenizer->end_of_text_id()) ids.push_back(*loaded.tokenizer->end_of_text_id());
-        const std::vector<int32_t> part = encode_parallel(*loaded.tokenizer, corpus.documents[d].text);
+        std::vector<int32_t> part;
+        try {
+            part = encode_parallel(*loaded.tokenizer, corpus.documents[d].text);
+        } catch (const std::exception& e) {  // e.g. a character the checkpoint's char vocabulary lacks
+            throw std::runtime_error(corpus.documents[d].path.string() + ": cannot be encoded with " + checkpoint +
+                                     "'s tokenizer: " + e.what());
+        }
         ids.insert(ids.end(), part.begin(), part.end());
     }
     if (options.max_tokens > 0 && static_cast<int64_t>(ids.size()) > options.max_tokens)
         ids.resize(static_cast<size_t>(options.max_tokens));
-    const WindowEvaluation result = evaluate_windows(*loaded.model, TokenSpan(ids), loaded.model_config.block_size);
+    WindowEvaluation result;
+    try {
+        result = evaluate_windows(*loaded.model, TokenSpan(ids), loaded.model_config.block_size);
+    } catch (const std::invalid_argument& e) {  // too little text for one window
+        throw std::runtime_error(options.data + " (evaluated with " + checkpoint + "): " + e.what());
+    }
+    if (!std::isfinite(result.loss))  // JSON has no NaN; a non-finite loss is not a result
+        throw std::runtime_error(checkpoint + ": the loss on " + options.data + " is not finite (" +
+                                 std::to_string(result.loss) + ")");
     std::printf("{\"loss\": %.6f, \"tokens\": %lld, \"windows\": %lld}\n", result.loss, (long long)result.tokens,
                 (long long)result.windows);
     return 0;
