@@ -85,6 +85,10 @@ int main(int argc, char** argv) {
         if (eval->parsed()) return gpt::run_eval(eval_options);
         if (report->parsed()) return gpt::run_report(report_options);
         if (graph->parsed()) return gpt::run_graph(graph_options);
+    } catch (const std::bad_alloc& e) {
+        // Every loader and the training step name what they were doing; this is the last resort.
+        std::fprintf(stderr, "%serror: out of memory (%s)\n", isatty(STDERR_FILENO) ? "\n" : "", e.what());
+        return 1;
     } catch (const std::exception& e) {
         // On a terminal the progress display may have left a line open: end it. In a log, one line.
         std::fprintf(stderr, "%serror: %s\n", isatty(STDERR_FILENO) ? "\n" : "", e.what());

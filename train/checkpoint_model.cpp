@@ -175,9 +175,21 @@ void check_finite(const GPT& model, const std::string& path) {
     }
 }
 
+LoadedCheckpoint load_checkpoint_unguarded(const std::string& path, const CheckpointLoadOptions& options);
+
 }  // namespace
 
 LoadedCheckpoint load_checkpoint(const std::string& path, const CheckpointLoadOptions& options) {
+    try {
+        return load_checkpoint_unguarded(path, options);
+    } catch (const std::bad_alloc& e) {
+        throw std::runtime_error(path + ": out of memory while loading this checkpoint (" + e.what() + ")");
+    }
+}
+
+namespace {
+
+LoadedCheckpoint load_checkpoint_unguarded(const std::string& path, const CheckpointLoadOptions& options) {
     H5File file = H5File::open_read(path);
     check_meta(file);
     LoadedCheckpoint loaded;
@@ -212,6 +224,8 @@ LoadedCheckpoint load_checkpoint(const std::string& path, const CheckpointLoadOp
     if (options.training_state) loaded.training = read_training_state(file, *loaded.model);
     return loaded;
 }
+
+}  // namespace
 
 std::string resolve_checkpoint_path(const std::string& run_dir_or_file) {
     namespace fs = std::filesystem;

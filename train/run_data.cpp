@@ -26,7 +26,12 @@ RunData prepare_run_data(const TrainConfig& config, const fs::path& out_dir,
     options.val_fraction = config.val_fraction;
     options.block_size = config.model.block_size;
     options.replace_invalid_utf8 = config.invalid_utf8 == "replace";
-    const PreparedData prepared = prepare_corpus(options);
+    PreparedData prepared;
+    try {
+        prepared = prepare_corpus(options);
+    } catch (const std::bad_alloc&) {
+        throw std::runtime_error("corpus " + config.data + ": out of memory while reading and tokenizing it");
+    }
     return RunData{prepared.tokenizer, TokenFile(prepared.train_path), TokenFile(prepared.val_path)};
 }
 

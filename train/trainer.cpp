@@ -93,6 +93,7 @@ private:
     StepSettings step_settings(int64_t step, bool measure) const;
     std::optional<int> skip_step(int64_t step, const StepResult& result);
     std::string last_good_checkpoint() const;
+    StepResult guarded_step(const StepSettings& settings);
     int stop_nonfinite(int64_t step, const StepResult& result);
     std::optional<int> after_step(const StepResult& result, float lr, bool log_now);
     void evaluate();
@@ -178,8 +179,7 @@ int Trainer::run() {
             const int64_t step = progress_.iter;  // 0-based index of the step being taken
             const bool log_now = (step + 1) % config_.log_interval == 0 || step + 1 == config_.max_iters;
             const StepSettings settings = step_settings(step, log_now);
-            const StepResult result =
-                train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_}, settings);
+            const StepResult result = guarded_step(settings);
             if (!result.taken()) {
                 if (!config_.skip_nonfinite) return stop_nonfinite(step, result);
                 if (const std::optional<int> exit_code = skip_step(step, result)) return *exit_code;
@@ -242,6 +242,18 @@ std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
         return kExitNonFinite;
     }
     return std::nullopt;
+}
+
+// One step; running out of memory in it names the options that size it (the memory estimate at start
+// leaves room, but other processes may take it meanwhile).
+StepResult Trainer::guarded_step(const StepSettings& settings) {
+    try {
+        return train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_}, settings);
+    } catch (const std::bad_alloc& e) {
+        throw std::runtime_error("out of memory in training step " + std::to_string(progress_.iter + 1) + " (" +
+                                 e.what() + "); lower batch_size or block_size (grad_accum keeps the tokens per "
+                                 "step). " + last_good_checkpoint());
+    }
 }
 
 std::string Trainer::last_good_checkpoint() const {

@@ -63,3 +63,18 @@ TEST_CASE("backward needs a scalar or a matching seed") {
     CHECK_THROWS_WITH(y.backward(), doctest::Contains("one-element"));
     CHECK_THROWS_WITH(y.backward(Tensor::zeros({3})), doctest::Contains("grad_output shape"));
 }
+
+// Out of memory is an exception naming the size, never an abort: the storage cache's release path
+// (run in Storage's destructor, also while unwinding) does not allocate.
+TEST_CASE("an allocation the system cannot serve throws OutOfMemory; nothing aborts") {
+    CHECK_THROWS_WITH_AS(Tensor::empty({int64_t{1} << 40}), doctest::Contains("out of memory allocating a tensor"),
+                         std::bad_alloc);
+    // A failure in the middle of building several tensors unwinds through the earlier ones' destructors.
+    CHECK_THROWS_AS(([] {
+                        std::vector<Tensor> held;
+                        for (int i = 0; i < 8; ++i) held.push_back(Tensor::zeros({1024}));
+                        held.push_back(Tensor::empty({int64_t{1} << 42}));
+                    }()),
+                    std::bad_alloc);
+    CHECK(Tensor::zeros({4}).to_vector() == std::vector<float>(4, 0.0f));  // the cache still works
+}
