@@ -7,8 +7,8 @@
 // The σ form is the same function, evaluated without the cancellation of 1 + tanh u ≈ 0 in the negative
 // tail (there the tanh form loses ~3 digits in float32); 1 − σ(2u) = e·σ(2u) with e = exp(−2u) likewise.
 // exp is fast_math::exp (vectorised; ≈1 ulp): with std::exp this op took ~20% of a `baby` step.
-// The backward saves nothing beyond the input x (held by the node): u is recomputed, which costs less
-// than storing and re-reading a second tensor of x's size.
+// The backward saves only the input x's values: u is recomputed, which costs less than storing and
+// re-reading a second tensor of x's size.
 #include <algorithm>
 #include <cmath>
 
@@ -43,13 +43,13 @@ Tensor gelu(const Tensor& x) {
         y[i] = v / (1.0f + fast_math::exp(std::min(-2.0f * u, kMaxExponent)));
     }
     if (needs_grad({&x}))
-        record(out, "gelu", {x}, [x](TensorImpl& o) {
-            const int64_t count = o.numel;
-            const float* xs = x.data();
-            const float* dy = o.grad->data;
-            float* dx = x.grad_buffer();
-#pragma omp parallel for simd schedule(static) if (count >= kParallelThreshold)
-            for (int64_t i = 0; i < count; ++i) {
+        record(out, "gelu", {x}, [xv = x.detach(), n](const Grads& g) {
+            const float* xs = xv.data();
+            const float* dy = g.out;
+            float* dx = g.input(0);
+            if (!dx) return;
+#pragma omp parallel for simd schedule(static) if (n >= kParallelThreshold)
+            for (int64_t i = 0; i < n; ++i) {
                 const float v = xs[i];
                 const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
                 const float e = fast_math::exp(std::min(-2.0f * u, kMaxExponent));

@@ -5,7 +5,7 @@
 //   mean_n = Σ_c x[n,c] / C
 //   rstd_n = 1 / √(Σ_c (x[n,c] − mean_n)² / C + eps)          (biased variance, as PyTorch)
 //   norm   = (x − mean)·rstd,  out = norm·weight + bias
-// Saved for backward: mean and rstd, 2·N floats; norm is recomputed from x.
+// Saved for backward: x's and weight's values, and mean and rstd, 2·N floats; norm is recomputed from x.
 // Backward per row, with g = weight ⊙ dout:
 //   dx   += rstd·(g − mean_c(g) − norm·mean_c(g ⊙ norm))
 //   dw   += Σ_n norm ⊙ dout,   db += Σ_n dout
@@ -77,18 +77,16 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
     }
 
     if (!needs_grad({&x, &weight, &bias})) return out;
-    std::vector<Tensor> inputs{x};  // the tape walks its inputs: only defined tensors go in
-    if (weight.defined()) inputs.push_back(weight);
-    if (bias.defined()) inputs.push_back(bias);
-    record(out, "layer_norm", std::move(inputs), [x, weight, bias, mean, rstd, N, C](TensorImpl& o) {
-        const float* dy = o.grad->data;
-        const float* xv = x.data();
-        const float* wv = weight.defined() ? weight.data() : nullptr;
+    const Tensor w_saved = weight.defined() ? weight.detach() : Tensor();
+    record(out, "layer_norm", {x, weight, bias}, [xs = x.detach(), w_saved, mean, rstd, N, C](const Grads& grads) {
+        const float* dy = grads.out;
+        const float* xv = xs.data();
+        const float* wv = w_saved.defined() ? w_saved.data() : nullptr;
         const float* m = mean.data();
         const float* s = rstd.data();
-        float* dx = x.requires_grad() ? x.grad_buffer() : nullptr;
-        float* dw = weight.defined() && weight.requires_grad() ? weight.grad_buffer() : nullptr;
-        float* db = bias.defined() && bias.requires_grad() ? bias.grad_buffer() : nullptr;
+        float* dx = grads.input(0);
+        float* dw = grads.input(1);
+        float* db = grads.input(2);
         const bool parallel = N * C >= kParallelThreshold;
         const int threads = parallel ? omp_get_max_threads() : 1;
         // partial[t] holds thread t's [dw | db] sums over its rows.

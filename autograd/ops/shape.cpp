@@ -3,6 +3,7 @@
 // permute: out axis k is x axis order[k]. out[idx] = x[Σ_k idx_k · xstride[order[k]]]. The backward is
 // the same gather with the inverse order, accumulating into dx: dx = permute(g, order⁻¹).
 // split/concat: x viewed as [outer, n, inner] along the axis; piece p covers columns [off_p, off_p + n_p).
+// Every backward here moves gradients by shape alone: no input's values are saved.
 #include <algorithm>
 #include <numeric>
 
@@ -81,10 +82,10 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     check(x.defined(), "reshape", "undefined input");
     Tensor out = x.view(shape);  // shares storage; throws naming "view" on a size mismatch
     if (needs_grad({&x}))
-        record(out, "reshape", {x}, [x](TensorImpl& o) {
-            const float* g = o.grad->data;
-            float* gx = x.grad_buffer();
-            const int64_t count = o.numel;
+        record(out, "reshape", {x}, [count = x.numel()](const Grads& grads) {
+            const float* g = grads.out;
+            float* gx = grads.input(0);
+            if (!gx) return;
 #pragma omp parallel for schedule(static) if (count >= kParallelMin)
             for (int64_t i = 0; i < count; ++i) gx[i] += g[i];
         });
@@ -112,8 +113,8 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& order) {
     Tensor out = Tensor::empty(out_shape);
     permute_kernel(x.data(), x.shape(), resolved, out.data(), false);
     if (needs_grad({&x}))
-        record(out, "permute", {x}, [x, inverse](TensorImpl& o) {
-            permute_kernel(o.grad->data, o.shape, inverse, x.grad_buffer(), true);
+        record(out, "permute", {x}, [out_shape, inverse](const Grads& g) {
+            if (float* gx = g.input(0)) permute_kernel(g.out, out_shape, inverse, gx, true);
         });
     return out;
 }
@@ -154,8 +155,9 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
         Tensor piece = Tensor::empty(piece_shape);
         slice_copy(x.data(), piece.data(), outer, n, s, inner, offset, true, false);
         if (grad)
-            record(piece, "split", {x}, [x, outer, n, s, inner, offset](TensorImpl& o) {
-                slice_copy(x.grad_buffer(), o.grad->data, outer, n, s, inner, offset, false, true);
+            record(piece, "split", {x}, [outer, n, s, inner, offset](const Grads& g) {
+                // slice_copy reads the piece and adds into the whole: g.out is only read.
+                if (float* gx = g.input(0)) slice_copy(gx, const_cast<float*>(g.out), outer, n, s, inner, offset, false, true);
             });
         pieces.push_back(std::move(piece));
         offset += s;
@@ -194,12 +196,13 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
     bool grad = false;
     for (const Tensor& x : xs) grad = grad || needs_grad({&x});
     if (grad)
-        record(out, "concat", xs, [xs, offsets, outer, n, inner, ax](TensorImpl& o) {
-            for (size_t p = 0; p < xs.size(); ++p) {
-                if (!xs[p].requires_grad()) continue;
+        record(out, "concat", xs, [offsets, outer, n, inner](const Grads& g) {
+            for (size_t p = 0; p < offsets.size(); ++p) {
+                float* gx = g.input(p);
+                if (!gx) continue;
                 // dx_p = g[:, off_p : off_p + n_p, :]
-                slice_copy(o.grad->data, xs[p].grad_buffer(), outer, n, xs[p].shape()[ax], inner, offsets[p], true,
-                           true);
+                const int64_t n_p = (p + 1 < offsets.size() ? offsets[p + 1] : n) - offsets[p];
+                slice_copy(const_cast<float*>(g.out), gx, outer, n, n_p, inner, offsets[p], true, true);
             }
         });
     return out;

@@ -4,8 +4,9 @@
 //              dx_j = y_j · (g_j − Σ_k g_k y_k)
 // log_softmax: y_j = x_j − m − log Σ_k exp(x_k − m)
 //              dx_j = g_j − exp(y_j) · Σ_k g_k
-// Both backward passes read only the output, which the closure gets as `o`: nothing extra is saved.
-// causal_mask: scores [..., T, T], entry (i, j) with j > i becomes −inf; backward passes g where j ≤ i.
+// Both backward passes read only the output's values, which the closure saves (not x's).
+// causal_mask: scores [..., T, T], entry (i, j) with j > i becomes −inf; backward passes g where j ≤ i
+// (shapes only: nothing saved).
 #include <cmath>
 #include <limits>
 
@@ -47,10 +48,11 @@ Tensor softmax_impl(const char* op, const Tensor& x, bool log_space) {
         }
     }
     if (needs_grad({&x}))
-        record(out, op, {x}, [x, rows, C, log_space](TensorImpl& o) {
-            const float* g = o.grad->data;
-            const float* y = o.data();
-            float* gx = x.grad_buffer();
+        record(out, op, {x}, [yv = out.detach(), rows, C, log_space](const Grads& grads) {
+            const float* g = grads.out;
+            const float* y = yv.data();
+            float* gx = grads.input(0);
+            if (!gx) return;
 #pragma omp parallel for schedule(static) if (rows * C >= kParallelMin)
             for (int64_t r = 0; r < rows; ++r) {
                 const float* gr = g + r * C;
@@ -90,9 +92,10 @@ Tensor causal_mask(const Tensor& scores) {
         for (int64_t j = 0; j < T; ++j) od[r * T + j] = j <= i ? s[r * T + j] : neg_inf;
     }
     if (needs_grad({&scores}))
-        record(out, "causal_mask", {scores}, [scores, rows, T](TensorImpl& o) {
-            const float* g = o.grad->data;
-            float* gs = scores.grad_buffer();
+        record(out, "causal_mask", {scores}, [rows, T](const Grads& grads) {
+            const float* g = grads.out;
+            float* gs = grads.input(0);
+            if (!gs) return;
 #pragma omp parallel for schedule(static) if (rows * T >= kParallelMin)
             for (int64_t r = 0; r < rows; ++r) {
                 const int64_t i = r % T;
