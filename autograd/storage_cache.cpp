@@ -54,18 +54,4 @@ void storage_cache_release(float* data, int64_t floats) {
     c.free_by_size[floats].push_back(data);
 }
 
-int64_t storage_cache_trim() {
-    Cache& c = cache();
-    std::lock_guard<std::mutex> lock(c.mutex);
-    int64_t released = 0;
-    for (auto& [size, buffers] : c.free_by_size) {
-        for (float* p : buffers) {
-            std::free(p);
-            released += size * static_cast<int64_t>(sizeof(float));
-        }
-        buffers.clear();
-    }
-    return released;
-}
-
 }  // namespace gpt

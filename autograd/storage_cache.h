@@ -11,7 +11,4 @@ namespace gpt {
 float* storage_cache_acquire(int64_t floats);
 void storage_cache_release(float* data, int64_t floats);
 
-// Returns every cached (currently unused) buffer to the system; returns the bytes released.
-int64_t storage_cache_trim();
-
 }  // namespace gpt

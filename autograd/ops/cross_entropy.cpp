@@ -13,15 +13,10 @@
 
 #include "autograd/ops.h"
 #include "autograd/ops/fast_math.h"
+#include "autograd/ops/parallel.h"
 #include "autograd/profile.h"
 
 namespace gpt {
-
-namespace {
-
-constexpr int64_t kParallelThreshold = 1 << 14;  // elements
-
-}  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index) {
     profile::Scope profile_scope("cross_entropy");
@@ -48,7 +43,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
     std::vector<float> row_loss(static_cast<size_t>(N), 0.0f);
     const float* l = logits.data();
     float* lse_out = lse.data();
-#pragma omp parallel for schedule(static) if (N * V >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (N * V >= kParallelMinComputeBound)
     for (int64_t n = 0; n < N; ++n) {
         const int32_t target = targets[static_cast<size_t>(n)];
         if (target == ignore_index) continue;
@@ -76,7 +71,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
         const float* lv = lv_saved.data();
         const float* lse_v = lse.data();
         const std::vector<int32_t>& tg = *saved_targets;
-#pragma omp parallel for schedule(static) if (N * V >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (N * V >= kParallelMinComputeBound)
         for (int64_t n = 0; n < N; ++n) {
             const int32_t target = tg[static_cast<size_t>(n)];
             if (target == ignore_index) continue;

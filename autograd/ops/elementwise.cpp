@@ -114,17 +114,19 @@ Tensor unary(const char* op, const Tensor& x, F f, D dfdx, Reads reads) {
     const float* xd = x.data();
     float* od = out.data();
     const int64_t n = x.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
     for (int64_t i = 0; i < n; ++i) od[i] = f(xd[i]);
-    if (needs_grad({&x}))
-        record(out, op, {x}, [xs = saved_if(reads.first, x), os = saved_if(reads.second, out), dfdx, n](const Grads& g) {
+    if (needs_grad({&x})) {
+        Tensor xs = saved_if(reads.first, x), os = saved_if(reads.second, out);
+        record(out, op, {x}, [xs, os, dfdx, n](const Grads& g) {
             const float* xv = values_or(xs, g.out);
             const float* ov = values_or(os, g.out);
             float* gx = g.input(0);
             if (!gx) return;
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
             for (int64_t i = 0; i < n; ++i) gx[i] += g.out[i] * dfdx(xv[i], ov[i]);
         });
+    }
     return out;
 }
 

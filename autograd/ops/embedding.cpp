@@ -28,7 +28,7 @@ Tensor embedding(const Tensor& weight, const std::vector<int32_t>& ids, const Sh
     Tensor out = Tensor::empty(out_shape);
     const float* w = weight.data();
     float* od = out.data();
-#pragma omp parallel for schedule(static) if (N * C >= kParallelMin)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinMemoryBound)
     for (int64_t n = 0; n < N; ++n) std::copy_n(w + ids[n] * C, C, od + n * C);
 
     if (needs_grad({&weight}))
@@ -36,7 +36,7 @@ Tensor embedding(const Tensor& weight, const std::vector<int32_t>& ids, const Sh
             const float* g = grads.out;
             float* gw = grads.input(0);
             if (!gw) return;
-            for_column_blocks(C, N * C >= kParallelMin, [&](int64_t c0, int64_t c1) {
+            for_column_blocks(C, N * C >= kParallelMinMemoryBound, [&](int64_t c0, int64_t c1) {
                 for (int64_t n = 0; n < N; ++n) {
                     float* row = gw + ids[n] * C;
                     const float* grow = g + n * C;

@@ -18,13 +18,12 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "autograd/ops/parallel.h"
 #include "autograd/profile.h"
 
 namespace gpt {
 
 namespace {
-
-constexpr int64_t kParallelThreshold = 1 << 14;  // elements; below this one thread is faster
 
 void check_param(const Tensor& p, const char* field, int64_t C, const Tensor& x) {
     if (!p.defined()) return;
@@ -55,7 +54,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
     float* mean_out = mean.data();
     float* rstd_out = rstd.data();
 
-#pragma omp parallel for schedule(static) if (N * C >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinComputeBound)
     for (int64_t n = 0; n < N; ++n) {
         const float* row = xs + n * C;
         float sum = 0.0f;
@@ -87,7 +86,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
         float* dx = grads.input(0);
         float* dw = grads.input(1);
         float* db = grads.input(2);
-        const bool parallel = N * C >= kParallelThreshold;
+        const bool parallel = N * C >= kParallelMinComputeBound;
         const int threads = parallel ? omp_get_max_threads() : 1;
         // partial[t] holds thread t's [dw | db] sums over its rows.
         std::vector<float> partial(static_cast<size_t>(threads) * 2 * static_cast<size_t>(C), 0.0f);

@@ -109,15 +109,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     // Y starts as the bias on every row (or zeros) so the product accumulates onto it with beta = 1.
     float* y = out.data();
     const float* bd = bias.defined() ? bias.data() : nullptr;
-#pragma omp parallel for schedule(static) if (R * out_features >= kParallelMin)
+#pragma omp parallel for schedule(static) if (R * out_features >= kParallelMinMemoryBound)
     for (int64_t r = 0; r < R; ++r)
         for (int64_t j = 0; j < out_features; ++j) y[r * out_features + j] = bd ? bd[j] : 0.0f;
     gemm(false, true, R, out_features, in, x.data(), in, weight.data(), in, 1.0f, y, out_features);
 
     if (needs_grad({&x, &weight, &bias}))
         record(out, "linear", {x, weight, bias},
-               [xv = weight.requires_grad() ? x.detach() : Tensor(), wv = x.requires_grad() ? weight.detach() : Tensor(),
-                R, in, out_features](const Grads& g) {
+               [xv = weight.requires_grad() ? x.detach() : Tensor(),
+                wv = x.requires_grad() ? weight.detach() : Tensor(), R, in, out_features](const Grads& g) {
             const float* dY = g.out;
             if (float* dX = g.input(0))  // dX[R, in] += dY[R, out] · W[out, in]
                 gemm(false, false, R, in, out_features, dY, out_features, wv.data(), in, 1.0f, dX, in);
@@ -125,7 +125,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                 gemm(true, false, out_features, in, R, dY, out_features, xv.data(), in, 1.0f, dW, in);
             if (float* db = g.input(2)) {
                 // db[j] = Σ_r dY[r, j]: each column block summed by one thread in row order (deterministic).
-                for_column_blocks(out_features, R * out_features >= kParallelMin, [&](int64_t c0, int64_t c1) {
+                const bool parallel = R * out_features >= kParallelMinMemoryBound;
+                for_column_blocks(out_features, parallel, [&](int64_t c0, int64_t c1) {
                     for (int64_t r = 0; r < R; ++r)
                         for (int64_t j = c0; j < c1; ++j) db[j] += dY[r * out_features + j];
                 });

@@ -10,14 +10,14 @@ Tensor relu(const Tensor& x) {
     const float* xd = x.data();
     float* od = out.data();
     const int64_t n = x.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
     for (int64_t i = 0; i < n; ++i) od[i] = xd[i] > 0.0f ? xd[i] : 0.0f;
     if (needs_grad({&x}))
         record(out, "relu", {x}, [outv = out.detach(), n](const Grads& g) {
             const float* ov = outv.data();
             float* gx = g.input(0);
             if (!gx) return;
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
             for (int64_t i = 0; i < n; ++i) gx[i] += ov[i] > 0.0f ? g.out[i] : 0.0f;
         });
     return out;

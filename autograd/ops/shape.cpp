@@ -42,7 +42,7 @@ void permute_kernel(const float* src, const Shape& src_shape, const std::vector<
     const int64_t cols = dst_shape.back();
     const int64_t col_stride = stride.back();
     const int64_t rows = numel / cols;
-#pragma omp parallel for schedule(static) if (numel >= kParallelMin)
+#pragma omp parallel for schedule(static) if (numel >= kParallelMinMemoryBound)
     for (int64_t r = 0; r < rows; ++r) {
         int64_t rest = r, offset = 0;
         for (size_t k = d - 1; k-- > 0;) {
@@ -63,7 +63,7 @@ void permute_kernel(const float* src, const Shape& src_shape, const std::vector<
 void slice_copy(float* whole, float* piece, int64_t outer, int64_t n_total, int64_t n_piece, int64_t inner,
                 int64_t offset, bool to_piece, bool accumulate) {
     const int64_t span = n_piece * inner;
-#pragma omp parallel for schedule(static) if (outer * span >= kParallelMin)
+#pragma omp parallel for schedule(static) if (outer * span >= kParallelMinMemoryBound)
     for (int64_t o = 0; o < outer; ++o) {
         float* w = whole + (o * n_total + offset) * inner;
         float* p = piece + o * span;
@@ -86,7 +86,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
             const float* g = grads.out;
             float* gx = grads.input(0);
             if (!gx) return;
-#pragma omp parallel for schedule(static) if (count >= kParallelMin)
+#pragma omp parallel for schedule(static) if (count >= kParallelMinMemoryBound)
             for (int64_t i = 0; i < count; ++i) gx[i] += g[i];
         });
     return out;
@@ -156,8 +156,9 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
         slice_copy(x.data(), piece.data(), outer, n, s, inner, offset, true, false);
         if (grad)
             record(piece, "split", {x}, [outer, n, s, inner, offset](const Grads& g) {
-                // slice_copy reads the piece and adds into the whole: g.out is only read.
-                if (float* gx = g.input(0)) slice_copy(gx, const_cast<float*>(g.out), outer, n, s, inner, offset, false, true);
+                // Adds the piece into the whole: g.out is only read (slice_copy's pointers serve both ways).
+                float* gx = g.input(0);
+                if (gx) slice_copy(gx, const_cast<float*>(g.out), outer, n, s, inner, offset, false, true);
             });
         pieces.push_back(std::move(piece));
         offset += s;

@@ -26,7 +26,7 @@ Tensor softmax_impl(const char* op, const Tensor& x, bool log_space) {
     Tensor out = Tensor::empty(x.shape());
     const float* xd = x.data();
     float* od = out.data();
-#pragma omp parallel for schedule(static) if (x.numel() >= kParallelMin)
+#pragma omp parallel for schedule(static) if (x.numel() >= kParallelMinComputeBound)
     for (int64_t r = 0; r < rows; ++r) {
         const float* xr = xd + r * C;
         float* yr = od + r * C;
@@ -53,7 +53,7 @@ Tensor softmax_impl(const char* op, const Tensor& x, bool log_space) {
             const float* y = yv.data();
             float* gx = grads.input(0);
             if (!gx) return;
-#pragma omp parallel for schedule(static) if (rows * C >= kParallelMin)
+#pragma omp parallel for schedule(static) if (rows * C >= kParallelMinComputeBound)
             for (int64_t r = 0; r < rows; ++r) {
                 const float* gr = g + r * C;
                 const float* yr = y + r * C;
@@ -86,7 +86,7 @@ Tensor causal_mask(const Tensor& scores) {
     const float* s = scores.data();
     float* od = out.data();
     const float neg_inf = -std::numeric_limits<float>::infinity();
-#pragma omp parallel for schedule(static) if (scores.numel() >= kParallelMin)
+#pragma omp parallel for schedule(static) if (scores.numel() >= kParallelMinMemoryBound)
     for (int64_t r = 0; r < rows; ++r) {
         const int64_t i = r % T;
         for (int64_t j = 0; j < T; ++j) od[r * T + j] = j <= i ? s[r * T + j] : neg_inf;
@@ -96,7 +96,7 @@ Tensor causal_mask(const Tensor& scores) {
             const float* g = grads.out;
             float* gs = grads.input(0);
             if (!gs) return;
-#pragma omp parallel for schedule(static) if (rows * T >= kParallelMin)
+#pragma omp parallel for schedule(static) if (rows * T >= kParallelMinMemoryBound)
             for (int64_t r = 0; r < rows; ++r) {
                 const int64_t i = r % T;
                 for (int64_t j = 0; j <= i; ++j) gs[r * T + j] += g[r * T + j];
