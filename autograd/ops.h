@@ -28,12 +28,12 @@ inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 inline Tensor operator+(const Tensor& a, float s) { return add_scalar(a, s); }
 inline Tensor operator*(const Tensor& a, float s) { return mul_scalar(a, s); }
 
-// ---- activations.cpp ----
+// ---- relu.cpp, gelu.cpp ----
 Tensor relu(const Tensor& x);
 // GPT-2's tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
 Tensor gelu(const Tensor& x);
 
-// ---- matmul.cpp: cblas_sgemm, transposes passed to BLAS instead of copied ----
+// ---- matmul.cpp: sgemm (ops/gemm.h: the own AVX-512 kernel or cblas_sgemm), transposes passed as flags ----
 // a [..., M, K] · b [..., K, N] → [..., M, N]. Batch axes must match exactly, or b is 2-D and is
 // shared by every batch entry. transpose_b: b is given as [..., N, K].
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b = false);

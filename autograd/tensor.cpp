@@ -42,8 +42,9 @@ Tensor Tensor::empty(const Shape& shape, bool requires_grad) {
     impl->shape = shape;
     impl->numel = shape_numel(shape);
     impl->storage = std::make_shared<Storage>(impl->numel);
-    impl->requires_grad = requires_grad;
-    return Tensor(std::move(impl));
+    Tensor t(std::move(impl));
+    t.set_requires_grad(requires_grad);
+    return t;
 }
 
 Tensor Tensor::zeros(const Shape& shape, bool requires_grad) { return full(shape, 0.0f, requires_grad); }
@@ -84,32 +85,51 @@ float Tensor::item() const {
 
 std::vector<float> Tensor::to_vector() const { return std::vector<float>(data(), data() + numel()); }
 
-bool Tensor::requires_grad() const { return impl_->requires_grad; }
-void Tensor::set_requires_grad(bool requires_grad) { impl_->requires_grad = requires_grad; }
-
-float* Tensor::grad() const { return impl_->grad ? impl_->grad->data : nullptr; }
-
-float* Tensor::grad_buffer() const {
-    if (!impl_->grad) {
-        impl_->grad = std::make_shared<Storage>(impl_->numel);
-        std::memset(impl_->grad->data, 0, sizeof(float) * static_cast<size_t>(impl_->numel));
+AutogradMeta& TensorImpl::autograd_meta() {
+    if (!autograd) {
+        autograd = std::make_shared<AutogradMeta>();
+        autograd->shape = shape;
+        autograd->numel = numel;
     }
-    return impl_->grad->data;
+    return *autograd;
 }
+
+float* AutogradMeta::grad_buffer() {
+    if (!grad) {
+        grad = std::make_shared<Storage>(numel);
+        std::memset(grad->data, 0, sizeof(float) * static_cast<size_t>(numel));
+    }
+    return grad->data;
+}
+
+bool Tensor::requires_grad() const { return impl_->autograd && impl_->autograd->requires_grad; }
+
+void Tensor::set_requires_grad(bool requires_grad) {
+    if (requires_grad || impl_->autograd) impl_->autograd_meta().requires_grad = requires_grad;
+}
+
+float* Tensor::grad() const { return impl_->autograd && impl_->autograd->grad ? impl_->autograd->grad->data : nullptr; }
+
+float* Tensor::grad_buffer() const { return impl_->autograd_meta().grad_buffer(); }
 
 Tensor Tensor::grad_tensor() const {
     Tensor g = zeros(shape());
-    if (impl_->grad) std::copy_n(impl_->grad->data, numel(), g.data());
+    if (const float* d = grad()) std::copy_n(d, numel(), g.data());
     return g;
 }
 
 void Tensor::zero_grad() const {
-    if (impl_->grad) std::memset(impl_->grad->data, 0, sizeof(float) * static_cast<size_t>(impl_->numel));
+    if (float* d = grad()) std::memset(d, 0, sizeof(float) * static_cast<size_t>(numel()));
 }
 
-void Tensor::release_grad() const { impl_->grad.reset(); }
+void Tensor::release_grad() const {
+    if (impl_->autograd) impl_->autograd->grad.reset();
+}
 
-const std::shared_ptr<Node>& Tensor::grad_fn() const { return impl_->grad_fn; }
+const std::shared_ptr<Node>& Tensor::grad_fn() const {
+    static const std::shared_ptr<Node> none;
+    return impl_->autograd ? impl_->autograd->grad_fn : none;
+}
 
 Tensor Tensor::detach() const {
     auto impl = std::make_shared<TensorImpl>();
@@ -168,14 +188,57 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs) {
     return false;
 }
 
-void record(Tensor& out, const char* op_name, std::vector<Tensor> inputs, std::function<void(TensorImpl&)> backward) {
+float* Grads::input(size_t k) const {
+    AutogradMeta* meta = node.inputs[k].get();
+    return meta && meta->requires_grad ? meta->grad_buffer() : nullptr;
+}
+
+void record(Tensor& out, const char* op_name, const std::vector<Tensor>& inputs,
+            std::function<void(const Grads&)> backward) {
     auto node = std::make_shared<Node>();
     node->op_name = op_name;
-    node->inputs = std::move(inputs);
+    for (const Tensor& input : inputs) {
+        if (!input.defined()) {
+            node->inputs.push_back(nullptr);
+            continue;
+        }
+        input.impl()->autograd_meta();  // a constant gets one too: the graph drawing shows it (train/graph.cpp)
+        node->inputs.push_back(input.impl()->autograd);
+    }
     node->backward = std::move(backward);
-    out.impl()->grad_fn = std::move(node);
-    out.impl()->requires_grad = true;
+    AutogradMeta& meta = out.impl()->autograd_meta();
+    meta.grad_fn = std::move(node);
+    meta.requires_grad = true;
 }
+
+namespace {
+
+// Every tensor reachable from `root` through grad_fn/inputs that has a node, each after the tensors it
+// was computed from (iterative post-order DFS: a deep GPT tape would overflow a recursive one on small
+// stacks). Throws, before any gradient is touched, on a node whose closure an earlier backward ran.
+std::vector<AutogradMeta*> topological_order(AutogradMeta* root) {
+    std::vector<AutogradMeta*> order;
+    std::unordered_set<AutogradMeta*> visited{root};
+    std::vector<std::pair<AutogradMeta*, size_t>> stack{{root, 0}};
+    while (!stack.empty()) {
+        auto& [meta, next_input] = stack.back();
+        Node* node = meta->grad_fn.get();
+        if (node && next_input == 0)
+            check(static_cast<bool>(node->backward), node->op_name,
+                  "trying to backward through the graph a second time: the first backward freed the values "
+                  "this op's gradient reads; run the forward again to build a new graph");
+        if (node && next_input < node->inputs.size()) {
+            AutogradMeta* child = node->inputs[next_input++].get();
+            if (child && child->grad_fn && visited.insert(child).second) stack.push_back({child, 0});
+            continue;
+        }
+        order.push_back(meta);
+        stack.pop_back();
+    }
+    return order;
+}
+
+}  // namespace
 
 void Tensor::backward() {
     check(numel() == 1, "backward", "needs a one-element tensor (a loss), got shape " + shape_str(shape()));
@@ -186,36 +249,24 @@ void Tensor::backward(const Tensor& grad_output) {
     check(requires_grad(), "backward", "tensor does not require grad (was it computed under NoGradGuard?)");
     check(grad_output.shape() == shape(), "backward",
           "grad_output shape " + shape_str(grad_output.shape()) + " differs from tensor shape " + shape_str(shape()));
+    AutogradMeta* root = impl_->autograd.get();
+    const std::vector<AutogradMeta*> order = topological_order(root);
 
-    // Iterative post-order DFS: a deep GPT tape would overflow a recursive one on small stacks.
-    std::vector<TensorImpl*> order;
-    std::unordered_set<TensorImpl*> visited;
-    std::vector<std::pair<TensorImpl*, size_t>> stack{{impl_.get(), 0}};
-    visited.insert(impl_.get());
-    while (!stack.empty()) {
-        auto& [impl, next_input] = stack.back();
-        Node* node = impl->grad_fn.get();
-        if (node && next_input < node->inputs.size()) {
-            TensorImpl* child = node->inputs[next_input++].impl();
-            if (child->grad_fn && visited.insert(child).second) stack.push_back({child, 0});
-            continue;
-        }
-        order.push_back(impl);
-        stack.pop_back();
-    }
-
-    float* seed = grad_buffer();
+    float* seed = root->grad_buffer();
     const float* g = grad_output.data();
     for (int64_t i = 0; i < numel(); ++i) seed[i] += g[i];
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        TensorImpl* impl = *it;
-        if (!impl->grad || !impl->grad_fn) continue;  // a leaf, or nothing flowed into this branch
-        {
-            profile::Scope timer(impl->grad_fn->op_name, "backward");
-            impl->grad_fn->backward(*impl);
+        AutogradMeta* meta = *it;
+        Node* node = meta->grad_fn.get();
+        if (!node) continue;  // a leaf
+        if (meta->grad) {     // else nothing flowed into this branch
+            profile::Scope timer(node->op_name, "backward");
+            node->backward(Grads{meta->grad->data, *node});
         }
+        // Dropping the closure frees its saved values now, not when the graph dies: lower peak memory.
+        node->backward = nullptr;
         // An intermediate's gradient is dead once propagated: free it now to halve peak memory.
-        if (impl != impl_.get()) impl->grad.reset();
+        if (meta != root) meta->grad.reset();
     }
 }
 

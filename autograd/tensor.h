@@ -1,14 +1,19 @@
-// Tensor: float32, contiguous, row-major storage with a shape, and — when it requires grad — a gradient
-// buffer of the same shape plus the tape node that produced it.
+// Tensor: float32, contiguous, row-major storage with a shape, and — when it requires grad — an
+// autograd half (AutogradMeta): a gradient buffer of the same shape plus the tape node that produced it.
 //
 // Ownership: a Tensor is a cheap handle (one shared_ptr) to a TensorImpl. The impl shares its Storage,
 // so reshape of contiguous data is a view (no copy). Storage comes from a size-bucketed cache
-// (autograd/storage.cpp), so a training step that allocates the same shapes every step reuses the same
-// buffers instead of going to malloc: the steady state allocates nothing new from the system.
+// (autograd/storage_cache.cpp), so a training step that allocates the same shapes every step reuses the
+// same buffers instead of going to malloc: the steady state allocates nothing new from the system.
 //
-// The tape: an op whose inputs need a gradient records a Node on its output (grad_fn). The node keeps
-// its inputs alive and holds the backward closure written next to the op's forward. backward() on a
-// scalar walks the nodes once in reverse topological order; gradients accumulate (+=).
+// The tape: an op whose inputs need a gradient records a Node on its output. The node holds each input
+// once, as its AutogradMeta (where its gradient goes and which node made it, never its values), and the
+// backward closure written next to the op's forward; the closure keeps only the values its formula
+// reads, saved with detach() (PyTorch's saved tensors, flashlight's withoutData()). An input whose
+// values the formula does not read (add's operands, a reshape's source) is freed as soon as nothing
+// else uses it. backward() on a scalar walks the nodes once in reverse topological order; gradients
+// accumulate (+=); each closure is dropped once it has run, so a second backward through the same
+// graph is refused instead of reading freed values.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +40,7 @@ struct Storage {
     Storage& operator=(const Storage&) = delete;
 };
 
+struct AutogradMeta;
 struct Node;
 struct TensorImpl;
 
@@ -56,8 +62,8 @@ public:
     int64_t size(int64_t axis) const;  // negative axes count from the end
     int64_t numel() const;
 
-    // A Tensor is a handle: like a pointer, a const handle still gives access to the values, so that
-    // backward closures (which capture their inputs by value, hence const) can write gradients.
+    // A Tensor is a handle: like a pointer, a const handle still gives access to the values (backward
+    // closures capture their saved tensors by value, hence const).
     float* data() const;
     float item() const;  // the value of a one-element tensor
     std::vector<float> to_vector() const;
@@ -80,7 +86,7 @@ public:
     // Same walk for a tensor of any shape, seeded with dL/d(self) = grad_output (same shape as self).
     void backward(const Tensor& grad_output);
 
-    Tensor detach() const;  // same storage, no tape, no grad
+    Tensor detach() const;  // same storage, no tape, no grad: how a backward closure saves values
     Tensor clone() const;   // copied storage, no tape
     Tensor view(const Shape& shape) const;  // shares storage; -1 allowed once; NOT recorded on the tape
 
@@ -91,25 +97,46 @@ private:
     std::shared_ptr<TensorImpl> impl_;
 };
 
+// The autograd half of a tensor, apart from its values so that the tape can hold it without keeping
+// the storage alive. Created on first need (requires_grad, a gradient, a recorded node).
+struct AutogradMeta {
+    Shape shape;  // the tensor's, and its gradient's
+    int64_t numel = 0;
+    std::shared_ptr<Storage> grad;  // dL/d(tensor), nullptr until something accumulates into it
+    bool requires_grad = false;
+    std::shared_ptr<Node> grad_fn;  // the node that produced the tensor; nullptr for leaves
+
+    float* grad_buffer();  // the gradient, allocated zeroed on first use
+};
+
 struct TensorImpl {
     Shape shape;
     int64_t numel = 0;
     std::shared_ptr<Storage> storage;
     int64_t offset = 0;  // in floats, for views into a larger storage
-    std::shared_ptr<Storage> grad;
-    bool requires_grad = false;
-    std::shared_ptr<Node> grad_fn;
+    std::shared_ptr<AutogradMeta> autograd;  // nullptr until needed; never shared between impls
 
     float* data() { return storage->data + offset; }
+    AutogradMeta& autograd_meta();  // creates it on first use
 };
 
-// One recorded operation. `backward(out)` reads out.grad (dL/d out) and accumulates dL/d input into
-// each input's gradient. Inputs are held so they outlive the forward; the output is passed in at
-// backward time (holding it here would make a reference cycle).
+// What a backward closure is given: dL/d(out), and where to add dL/d(input k).
+struct Grads {
+    const float* out;  // dL/d(out), contiguous, the output's shape
+    const Node& node;
+    // Input k's gradient buffer (allocated zeroed on first use), or nullptr when input k needs no
+    // gradient (a constant, an undefined optional input). Closures add (+=), never assign.
+    float* input(size_t k) const;
+};
+
+// One recorded operation. Holds each input once, as its AutogradMeta; the output is not held (that would
+// make a reference cycle) and reaches the closure as `g.out`. After backward runs the closure it is
+// dropped (freeing the saved values), and the node stays only as a record of the graph's shape.
 struct Node {
     const char* op_name = "";
-    std::vector<Tensor> inputs;
-    std::function<void(TensorImpl& out)> backward;
+    // In the op's argument order; nullptr for an undefined optional input (a missing bias).
+    std::vector<std::shared_ptr<AutogradMeta>> inputs;
+    std::function<void(const Grads&)> backward;  // empty once run: backward has freed this graph
 };
 
 // Grad mode: while a NoGradGuard lives (on this thread), ops record nothing.
@@ -129,12 +156,16 @@ private:
 bool needs_grad(std::initializer_list<const Tensor*> inputs);
 
 // Attaches a node to `out` (marks it as requiring grad). Ops call this only when needs_grad() is true.
-// Example (the whole pattern of an op):
+// The closure captures, saved with detach(), only the values its formula reads; never an input or the
+// output themselves (the node already holds the inputs' gradient targets). Example, d gelu needs x:
 //   Tensor out = Tensor::empty(x.shape());
 //   ...forward into out.data()...
 //   if (needs_grad({&x}))
-//       record(out, "relu", {x}, [x](TensorImpl& o) { ...x.grad_buffer()[i] += ... o.grad ... });
-void record(Tensor& out, const char* op_name, std::vector<Tensor> inputs, std::function<void(TensorImpl&)> backward);
+//       record(out, "gelu", {x}, [xv = x.detach()](const Grads& g) {
+//           if (float* dx = g.input(0)) ...dx[i] += g.out[i] · gelu'(xv.data()[i])...
+//       });
+void record(Tensor& out, const char* op_name, const std::vector<Tensor>& inputs,
+            std::function<void(const Grads&)> backward);
 
 // Throws std::invalid_argument with "op: message" when `condition` is false.
 void check(bool condition, const char* op_name, const std::string& message);

@@ -8,11 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/named_tensors.h"
 #include "autograd/tensor.h"
 
 namespace gpt {
-
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 class Module {
 public:

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "optim/named_tensors.h"
+#include "autograd/named_tensors.h"
 
 namespace gpt {
 

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "optim/named_tensors.h"
+#include "autograd/named_tensors.h"
 
 namespace gpt {
 

@@ -36,35 +36,37 @@ std::string shell_quote(const std::string& text) {
 }  // namespace
 
 TapeDot tape_to_dot(const Tensor& root, const NamedTensors& parameters, const std::string& title) {
-    std::map<const TensorImpl*, std::string> parameter_names;
-    for (const auto& [name, tensor] : parameters) parameter_names[tensor.impl()] = name;
+    // Tensors are told apart by their autograd half, the part of a tensor the tape holds.
+    std::map<const AutogradMeta*, std::string> parameter_names;
+    for (const auto& [name, tensor] : parameters) parameter_names[&tensor.impl()->autograd_meta()] = name;
 
-    std::map<const TensorImpl*, int> tensor_ids;
+    const AutogradMeta* root_meta = &root.impl()->autograd_meta();
+    std::map<const AutogradMeta*, int> tensor_ids;
     std::map<const Node*, int> op_ids;
     std::string nodes, edges;
-    auto tensor_id = [&](const Tensor& t) {
-        const auto [it, added] = tensor_ids.emplace(t.impl(), static_cast<int>(tensor_ids.size()));
+    auto tensor_id = [&](const AutogradMeta* t) {
+        const auto [it, added] = tensor_ids.emplace(t, static_cast<int>(tensor_ids.size()));
         if (added) {
-            const auto named = parameter_names.find(t.impl());
+            const auto named = parameter_names.find(t);
             std::string label = named != parameter_names.end() ? named->second + "\\n" : "";
-            if (t.is_same(root)) label = "loss\\n";
-            label += dot_escape(shape_str(t.shape()));
+            if (t == root_meta) label = "loss\\n";
+            label += dot_escape(shape_str(t->shape));
             std::string style = "fillcolor=\"#eeeeee\" color=\"#999999\"";  // a constant: no gradient
             if (named != parameter_names.end()) style = "fillcolor=\"#cfe2f3\" color=\"#3d6fa5\"";
-            else if (t.requires_grad()) style = "fillcolor=\"#ffffff\"";
-            if (t.requires_grad() && t.grad()) label += named != parameter_names.end() ? "  ∇" : "";
+            else if (t->requires_grad) style = "fillcolor=\"#ffffff\"";
+            if (t->requires_grad && t->grad) label += named != parameter_names.end() ? "  ∇" : "";
             nodes += "  t" + std::to_string(it->second) + " [shape=ellipse, style=filled, " + style + ", label=\"" +
-                     label + "\", tooltip=\"" + (t.requires_grad() ? "requires grad" : "no grad") + "\"];\n";
+                     label + "\", tooltip=\"" + (t->requires_grad ? "requires grad" : "no grad") + "\"];\n";
         }
         return "t" + std::to_string(it->second);
     };
 
-    std::deque<Tensor> pending{root};
-    tensor_id(root);
+    std::deque<const AutogradMeta*> pending{root_meta};
+    tensor_id(root_meta);
     while (!pending.empty()) {
-        const Tensor t = pending.front();
+        const AutogradMeta* t = pending.front();
         pending.pop_front();
-        const Node* node = t.grad_fn().get();
+        const Node* node = t->grad_fn.get();
         if (!node) continue;
         const auto [it, added] = op_ids.emplace(node, static_cast<int>(op_ids.size()));
         const std::string op = "op" + std::to_string(it->second);
@@ -72,11 +74,12 @@ TapeDot tape_to_dot(const Tensor& root, const NamedTensors& parameters, const st
         nodes += "  " + op + " [shape=box, style=\"filled,rounded\", fillcolor=\"#fde9c9\", color=\"#c77c02\", "
                  "label=\"" + dot_escape(node->op_name) + "\"];\n";
         edges += "  " + op + " -> " + tensor_id(t) + ";\n";
-        for (const Tensor& input : node->inputs) {
-            if (!input.defined()) continue;
-            const bool seen = tensor_ids.count(input.impl()) > 0;
-            edges += "  " + tensor_id(input) + " -> " + op + (input.requires_grad() ? "" : " [style=dashed]") + ";\n";
-            if (!seen) pending.push_back(input);
+        for (const auto& input : node->inputs) {
+            if (!input) continue;
+            const bool seen = tensor_ids.count(input.get()) > 0;
+            const std::string style = input->requires_grad ? "" : " [style=dashed]";
+            edges += "  " + tensor_id(input.get()) + " -> " + op + style + ";\n";
+            if (!seen) pending.push_back(input.get());
         }
     }
     TapeDot dot;

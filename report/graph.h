@@ -2,7 +2,7 @@
 // rendered to SVG when `dot` is on PATH — the graph that backpropagation walks, loss to parameters.
 //
 // The tape is read from the loss: Tensor::grad_fn() is the Node that produced a tensor, Node::inputs the
-// tensors it read, Node::op_name its op. Drawn as a bipartite graph, data flowing downwards:
+// autograd halves (AutogradMeta: shape, gradient, producer) of the tensors it read, Node::op_name its op. Drawn as a bipartite graph, data flowing downwards:
 //   tensor (ellipse: name if a parameter, shape; blue = parameter, white = requires grad, grey = constant)
 //     → op (box: op name) → tensor → … → loss
 // After backward every parameter that received a gradient is marked "∇".

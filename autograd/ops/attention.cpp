@@ -281,11 +281,13 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_hea
     if (sunk) inference->probs = sink;
 
     if (save)
-        record(out, "causal_self_attention", {qkv}, [qkv, probs, L, mask, call_seed, parallel](TensorImpl& o) {
-            const float* x_in = qkv.data();
+        record(out, "causal_self_attention", {qkv}, [qkv_values = qkv.detach(), probs, L, mask, call_seed,
+                                                     parallel](const Grads& g) {
+            const float* x_in = qkv_values.data();
             const float* p = probs.data();
-            const float* dy = o.grad->data;
-            float* dx = qkv.grad_buffer();
+            const float* dy = g.out;
+            float* dx = g.input(0);
+            if (!dx) return;
 #pragma omp parallel if (parallel)
             {
                 Scratch scratch(L.T, L.T, mask.active, true);

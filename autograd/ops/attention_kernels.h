@@ -1,5 +1,5 @@
 // Private helpers of autograd/ops/attention.cpp: the fused qkv layout, the packed causal probability
-// buffer, the per-head dropout streams, and the hd-length vector kernels the compiler vectorises.
+// buffer, and the counter-based hash dropout mask.
 #pragma once
 
 #include <cstdint>
@@ -38,18 +38,5 @@ struct DropoutMask {
         return (h >> 8) >= threshold ? scale : 0.0f;
     }
 };
-
-inline float dot(const float* a, const float* b, int64_t n) {
-    float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-    for (int64_t d = 0; d < n; ++d) acc += a[d] * b[d];
-    return acc;
-}
-
-// y += alpha·x
-inline void axpy(float alpha, const float* x, float* y, int64_t n) {
-#pragma omp simd
-    for (int64_t d = 0; d < n; ++d) y[d] += alpha * x[d];
-}
 
 }  // namespace gpt::attention_detail

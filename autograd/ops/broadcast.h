@@ -53,12 +53,12 @@ void dispatch_strides(const BroadcastPlan& p, Body&& body) {
 template <class F>
 void broadcast_forward(const BroadcastPlan& p, const float* a, const float* b, float* out, F f) {
     if (p.a_full && p.b_full) {
-#pragma omp parallel for schedule(static) if (p.numel >= kParallelMin)
+#pragma omp parallel for schedule(static) if (p.numel >= kParallelMinMemoryBound)
         for (int64_t i = 0; i < p.numel; ++i) out[i] = f(a[i], b[i]);
         return;
     }
     dispatch_strides(p, [&]<int SA, int SB>() {
-#pragma omp parallel for schedule(static) if (p.numel >= kParallelMin)
+#pragma omp parallel for schedule(static) if (p.numel >= kParallelMinMemoryBound)
         for (int64_t r = 0; r < p.rows; ++r) {
             int64_t oa, ob;
             p.offsets(r, oa, ob);
@@ -78,7 +78,7 @@ template <bool IntoA, class F>
 void broadcast_accumulate(const BroadcastPlan& p, const float* g, const float* a, const float* b, float* grad, F term) {
     const bool full = IntoA ? p.a_full : p.b_full;
     if (p.a_full && p.b_full) {
-#pragma omp parallel for schedule(static) if (p.numel >= kParallelMin)
+#pragma omp parallel for schedule(static) if (p.numel >= kParallelMinMemoryBound)
         for (int64_t i = 0; i < p.numel; ++i) grad[i] += term(g[i], a[i], b[i]);
         return;
     }
@@ -95,7 +95,7 @@ void broadcast_accumulate(const BroadcastPlan& p, const float* g, const float* a
                 for (int64_t j = c0; j < c1; ++j) target[j * ST] += term(grow[j], ar[j * SA], br[j * SB]);
             }
         };
-        const bool big = p.numel >= kParallelMin;
+        const bool big = p.numel >= kParallelMinMemoryBound;
         const int64_t target_col_stride = IntoA ? SA : SB;
         if (full) {
 #pragma omp parallel for schedule(static) if (big)

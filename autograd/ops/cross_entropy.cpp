@@ -4,8 +4,8 @@
 // logits [..., V] viewed as [N, V]; targets[n] in [0, V) or ignore_index. With lse_n = log Σ_v exp(l[n,v]):
 //   loss = (1/N_valid) Σ_{n valid} (lse_n − l[n, targets[n]])              → shape []
 //   dL/dl[n,v] = dloss · (exp(l[n,v] − lse_n) − [v == targets[n]]) / N_valid   (0 for ignored rows)
-// Saved for backward: lse per row, N floats; the softmax is recomputed from the logits straight into
-// their gradient. If every row is ignored the loss is 0 and the gradient stays zero.
+// Saved for backward: the logits' values and lse per row, N floats; the softmax is recomputed from the
+// logits straight into their gradient. If every row is ignored the loss is 0 and the gradient stays zero.
 #include <cmath>
 #include <memory>
 #include <string>
@@ -13,15 +13,10 @@
 
 #include "autograd/ops.h"
 #include "autograd/ops/fast_math.h"
+#include "autograd/ops/parallel.h"
 #include "autograd/profile.h"
 
 namespace gpt {
-
-namespace {
-
-constexpr int64_t kParallelThreshold = 1 << 14;  // elements
-
-}  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index) {
     profile::Scope profile_scope("cross_entropy");
@@ -48,7 +43,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
     std::vector<float> row_loss(static_cast<size_t>(N), 0.0f);
     const float* l = logits.data();
     float* lse_out = lse.data();
-#pragma omp parallel for schedule(static) if (N * V >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (N * V >= kParallelMinComputeBound)
     for (int64_t n = 0; n < N; ++n) {
         const int32_t target = targets[static_cast<size_t>(n)];
         if (target == ignore_index) continue;
@@ -68,14 +63,15 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
 
     if (!needs_grad({&logits})) return loss;
     auto saved_targets = std::make_shared<const std::vector<int32_t>>(targets);
-    record(loss, "cross_entropy", {logits}, [logits, lse, saved_targets, ignore_index, N, V, valid](TensorImpl& o) {
-        float* dl = logits.grad_buffer();  // all rows ignored: the gradient exists and is zero
-        if (valid == 0) return;
-        const float scale = o.grad->data[0] / static_cast<float>(valid);
-        const float* lv = logits.data();
+    record(loss, "cross_entropy", {logits},
+           [lv_saved = logits.detach(), lse, saved_targets, ignore_index, N, V, valid](const Grads& grads) {
+        float* dl = grads.input(0);  // all rows ignored: the gradient exists and is zero
+        if (!dl || valid == 0) return;
+        const float scale = grads.out[0] / static_cast<float>(valid);
+        const float* lv = lv_saved.data();
         const float* lse_v = lse.data();
         const std::vector<int32_t>& tg = *saved_targets;
-#pragma omp parallel for schedule(static) if (N * V >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (N * V >= kParallelMinComputeBound)
         for (int64_t n = 0; n < N; ++n) {
             const int32_t target = tg[static_cast<size_t>(n)];
             if (target == ignore_index) continue;

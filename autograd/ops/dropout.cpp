@@ -23,16 +23,15 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& generator) {
     Tensor out = Tensor::empty(x.shape());
     const float* xd = x.data();
     float* od = out.data();
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
     for (int64_t i = 0; i < n; ++i) od[i] = xd[i] * m[i];
     if (needs_grad({&x}))
-        record(out, "dropout", {x}, [x, mask](TensorImpl& o) {
-            const float* g = o.grad->data;
+        record(out, "dropout", {x}, [mask, n](const Grads& g) {
             const float* mv = mask.data();
-            float* gx = x.grad_buffer();
-            const int64_t count = o.numel;
-#pragma omp parallel for schedule(static) if (count >= kParallelMin)
-            for (int64_t i = 0; i < count; ++i) gx[i] += g[i] * mv[i];
+            float* gx = g.input(0);
+            if (!gx) return;
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
+            for (int64_t i = 0; i < n; ++i) gx[i] += g.out[i] * mv[i];
         });
     return out;
 }

@@ -6,6 +6,8 @@
 //   sub: da = g           db = −g
 //   mul: da = g·b         db = g·a
 //   div: da = g/b         db = −g·a/b²
+// Saved for backward: only the operand values a needed term reads (Reads below): add and sub keep
+// nothing, mul keeps b for da and a for db; unary ops keep x or out likewise.
 #include <cmath>
 
 #include "autograd/ops.h"
@@ -68,44 +70,63 @@ BroadcastPlan broadcast_plan(const char* op, const Shape& a, const Shape& b) {
 
 namespace {
 
+// Which values a backward term reads (of a and b for binary ops, of x and out for unary ones).
+struct Reads {
+    bool first = false, second = false;
+};
+
+// `t` saved for backward if `keep`, else undefined (nothing held).
+Tensor saved_if(bool keep, const Tensor& t) { return keep ? t.detach() : Tensor(); }
+
+// The saved values, or, for an operand no term reads, `stand_in` (dL/d out): every index into an
+// operand is below the output's numel, so the term's unused argument is loaded from valid memory.
+const float* values_or(const Tensor& saved, const float* stand_in) { return saved.defined() ? saved.data() : stand_in; }
+
 // Forward with f(a, b), and the backward terms da(g, a, b), db(g, a, b), all inlined per element.
+// da_reads / db_reads: which of a and b each term reads; only those values are saved.
 template <class F, class DA, class DB>
-Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f, DA da, DB db) {
+Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f, DA da, Reads da_reads, DB db, Reads db_reads) {
     profile::Scope profile_scope(op);
     check(a.defined() && b.defined(), op, "undefined input");
     const BroadcastPlan plan = broadcast_plan(op, a.shape(), b.shape());
     Tensor out = Tensor::empty(plan.out_shape);
     broadcast_forward(plan, a.data(), b.data(), out.data(), f);
-    if (needs_grad({&a, &b}))
-        record(out, op, {a, b}, [a, b, plan, da, db](TensorImpl& o) {
-            const float* g = o.grad->data;
-            if (a.requires_grad()) broadcast_accumulate<true>(plan, g, a.data(), b.data(), a.grad_buffer(), da);
-            if (b.requires_grad()) broadcast_accumulate<false>(plan, g, a.data(), b.data(), b.grad_buffer(), db);
+    if (needs_grad({&a, &b})) {
+        const bool ga = a.requires_grad(), gb = b.requires_grad();
+        Tensor av = saved_if((ga && da_reads.first) || (gb && db_reads.first), a);
+        Tensor bv = saved_if((ga && da_reads.second) || (gb && db_reads.second), b);
+        record(out, op, {a, b}, [av, bv, plan, da, db](const Grads& g) {
+            const float* a_values = values_or(av, g.out);
+            const float* b_values = values_or(bv, g.out);
+            if (float* grad_a = g.input(0)) broadcast_accumulate<true>(plan, g.out, a_values, b_values, grad_a, da);
+            if (float* grad_b = g.input(1)) broadcast_accumulate<false>(plan, g.out, a_values, b_values, grad_b, db);
         });
+    }
     return out;
 }
 
-// out = f(x) element by element; backward dx = g·dfdx(x, out).
+// out = f(x) element by element; backward dx = g·dfdx(x, out), reading what `reads` says of x and out.
 template <class F, class D>
-Tensor unary(const char* op, const Tensor& x, F f, D dfdx) {
+Tensor unary(const char* op, const Tensor& x, F f, D dfdx, Reads reads) {
     profile::Scope profile_scope(op);
     check(x.defined(), op, "undefined input");
     Tensor out = Tensor::empty(x.shape());
     const float* xd = x.data();
     float* od = out.data();
     const int64_t n = x.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
     for (int64_t i = 0; i < n; ++i) od[i] = f(xd[i]);
-    if (needs_grad({&x}))
-        record(out, op, {x}, [x, dfdx](TensorImpl& o) {
-            const float* g = o.grad->data;
-            const float* xv = x.data();
-            const float* ov = o.data();
-            float* gx = x.grad_buffer();
-            const int64_t count = o.numel;
-#pragma omp parallel for schedule(static) if (count >= kParallelMin)
-            for (int64_t i = 0; i < count; ++i) gx[i] += g[i] * dfdx(xv[i], ov[i]);
+    if (needs_grad({&x})) {
+        Tensor xs = saved_if(reads.first, x), os = saved_if(reads.second, out);
+        record(out, op, {x}, [xs, os, dfdx, n](const Grads& g) {
+            const float* xv = values_or(xs, g.out);
+            const float* ov = values_or(os, g.out);
+            float* gx = g.input(0);
+            if (!gx) return;
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
+            for (int64_t i = 0; i < n; ++i) gx[i] += g.out[i] * dfdx(xv[i], ov[i]);
         });
+    }
     return out;
 }
 
@@ -113,48 +134,48 @@ Tensor unary(const char* op, const Tensor& x, F f, D dfdx) {
 
 Tensor add(const Tensor& a, const Tensor& b) {
     return binary(
-        "add", a, b, [](float x, float y) { return x + y; }, [](float g, float, float) { return g; },
-        [](float g, float, float) { return g; });
+        "add", a, b, [](float x, float y) { return x + y; }, [](float g, float, float) { return g; }, Reads{},
+        [](float g, float, float) { return g; }, Reads{});
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
     return binary(
-        "sub", a, b, [](float x, float y) { return x - y; }, [](float g, float, float) { return g; },
-        [](float g, float, float) { return -g; });
+        "sub", a, b, [](float x, float y) { return x - y; }, [](float g, float, float) { return g; }, Reads{},
+        [](float g, float, float) { return -g; }, Reads{});
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
     return binary(
         "mul", a, b, [](float x, float y) { return x * y; }, [](float g, float, float y) { return g * y; },
-        [](float g, float x, float) { return g * x; });
+        Reads{false, true}, [](float g, float x, float) { return g * x; }, Reads{true, false});
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
     return binary(
         "div", a, b, [](float x, float y) { return x / y; }, [](float g, float, float y) { return g / y; },
-        [](float g, float x, float y) { return -g * x / (y * y); });
+        Reads{false, true}, [](float g, float x, float y) { return -g * x / (y * y); }, Reads{true, true});
 }
 
 Tensor add_scalar(const Tensor& a, float s) {
     return unary(
-        "add_scalar", a, [s](float x) { return x + s; }, [](float, float) { return 1.0f; });
+        "add_scalar", a, [s](float x) { return x + s; }, [](float, float) { return 1.0f; }, Reads{});
 }
 
 Tensor mul_scalar(const Tensor& a, float s) {
     return unary(
-        "mul_scalar", a, [s](float x) { return x * s; }, [s](float, float) { return s; });
+        "mul_scalar", a, [s](float x) { return x * s; }, [s](float, float) { return s; }, Reads{});
 }
 
 // d exp(x)/dx = exp(x) = out.
 Tensor exp(const Tensor& a) {
     return unary(
-        "exp", a, [](float x) { return std::exp(x); }, [](float, float out) { return out; });
+        "exp", a, [](float x) { return std::exp(x); }, [](float, float out) { return out; }, Reads{false, true});
 }
 
 // d log(x)/dx = 1/x; log of a non-positive value gives −inf/NaN as in IEEE (no check per element).
 Tensor log(const Tensor& a) {
     return unary(
-        "log", a, [](float x) { return std::log(x); }, [](float x, float) { return 1.0f / x; });
+        "log", a, [](float x) { return std::log(x); }, [](float x, float) { return 1.0f / x; }, Reads{true, false});
 }
 
 }  // namespace gpt

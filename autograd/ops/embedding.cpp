@@ -28,14 +28,15 @@ Tensor embedding(const Tensor& weight, const std::vector<int32_t>& ids, const Sh
     Tensor out = Tensor::empty(out_shape);
     const float* w = weight.data();
     float* od = out.data();
-#pragma omp parallel for schedule(static) if (N * C >= kParallelMin)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinMemoryBound)
     for (int64_t n = 0; n < N; ++n) std::copy_n(w + ids[n] * C, C, od + n * C);
 
     if (needs_grad({&weight}))
-        record(out, "embedding", {weight}, [weight, ids, N, C](TensorImpl& o) {
-            const float* g = o.grad->data;
-            float* gw = weight.grad_buffer();
-            for_column_blocks(C, N * C >= kParallelMin, [&](int64_t c0, int64_t c1) {
+        record(out, "embedding", {weight}, [ids, N, C](const Grads& grads) {  // reads no values, only ids
+            const float* g = grads.out;
+            float* gw = grads.input(0);
+            if (!gw) return;
+            for_column_blocks(C, N * C >= kParallelMinMemoryBound, [&](int64_t c0, int64_t c1) {
                 for (int64_t n = 0; n < N; ++n) {
                     float* row = gw + ids[n] * C;
                     const float* grow = g + n * C;

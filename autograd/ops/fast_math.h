@@ -1,6 +1,6 @@
 // exp in float that the compiler vectorises (private to autograd/ops/). glibc's expf is a scalar call
-// (there is no vector variant without -ffast-math), which made GELU and the softmaxes ~10× slower than
-// the arithmetic around them. This is Cephes' expf: branch-free, so a loop of it becomes AVX-512 code.
+// (there is no vector variant without -ffast-math), so a loop of it does not vectorise (what that cost:
+// bench/RESULTS.md, change 1). This is Cephes' expf: branch-free, so a loop of it becomes AVX-512 code.
 //
 //   x = n·ln2 + r,  n = round(x·log2 e),  |r| ≤ ln2/2   (ln2 split in two so n·ln2 is exact to float)
 //   exp(r) ≈ 1 + r + r²·P(r)   (degree-5 minimax P; max relative error ≈ 1 ulp on [−ln2/2, ln2/2])

@@ -6,14 +6,15 @@
 //          = σ(2u) + 2·x·σ(2u)·(1 − σ(2u))·du/dx,   du/dx = √(2/π)·(1 + 3·0.044715·x²)
 // The σ form is the same function, evaluated without the cancellation of 1 + tanh u ≈ 0 in the negative
 // tail (there the tanh form loses ~3 digits in float32); 1 − σ(2u) = e·σ(2u) with e = exp(−2u) likewise.
-// exp is fast_math::exp (vectorised; ≈1 ulp): with std::exp this op took ~20% of a `baby` step.
-// The backward saves nothing beyond the input x (held by the node): u is recomputed, which costs less
-// than storing and re-reading a second tensor of x's size.
+// exp is fast_math::exp (vectorised; ≈1 ulp; why: bench/RESULTS.md, change 1).
+// The backward saves only the input x's values: u is recomputed, which costs less than storing and
+// re-reading a second tensor of x's size.
 #include <algorithm>
 #include <cmath>
 
 #include "autograd/ops.h"
 #include "autograd/ops/fast_math.h"
+#include "autograd/ops/parallel.h"
 #include "autograd/profile.h"
 
 namespace gpt {
@@ -24,8 +25,6 @@ constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kCubic = 0.044715f;
 // exp(−2u) is clamped below float overflow: past it σ(2u) < 1e-34 and x·σ(2u) is 0 to float precision.
 constexpr float kMaxExponent = 80.0f;
-// Below this many elements a parallel region costs more than it saves.
-constexpr int64_t kParallelThreshold = 1 << 14;
 
 }  // namespace
 
@@ -36,20 +35,20 @@ Tensor gelu(const Tensor& x) {
     Tensor out = Tensor::empty(x.shape());
     const float* in = x.data();
     float* y = out.data();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelThreshold)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMinComputeBound)
     for (int64_t i = 0; i < n; ++i) {
         const float v = in[i];
         const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
         y[i] = v / (1.0f + fast_math::exp(std::min(-2.0f * u, kMaxExponent)));
     }
     if (needs_grad({&x}))
-        record(out, "gelu", {x}, [x](TensorImpl& o) {
-            const int64_t count = o.numel;
-            const float* xs = x.data();
-            const float* dy = o.grad->data;
-            float* dx = x.grad_buffer();
-#pragma omp parallel for simd schedule(static) if (count >= kParallelThreshold)
-            for (int64_t i = 0; i < count; ++i) {
+        record(out, "gelu", {x}, [xv = x.detach(), n](const Grads& g) {
+            const float* xs = xv.data();
+            const float* dy = g.out;
+            float* dx = g.input(0);
+            if (!dx) return;
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMinComputeBound)
+            for (int64_t i = 0; i < n; ++i) {
                 const float v = xs[i];
                 const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
                 const float e = fast_math::exp(std::min(-2.0f * u, kMaxExponent));

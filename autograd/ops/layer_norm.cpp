@@ -5,7 +5,7 @@
 //   mean_n = Σ_c x[n,c] / C
 //   rstd_n = 1 / √(Σ_c (x[n,c] − mean_n)² / C + eps)          (biased variance, as PyTorch)
 //   norm   = (x − mean)·rstd,  out = norm·weight + bias
-// Saved for backward: mean and rstd, 2·N floats; norm is recomputed from x.
+// Saved for backward: x's and weight's values, and mean and rstd, 2·N floats; norm is recomputed from x.
 // Backward per row, with g = weight ⊙ dout:
 //   dx   += rstd·(g − mean_c(g) − norm·mean_c(g ⊙ norm))
 //   dw   += Σ_n norm ⊙ dout,   db += Σ_n dout
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "autograd/ops/parallel.h"
 #include "autograd/profile.h"
 
 namespace gpt {
@@ -28,8 +29,6 @@ constexpr int64_t kRowChunk = 32;
 }  // namespace
 
 namespace {
-
-constexpr int64_t kParallelThreshold = 1 << 14;  // elements; below this one thread is faster
 
 void check_param(const Tensor& p, const char* field, int64_t C, const Tensor& x) {
     if (!p.defined()) return;
@@ -60,7 +59,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
     float* mean_out = mean.data();
     float* rstd_out = rstd.data();
 
-#pragma omp parallel for schedule(static) if (N * C >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinComputeBound)
     for (int64_t n = 0; n < N; ++n) {
         const float* row = xs + n * C;
         float sum = 0.0f;
@@ -82,19 +81,17 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
     }
 
     if (!needs_grad({&x, &weight, &bias})) return out;
-    std::vector<Tensor> inputs{x};  // the tape walks its inputs: only defined tensors go in
-    if (weight.defined()) inputs.push_back(weight);
-    if (bias.defined()) inputs.push_back(bias);
-    record(out, "layer_norm", std::move(inputs), [x, weight, bias, mean, rstd, N, C](TensorImpl& o) {
-        const float* dy = o.grad->data;
-        const float* xv = x.data();
-        const float* wv = weight.defined() ? weight.data() : nullptr;
+    const Tensor w_saved = weight.defined() ? weight.detach() : Tensor();
+    record(out, "layer_norm", {x, weight, bias}, [xs = x.detach(), w_saved, mean, rstd, N, C](const Grads& grads) {
+        const float* dy = grads.out;
+        const float* xv = xs.data();
+        const float* wv = w_saved.defined() ? w_saved.data() : nullptr;
         const float* m = mean.data();
         const float* s = rstd.data();
-        float* dx = x.requires_grad() ? x.grad_buffer() : nullptr;
-        float* dw = weight.defined() && weight.requires_grad() ? weight.grad_buffer() : nullptr;
-        float* db = bias.defined() && bias.requires_grad() ? bias.grad_buffer() : nullptr;
-        const bool parallel = N * C >= kParallelThreshold;
+        float* dx = grads.input(0);
+        float* dw = grads.input(1);
+        float* db = grads.input(2);
+        const bool parallel = N * C >= kParallelMinComputeBound;
         // dw and db sum over all N rows. Rows are taken in fixed chunks of kRowChunk (not one share per
         // thread), each chunk's sums go to its own partial, and the partials are added in chunk order:
         // the same additions in the same order for any thread count.

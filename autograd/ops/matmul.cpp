@@ -10,6 +10,7 @@
 // linear: Y[R, out] = X[R, in] · Wᵀ + b  with R = all leading axes of x, W [out, in] as PyTorch stores it
 //   dX += dY · W        dW += dYᵀ · X       db += Σ_rows dY
 // Every gradient product uses beta = 1, accumulating straight into the (zero-initialised) grad buffers.
+// Saved for backward: B's values only if A needs a gradient, A's only if B does (W and X for linear).
 //
 // sgemm is never called inside an OpenMP region: it threads itself.
 #include <algorithm>
@@ -63,22 +64,22 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b) {
     }
 
     if (needs_grad({&a, &b}))
-        record(out, "matmul", {a, b}, [a, b, transpose_b, shared_b, batch, M, N, K, ldb](TensorImpl& o) {
-            const float* dC = o.grad->data;
+        record(out, "matmul", {a, b}, [av = b.requires_grad() ? a.detach() : Tensor(),
+                                       bv = a.requires_grad() ? b.detach() : Tensor(), transpose_b, shared_b, batch,
+                                       M, N, K, ldb](const Grads& g) {
+            const float* dC = g.out;
             // Shared b: the batch folds into rows (one product); otherwise one product per batch entry.
             const int64_t groups = shared_b ? 1 : batch;
             const int64_t rows = shared_b ? batch * M : M;
             const int64_t b_step = shared_b ? 0 : K * N;
-            if (a.requires_grad()) {
-                float* dA = a.grad_buffer();
+            if (float* dA = g.input(0)) {
                 for (int64_t i = 0; i < groups; ++i)  // dA[rows, K] += dC[rows, N] · op(B)ᵀ
-                    gemm(false, !transpose_b, rows, K, N, dC + i * rows * N, N, b.data() + i * b_step, ldb, 1.0f,
+                    gemm(false, !transpose_b, rows, K, N, dC + i * rows * N, N, bv.data() + i * b_step, ldb, 1.0f,
                          dA + i * rows * K, K);
             }
-            if (b.requires_grad()) {
-                float* dB = b.grad_buffer();
+            if (float* dB = g.input(1)) {
                 for (int64_t i = 0; i < groups; ++i) {
-                    const float* A = a.data() + i * rows * K;
+                    const float* A = av.data() + i * rows * K;
                     const float* G = dC + i * rows * N;
                     if (transpose_b)  // dB[N, K] += dCᵀ · A
                         gemm(true, false, N, K, rows, G, N, A, K, 1.0f, dB + i * b_step, K);
@@ -108,25 +109,24 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     // Y starts as the bias on every row (or zeros) so the product accumulates onto it with beta = 1.
     float* y = out.data();
     const float* bd = bias.defined() ? bias.data() : nullptr;
-#pragma omp parallel for schedule(static) if (R * out_features >= kParallelMin)
+#pragma omp parallel for schedule(static) if (R * out_features >= kParallelMinMemoryBound)
     for (int64_t r = 0; r < R; ++r)
         for (int64_t j = 0; j < out_features; ++j) y[r * out_features + j] = bd ? bd[j] : 0.0f;
     gemm(false, true, R, out_features, in, x.data(), in, weight.data(), in, 1.0f, y, out_features);
 
     if (needs_grad({&x, &weight, &bias}))
-        record(out, "linear", bias.defined() ? std::vector<Tensor>{x, weight, bias} : std::vector<Tensor>{x, weight},
-               [x, weight, bias, R, in, out_features](TensorImpl& o) {
-            const float* dY = o.grad->data;
-            if (x.requires_grad())  // dX[R, in] += dY[R, out] · W[out, in]
-                gemm(false, false, R, in, out_features, dY, out_features, weight.data(), in, 1.0f, x.grad_buffer(),
-                     in);
-            if (weight.requires_grad())  // dW[out, in] += dYᵀ · X[R, in]
-                gemm(true, false, out_features, in, R, dY, out_features, x.data(), in, 1.0f, weight.grad_buffer(),
-                     in);
-            if (bias.defined() && bias.requires_grad()) {
+        record(out, "linear", {x, weight, bias},
+               [xv = weight.requires_grad() ? x.detach() : Tensor(),
+                wv = x.requires_grad() ? weight.detach() : Tensor(), R, in, out_features](const Grads& g) {
+            const float* dY = g.out;
+            if (float* dX = g.input(0))  // dX[R, in] += dY[R, out] · W[out, in]
+                gemm(false, false, R, in, out_features, dY, out_features, wv.data(), in, 1.0f, dX, in);
+            if (float* dW = g.input(1))  // dW[out, in] += dYᵀ · X[R, in]
+                gemm(true, false, out_features, in, R, dY, out_features, xv.data(), in, 1.0f, dW, in);
+            if (float* db = g.input(2)) {
                 // db[j] = Σ_r dY[r, j]: each column block summed by one thread in row order (deterministic).
-                float* db = bias.grad_buffer();
-                for_column_blocks(out_features, R * out_features >= kParallelMin, [&](int64_t c0, int64_t c1) {
+                const bool parallel = R * out_features >= kParallelMinMemoryBound;
+                for_column_blocks(out_features, parallel, [&](int64_t c0, int64_t c1) {
                     for (int64_t r = 0; r < R; ++r)
                         for (int64_t j = c0; j < c1; ++j) db[j] += dY[r * out_features + j];
                 });

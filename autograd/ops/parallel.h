@@ -1,8 +1,9 @@
 // Threading policy shared by the op kernels (private to autograd/ops/).
 //
-// Element-wise and row-wise loops run under `#pragma omp parallel for schedule(static) if (n >= kParallelMin)`:
-// below ~32K floats, waking the OpenMP team costs more than the loop itself. BLAS (the OpenMP build of
-// OpenBLAS) brings its own threads, so cblas_* is never called from inside one of these regions.
+// Element-wise and row-wise loops run under `#pragma omp parallel for schedule(static) if (n >= …)`, n in
+// elements, against one of the two thresholds below: under it, waking the OpenMP team costs more than
+// the loop itself. sgemm (gemm.h) brings its own threads, so it is never called from inside one of these
+// regions. (The attention op measures its work in multiply-adds and keeps its own threshold.)
 //
 // Determinism: no loop here lets two threads add into the same float. Reductions are split by output
 // element (each output summed by one thread, in a fixed order), so results do not depend on scheduling.
@@ -15,7 +16,12 @@
 
 namespace gpt {
 
-inline constexpr int64_t kParallelMin = 32768;
+// Memory-bound loops, a few flops per float loaded (copies, adds, masks, sums, scatters): the team pays
+// off from ~32K floats.
+inline constexpr int64_t kParallelMinMemoryBound = 32768;
+// Compute-bound loops, an exp or tens of flops per element (gelu, softmax, layer_norm, cross_entropy):
+// the work per element is larger, so the team pays off from half as many.
+inline constexpr int64_t kParallelMinComputeBound = 1 << 14;
 
 // A reduction over the rows of a [rows, cols] matrix (bias gradients, embedding scatter, sum over a
 // leading axis) is split by columns: each thread owns a block of columns and walks every row in order.

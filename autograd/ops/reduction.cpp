@@ -4,6 +4,7 @@
 //   backward: dx[o, j, i] += g[o, i]  (mean: g[o, i] / n)
 // sum_all: out[] = Σ x, accumulated in double over fixed 4096-element chunks (so the result does not
 //   depend on the thread count); backward dx += g (mean_all: g / numel).
+// The backward reads shapes only: nothing of x's values is saved.
 #include <algorithm>
 #include <vector>
 
@@ -36,7 +37,7 @@ Tensor reduce_axis(const char* op, const Tensor& x, int64_t axis, bool keepdim, 
     // Whole rows when there are enough of them to share out, column blocks otherwise.
     const int64_t width = outer >= omp_get_max_threads() ? std::max<int64_t>(inner, 1) : column_block(inner);
     const int64_t blocks = std::max<int64_t>(1, (inner + width - 1) / width);
-#pragma omp parallel for schedule(static) if (x.numel() >= kParallelMin)
+#pragma omp parallel for schedule(static) if (x.numel() >= kParallelMinMemoryBound)
     for (int64_t t = 0; t < outer * blocks; ++t) {
         const int64_t o = t / blocks;
         const int64_t i0 = (t % blocks) * width;
@@ -56,10 +57,11 @@ Tensor reduce_axis(const char* op, const Tensor& x, int64_t axis, bool keepdim, 
     }
 
     if (needs_grad({&x}))
-        record(out, op, {x}, [x, outer, n, inner, scale](TensorImpl& o) {
-            const float* g = o.grad->data;
-            float* gx = x.grad_buffer();
-#pragma omp parallel for schedule(static) if (outer * n * inner >= kParallelMin)
+        record(out, op, {x}, [outer, n, inner, scale](const Grads& grads) {
+            const float* g = grads.out;
+            float* gx = grads.input(0);
+            if (!gx) return;
+#pragma omp parallel for schedule(static) if (outer * n * inner >= kParallelMinMemoryBound)
             for (int64_t r = 0; r < outer * n; ++r) {
                 const float* grow = g + (r / n) * inner;
                 float* gxrow = gx + r * inner;
@@ -76,7 +78,7 @@ Tensor reduce_all(const char* op, const Tensor& x, bool average) {
     const int64_t chunks = (n + chunk - 1) / chunk;
     std::vector<double> partial(static_cast<size_t>(chunks));
     const float* xd = x.data();
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
     for (int64_t c = 0; c < chunks; ++c) {
         double acc = 0.0;
         for (int64_t i = c * chunk; i < std::min(n, (c + 1) * chunk); ++i) acc += xd[i];
@@ -87,12 +89,12 @@ Tensor reduce_all(const char* op, const Tensor& x, bool average) {
     const float scale = average ? 1.0f / static_cast<float>(n) : 1.0f;
     Tensor out = Tensor::scalar(static_cast<float>(total * scale));
     if (needs_grad({&x}))
-        record(out, op, {x}, [x, scale](TensorImpl& o) {
-            const float g = o.grad->data[0] * scale;
-            float* gx = x.grad_buffer();
-            const int64_t count = x.numel();
-#pragma omp parallel for schedule(static) if (count >= kParallelMin)
-            for (int64_t i = 0; i < count; ++i) gx[i] += g;
+        record(out, op, {x}, [n, scale](const Grads& grads) {
+            const float g = grads.out[0] * scale;
+            float* gx = grads.input(0);
+            if (!gx) return;
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
+            for (int64_t i = 0; i < n; ++i) gx[i] += g;
         });
     return out;
 }

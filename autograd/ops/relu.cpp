@@ -1,4 +1,4 @@
-// ReLU: out = max(x, 0); backward dx = g·[out > 0] (the output is the mask, so nothing extra is saved).
+// ReLU: out = max(x, 0); backward dx = g·[out > 0]: the output's values are saved as the mask, x's are not.
 #include "autograd/ops.h"
 #include "autograd/ops/parallel.h"
 
@@ -10,16 +10,15 @@ Tensor relu(const Tensor& x) {
     const float* xd = x.data();
     float* od = out.data();
     const int64_t n = x.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
     for (int64_t i = 0; i < n; ++i) od[i] = xd[i] > 0.0f ? xd[i] : 0.0f;
     if (needs_grad({&x}))
-        record(out, "relu", {x}, [x](TensorImpl& o) {
-            const float* g = o.grad->data;
-            const float* ov = o.data();
-            float* gx = x.grad_buffer();
-            const int64_t count = o.numel;
-#pragma omp parallel for schedule(static) if (count >= kParallelMin)
-            for (int64_t i = 0; i < count; ++i) gx[i] += ov[i] > 0.0f ? g[i] : 0.0f;
+        record(out, "relu", {x}, [outv = out.detach(), n](const Grads& g) {
+            const float* ov = outv.data();
+            float* gx = g.input(0);
+            if (!gx) return;
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
+            for (int64_t i = 0; i < n; ++i) gx[i] += ov[i] > 0.0f ? g.out[i] : 0.0f;
         });
     return out;
 }

@@ -3,6 +3,7 @@
 // permute: out axis k is x axis order[k]. out[idx] = x[Σ_k idx_k · xstride[order[k]]]. The backward is
 // the same gather with the inverse order, accumulating into dx: dx = permute(g, order⁻¹).
 // split/concat: x viewed as [outer, n, inner] along the axis; piece p covers columns [off_p, off_p + n_p).
+// Every backward here moves gradients by shape alone: no input's values are saved.
 #include <algorithm>
 #include <numeric>
 
@@ -41,7 +42,7 @@ void permute_kernel(const float* src, const Shape& src_shape, const std::vector<
     const int64_t cols = dst_shape.back();
     const int64_t col_stride = stride.back();
     const int64_t rows = numel / cols;
-#pragma omp parallel for schedule(static) if (numel >= kParallelMin)
+#pragma omp parallel for schedule(static) if (numel >= kParallelMinMemoryBound)
     for (int64_t r = 0; r < rows; ++r) {
         int64_t rest = r, offset = 0;
         for (size_t k = d - 1; k-- > 0;) {
@@ -62,7 +63,7 @@ void permute_kernel(const float* src, const Shape& src_shape, const std::vector<
 void slice_copy(float* whole, float* piece, int64_t outer, int64_t n_total, int64_t n_piece, int64_t inner,
                 int64_t offset, bool to_piece, bool accumulate) {
     const int64_t span = n_piece * inner;
-#pragma omp parallel for schedule(static) if (outer * span >= kParallelMin)
+#pragma omp parallel for schedule(static) if (outer * span >= kParallelMinMemoryBound)
     for (int64_t o = 0; o < outer; ++o) {
         float* w = whole + (o * n_total + offset) * inner;
         float* p = piece + o * span;
@@ -81,11 +82,11 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     check(x.defined(), "reshape", "undefined input");
     Tensor out = x.view(shape);  // shares storage; throws naming "view" on a size mismatch
     if (needs_grad({&x}))
-        record(out, "reshape", {x}, [x](TensorImpl& o) {
-            const float* g = o.grad->data;
-            float* gx = x.grad_buffer();
-            const int64_t count = o.numel;
-#pragma omp parallel for schedule(static) if (count >= kParallelMin)
+        record(out, "reshape", {x}, [count = x.numel()](const Grads& grads) {
+            const float* g = grads.out;
+            float* gx = grads.input(0);
+            if (!gx) return;
+#pragma omp parallel for schedule(static) if (count >= kParallelMinMemoryBound)
             for (int64_t i = 0; i < count; ++i) gx[i] += g[i];
         });
     return out;
@@ -112,8 +113,8 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& order) {
     Tensor out = Tensor::empty(out_shape);
     permute_kernel(x.data(), x.shape(), resolved, out.data(), false);
     if (needs_grad({&x}))
-        record(out, "permute", {x}, [x, inverse](TensorImpl& o) {
-            permute_kernel(o.grad->data, o.shape, inverse, x.grad_buffer(), true);
+        record(out, "permute", {x}, [out_shape, inverse](const Grads& g) {
+            if (float* gx = g.input(0)) permute_kernel(g.out, out_shape, inverse, gx, true);
         });
     return out;
 }
@@ -154,8 +155,10 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
         Tensor piece = Tensor::empty(piece_shape);
         slice_copy(x.data(), piece.data(), outer, n, s, inner, offset, true, false);
         if (grad)
-            record(piece, "split", {x}, [x, outer, n, s, inner, offset](TensorImpl& o) {
-                slice_copy(x.grad_buffer(), o.grad->data, outer, n, s, inner, offset, false, true);
+            record(piece, "split", {x}, [outer, n, s, inner, offset](const Grads& g) {
+                // Adds the piece into the whole: g.out is only read (slice_copy's pointers serve both ways).
+                float* gx = g.input(0);
+                if (gx) slice_copy(gx, const_cast<float*>(g.out), outer, n, s, inner, offset, false, true);
             });
         pieces.push_back(std::move(piece));
         offset += s;
@@ -194,12 +197,13 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
     bool grad = false;
     for (const Tensor& x : xs) grad = grad || needs_grad({&x});
     if (grad)
-        record(out, "concat", xs, [xs, offsets, outer, n, inner, ax](TensorImpl& o) {
-            for (size_t p = 0; p < xs.size(); ++p) {
-                if (!xs[p].requires_grad()) continue;
+        record(out, "concat", xs, [offsets, outer, n, inner](const Grads& g) {
+            for (size_t p = 0; p < offsets.size(); ++p) {
+                float* gx = g.input(p);
+                if (!gx) continue;
                 // dx_p = g[:, off_p : off_p + n_p, :]
-                slice_copy(o.grad->data, xs[p].grad_buffer(), outer, n, xs[p].shape()[ax], inner, offsets[p], true,
-                           true);
+                const int64_t n_p = (p + 1 < offsets.size() ? offsets[p + 1] : n) - offsets[p];
+                slice_copy(const_cast<float*>(g.out), gx, outer, n, n_p, inner, offsets[p], true, true);
             }
         });
     return out;

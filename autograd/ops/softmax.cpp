@@ -4,8 +4,9 @@
 //              dx_j = y_j · (g_j − Σ_k g_k y_k)
 // log_softmax: y_j = x_j − m − log Σ_k exp(x_k − m)
 //              dx_j = g_j − exp(y_j) · Σ_k g_k
-// Both backward passes read only the output, which the closure gets as `o`: nothing extra is saved.
-// causal_mask: scores [..., T, T], entry (i, j) with j > i becomes −inf; backward passes g where j ≤ i.
+// Both backward passes read only the output's values, which the closure saves (not x's).
+// causal_mask: scores [..., T, T], entry (i, j) with j > i becomes −inf; backward passes g where j ≤ i
+// (shapes only: nothing saved).
 #include <cmath>
 #include <limits>
 
@@ -25,7 +26,7 @@ Tensor softmax_impl(const char* op, const Tensor& x, bool log_space) {
     Tensor out = Tensor::empty(x.shape());
     const float* xd = x.data();
     float* od = out.data();
-#pragma omp parallel for schedule(static) if (x.numel() >= kParallelMin)
+#pragma omp parallel for schedule(static) if (x.numel() >= kParallelMinComputeBound)
     for (int64_t r = 0; r < rows; ++r) {
         const float* xr = xd + r * C;
         float* yr = od + r * C;
@@ -47,11 +48,12 @@ Tensor softmax_impl(const char* op, const Tensor& x, bool log_space) {
         }
     }
     if (needs_grad({&x}))
-        record(out, op, {x}, [x, rows, C, log_space](TensorImpl& o) {
-            const float* g = o.grad->data;
-            const float* y = o.data();
-            float* gx = x.grad_buffer();
-#pragma omp parallel for schedule(static) if (rows * C >= kParallelMin)
+        record(out, op, {x}, [yv = out.detach(), rows, C, log_space](const Grads& grads) {
+            const float* g = grads.out;
+            const float* y = yv.data();
+            float* gx = grads.input(0);
+            if (!gx) return;
+#pragma omp parallel for schedule(static) if (rows * C >= kParallelMinComputeBound)
             for (int64_t r = 0; r < rows; ++r) {
                 const float* gr = g + r * C;
                 const float* yr = y + r * C;
@@ -84,16 +86,17 @@ Tensor causal_mask(const Tensor& scores) {
     const float* s = scores.data();
     float* od = out.data();
     const float neg_inf = -std::numeric_limits<float>::infinity();
-#pragma omp parallel for schedule(static) if (scores.numel() >= kParallelMin)
+#pragma omp parallel for schedule(static) if (scores.numel() >= kParallelMinMemoryBound)
     for (int64_t r = 0; r < rows; ++r) {
         const int64_t i = r % T;
         for (int64_t j = 0; j < T; ++j) od[r * T + j] = j <= i ? s[r * T + j] : neg_inf;
     }
     if (needs_grad({&scores}))
-        record(out, "causal_mask", {scores}, [scores, rows, T](TensorImpl& o) {
-            const float* g = o.grad->data;
-            float* gs = scores.grad_buffer();
-#pragma omp parallel for schedule(static) if (rows * T >= kParallelMin)
+        record(out, "causal_mask", {scores}, [rows, T](const Grads& grads) {
+            const float* g = grads.out;
+            float* gs = grads.input(0);
+            if (!gs) return;
+#pragma omp parallel for schedule(static) if (rows * T >= kParallelMinMemoryBound)
             for (int64_t r = 0; r < rows; ++r) {
                 const int64_t i = r % T;
                 for (int64_t j = 0; j <= i; ++j) gs[r * T + j] += g[r * T + j];

@@ -1,7 +1,7 @@
 """PyTorch reference for the fused ops (gelu, layer_norm, cross_entropy, causal_self_attention).
 
 Usage: reference_fused.py INPUT OUTPUT. Exits with status 3 when torch cannot be imported (the C++ test
-then skips). Called by tests/autograd/test_fused_reference.cpp.
+then fails under GPT_REQUIRE_TORCH=1, else skips). Called by tests/autograd/test_fused_reference.cpp.
 
 File format (both ways), one tensor per line:  <name> <ndim> <dims...> : <values...>
 Input names are "<case>.<field>" where <case> is "<op>" or "<op>_<variant>"; every case has a probe

@@ -18,11 +18,10 @@ Tensor softplus(const Tensor& x) {
     float* od = out.data();
     for (int64_t i = 0; i < x.numel(); ++i) od[i] = std::max(xd[i], 0.0f) + std::log1p(std::exp(-std::fabs(xd[i])));
     if (needs_grad({&x}))
-        record(out, "softplus", {x}, [x](TensorImpl& o) {
-            const float* g = o.grad->data;  // dL/dy
-            const float* xv = x.data();
-            float* gx = x.grad_buffer();  // dL/dx, allocated zeroed on first use; we add (+=)
-            for (int64_t i = 0; i < o.numel; ++i) gx[i] += g[i] / (1.0f + std::exp(-xv[i]));
+        record(out, "softplus", {x}, [xs = x.detach()](const Grads& g) {  // dy/dx reads x: save its values
+            const float* xv = xs.data();
+            float* gx = g.input(0);  // dL/dx, allocated zeroed on first use; we add (+=)
+            for (int64_t i = 0; i < xs.numel(); ++i) gx[i] += g.out[i] / (1.0f + std::exp(-xv[i]));  // g.out: dL/dy
         });
     return out;
 }

@@ -1,6 +1,7 @@
 // The fused ops against an independent PyTorch implementation (tests/autograd/reference_fused.py),
 // forward and gradients, in one python invocation. The reference runs in float64, so the differences
-// are this project's float32 rounding. Skipped (with a message) when GPT_PYTHON cannot import torch.
+// are this project's float32 rounding. When GPT_PYTHON cannot import torch: a failure under
+// GPT_REQUIRE_TORCH=1, else skipped with a message (tests/reference_python.h).
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -17,6 +18,7 @@
 
 #include "autograd/ops.h"
 #include "common/random.h"
+#include "tests/reference_python.h"
 
 using namespace gpt;
 
@@ -152,7 +154,8 @@ TEST_CASE("fused ops match PyTorch (float64 reference): forward ≤ 1e-5, gradie
     const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     std::remove(in_path.c_str());
     if (rc == 3 || rc == 127) {
-        MESSAGE("SKIPPED: " << GPT_PYTHON << " cannot import torch (exit " << rc << "); PyTorch reference not run");
+        gpt::test::reference_unavailable(std::string(GPT_PYTHON) + " cannot import torch (reference_fused.py exit " +
+                                         std::to_string(rc) + ")");
         return;
     }
     REQUIRE_MESSAGE(rc == 0, "reference_fused.py failed with exit status " << rc);

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "autograd/ops.h"
 #include "autograd/tensor.h"
 
 using namespace gpt;
@@ -12,9 +13,9 @@ static Tensor triple(const Tensor& x) {
     Tensor out = Tensor::empty(x.shape());
     for (int64_t i = 0; i < x.numel(); ++i) out.data()[i] = 3.0f * x.data()[i];
     if (needs_grad({&x}))
-        record(out, "triple", {x}, [x](TensorImpl& o) {
-            float* gx = x.grad_buffer();
-            for (int64_t i = 0; i < o.numel; ++i) gx[i] += 3.0f * o.grad->data[i];
+        record(out, "triple", {x}, [n = x.numel()](const Grads& g) {  // reads no values: saves none
+            float* gx = g.input(0);
+            for (int64_t i = 0; i < n; ++i) gx[i] += 3.0f * g.out[i];
         });
     return out;
 }
@@ -77,4 +78,41 @@ TEST_CASE("an allocation the system cannot serve throws OutOfMemory; nothing abo
                     }()),
                     std::bad_alloc);
     CHECK(Tensor::zeros({4}).to_vector() == std::vector<float>(4, 0.0f));  // the cache still works
+}
+
+TEST_CASE("a second backward through the same graph is refused, naming the op, and changes nothing") {
+    Tensor w = Tensor::from_vector({2}, {1.0f, 2.0f}, true);
+    Tensor x = Tensor::from_vector({2}, {3.0f, 4.0f});
+    Tensor y = sum_all(mul(w, x));
+    y.backward();
+    CHECK(w.grad_tensor().to_vector() == std::vector<float>{3.0f, 4.0f});
+    std::string message;
+    try {
+        y.backward();
+    } catch (const std::invalid_argument& e) {
+        message = e.what();
+    }
+    CHECK(message.find("sum_all: ") == 0);
+    CHECK(message.find("backward through the graph a second time") != std::string::npos);
+    CHECK(w.grad_tensor().to_vector() == std::vector<float>{3.0f, 4.0f});  // not [9, 12], not [6, 8]
+    sum_all(mul(w, x)).backward();  // a new forward builds a new graph: gradients accumulate as usual
+    CHECK(w.grad_tensor().to_vector() == std::vector<float>{6.0f, 8.0f});
+}
+
+TEST_CASE("a node keeps an input's values only where its backward formula reads them") {
+    Tensor w = Tensor::from_vector({2}, {1.0f, 2.0f}, true);
+    auto storage_of = [](const Tensor& t) { return std::weak_ptr<Storage>(t.impl()->storage); };
+    Tensor a = mul_scalar(w, 2.0f), b = mul_scalar(w, 3.0f), c = mul_scalar(w, 4.0f);
+    const auto a_storage = storage_of(a), b_storage = storage_of(b), c_storage = storage_of(c);
+    Tensor sum = add(a, b);      // d(a + b) reads neither value
+    Tensor product = mul(w, c);  // d(w·c)/dw reads c
+    a = b = c = Tensor();
+    CHECK(a_storage.expired());
+    CHECK(b_storage.expired());
+    CHECK_FALSE(c_storage.expired());
+    CHECK(sum.grad_fn()->inputs.size() == 2);  // the gradient targets stay: the graph is intact
+    Tensor loss = add(sum_all(sum), sum_all(product));
+    loss.backward();
+    CHECK(w.grad_tensor().to_vector() == std::vector<float>{13.0f, 21.0f});  // 5 + 8·w
+    CHECK(c_storage.expired());  // backward dropped the closure and the values it saved
 }

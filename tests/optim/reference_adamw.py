@@ -9,7 +9,7 @@ INPUT, one record per line, floats as C hex literals (float.fromhex reads them e
   param NAME DECAY NDIM D0 .. D{NDIM-1} V0 V1 ...     DECAY 1: in the weight-decay group
   grad STEP NAME V0 V1 ...                            a parameter without a line at a step has p.grad None
 OUTPUT: one line per parameter after the last step: NAME V0 V1 ... (hex)
-Exit status 77 when torch cannot be imported (the C++ test then skips with a message).
+Exit status 77 when torch cannot be imported (the C++ test then fails under GPT_REQUIRE_TORCH=1, else skips with a message).
 """
 import sys
 

@@ -25,7 +25,7 @@ expect_error "config syntax error" 2 "syntax.toml:2: n_layer" -- "$GPT" train --
 expect_error "config unknown key" 2 "unknown.toml:2: unknown key 'n_layr'" -- "$GPT" train --config unknown.toml --data tiny.txt
 expect_error "config key outside [train]" 2 "no_table.toml:1: key 'n_layer' outside the [train] table" -- "$GPT" train --config no_table.toml
 expect_error "config is a directory" 2 "is a directory" -- "$GPT" train --config empty_folder
-expect_error "config missing" 2 "none.toml cannot be read" -- "$GPT" train --config none.toml
+expect_error "config missing" 2 "config file none.toml: No such file or directory" -- "$GPT" train --config none.toml
 expect_error "unknown option" 2 "--bogus" -- "$GPT" train --bogus 3
 expect_error "non-numeric size" 2 "n_layer" -- "$GPT" train --n_layer abc
 
@@ -52,7 +52,7 @@ long_prompt=$(head -c 40 tiny.txt | tr -d '\n')
 expect_error "prompt longer than block_size" 1 "more than the model's block_size 8" -- "$GPT" sample --checkpoint run --prompt "$long_prompt"
 expect_error "prompt with an unknown character" 1 "is not in the tokenizer's vocabulary" -- "$GPT" sample --checkpoint run --prompt "~~~"
 expect_error "prompt file is a directory" 1 "is a directory" -- "$GPT" sample --checkpoint run --prompt_file empty_folder
-expect_error "prompt file missing" 1 "cannot open" -- "$GPT" sample --checkpoint run --prompt_file none.txt
+expect_error "prompt file missing" 1 "--prompt_file none.txt: No such file or directory" -- "$GPT" sample --checkpoint run --prompt_file none.txt
 expect_error "checkpoint folder without ckpt.h5" 1 "has no ckpt.h5" -- "$GPT" sample --checkpoint empty_folder
 expect_error "checkpoint missing" 1 "no such checkpoint" -- "$GPT" sample --checkpoint none.h5
 expect_error "checkpoint is a text file" 1 "not an HDF5 file" -- "$GPT" sample --checkpoint tiny.txt

@@ -11,6 +11,7 @@
 #include "io/hdf5.h"
 #include "nn/gpt.h"
 #include "nn/init.h"
+#include "tests/reference_python.h"
 #include "train/checkpoint.h"
 
 using namespace gpt;
@@ -59,7 +60,7 @@ std::string write_case(const std::string& dir, const std::string& name, GPTConfi
 
 TEST_CASE("GPT logits, loss and gradients match the PyTorch reference") {
     if (!python_has_torch()) {
-        MESSAGE("skipped: " GPT_PYTHON " cannot import torch and h5py (the set-up script installs them)");
+        gpt::test::reference_unavailable(GPT_PYTHON " cannot import torch and h5py");
         return;
     }
     const std::string dir = (std::filesystem::temp_directory_path() / "gpt_parity").string();
