@@ -1,9 +1,11 @@
-// The training configuration: one struct, filled by CLI11 from built-in defaults, then a TOML config
-// file ([train] table), then command-line flags. The same words everywhere (nanoGPT's names).
+// The training configuration: one struct, filled from built-in defaults, then a TOML config file
+// ([train] table), then command-line flags (the command line wins). The same words everywhere
+// (nanoGPT's names; a few of nanoGPT's longer names are aliases).
 //
-// Every field is listed once in config_fields() with its name, help and type; that one table drives the
-// CLI11 options, the effective-config TOML written into the run folder and each checkpoint, and the
-// resume logic ("take the stored value unless the option was given again").
+// Every field is listed once in config_fields() with its name, help, type and aliases; that one table
+// drives the command-line options (cli/options.h), the effective-config TOML written into the run folder
+// and each checkpoint, and the resume logic ("take the stored value unless the option was given again").
+// Numbers are written as the shortest text that reads back bit-identical (format_double).
 #pragma once
 
 #include <cstdint>
