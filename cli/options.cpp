@@ -71,7 +71,7 @@ void add_config_options(CLI::App& command, TrainConfig& config) {
         std::string names = "--" + f.name;
         for (const std::string& alias : f.aliases) names += ",--" + alias;
         std::string default_text = f.to_toml(defaults);
-        if (f.type == "TEXT") default_text = default_text.substr(1, default_text.size() - 2);  // unquoted
+        if (f.type == "TEXT" || f.type == "PATH") default_text = default_text.substr(1, default_text.size() - 2);  // unquoted
         const bool is_bool = f.type == "BOOL";
         auto* option = add_parsed(command, names, f.type, f.help, default_text,
                                   [&config, from_text = f.from_text, is_bool](const std::string& v) {
@@ -128,6 +128,10 @@ std::string unknown_name_message(const CLI::App& app, int argc, const char* cons
             if (option->get_expected_min() > 0 && arg.find('=') == std::string::npos) ++i;
             continue;
         }
+        if (current == &app)
+            for (const CLI::App* sub : subcommands)
+                if (sub->get_option_no_throw(name))
+                    return "option " + name + " goes after the command: gpt " + sub->get_name() + " " + name + " ...";
         std::vector<std::string> names;
         for (const CLI::App* level : {current, static_cast<const CLI::App*>(&app)}) {
             for (const CLI::Option* o : level->get_options())

@@ -76,6 +76,12 @@ ConfigField aliased(ConfigField f, std::vector<std::string> aliases) {
     return f;
 }
 
+// A text field that names a file or folder (shown as PATH in --help).
+ConfigField path(ConfigField f) {
+    f.type = "PATH";
+    return f;
+}
+
 }  // namespace
 
 const std::vector<ConfigField>& config_fields() {
@@ -88,7 +94,7 @@ const std::vector<ConfigField>& config_fields() {
         model_field("dropout", &GPTConfig::dropout, "dropout probability, in training only", false),
         model_field("bias", &GPTConfig::bias, "biases in Linear and LayerNorm layers"),
         model_field("pos_encoding", &GPTConfig::pos_encoding, "position encoding: learned | sinusoidal"),
-        aliased(field("data", &TrainConfig::data, "text file or folder of text files"), {"dataset"}),
+        path(aliased(field("data", &TrainConfig::data, "text file or folder of text files"), {"dataset"})),
         field("tokenizer", &TrainConfig::tokenizer, "tokenizer: char | bpe", true),
         field("vocab_size", &TrainConfig::vocab_size, "vocabulary size of the BPE tokenizer (bpe only)", true),
         field("val_fraction", &TrainConfig::val_fraction, "fraction of tokens held out for validation"),
@@ -113,11 +119,11 @@ const std::vector<ConfigField>& config_fields() {
         field("threads", &TrainConfig::threads, "worker threads; 0 = OMP_NUM_THREADS or the physical cores"),
         field("skip_nonfinite", &TrainConfig::skip_nonfinite, "skip a step with a NaN/Inf gradient instead of stopping"),
         field("profile", &TrainConfig::profile, "print time per op type (forward/backward, evaluation included) at the end"),
-        field("out_dir", &TrainConfig::out_dir, "run folder (checkpoints, metrics.jsonl, config.toml)"),
+        path(field("out_dir", &TrainConfig::out_dir, "run folder (checkpoints, metrics.jsonl, config.toml)")),
         field("ckpt_interval", &TrainConfig::ckpt_interval, "steps between checkpoints; 0 = eval_interval"),
         field("keep_last", &TrainConfig::keep_last, "periodic checkpoint copies to keep besides ckpt.h5"),
-        field("resume", &TrainConfig::resume, "run folder or checkpoint to continue exactly"),
-        field("init_from", &TrainConfig::init_from, "checkpoint whose weights start a new run (fine-tuning)"),
+        path(field("resume", &TrainConfig::resume, "run folder or checkpoint to continue exactly")),
+        path(field("init_from", &TrainConfig::init_from, "checkpoint whose weights start a new run (fine-tuning)")),
         field("sample_tokens", &TrainConfig::sample_tokens, "tokens sampled at the end of training; 0 = none"),
         field("report_every", &TrainConfig::report_every, "also write report.html every N steps; 0 = only at the end"),
     };
@@ -215,7 +221,8 @@ std::vector<std::string> all_config_names() {
     return names;
 }
 
-// Calls visit(key, value, where) for every key of the [train] table; throws on anything else.
+// Calls visit(field name, value, "file:line: key as written") for every key of the [train] table;
+// throws on anything else.
 void parse_train_table(const std::string& toml, const std::string& source,
                        const std::function<void(const std::string&, const std::string&, const std::string&)>& visit) {
     std::istringstream in(toml);
@@ -254,7 +261,7 @@ void parse_train_table(const std::string& toml, const std::string& source,
         if (!inserted)
             throw std::invalid_argument(where + ": key '" + key + "' sets " + field->name + ", already set at " +
                                         first->second);
-        visit(field->name, value, where);
+        visit(field->name, value, where + ": " + key);
     }
 }
 
@@ -267,7 +274,7 @@ void apply_toml(TrainConfig& config, const std::string& toml, const std::string&
         try {
             find_config_field(key)->from_text(config, value);
         } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(where + ": " + key + ": " + e.what());
+            throw std::invalid_argument(where + ": " + e.what());
         }
     });
 }

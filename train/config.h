@@ -68,7 +68,7 @@ struct ConfigField {
     bool shapes_model;  // changing it on resume is refused
     std::function<std::string(const TrainConfig&)> to_toml;           // value as TOML text
     std::function<void(TrainConfig&, const std::string&)> from_text;  // parse a value; throws without the name
-    std::string type;                  // INT, FLOAT, BOOL or TEXT (what --help shows)
+    std::string type;                  // INT, FLOAT, BOOL, TEXT or PATH (a text naming a file; what --help shows)
     std::vector<std::string> aliases;  // other accepted names (nanoGPT's), on the command line and in files
 };
 
