@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "cli/options.h"
 #include "data/corpus.h"
 #include "data/prepare.h"
 #include "train/checkpoint.h"
@@ -15,10 +16,14 @@
 namespace gpt {
 
 void add_eval_options(CLI::App& command, EvalOptions& options) {
-    command.add_option("--checkpoint", options.checkpoint, "checkpoint file or run folder")->required();
-    command.add_option("--data", options.data, "text file (or folder) to evaluate on")->required();
-    command.add_option("--max_tokens", options.max_tokens, "use only the first N token ids (0 = all)");
-    command.add_option("--threads", options.threads, "worker threads (0 = OMP_NUM_THREADS or physical cores)");
+    add_text_option(command, "--checkpoint", options.checkpoint, "checkpoint file or run folder (its ckpt.h5)")
+        ->type_name("PATH")
+        ->required();
+    add_text_option(command, "--data", options.data, "text file or folder of text files to evaluate on")
+        ->type_name("PATH")
+        ->required();
+    add_int_option(command, "--max_tokens", options.max_tokens, "use only the first N token ids; 0 = all");
+    add_int_option(command, "--threads", options.threads, "worker threads; 0 = OMP_NUM_THREADS or the physical cores");
 }
 
 int run_eval(const EvalOptions& options) {

@@ -1,49 +1,49 @@
 // build/gpt: the command-line program. Subcommands: train, sample, eval, report, graph.
 //
-// Config files: CLI11 2.1.2 ignores a config file registered on a subcommand (CLIUtils/CLI11#1056), so
-// --config lives on the main app, `train` falls through to it, and the file's options sit under a
-// [train] table. The file is linted first (train/config.h) so that a syntax error or unknown key is
-// reported with its line number instead of CLI11's generic message.
+// Options are declared through cli/options.h, so every subcommand reads the same: typed (INT, FLOAT,
+// BOOL, TEXT), defaults as people type them, integers checked, one boolean convention.
+//
+// Config files: CLI11 2.1.2 ignores a config file registered on a subcommand (CLIUtils/CLI11#1056) and
+// its own config reader mangles booleans and knows no line numbers, so `gpt train --config FILE` is an
+// ordinary option and the file is read here (train/config.h): checked whole first (file:line: key in
+// every message), then its keys fill what the command line did not set.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
-#include "train/config.h"
 #include "cli/eval_command.h"
-#include "report/graph.h"
+#include "cli/graph_command.h"
+#include "cli/options.h"
 #include "cli/report_command.h"
-#include "report/report_html.h"
 #include "cli/sample_command.h"
+#include "report/report_html.h"
+#include "train/config.h"
 #include "train/threads.h"
 #include "train/trainer.h"
 
-namespace {
-
-// The value of --config in argv, if any ("--config F" or "--config=F").
-std::string config_argument(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) return argv[i + 1];
-        if (std::strncmp(argv[i], "--config=", 9) == 0) return argv[i] + 9;
-    }
-    return "";
-}
-
-}  // namespace
+#ifndef GPT_VERSION
+#define GPT_VERSION "unknown"
+#endif
 
 int main(int argc, char** argv) {
-    CLI::App app{"gpt: train small GPT language models on a CPU, from scratch, with a readable autograd tape"};
+    CLI::App app{"gpt: train small GPT language models on a CPU, from scratch, with a readable autograd tape", "gpt"};
     app.require_subcommand(1);
-    app.set_config("--config", "", "TOML config file; options go under a [train] table (see configs/)");
-    app.allow_config_extras(CLI::config_extras_mode::error);
+    app.set_help_flag("-h,--help", "print this help and exit");  // before the subcommands: they copy it
+    app.set_version_flag("--version", std::string("gpt ") + GPT_VERSION, "print the version and exit");
 
     gpt::TrainConfig train_config;
+    std::string config_path;
     CLI::App* train = app.add_subcommand("train", "pretrain a GPT on a text file or folder (see configs/)");
-    train->fallthrough();
+    gpt::add_text_option(*train, "--config", config_path,
+                         "TOML config file, options under a [train] table (see configs/); options given on "
+                         "the command line override it")
+        ->type_name("FILE");
     gpt::add_config_options(*train, train_config);
 
     gpt::SampleOptions sample_options;
@@ -62,14 +62,22 @@ int main(int argc, char** argv) {
     CLI::App* graph = app.add_subcommand("graph", "write the autograd tape of a tiny model as Graphviz DOT (+ SVG)");
     gpt::add_graph_options(*graph, graph_options);
 
+    auto given_on_command_line = [train](const std::string& name) {
+        return train->get_option("--" + name)->count() > 0;
+    };
+    std::vector<std::string> config_keys;  // fields the config file sets
     try {
-        const std::string config_path = config_argument(argc, argv);
-        if (!config_path.empty()) gpt::lint_config_file(config_path);
         app.parse(argc, argv);
+        if (train->parsed() && !config_path.empty())
+            config_keys = gpt::apply_config_file(train_config, config_path,
+                                                 [&](const std::string& name) { return !given_on_command_line(name); });
     } catch (const CLI::ParseError& e) {
         // --help and --version print as CLI11 does; a usage error is one "error:" line like every other.
         if (e.get_exit_code() == 0) return app.exit(e);
-        std::fprintf(stderr, "error: %s (see gpt --help)\n", e.what());
+        const std::string command = gpt::subcommand_in(app, argc, argv);
+        const std::string see = "(see gpt " + (command.empty() ? "" : command + " ") + "--help)";
+        const std::string unknown = gpt::unknown_name_message(app, argc, argv);
+        std::fprintf(stderr, "error: %s %s\n", unknown.empty() ? e.what() : unknown.c_str(), see.c_str());
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
@@ -78,7 +86,12 @@ int main(int argc, char** argv) {
 
     try {
         if (train->parsed()) {
-            auto given = [train](const std::string& name) { return train->get_option("--" + name)->count() > 0; };
+            // An option counts as given when the command line or the config file sets it (resume keeps
+            // the checkpoint's value of every other option).
+            auto given = [&](const std::string& name) {
+                return given_on_command_line(name) ||
+                       std::find(config_keys.begin(), config_keys.end(), name) != config_keys.end();
+            };
             return gpt::run_train(train_config, given, gpt::report_hooks());
         }
         if (sample->parsed()) return gpt::run_sample(sample_options);

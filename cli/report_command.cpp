@@ -4,20 +4,20 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "cli/options.h"
 #include "report/report_html.h"
 #include "train/threads.h"
 
 namespace gpt {
 
 void add_report_options(CLI::App& command, ReportCommandOptions& options) {
-    command.add_option("run_dir", options.run_dir, "run folder (holds ckpt.h5, metrics.jsonl) or checkpoint file")
+    add_text_option(command, "run_dir", options.run_dir, "run folder (holds ckpt.h5, metrics.jsonl) or checkpoint file")
+        ->type_name("PATH")
         ->required();
-    command.add_option("--prompt", options.prompt,
-                       "prompt of the attention and next-token views (default: first line of the validation text)");
-    command.add_option("--sample_tokens", options.sample_tokens, "tokens in the report's sample (0: none)")
-        ->capture_default_str();
-    command.add_option("--threads", options.threads, "worker threads (0 = OMP_NUM_THREADS or physical cores)")
-        ->capture_default_str();
+    add_text_option(command, "--prompt", options.prompt,
+                    "prompt of the attention and next-token views; empty = the first line of the validation text");
+    add_int_option(command, "--sample_tokens", options.sample_tokens, "tokens in the report's sample; 0 = none");
+    add_int_option(command, "--threads", options.threads, "worker threads; 0 = OMP_NUM_THREADS or the physical cores");
 }
 
 int run_report(const ReportCommandOptions& options) {

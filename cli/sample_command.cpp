@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "cli/options.h"
 #include "data/utf8.h"
 #include "train/checkpoint.h"
 #include "generate/generate.h"
@@ -87,29 +88,31 @@ void SampleOptions::validate() const {
 }
 
 void add_sample_options(CLI::App& command, SampleOptions& o) {
-    command.add_option("--checkpoint", o.checkpoint, "checkpoint file or run folder (its ckpt.h5)")->required();
-    auto* prompt = command.add_option("--prompt", o.prompt,
-                                      "text to continue; empty: start from <|endoftext|> (BPE) or a newline (char)");
-    auto* prompt_file = command.add_option("--prompt_file", o.prompt_file, "read the prompt from this file");
+    // nanoGPT's sample.py names the run folder out_dir.
+    add_text_option(command, "--checkpoint,--out_dir", o.checkpoint, "checkpoint file or run folder (its ckpt.h5)")
+        ->type_name("PATH")
+        ->required();
+    auto* prompt = add_text_option(command, "--prompt", o.prompt,
+                                   "text to continue; empty = start from <|endoftext|> (BPE) or a newline (char)");
+    auto* prompt_file = add_text_option(command, "--prompt_file", o.prompt_file, "read the prompt from this file")
+                            ->type_name("FILE");
     prompt->excludes(prompt_file);
-    command.add_option("--max_new_tokens", o.max_new_tokens,
-                       "tokens to generate per sample (default 200). Past block_size the window slides: the "
-                       "model sees the last block_size tokens, and each further token re-feeds that window "
-                       "through the KV cache (slower)");
-    command.add_option("--temperature", o.temperature, "softmax temperature; 0 = greedy (default 0.8)");
-    command.add_option("--top_k", o.top_k, "keep the k most likely tokens; 0 = off (default 0)");
-    command.add_option("--top_p", o.top_p,
-                       "keep the smallest set of most likely tokens whose probability reaches p, after top_k; "
-                       "1 = off (default 1)");
-    command.add_option("--seed", o.seed, "random seed: same seed, checkpoint and options give the same text (default 1337)");
-    command.add_option("--num_samples", o.num_samples, "number of samples, separated by a blank line (default 1)");
-    command.add_option("--repetition_penalty", o.repetition_penalty,
-                       "divide positive / multiply negative logits of tokens already in the window; 1 = off (default 1)");
-    command.add_option("--stop", o.stop, "end a sample just before this text appears in the generated text");
-    command.add_flag("--show_probs", o.show_probs,
-                     "print the top candidates and their probabilities (after temperature/top-k/top-p) for each "
-                     "token to standard error");
-    command.add_option("--threads", o.threads, "worker threads (0 = OMP_NUM_THREADS or physical cores)");
+    add_int_option(command, "--max_new_tokens", o.max_new_tokens,
+                   "tokens to generate per sample; past block_size the window slides (the model sees the last "
+                   "block_size tokens, each further token re-feeds that window: slower)");
+    add_float_option(command, "--temperature", o.temperature, "softmax temperature; 0 = greedy");
+    add_int_option(command, "--top_k", o.top_k, "keep the k most likely tokens; 0 = off");
+    add_float_option(command, "--top_p", o.top_p,
+                     "keep the smallest set of most likely tokens whose probability reaches p, after top_k; 1 = off");
+    add_int_option(command, "--seed", o.seed, "seed of every random draw: same seed, checkpoint and options, same text");
+    add_int_option(command, "--num_samples", o.num_samples, "samples, separated by a blank line");
+    add_float_option(command, "--repetition_penalty", o.repetition_penalty,
+                     "divide positive / multiply negative logits of tokens already in the window; 1 = off");
+    add_text_option(command, "--stop", o.stop, "end a sample just before this text appears in the generated text");
+    add_bool_option(command, "--show_probs", o.show_probs,
+                    "print the top candidates and their probabilities (after temperature/top-k/top-p) for each "
+                    "token to standard error");
+    add_int_option(command, "--threads", o.threads, "worker threads; 0 = OMP_NUM_THREADS or the physical cores");
     command.footer("Generation uses a KV cache; when the context reaches block_size it slides (last block_size tokens).");
 }
 

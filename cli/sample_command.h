@@ -1,6 +1,6 @@
 // `gpt sample --checkpoint PATH [--prompt TEXT | --prompt_file F] [--max_new_tokens N] [--temperature T]
 //             [--top_k K] [--top_p P] [--seed S] [--num_samples M] [--repetition_penalty R] [--stop TEXT]
-//             [--show_probs] [--threads N]`
+//             [--show_probs BOOL] [--threads N]`
 //
 // Standard output carries only text: for each sample the prompt, then the generated text as it is
 // produced (whole UTF-8 characters, flushed token by token), samples separated by a blank line.

@@ -1,6 +1,5 @@
 #include "report/graph.h"
 
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -136,27 +135,6 @@ GraphResult write_graph(const GraphOptions& o) {
         result.svg_path = svg.string();
     }
     return result;
-}
-
-void add_graph_options(CLI::App& command, GraphOptions& o) {
-    command.add_option("--out", o.out, "DOT file to write (the SVG goes beside it)")->capture_default_str();
-    command.add_option("--n_layer", o.n_layer, "blocks of the tiny model")->capture_default_str();
-    command.add_option("--n_head", o.n_head, "query heads")->capture_default_str();
-    command.add_option("--n_kv_head", o.n_kv_head, "key/value heads (0 = n_head)")->capture_default_str();
-    command.add_option("--n_embd", o.n_embd, "embedding width")->capture_default_str();
-    command.add_option("--vocab_size", o.vocab_size, "vocabulary size")->capture_default_str();
-    command.add_option("--batch_size", o.batch_size, "sequences B")->capture_default_str();
-    command.add_option("--block_size", o.block_size, "tokens per sequence T")->capture_default_str();
-    command.add_flag("!--no_render", o.render, "write only the DOT file, even when dot is installed");
-}
-
-int run_graph(const GraphOptions& options) {
-    const GraphResult result = write_graph(options);
-    std::fprintf(stderr, "graph: %lld ops, %lld tensors\n", (long long)result.op_nodes, (long long)result.tensor_nodes);
-    std::printf("%s\n", options.out.c_str());
-    if (!result.svg_path.empty()) std::printf("%s\n", result.svg_path.c_str());
-    else if (options.render) std::fprintf(stderr, "graph: dot (Graphviz) not found; only the DOT file was written\n");
-    return 0;
 }
 
 }  // namespace gpt

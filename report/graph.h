@@ -14,10 +14,6 @@
 #include "autograd/tensor.h"
 #include "nn/module.h"
 
-namespace CLI {
-class App;
-}
-
 namespace gpt {
 
 struct TapeDot {
@@ -49,8 +45,5 @@ struct GraphResult {
 // Builds the model (init_gpt2, seed 1337), runs forward + cross-entropy + backward on random ids, writes
 // options.out (and the SVG). Throws std::runtime_error when the file cannot be written or dot fails.
 GraphResult write_graph(const GraphOptions& options);
-
-void add_graph_options(CLI::App& command, GraphOptions& options);
-int run_graph(const GraphOptions& options);
 
 }  // namespace gpt

@@ -1,14 +1,17 @@
 #include "train/config.h"
 
-#include "common/regular_file.h"
-
-#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cmath>
+#include <limits>
 #include <filesystem>
 #include <fstream>
-#include <set>
+#include <map>
 #include <sstream>
 #include <stdexcept>
+
+#include "common/regular_file.h"
 
 namespace gpt {
 
@@ -16,15 +19,6 @@ namespace {
 constexpr int64_t kMaxConfigFileBytes = 1 << 20;  // a config is a few hundred bytes; 1 MiB is no config
 }  // namespace
 namespace {
-
-std::string format_double(double v) {
-    std::ostringstream out;
-    out.precision(17);
-    out << v;
-    std::string s = out.str();
-    if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // TOML floats need a '.' or exponent
-    return s;
-}
 
 std::string quote(const std::string& s) {
     std::string out = "\"";
@@ -35,9 +29,9 @@ std::string quote(const std::string& s) {
     return out + "\"";
 }
 
-std::string unquote(const std::string& value, const std::string& where) {
+std::string unquote(const std::string& value) {
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'')) {
-        if (value.back() != value.front()) throw std::invalid_argument(where + ": unterminated string " + value);
+        if (value.back() != value.front()) throw std::invalid_argument("unterminated string " + value);
         std::string out;
         for (size_t i = 1; i + 1 < value.size(); ++i) {
             if (value[i] == '\\' && value.front() == '"' && i + 2 < value.size()) ++i;
@@ -51,48 +45,23 @@ std::string unquote(const std::string& value, const std::string& where) {
 // `member(config)` is the field's value in a TrainConfig (const or not).
 template <class T, class Member>
 ConfigField make_field(const char* name, Member member, const char* help, bool shapes_model) {
-    ConfigField f{name, help, shapes_model, nullptr, nullptr};
-    const std::string field_name = name;
+    ConfigField f{name, help, shapes_model, nullptr, nullptr, "", {}};
     if constexpr (std::is_same_v<T, int64_t>) {
+        f.type = "INT";
         f.to_toml = [member](const TrainConfig& c) { return std::to_string(member(c)); };
-        f.from_text = [member, field_name](TrainConfig& c, const std::string& v) {
-            size_t used = 0;
-            long long parsed = 0;
-            try {
-                parsed = std::stoll(v, &used);
-            } catch (const std::exception&) {
-                used = 0;
-            }
-            if (used == 0 || used != v.size())
-                throw std::invalid_argument(field_name + ": expected an integer, got '" + v + "'");
-            member(c) = parsed;
-        };
+        f.from_text = [member](TrainConfig& c, const std::string& v) { member(c) = parse_int64(v); };
     } else if constexpr (std::is_same_v<T, double>) {
+        f.type = "FLOAT";
         f.to_toml = [member](const TrainConfig& c) { return format_double(member(c)); };
-        f.from_text = [member, field_name](TrainConfig& c, const std::string& v) {
-            size_t used = 0;
-            double parsed = 0;
-            try {
-                parsed = std::stod(v, &used);
-            } catch (const std::exception&) {
-                used = 0;
-            }
-            if (used == 0 || used != v.size())
-                throw std::invalid_argument(field_name + ": expected a number, got '" + v + "'");
-            member(c) = parsed;
-        };
+        f.from_text = [member](TrainConfig& c, const std::string& v) { member(c) = parse_double(v); };
     } else if constexpr (std::is_same_v<T, bool>) {
+        f.type = "BOOL";
         f.to_toml = [member](const TrainConfig& c) { return std::string(member(c) ? "true" : "false"); };
-        f.from_text = [member, field_name](TrainConfig& c, const std::string& v) {
-            if (v == "true" || v == "1") member(c) = true;
-            else if (v == "false" || v == "0") member(c) = false;
-            else throw std::invalid_argument(field_name + ": expected true or false, got '" + v + "'");
-        };
+        f.from_text = [member](TrainConfig& c, const std::string& v) { member(c) = parse_bool(v); };
     } else {
+        f.type = "TEXT";
         f.to_toml = [member](const TrainConfig& c) { return quote(member(c)); };
-        f.from_text = [member, field_name](TrainConfig& c, const std::string& v) {
-            member(c) = unquote(v, field_name);
-        };
+        f.from_text = [member](TrainConfig& c, const std::string& v) { member(c) = unquote(v); };
     }
     return f;
 }
@@ -108,49 +77,61 @@ ConfigField model_field(const char* name, T GPTConfig::*member, const char* help
     return make_field<T>(name, [member](auto& c) -> auto& { return c.model.*member; }, help, shapes_model);
 }
 
+ConfigField aliased(ConfigField f, std::vector<std::string> aliases) {
+    f.aliases = std::move(aliases);
+    return f;
+}
+
+// A text field that names a file or folder (shown as PATH in --help).
+ConfigField path(ConfigField f) {
+    f.type = "PATH";
+    return f;
+}
+
 }  // namespace
 
 const std::vector<ConfigField>& config_fields() {
     static const std::vector<ConfigField> fields = {
         model_field("n_layer", &GPTConfig::n_layer, "transformer blocks"),
         model_field("n_head", &GPTConfig::n_head, "query heads per attention layer"),
-        model_field("n_kv_head", &GPTConfig::n_kv_head, "key/value heads (0 = n_head; 1 = multi-query)"),
-        model_field("n_embd", &GPTConfig::n_embd, "embedding width C"),
-        model_field("block_size", &GPTConfig::block_size, "context length T"),
-        model_field("dropout", &GPTConfig::dropout, "dropout probability", false),
-        model_field("bias", &GPTConfig::bias, "biases in Linear and LayerNorm"),
-        model_field("pos_encoding", &GPTConfig::pos_encoding, "learned | sinusoidal"),
-        field("data", &TrainConfig::data, "text file or folder of text files"),
-        field("tokenizer", &TrainConfig::tokenizer, "char | bpe", true),
-        field("vocab_size", &TrainConfig::vocab_size, "BPE vocabulary size (bpe only)", true),
+        model_field("n_kv_head", &GPTConfig::n_kv_head, "key/value heads; 0 = n_head, 1 = multi-query"),
+        model_field("n_embd", &GPTConfig::n_embd, "embedding width C, in channels"),
+        model_field("block_size", &GPTConfig::block_size, "context length T, in tokens"),
+        model_field("dropout", &GPTConfig::dropout, "dropout probability, in training only", false),
+        model_field("bias", &GPTConfig::bias, "biases in Linear and LayerNorm layers"),
+        model_field("pos_encoding", &GPTConfig::pos_encoding, "position encoding: learned | sinusoidal"),
+        path(aliased(field("data", &TrainConfig::data, "text file or folder of text files"), {"dataset"})),
+        field("tokenizer", &TrainConfig::tokenizer, "tokenizer: char | bpe", true),
+        field("vocab_size", &TrainConfig::vocab_size, "vocabulary size of the BPE tokenizer (bpe only)", true),
         field("val_fraction", &TrainConfig::val_fraction, "fraction of tokens held out for validation"),
         field("invalid_utf8", &TrainConfig::invalid_utf8, "char tokenizer on invalid UTF-8: error | replace"),
         field("batch_size", &TrainConfig::batch_size, "sequences per micro-batch B"),
-        field("grad_accum", &TrainConfig::grad_accum, "micro-batches per optimizer step"),
+        aliased(field("grad_accum", &TrainConfig::grad_accum, "micro-batches per optimizer step"),
+                {"gradient_accumulation_steps"}),
         field("max_iters", &TrainConfig::max_iters, "total optimizer steps of the run (also when resuming)"),
-        field("lr", &TrainConfig::lr, "peak learning rate"),
+        aliased(field("lr", &TrainConfig::lr, "peak learning rate"), {"learning_rate"}),
         field("min_lr", &TrainConfig::min_lr, "learning rate at the end of the cosine decay"),
         field("warmup_iters", &TrainConfig::warmup_iters, "linear warm-up steps"),
-        field("lr_decay_iters", &TrainConfig::lr_decay_iters, "step where the cosine reaches min_lr (0 = max_iters)"),
-        field("lr_schedule", &TrainConfig::lr_schedule, "cosine | constant"),
+        field("lr_decay_iters", &TrainConfig::lr_decay_iters, "step where the cosine reaches min_lr; 0 = max_iters"),
+        field("lr_schedule", &TrainConfig::lr_schedule, "learning-rate schedule after warm-up: cosine | constant"),
         field("weight_decay", &TrainConfig::weight_decay, "AdamW decoupled weight decay (matrices only)"),
         field("beta1", &TrainConfig::beta1, "AdamW beta1"),
         field("beta2", &TrainConfig::beta2, "AdamW beta2"),
-        field("grad_clip", &TrainConfig::grad_clip, "clip the global gradient norm (0 = off)"),
+        field("grad_clip", &TrainConfig::grad_clip, "clip the global gradient norm at this value; 0 = off"),
         field("eval_interval", &TrainConfig::eval_interval, "steps between validation evaluations"),
         field("eval_iters", &TrainConfig::eval_iters, "validation batches per evaluation"),
         field("log_interval", &TrainConfig::log_interval, "steps between log lines / metrics records"),
         field("seed", &TrainConfig::seed, "seed of every random draw"),
-        field("threads", &TrainConfig::threads, "worker threads (0 = OMP_NUM_THREADS or physical cores)"),
+        field("threads", &TrainConfig::threads, "worker threads; 0 = OMP_NUM_THREADS or the physical cores"),
         field("skip_nonfinite", &TrainConfig::skip_nonfinite, "skip a step with a NaN/Inf gradient instead of stopping"),
         field("profile", &TrainConfig::profile, "print time per op type (forward/backward, evaluation included) at the end"),
-        field("out_dir", &TrainConfig::out_dir, "run folder (checkpoints, metrics.jsonl, config.toml)"),
-        field("ckpt_interval", &TrainConfig::ckpt_interval, "steps between checkpoints (0 = eval_interval)"),
+        path(field("out_dir", &TrainConfig::out_dir, "run folder (checkpoints, metrics.jsonl, config.toml)")),
+        field("ckpt_interval", &TrainConfig::ckpt_interval, "steps between checkpoints; 0 = eval_interval"),
         field("keep_last", &TrainConfig::keep_last, "periodic checkpoint copies to keep besides ckpt.h5"),
-        field("resume", &TrainConfig::resume, "run folder or checkpoint to continue exactly"),
-        field("init_from", &TrainConfig::init_from, "checkpoint whose weights start a new run (fine-tuning)"),
-        field("sample_tokens", &TrainConfig::sample_tokens, "tokens sampled at the end of training (0 = none)"),
-        field("report_every", &TrainConfig::report_every, "also write report.html every N steps (0 = only at the end)"),
+        path(field("resume", &TrainConfig::resume, "run folder or checkpoint to continue exactly")),
+        path(field("init_from", &TrainConfig::init_from, "checkpoint whose weights start a new run (fine-tuning)")),
+        field("sample_tokens", &TrainConfig::sample_tokens, "tokens sampled at the end of training; 0 = none"),
+        field("report_every", &TrainConfig::report_every, "also write report.html every N steps; 0 = only at the end"),
     };
     return fields;
 }
@@ -206,19 +187,6 @@ void TrainConfig::validate() const {
     require(resume.empty() || init_from.empty(), "resume and init_from cannot be used together");
 }
 
-void add_config_options(CLI::App& command, TrainConfig& config) {
-    for (const ConfigField& f : config_fields()) {
-        // Every option takes one value as text and goes through the same parser as the config files,
-        // so "--bias false" and "bias = false" mean the same thing and errors read the same.
-        command.add_option_function<std::string>(
-            "--" + f.name, [&config, from_text = f.from_text](const std::string& v) { from_text(config, v); },
-            f.help + " (default " + f.to_toml(TrainConfig{}) + ")");
-    }
-    command.add_flag("--overwrite", config.overwrite,
-                     "replace the run in --out_dir, or branch from an older checkpoint given to --resume "
-                     "(removes the newer checkpoints); never stored in config.toml");
-}
-
 std::string config_to_toml(const TrainConfig& config) {
     std::string out = "[train]\n";
     for (const ConfigField& f : config_fields()) out += f.name + " = " + f.to_toml(config) + "\n";
@@ -250,20 +218,24 @@ std::string strip_comment(const std::string& line) {
     return line;
 }
 
-const ConfigField* find_field(const std::string& name) {
-    for (const ConfigField& f : config_fields())
-        if (f.name == name) return &f;
-    return nullptr;
+std::vector<std::string> all_config_names() {
+    std::vector<std::string> names;
+    for (const ConfigField& f : config_fields()) {
+        names.push_back(f.name);
+        names.insert(names.end(), f.aliases.begin(), f.aliases.end());
+    }
+    return names;
 }
 
-// Calls visit(key, value, where) for every key of the [train] table; throws on anything else.
+// Calls visit(field name, value, "file:line: key as written") for every key of the [train] table;
+// throws on anything else.
 void parse_train_table(const std::string& toml, const std::string& source,
                        const std::function<void(const std::string&, const std::string&, const std::string&)>& visit) {
     std::istringstream in(toml);
     std::string raw;
     int line_number = 0;
     std::string section;
-    std::set<std::string> seen;
+    std::map<std::string, std::string> seen;  // field name → where its first key was
     while (std::getline(in, raw)) {
         ++line_number;
         const std::string where = source + ":" + std::to_string(line_number);
@@ -282,12 +254,20 @@ void parse_train_table(const std::string& toml, const std::string& source,
         const std::string value = trim(line.substr(equals + 1));
         if (section != "train")
             throw std::invalid_argument(where + ": key '" + key + "' outside the [train] table");
-        if (!find_field(key)) throw std::invalid_argument(where + ": unknown key '" + key + "'");
+        const ConfigField* field = find_config_field(key);
+        if (!field) {
+            const std::string suggestion = closest_name(key, all_config_names());
+            throw std::invalid_argument(where + ": unknown key '" + key + "'" +
+                                        (suggestion.empty() ? "" : "; did you mean " + suggestion + "?"));
+        }
         if (value.empty()) throw std::invalid_argument(where + ": key '" + key + "' has no value");
         if ((value.front() == '"' || value.front() == '\'') && (value.size() < 2 || value.back() != value.front()))
             throw std::invalid_argument(where + ": unterminated string for key '" + key + "'");
-        if (!seen.insert(key).second) throw std::invalid_argument(where + ": key '" + key + "' given twice");
-        visit(key, value, where);
+        const auto [first, inserted] = seen.emplace(field->name, where);
+        if (!inserted)
+            throw std::invalid_argument(where + ": key '" + key + "' sets " + field->name + ", already set at " +
+                                        first->second);
+        visit(field->name, value, where + ": " + key);
     }
 }
 
@@ -298,14 +278,16 @@ void apply_toml(TrainConfig& config, const std::string& toml, const std::string&
     parse_train_table(toml, source, [&](const std::string& key, const std::string& value, const std::string& where) {
         if (!accept(key)) return;
         try {
-            find_field(key)->from_text(config, value);
+            find_config_field(key)->from_text(config, value);
         } catch (const std::invalid_argument& e) {
             throw std::invalid_argument(where + ": " + e.what());
         }
     });
 }
 
-void lint_config_file(const std::string& path) {
+namespace {
+
+std::string read_config_file(const std::string& path) {
     try {
         require_regular_file(path, "config file", kMaxConfigFileBytes);  // not a FIFO, device or 4 GB file
     } catch (const std::runtime_error& e) {
@@ -315,8 +297,130 @@ void lint_config_file(const std::string& path) {
     if (!in) throw std::invalid_argument("config file " + path + " cannot be read (missing?)");
     std::stringstream text;
     text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+void lint_config_file(const std::string& path) {
     TrainConfig scratch;
-    apply_toml(scratch, text.str(), path, [](const std::string&) { return true; });
+    apply_toml(scratch, read_config_file(path), path, [](const std::string&) { return true; });
+}
+
+std::vector<std::string> apply_config_file(TrainConfig& config, const std::string& path,
+                                           const std::function<bool(const std::string&)>& accept) {
+    const std::string text = read_config_file(path);
+    TrainConfig scratch;
+    apply_toml(scratch, text, path, [](const std::string&) { return true; });  // every value checked
+    std::vector<std::string> keys;
+    apply_toml(config, text, path, [&](const std::string& name) {
+        keys.push_back(name);
+        return accept(name);
+    });
+    return keys;
+}
+
+const ConfigField* find_config_field(const std::string& name) {
+    for (const ConfigField& f : config_fields()) {
+        if (f.name == name) return &f;
+        for (const std::string& alias : f.aliases)
+            if (alias == name) return &f;
+    }
+    return nullptr;
+}
+
+std::string format_double(double value) {
+    char buffer[64];
+    const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    std::string s(buffer, error == std::errc() ? end : buffer);
+    if (!std::isfinite(value)) return s;  // inf, -inf, nan: TOML's words too
+    // "1e-04" → "1e-4": the exponent as people write it.
+    const auto e = s.find('e');
+    if (e != std::string::npos) {
+        size_t digits = e + 1;
+        if (digits < s.size() && (s[digits] == '-' || s[digits] == '+')) {
+            if (s[digits] == '+') s.erase(digits, 1);
+            else ++digits;
+        }
+        while (digits + 1 < s.size() && s[digits] == '0') s.erase(digits, 1);
+    }
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";  // TOML floats need a '.' or an exponent
+    return s;
+}
+
+int64_t parse_int64(const std::string& text) {
+    const char* begin = text.data();
+    const char* end = text.data() + text.size();
+    if (begin != end && *begin == '+') ++begin;
+    int64_t value = 0;
+    const auto [stop, error] = std::from_chars(begin, end, value);
+    if (error == std::errc::result_out_of_range && stop == end)
+        throw std::invalid_argument(text + " is out of range (an integer from " +
+                                    std::to_string(std::numeric_limits<int64_t>::min()) + " to " +
+                                    std::to_string(std::numeric_limits<int64_t>::max()) + ")");
+    if (error != std::errc() || stop != end || begin == end || (begin != text.data() && *begin == '-'))
+        throw std::invalid_argument("expected an integer, got '" + text + "'");
+    return value;
+}
+
+double parse_double(const std::string& text) {
+    const char* begin = text.data();
+    const char* end = text.data() + text.size();
+    if (begin != end && *begin == '+') ++begin;
+    double value = 0;
+    const auto [stop, error] = std::from_chars(begin, end, value);
+    if (error == std::errc::result_out_of_range && stop == end)
+        throw std::invalid_argument(text + " is out of range for a double");
+    if (error != std::errc() || stop != end || begin == end || (begin != text.data() && *begin == '-'))
+        throw std::invalid_argument("expected a number, got '" + text + "'");
+    return value;
+}
+
+bool parse_bool(const std::string& text) {
+    std::string lower = text;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "true" || lower == "1" || lower == "yes") return true;
+    if (lower == "false" || lower == "0" || lower == "no") return false;
+    throw std::invalid_argument("expected true or false (or 1/0, yes/no), got '" + text + "'");
+}
+
+namespace {
+
+// Optimal string alignment distance: insertions, deletions, substitutions, adjacent transpositions.
+size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (size_t i = 1; i <= a.size(); ++i)
+        for (size_t j = 1; j <= b.size(); ++j) {
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+std::string lowercase(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+}  // namespace
+
+std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
+    // Up to 1 edit for short names, 2 for most, a third of the length for long ones.
+    const size_t limit = name.size() <= 3 ? 1 : std::max<size_t>(2, name.size() / 3);
+    std::string best;
+    size_t best_distance = limit + 1;
+    const std::string wanted = lowercase(name);
+    for (const std::string& candidate : candidates) {
+        const size_t distance = edit_distance(wanted, lowercase(candidate));
+        if (distance < best_distance) {
+            best = candidate;
+            best_distance = distance;
+        }
+    }
+    return best;
 }
 
 }  // namespace gpt

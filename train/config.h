@@ -1,9 +1,11 @@
-// The training configuration: one struct, filled by CLI11 from built-in defaults, then a TOML config
-// file ([train] table), then command-line flags. The same words everywhere (nanoGPT's names).
+// The training configuration: one struct, filled from built-in defaults, then a TOML config file
+// ([train] table), then command-line flags (the command line wins). The same words everywhere
+// (nanoGPT's names; a few of nanoGPT's longer names are aliases).
 //
-// Every field is listed once in config_fields() with its name, help and type; that one table drives the
-// CLI11 options, the effective-config TOML written into the run folder and each checkpoint, and the
-// resume logic ("take the stored value unless the option was given again").
+// Every field is listed once in config_fields() with its name, help, type and aliases; that one table
+// drives the command-line options (cli/options.h), the effective-config TOML written into the run folder
+// and each checkpoint, and the resume logic ("take the stored value unless the option was given again").
+// Numbers are written as the shortest text that reads back bit-identical (format_double).
 #pragma once
 
 #include <cstdint>
@@ -12,10 +14,6 @@
 #include <vector>
 
 #include "nn/gpt_config.h"
-
-namespace CLI {
-class App;
-}
 
 namespace gpt {
 
@@ -73,24 +71,46 @@ struct ConfigField {
     std::string help;
     bool shapes_model;  // changing it on resume is refused
     std::function<std::string(const TrainConfig&)> to_toml;           // value as TOML text
-    std::function<void(TrainConfig&, const std::string&)> from_text;  // parse a TOML value
+    std::function<void(TrainConfig&, const std::string&)> from_text;  // parse a value; throws without the name
+    std::string type;                  // INT, FLOAT, BOOL, TEXT or PATH (a text naming a file; what --help shows)
+    std::vector<std::string> aliases;  // other accepted names (nanoGPT's), on the command line and in files
 };
 
 const std::vector<ConfigField>& config_fields();
 
-// Registers --<name> for every field on `command` (the train subcommand).
-void add_config_options(CLI::App& command, TrainConfig& config);
+// The field named `name` or one of its aliases; nullptr when there is none.
+const ConfigField* find_config_field(const std::string& name);
 
 // "[train]\nn_layer = 4\n..." — loadable again with --config.
 std::string config_to_toml(const TrainConfig& config);
 
 // Parses the [train] table of TOML text as written by config_to_toml (or by a user), applying only
-// keys for which `accept(name)` is true. Throws naming the line for syntax errors or unknown keys.
+// keys for which `accept(name)` is true (`name` is the field's own name, also for an alias).
+// Throws naming the line for syntax errors or unknown keys (with a did-you-mean suggestion).
 void apply_toml(TrainConfig& config, const std::string& toml, const std::string& source,
                 const std::function<bool(const std::string&)>& accept);
 
-// CLI11 2.1 sets an option with an empty value ("lr =") to its type's zero without complaint, and
-// names an unknown key only as "INI was not able to parse": check the file first, with line numbers.
+// Checks the whole file (syntax, unknown keys, every value) with file:line in each message.
 void lint_config_file(const std::string& path);
+
+// lint_config_file, then applies the keys for which accept(name) holds; returns the fields' names of
+// every key the file sets.
+std::vector<std::string> apply_config_file(TrainConfig& config, const std::string& path,
+                                           const std::function<bool(const std::string&)>& accept);
+
+// --- Numbers and words as people type them (shared by the config files and every subcommand) ---
+
+// Shortest text that reads back as the same double (std::to_chars): 0.1, 1e-4, 1.0 (always with a
+// '.' or an exponent, so that TOML reads a float).
+std::string format_double(double value);
+// A whole string as an int64 / a finite or infinite double / a boolean (true, false, 1, 0, yes, no,
+// any case). Throw std::invalid_argument saying what was expected; out-of-range integers are refused,
+// never clamped.
+int64_t parse_int64(const std::string& text);
+double parse_double(const std::string& text);
+bool parse_bool(const std::string& text);
+// Of `candidates`, the one closest to `name` by edit distance (case-insensitive, adjacent
+// transpositions count once) if it is close enough to be a likely typo; "" otherwise.
+std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);
 
 }  // namespace gpt
