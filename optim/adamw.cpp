@@ -1,5 +1,7 @@
 #include "optim/adamw.h"
 
+#include "autograd/kernels/kernels.h"
+
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -7,9 +9,6 @@
 namespace gpt {
 
 namespace {
-
-// Below this many elements, waking the OpenMP team costs more than the loop (as autograd/ops).
-constexpr int64_t kParallelMin = 32768;
 
 std::string num(double x) {
     char buffer[32];
@@ -54,26 +53,13 @@ StepScalars step_scalars(const AdamWOptions& o, bool decay, int64_t t) {
 //   exp_avg_sq.mul_(β2).addcmul_(g, g, value=1−β2)   v + (value·g)·g, contracted to one fma
 //   denom = sqrt(v) / bc2_sqrt + eps
 //   param.addcdiv_(m, denom, value=−step_size)        p + (value·m) / denom
-// With the fmas this is bit-identical to torch.optim.AdamW here (tests/optim/test_adamw.cpp). Without a
-// hardware FMA (GPT_NATIVE=OFF) std::fma is a slow library call, so the plain expression is used.
-#ifdef __FMA__
-inline float fused(float a, float b, float c) { return std::fma(a, b, c); }
-#else
-inline float fused(float a, float b, float c) { return a * b + c; }
-#endif
-
+// With the fmas this is bit-identical to torch.optim.AdamW here (tests/optim/test_adamw.cpp). The loop
+// is kernels::Table::adamw_update (autograd/kernels/kernels_impl.h), compiled per ISA and chosen at run
+// time; every path computes the fmas exactly, so every path gives the same bits.
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const StepScalars& s) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) {
-        const float gi = g[i];
-        const float pi = p[i] * s.decay;
-        const float mi = fused(gi, s.one_minus_beta1, m[i] * s.beta1);
-        const float vi = fused(s.one_minus_beta2 * gi, gi, v[i] * s.beta2);
-        const float denom = std::sqrt(vi) / s.bias_correction2_sqrt + s.eps;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = pi + s.neg_step_size * mi / denom;
-    }
+    const kernels::AdamWScalars k{s.decay, s.beta1, s.one_minus_beta1, s.beta2, s.one_minus_beta2,
+                                  s.bias_correction2_sqrt, s.eps, s.neg_step_size};
+    kernels::table().adamw_update(p, g, m, v, n, k);
 }
 
 }  // namespace

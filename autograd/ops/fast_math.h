@@ -14,7 +14,8 @@
 
 namespace gpt::fast_math {
 
-inline float exp(float x) {
+// Always inlined: the per-ISA kernel files (autograd/kernels/kernels.h) must not share an out-of-line copy.
+[[gnu::always_inline]] inline float exp(float x) {
     float clamped = x < -87.3f ? -87.3f : x;
     clamped = clamped > 88.3f ? 88.3f : clamped;
     // Round to nearest by adding and removing 1.5·2²³ (the float's fraction bits then hold the integer;
