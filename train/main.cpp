@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "autograd/kernels/kernels.h"
 #include "data/prepare.h"
 #include "train/config.h"
 #include "train/eval_command.h"
@@ -40,6 +41,13 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_config("--config", "", "TOML config file; options go under a [train] table (see configs/)");
     app.allow_config_extras(CLI::config_extras_mode::error);
+    app.add_flag_callback(
+        "--kernels",
+        [] {
+            std::printf("%s\n", gpt::kernel_path_name());
+            throw CLI::Success();
+        },
+        "print the kernel path chosen for this CPU (avx512, avx2 or portable; GPT_KERNELS forces one) and exit");
 
     gpt::TrainConfig train_config;
     CLI::App* train = app.add_subcommand("train", "pretrain a GPT on a text file or folder (see configs/)");
