@@ -75,6 +75,10 @@ struct Table {
     void (*softmax_causal_row)(float* s, int64_t i, int64_t end, float scale);
     // One AdamW step over n elements (PyTorch's operation order, with FMAs), parallel inside.
     void (*adamw_update)(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s);
+    // Σ_j exp(x[j] − shift) over n (a fixed vector-lane order) and out[j] += scale·exp(x[j] − shift): the
+    // rows of cross-entropy's log-sum-exp and its gradient (autograd/ops/cross_entropy.cpp).
+    float (*row_sum_exp)(const float* x, int64_t n, float shift);
+    void (*row_add_scaled_exp)(const float* x, int64_t n, float shift, float scale, float* out);
 };
 
 // The table of the path in use.

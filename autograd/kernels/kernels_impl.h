@@ -1,4 +1,5 @@
-// The loops of one kernel path, written once and compiled once per ISA (see kernels.h). Included only by
+// The loops of one kernel path, written once and compiled once per ISA (see kernels.h): SGEMM, GELU,
+// LayerNorm forward, the causal softmax row, AdamW, and the exp rows of cross-entropy. Included only by
 // kernels_<isa>.cpp, after it defines GPT_KERNEL_NS (a namespace name) and GPT_KERNEL_PATH, and, where
 // the path has its own SGEMM (GPT_KERNEL_HAS_SGEMM), MR, NR, KC, kMPanels and micro_kernel() in
 // gpt::kernels::GPT_KERNEL_NS's anonymous namespace.
@@ -15,9 +16,11 @@
 // identical for 1, 2, … threads. Transposes only change how the packing reads A and B.
 //
 // The other loops are the plain C++ the op files had, vectorised by the compiler for this file's ISA.
-// The build uses -std=c++20 (no -ffp-contract=fast): no multiply-add is fused unless written as std::fma,
-// and the sums below are not reordered, so GELU, LayerNorm and AdamW give the same bits on every path;
-// only the `omp simd` reductions (softmax row sum) and the SGEMM differ between paths.
+// Sums are not reordered except in the `omp simd` reductions (fixed lanes per ISA), so every path is
+// independent of the thread count. Between paths results differ in the last bits: GCC contracts a·b + c
+// into one FMA where the ISA has it (AVX2, AVX-512; not the portable path), vector widths differ in the
+// reductions, and the SGEMMs block differently. AdamW, written with std::fma and nothing else to
+// contract, gives the same bits on every path (and PyTorch's).
 #include <omp.h>
 
 #include <algorithm>
@@ -250,6 +253,18 @@ void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const
     }
 }
 
+float row_sum_exp(const float* x, int64_t n, float shift) {
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < n; ++j) sum += fast_math::exp(x[j] - shift);
+    return sum;
+}
+
+void row_add_scaled_exp(const float* x, int64_t n, float shift, float scale, float* out) {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) out[j] += scale * fast_math::exp(x[j] - shift);
+}
+
 }  // namespace
 
 const Table& path_table() {
@@ -260,7 +275,8 @@ const Table& path_table() {
                              nullptr,
 #endif
                              &gelu_forward,       &gelu_backward,      &layer_norm_forward,
-                             &softmax_causal_row, &adamw_update};
+                             &softmax_causal_row, &adamw_update,      &row_sum_exp,
+                             &row_add_scaled_exp};
     return table;
 }
 

@@ -1,9 +1,18 @@
 // sgemm(): the kernel path's own packed SGEMM (autograd/kernels/kernels_impl.h, one micro-kernel per
 // ISA) or OpenBLAS (portable path, or GPT_GEMM=openblas).
+//
+// OpenBLAS threads a product its own way, and its results change with the thread count. So that the
+// portable path is as reproducible as the others, sgemm() cuts C into fixed tiles (kTileM × kTileN,
+// whatever the thread count), computes each with one single-threaded cblas_sgemm call (OpenBLAS's
+// OpenMP build runs single-threaded inside an active parallel region, and with one thread in all), and
+// shares the tiles among the threads. An element's value then depends only on its tile's shape.
+// sgemm_openblas() is the plain call (the reference in tests and gpt_bench).
 #include "autograd/ops/gemm.h"
 
 #include <cblas.h>
+#include <omp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -34,6 +43,29 @@ bool openblas_forced() {
     return forced;
 }
 
+constexpr int64_t kTileM = 128, kTileN = 512;
+
+void sgemm_openblas_tiled(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                          const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+    const int64_t tiles_m = (M + kTileM - 1) / kTileM, tiles_n = (N + kTileN - 1) / kTileN;
+    const int64_t tiles = tiles_m * tiles_n;
+    auto tile = [&](int64_t t) {
+        const int64_t i0 = t / tiles_n * kTileM, j0 = t % tiles_n * kTileN;
+        const float* a = trans_a ? A + i0 : A + i0 * lda;  // op(A) rows i0…
+        const float* b = trans_b ? B + j0 * ldb : B + j0;  // op(B) columns j0…
+        sgemm_openblas(trans_a, trans_b, std::min(kTileM, M - i0), std::min(kTileN, N - j0), K, a, lda, b, ldb, beta,
+                       C + i0 * ldc + j0, ldc);
+    };
+    const int threads = omp_get_max_threads();
+    if (threads == 1 || omp_in_parallel()) {  // OpenBLAS is single-threaded here already
+        for (int64_t t = 0; t < tiles; ++t) tile(t);
+        return;
+    }
+    // Always an active region (even for one tile), so that no call runs OpenBLAS's own threading.
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t t = 0; t < tiles; ++t) tile(t);
+}
+
 }  // namespace
 
 bool sgemm_is_own_kernel() { return !openblas_forced() && kernels::table().sgemm != nullptr; }
@@ -42,7 +74,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const fl
            int64_t ldb, float beta, float* C, int64_t ldc) {
     const auto own = kernels::table().sgemm;
     if (own && !openblas_forced()) return own(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
-    sgemm_openblas(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    sgemm_openblas_tiled(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace gpt
