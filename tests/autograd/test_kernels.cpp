@@ -53,7 +53,7 @@ TEST_CASE("kernel paths: the CPU's best path is selected and every supported pat
     const std::vector<KernelPath> paths = supported_kernel_paths();
     REQUIRE(!paths.empty());
     CHECK(paths.back() == KernelPath::portable);
-    MESSAGE("kernel path in use: " << kernel_path_name() << "; supported: " << paths.size());
+    MESSAGE("kernel path in use: " << std::string(kernel_path_name()) << "; supported: " << paths.size());
     for (KernelPath p : paths) {
         set_kernel_path(p);
         CHECK(kernel_path() == p);
