@@ -17,10 +17,10 @@
 //
 // The other loops are the plain C++ the op files had, vectorised by the compiler for this file's ISA.
 // Sums are not reordered except in the `omp simd` reductions (fixed lanes per ISA), so every path is
-// independent of the thread count. Between paths results differ in the last bits: GCC contracts a·b + c
-// into one FMA where the ISA has it (AVX2, AVX-512; not the portable path), vector widths differ in the
-// reductions, and the SGEMMs block differently. AdamW, written with std::fma and nothing else to
-// contract, gives the same bits on every path (and PyTorch's).
+// independent of the thread count. These files are compiled with -ffp-contract=off (CMakeLists.txt): only
+// the FMAs written out (std::fma, intrinsics) are fused, so GELU, LayerNorm forward and AdamW give the same
+// bits on every path (AdamW PyTorch's); the paths differ in the `omp simd` reductions (softmax and
+// cross-entropy row sums: vector width) and in the SGEMMs' blocking.
 #include <omp.h>
 
 #include <algorithm>
