@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/kernels/kernels.h"
 #include "autograd/ops/gemm.h"
 #include "autograd/profile.h"
 #include "bench/bench_config.h"
@@ -101,9 +102,9 @@ int run_sgemm(const Args& args) {
     double max_diff = 0.0;  // the own kernel checked against OpenBLAS on this shape
     for (size_t i = 0; i < c.size(); ++i) max_diff = std::max(max_diff, double(std::abs(c[i] - c_ref[i])));
     std::printf("{\"side\": \"sgemm\", \"threads\": %d, \"m\": %lld, \"k\": %lld, \"n\": %lld, \"gflops\": %.1f, "
-                "\"own_gflops\": %.1f, \"own_kernel\": %s, \"max_abs_diff\": %.3g}\n",
+                "\"own_gflops\": %.1f, \"own_kernel\": %s, \"max_abs_diff\": %.3g, \"kernels\": \"%s\"}\n",
                 omp_get_max_threads(), (long long)M, (long long)K, (long long)N, openblas, own,
-                gpt::sgemm_is_own_kernel() ? "true" : "false", max_diff);
+                gpt::sgemm_is_own_kernel() ? "true" : "false", max_diff, gpt::kernel_path_name());
     return 0;
 }
 
@@ -174,10 +175,12 @@ int run_train_bench(const Args& args) {
         if (name != "wpe.weight") without_wpe += tensor.numel();
     std::printf("{\"side\": \"project\", \"config\": \"%s\", \"threads\": %d, \"steps\": %lld, \"ms\": %.3f, \"cpu_ms\": %.3f, "
                 "\"forward_ms\": %.3f, \"backward_ms\": %.3f, \"optimizer_ms\": %.3f, \"tokens_per_step\": %lld, "
-                "\"flops_per_token\": %.0f, \"parameters\": %lld, \"first_loss\": %.4f, \"last_loss\": %.4f}\n",
+                "\"flops_per_token\": %.0f, \"parameters\": %lld, \"first_loss\": %.4f, \"last_loss\": %.4f, "
+                "\"kernels\": \"%s\", \"gemm\": \"%s\"}\n",
                 shape.name.c_str(), omp_get_max_threads(), (long long)steps, median(step_ms), median(step_cpu_ms), median(forward_ms),
                 median(backward_ms), median(optimizer_ms), (long long)(B * T),
-                bench::flops_per_token(shape, without_wpe), (long long)model.parameter_count(), first_loss, last_loss);
+                bench::flops_per_token(shape, without_wpe), (long long)model.parameter_count(), first_loss, last_loss,
+                kernel_path_name(), sgemm_is_own_kernel() ? "own" : "openblas");
     return 0;
 }
 

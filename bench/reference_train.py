@@ -1,12 +1,20 @@
-"""PyTorch side of bench/run.py: the same GPT (nanoGPT's architecture, written out because torch 1.13
-has no scaled_dot_product_attention), the same byte-level data and batch formula as gpt_bench
-(bench/bench_config.cpp), AdamW, clip at 1.0. Prints one JSON line like `gpt_bench train`.
+"""PyTorch side of bench/run.py: the same GPT (nanoGPT's architecture: attention through
+torch.nn.functional.scaled_dot_product_attention when the installed torch has it, as nanoGPT does, else
+written out as on Debian's torch 1.13), the same byte-level data and batch formula as gpt_bench
+(bench/bench_config.cpp), AdamW, clip at 1.0. Prints one JSON line like `gpt_bench train`, with the ISA
+PyTorch uses (torch.backends.cpu.get_cpu_capability(), or the "CPU capability usage" line of
+torch.__config__.show() on older torch) and the OpenBLAS core type it was given.
 
-usage: /usr/bin/python3 bench/reference_train.py --config baby --threads 2 --steps 30 --warmup 3
+--compile (torch 2.x): the model goes through torch.compile (fp32); the warm-up steps include the
+compilation, whose time is reported separately as compile_s (first step's time).
+
+usage: /usr/bin/python3 bench/reference_train.py --config baby --threads 2 --steps 30 --warmup 3 [--compile]
 """
 import argparse
 import json
 import math
+import os
+import re
 import statistics
 import time
 
@@ -19,6 +27,15 @@ SHAPES = {  # n_layer, n_head, n_embd, block_size, batch_size, dropout (bench_co
     "small": (6, 6, 384, 256, 16, 0.2),
 }
 VOCAB = 256
+HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
+
+
+def cpu_capability():
+    backends_cpu = getattr(torch.backends, "cpu", None)
+    if backends_cpu is not None and hasattr(backends_cpu, "get_cpu_capability"):
+        return backends_cpu.get_cpu_capability()
+    found = re.search(r"CPU capability usage: (\S+)", torch.__config__.show())
+    return found.group(1) if found else "unknown"
 
 
 class Block(nn.Module):
@@ -39,6 +56,10 @@ class Block(nn.Module):
         q = q.view(B, T, self.H, C // self.H).transpose(1, 2)
         k = k.view(B, T, self.H, C // self.H).transpose(1, 2)
         v = v.view(B, T, self.H, C // self.H).transpose(1, 2)
+        if HAS_SDPA:
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.p if self.training else 0.0, is_causal=True)
+            y = y.transpose(1, 2).contiguous().view(B, T, C)
+            return F.dropout(self.c_proj(y), self.p, self.training)
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
         att = att.masked_fill(~self.mask[:, :, :T, :T], float("-inf"))
         att = F.dropout(F.softmax(att, dim=-1), self.p, self.training)
@@ -90,7 +111,10 @@ def main():
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--data", default="/usr/share/games/fortunes/computers")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the model (torch 2.x)")
     args = ap.parse_args()
+    if args.compile and not hasattr(torch, "compile"):
+        raise SystemExit(f"--compile needs torch 2.x, this is {torch.__version__}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(1337)
     L, H, C, T, B, p = SHAPES[args.config]
@@ -98,6 +122,7 @@ def main():
         data = torch.tensor(list(f.read()), dtype=torch.long)
     model = GPT(L, H, C, T, p)
     model.train()
+    step_model = torch.compile(model) if args.compile else model
     decay = [q for q in model.parameters() if q.dim() >= 2]
     no_decay = [q for q in model.parameters() if q.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
@@ -109,7 +134,7 @@ def main():
         t0 = time.perf_counter()
         c0 = time.process_time()
         opt.zero_grad(set_to_none=True)
-        loss = model(x, y)
+        loss = step_model(x, y)
         t1 = time.perf_counter()
         loss.backward()
         t2 = time.perf_counter()
@@ -119,6 +144,7 @@ def main():
         c3 = time.process_time()
         if step == 0:
             first = loss.item()
+            first_step_s = t3 - t0
         last = loss.item()
         if step >= args.warmup:
             step_ms.append((t3 - t0) * 1e3)
@@ -133,7 +159,10 @@ def main():
                       "optimizer_ms": statistics.median(opt_ms), "tokens_per_step": B * T,
                       "parameters": sum(q.numel() for q in model.parameters()),
                       "first_loss": round(first, 4), "last_loss": round(last, 4),
-                      "torch": torch.__version__}))
+                      "torch": torch.__version__, "isa": cpu_capability(),
+                      "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "auto"),
+                      "attention": "sdpa" if HAS_SDPA else "written-out", "compiled": args.compile,
+                      "compile_s": round(first_step_s, 2) if args.compile else None}))
 
 
 if __name__ == "__main__":

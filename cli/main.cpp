@@ -17,6 +17,8 @@
 
 #include <unistd.h>
 
+#include "autograd/kernels/kernels.h"
+
 #include "cli/eval_command.h"
 #include "cli/graph_command.h"
 #include "cli/options.h"
@@ -36,6 +38,13 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_help_flag("-h,--help", "print this help and exit");  // before the subcommands: they copy it
     app.set_version_flag("--version", std::string("gpt ") + GPT_VERSION, "print the version and exit");
+    app.add_flag_callback(
+        "--kernels",
+        [] {
+            std::printf("%s\n", gpt::kernel_path_name());
+            throw CLI::Success();
+        },
+        "print the kernel path chosen for this CPU (avx512, avx2 or portable; GPT_KERNELS forces one) and exit");
 
     gpt::TrainConfig train_config;
     std::string config_path;

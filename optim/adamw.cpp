@@ -1,5 +1,8 @@
 #include "optim/adamw.h"
 
+#include "autograd/kernels/kernels.h"
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -7,9 +10,6 @@
 namespace gpt {
 
 namespace {
-
-// Below this many elements, waking the OpenMP team costs more than the loop (as autograd/ops).
-constexpr int64_t kParallelMin = 32768;
 
 std::string num(double x) {
     char buffer[32];
@@ -54,45 +54,32 @@ StepScalars step_scalars(const AdamWOptions& o, bool decay, int64_t t) {
 //   exp_avg_sq.mul_(β2).addcmul_(g, g, value=1−β2)   v + (value·g)·g, contracted to one fma
 //   denom = sqrt(v) / bc2_sqrt + eps
 //   param.addcdiv_(m, denom, value=−step_size)        p + (value·m) / denom
-// With the fmas this is bit-identical to torch.optim.AdamW here (tests/optim/test_adamw.cpp). Without a
-// hardware FMA (GPT_NATIVE=OFF) std::fma is a slow library call, so the plain expression is used.
-#ifdef __FMA__
-inline float fused(float a, float b, float c) { return std::fma(a, b, c); }
-#else
-inline float fused(float a, float b, float c) { return a * b + c; }
-#endif
-
+// With the fmas this is bit-identical to torch.optim.AdamW here (tests/optim/test_adamw.cpp). The loop
+// is kernels::Table::adamw_update (autograd/kernels/kernels_impl.h), compiled per ISA and chosen at run
+// time; every path computes the fmas exactly, so every path gives the same bits.
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const StepScalars& s) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) {
-        const float gi = g[i];
-        const float pi = p[i] * s.decay;
-        const float mi = fused(gi, s.one_minus_beta1, m[i] * s.beta1);
-        const float vi = fused(s.one_minus_beta2 * gi, gi, v[i] * s.beta2);
-        const float denom = std::sqrt(vi) / s.bias_correction2_sqrt + s.eps;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = pi + s.neg_step_size * mi / denom;
-    }
+    const kernels::AdamWScalars k{s.decay, s.beta1, s.one_minus_beta1, s.beta2, s.one_minus_beta2,
+                                  s.bias_correction2_sqrt, s.eps, s.neg_step_size};
+    kernels::table().adamw_update(p, g, m, v, n, k);
 }
 
-// The same update, one thread, also summing (p_after − p_before)² and p_before² in double.
+// The same update (the same kernel, so the same bits), also summing (p_after − p_before)² and
+// p_before² in double, in element order. The weights before the update are kept one chunk at a time,
+// not copied whole.
 void adamw_update_measured(float* p, const float* g, float* m, float* v, int64_t n, const StepScalars& s,
                            AdamWUpdateNorm& norm) {
+    constexpr int64_t kChunk = 4096;
+    float before[kChunk];
     double update_sq = 0.0, weight_sq = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-        const float gi = g[i];
-        const float before = p[i];
-        const float pi = before * s.decay;
-        const float mi = fused(gi, s.one_minus_beta1, m[i] * s.beta1);
-        const float vi = fused(s.one_minus_beta2 * gi, gi, v[i] * s.beta2);
-        const float denom = std::sqrt(vi) / s.bias_correction2_sqrt + s.eps;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = pi + s.neg_step_size * mi / denom;
-        const double w = before, delta = static_cast<double>(p[i]) - w;
-        update_sq += delta * delta;
-        weight_sq += w * w;
+    for (int64_t start = 0; start < n; start += kChunk) {
+        const int64_t count = std::min(kChunk, n - start);
+        std::copy_n(p + start, count, before);
+        adamw_update(p + start, g + start, m + start, v + start, count, s);
+        for (int64_t i = 0; i < count; ++i) {
+            const double w = before[i], delta = static_cast<double>(p[start + i]) - w;
+            update_sq += delta * delta;
+            weight_sq += w * w;
+        }
     }
     norm.update_sq = update_sq;
     norm.weight_sq = weight_sq;

@@ -28,6 +28,7 @@
 
 #include "autograd/ops.h"
 #include "autograd/profile.h"
+#include "autograd/kernels/kernels.h"
 #include "autograd/ops/attention_kernels.h"
 #include "autograd/ops/fast_math.h"
 #include "autograd/ops/gemm.h"
@@ -110,21 +111,7 @@ constexpr int64_t kRowBlock = 64;
 // Softmax of row i of `s` (keys 0..i, q·k not yet scaled by 1/√hd) in place; zeros keys i+1..end−1
 // (end: the row block's last key) so the row can enter the block's products as it is.
 void softmax_row(float* s, int64_t i, int64_t end, float scale) {
-    float max = -INFINITY;
-    for (int64_t j = 0; j <= i; ++j) {
-        s[j] *= scale;
-        max = s[j] > max ? s[j] : max;
-    }
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j <= i; ++j) {
-        s[j] = fast_math::exp(s[j] - max);
-        sum += s[j];
-    }
-    const float inv_sum = 1.0f / sum;
-#pragma omp simd
-    for (int64_t j = 0; j <= i; ++j) s[j] *= inv_sum;
-    for (int64_t j = i + 1; j < end; ++j) s[j] = 0.0f;
+    kernels::table().softmax_causal_row(s, i, end, scale);  // per ISA: autograd/kernels
 }
 
 // Row i's dropout multipliers (keys 0..i; entry index i·T + j, see head_key) into keep, and

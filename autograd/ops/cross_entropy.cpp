@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
-#include "autograd/ops/fast_math.h"
+#include "autograd/kernels/kernels.h"
 #include "autograd/ops/parallel.h"
 #include "autograd/profile.h"
 
@@ -50,9 +50,8 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
         const float* row = l + n * V;
         float max = row[0];
         for (int64_t v = 1; v < V; ++v) max = row[v] > max ? row[v] : max;
-        float sum = 0.0f;  // vectorised: a fixed lane order, so still the same result on every run
-#pragma omp simd reduction(+ : sum)
-        for (int64_t v = 0; v < V; ++v) sum += fast_math::exp(row[v] - max);
+        // vectorised per ISA (autograd/kernels): a fixed lane order, so the same result on every run
+        const float sum = kernels::table().row_sum_exp(row, V, max);
         const float row_lse = max + std::log(sum);
         lse_out[n] = row_lse;
         row_loss[static_cast<size_t>(n)] = row_lse - row[target];
@@ -78,7 +77,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
             const float* row = lv + n * V;
             float* grad_row = dl + n * V;
             const float row_lse = lse_v[n];
-            for (int64_t v = 0; v < V; ++v) grad_row[v] += scale * fast_math::exp(row[v] - row_lse);
+            kernels::table().row_add_scaled_exp(row, V, row_lse, scale, grad_row);
             grad_row[target] -= scale;
         }
     });

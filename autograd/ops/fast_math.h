@@ -14,7 +14,8 @@
 
 namespace gpt::fast_math {
 
-inline float exp(float x) {
+// Always inlined: the per-ISA kernel files (autograd/kernels/kernels.h) must not share an out-of-line copy.
+[[gnu::always_inline]] inline float exp(float x) {
     float clamped = x < -87.3f ? -87.3f : x;
     clamped = clamped > 88.3f ? 88.3f : clamped;
     // Round to nearest by adding and removing 1.5·2²³ (the float's fraction bits then hold the integer;
@@ -30,7 +31,11 @@ inline float exp(float x) {
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
     const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
-    return x < -87.3f ? 0.0f : p * scale;
+    // The product is computed for every x and then selected: written as `x < … ? 0 : p * scale`, the
+    // multiply would be conditional, and under -ftrapping-math GCC can then vectorise the loop only with
+    // AVX-512's masked arithmetic (AVX2 loops of exp stayed scalar).
+    const float result = p * scale;
+    return x < -87.3f ? 0.0f : result;
 }
 
 }  // namespace gpt::fast_math

@@ -13,20 +13,13 @@
 #include <cmath>
 
 #include "autograd/ops.h"
-#include "autograd/ops/fast_math.h"
-#include "autograd/ops/parallel.h"
+#include "autograd/kernels/kernels.h"
 #include "autograd/profile.h"
 
 namespace gpt {
 
-namespace {
-
-constexpr float kSqrt2OverPi = 0.7978845608028654f;
-constexpr float kCubic = 0.044715f;
-// exp(−2u) is clamped below float overflow: past it σ(2u) < 1e-34 and x·σ(2u) is 0 to float precision.
-constexpr float kMaxExponent = 80.0f;
-
-}  // namespace
+// The loops live in autograd/kernels/kernels_impl.h (one copy per ISA, chosen at run time); exp(−2u) is
+// clamped at 80 there, below float overflow: past it σ(2u) < 1e-34 and x·σ(2u) is 0 to float precision.
 
 Tensor gelu(const Tensor& x) {
     profile::Scope profile_scope("gelu");
@@ -35,27 +28,12 @@ Tensor gelu(const Tensor& x) {
     Tensor out = Tensor::empty(x.shape());
     const float* in = x.data();
     float* y = out.data();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinComputeBound)
-    for (int64_t i = 0; i < n; ++i) {
-        const float v = in[i];
-        const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
-        y[i] = v / (1.0f + fast_math::exp(std::min(-2.0f * u, kMaxExponent)));
-    }
+    kernels::table().gelu_forward(in, y, n);  // autograd/kernels: the loop, per ISA
     if (needs_grad({&x}))
         record(out, "gelu", {x}, [xv = x.detach(), n](const Grads& g) {
-            const float* xs = xv.data();
-            const float* dy = g.out;
             float* dx = g.input(0);
             if (!dx) return;
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinComputeBound)
-            for (int64_t i = 0; i < n; ++i) {
-                const float v = xs[i];
-                const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
-                const float e = fast_math::exp(std::min(-2.0f * u, kMaxExponent));
-                const float sig = 1.0f / (1.0f + e);
-                const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
-                dx[i] += dy[i] * (sig + 2.0f * v * sig * (e * sig) * du_dx);
-            }
+            kernels::table().gelu_backward(xv.data(), g.out, dx, n);
         });
     return out;
 }

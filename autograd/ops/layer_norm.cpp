@@ -17,6 +17,7 @@
 #include <cmath>
 #include <vector>
 
+#include "autograd/kernels/kernels.h"
 #include "autograd/ops.h"
 #include "autograd/ops/parallel.h"
 #include "autograd/profile.h"
@@ -59,26 +60,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
     float* mean_out = mean.data();
     float* rstd_out = rstd.data();
 
-#pragma omp parallel for schedule(static) if (N * C >= kParallelMinComputeBound)
-    for (int64_t n = 0; n < N; ++n) {
-        const float* row = xs + n * C;
-        float sum = 0.0f;
-        for (int64_t c = 0; c < C; ++c) sum += row[c];
-        const float m = sum / static_cast<float>(C);
-        float sq = 0.0f;  // two-pass variance: the row is in cache, and it avoids E[x²] − m² cancellation
-        for (int64_t c = 0; c < C; ++c) {
-            const float d = row[c] - m;
-            sq += d * d;
-        }
-        const float s = 1.0f / std::sqrt(sq / static_cast<float>(C) + eps);
-        float* out_row = y + n * C;
-        for (int64_t c = 0; c < C; ++c) {
-            const float norm = (row[c] - m) * s;
-            out_row[c] = norm * (w ? w[c] : 1.0f) + (b ? b[c] : 0.0f);
-        }
-        mean_out[n] = m;
-        rstd_out[n] = s;
-    }
+    kernels::table().layer_norm_forward(xs, w, b, y, mean_out, rstd_out, N, C, eps);  // per ISA: autograd/kernels
 
     if (!needs_grad({&x, &weight, &bias})) return out;
     const Tensor w_saved = weight.defined() ? weight.detach() : Tensor();

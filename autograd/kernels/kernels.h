@@ -1,0 +1,94 @@
+// Kernels chosen at run time: one build carries an AVX-512, an AVX2+FMA and a portable version of the
+// hot loops and picks one when first used.
+//
+// Design (per-ISA translation units):
+//   kernels_impl.h      the loops, written once (packed SGEMM driver, GELU, LayerNorm rows, the causal
+//                       softmax row of attention, AdamW), inside namespace `GPT_KERNEL_NS` + an anonymous
+//                       namespace so each copy has internal linkage;
+//   kernels_avx512.cpp  includes it after defining the 12×32 zmm SGEMM micro-kernel; compiled with
+//                       -march=x86-64-v3 -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx512cd
+//                       -mprefer-vector-width=512 (CMakeLists.txt, per-source COMPILE_OPTIONS);
+//   kernels_avx2.cpp    the 6×16 ymm micro-kernel (12 accumulators, as BLIS/OpenBLAS Haswell);
+//                       compiled with -march=x86-64-v3 (AVX2, FMA, BMI, F16C) and -mno-avx512f;
+//   kernels_portable.cpp  no own SGEMM (OpenBLAS) and the same loops compiled with -march=x86-64 (SSE2).
+//   These flags come after the build's own (-march=native with GPT_NATIVE=ON), so they decide the ISA of
+//   those three files whatever the build was configured with: a GPT_NATIVE=OFF build still runs the
+//   AVX-512 or AVX2 kernels where the CPU has them.
+// Rule for the ISA files: everything they define lives in the anonymous namespace, and they call only
+// functions that are always inlined (fast_math::exp is [[gnu::always_inline]]) or that live in other
+// libraries (libc, libm, libgomp). An out-of-line inline function shared with other files could be
+// kept by the linker in its AVX-512 copy and then run on a CPU without AVX-512.
+//
+// Selection (dispatch.cpp), once, on first use: GPT_KERNELS=avx512|avx2|portable forces a path (an
+// unsupported one is an error); otherwise the best the CPU supports (__builtin_cpu_supports). GPT_GEMM=
+// openblas keeps the chosen path's loops but computes products with cblas_sgemm. Tests switch paths with
+// set_kernel_path().
+//
+// Determinism: every path sums each output in an order that does not depend on the thread count, so a
+// path is bitwise reproducible across 1, 2, … threads. Different paths round differently (vector width,
+// FMA contraction, own SGEMM vs OpenBLAS): resuming a checkpoint on a machine that picks another path
+// continues correctly but differs in the last bits from an uninterrupted run.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace gpt {
+
+enum class KernelPath { portable, avx2, avx512 };
+
+// The path in use (selected on the first call), its name ("avx512", "avx2", "portable").
+KernelPath kernel_path();
+const char* kernel_path_name();
+const char* kernel_path_name(KernelPath path);
+// Whether this CPU can run `path`; the paths it can run, best first.
+bool kernel_path_supported(KernelPath path);
+std::vector<KernelPath> supported_kernel_paths();
+// Switch paths (tests, benchmarks). Throws std::runtime_error when the CPU cannot run it. Not thread-safe
+// against kernels running at the same time.
+void set_kernel_path(KernelPath path);
+
+namespace kernels {
+
+// The float32 scalars of one AdamW step (optim/adamw.cpp computes them).
+struct AdamWScalars {
+    float decay;  // 1 − lr·wd
+    float beta1, one_minus_beta1;
+    float beta2, one_minus_beta2;
+    float bias_correction2_sqrt;
+    float eps;
+    float neg_step_size;  // −lr / (1 − β1^t)
+};
+
+struct Table {
+    KernelPath path;
+    // C = op(A)·op(B) + beta·C (gemm.h's contract); null on the portable path (OpenBLAS).
+    void (*sgemm)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                  const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+    // y = gelu(x) and dx += dy·gelu'(x) over n elements (autograd/ops/gelu.cpp), parallel inside.
+    void (*gelu_forward)(const float* x, float* y, int64_t n);
+    void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n);
+    // LayerNorm forward over N rows of C (w, b may be null), saving mean and rstd per row; parallel inside.
+    void (*layer_norm_forward)(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
+                               int64_t N, int64_t C, float eps);
+    // Attention's causal softmax of one row in place: s[0..i] scaled, softmaxed; s[i+1..end) zeroed.
+    void (*softmax_causal_row)(float* s, int64_t i, int64_t end, float scale);
+    // One AdamW step over n elements (PyTorch's operation order, with FMAs), parallel inside.
+    void (*adamw_update)(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s);
+    // Σ_j exp(x[j] − shift) over n (a fixed vector-lane order) and out[j] += scale·exp(x[j] − shift): the
+    // rows of cross-entropy's log-sum-exp and its gradient (autograd/ops/cross_entropy.cpp).
+    float (*row_sum_exp)(const float* x, int64_t n, float shift);
+    void (*row_add_scaled_exp)(const float* x, int64_t n, float shift, float scale, float* out);
+};
+
+// The table of the path in use.
+const Table& table();
+
+// One per path (defined in kernels_<isa>.cpp).
+const Table& avx512_table();
+const Table& avx2_table();
+const Table& portable_table();
+
+}  // namespace kernels
+
+}  // namespace gpt

@@ -1,0 +1,49 @@
+// The AVX-512 path (kernels.h): a 12×32 SGEMM micro-kernel (24 zmm accumulators) and kernels_impl.h's
+// loops, this file compiled with AVX-512 flags (CMakeLists.txt) whatever the build's -march.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#define GPT_KERNEL_NS avx512
+#define GPT_KERNEL_PATH ::gpt::KernelPath::avx512
+#define GPT_KERNEL_HAS_SGEMM 1
+
+namespace gpt::kernels::avx512 {
+namespace {
+
+constexpr int64_t MR = 12, NR = 32;  // micro-tile: 12 rows × 2 zmm
+constexpr int64_t KC = 256;          // K block: a B panel (256×32 floats, 32 KB) stays in L1
+constexpr int64_t kMPanels = 8;      // A panels per group (96 rows) swept against each B panel
+
+// c[0:12, 0:32] (+)= a_panel[k][12] · b_panel[k][32] over k < kc.
+inline void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+    __m512 acc[MR][2];
+    for (int64_t r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k) {
+        const __m512 b0 = _mm512_load_ps(b + k * NR);
+        const __m512 b1 = _mm512_load_ps(b + k * NR + 16);
+        const float* ak = a + k * MR;
+#pragma GCC unroll 12
+        for (int64_t r = 0; r < MR; ++r) {
+            const __m512 ar = _mm512_set1_ps(ak[r]);
+            acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+        }
+    }
+    for (int64_t r = 0; r < MR; ++r) {
+        float* cr = c + r * ldc;
+        if (accumulate) {
+            acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(cr));
+            acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(cr + 16));
+        }
+        _mm512_storeu_ps(cr, acc[r][0]);
+        _mm512_storeu_ps(cr + 16, acc[r][1]);
+    }
+}
+
+}  // namespace
+}  // namespace gpt::kernels::avx512
+
+#include "autograd/kernels/kernels_impl.h"
+
+const gpt::kernels::Table& gpt::kernels::avx512_table() { return avx512::path_table(); }

@@ -1,0 +1,283 @@
+// The loops of one kernel path, written once and compiled once per ISA (see kernels.h): SGEMM, GELU,
+// LayerNorm forward, the causal softmax row, AdamW, and the exp rows of cross-entropy. Included only by
+// kernels_<isa>.cpp, after it defines GPT_KERNEL_NS (a namespace name) and GPT_KERNEL_PATH, and, where
+// the path has its own SGEMM (GPT_KERNEL_HAS_SGEMM), MR, NR, KC, kMPanels and micro_kernel() in
+// gpt::kernels::GPT_KERNEL_NS's anonymous namespace.
+//
+// Packed SGEMM (the BLIS/GotoBLAS scheme, one micro-kernel):
+//   C is split along its longer side into one part per thread; each thread, for each K block of KC:
+//     packs the op(A) rows of its part into MR-tall panels and the op(B) columns into NR-wide panels
+//     (k-major, zero-padded), then runs the MR×NR micro-kernel over its tiles.
+// A thread packs everything it reads itself (with a split along M each thread packs all of B: K·N extra
+// copies against M·N·K/threads multiply-adds), so a product has one parallel region and no barrier
+// inside: on a shared 2-core machine every barrier waits for the slowest (possibly preempted) thread.
+// The first K block applies the caller's beta, later ones accumulate; the K order never depends on the
+// thread count (each element of C is summed by one thread in the same order), so results are bitwise
+// identical for 1, 2, … threads. Transposes only change how the packing reads A and B.
+//
+// The other loops are the plain C++ the op files had, vectorised by the compiler for this file's ISA.
+// Sums are not reordered except in the `omp simd` reductions (fixed lanes per ISA), so every path is
+// independent of the thread count. These files are compiled with -ffp-contract=off (CMakeLists.txt): only
+// the FMAs written out (std::fma, intrinsics) are fused, so GELU, LayerNorm forward and AdamW give the same
+// bits on every path (AdamW PyTorch's); the paths differ in the `omp simd` reductions (softmax and
+// cross-entropy row sums: vector width) and in the SGEMMs' blocking.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+
+#include "autograd/kernels/kernels.h"
+#include "autograd/ops/fast_math.h"
+
+#if !defined(GPT_KERNEL_NS) || !defined(GPT_KERNEL_PATH)
+#error "kernels_impl.h is included by kernels_<isa>.cpp only"
+#endif
+
+namespace gpt::kernels::GPT_KERNEL_NS {
+
+namespace {
+
+// Below this many elements a parallel region costs more than it saves (as in autograd/ops).
+constexpr int64_t kElementwiseParallel = 1 << 14;
+
+#if GPT_KERNEL_HAS_SGEMM
+
+// op(A)[i, k] for rows [i0, i0+MR) and k in [k0, k0+kc) → panel[k][MR], zero rows past M.
+void pack_a(bool trans, const float* A, int64_t lda, int64_t M, int64_t i0, int64_t k0, int64_t kc, float* panel) {
+    const int64_t rows = std::min(MR, M - i0);
+    if (trans) {  // A stored [K, M]: row k holds op(A)[:, k] contiguously
+        for (int64_t k = 0; k < kc; ++k) {
+            const float* src = A + (k0 + k) * lda + i0;
+            float* dst = panel + k * MR;
+            for (int64_t r = 0; r < rows; ++r) dst[r] = src[r];
+            for (int64_t r = rows; r < MR; ++r) dst[r] = 0.0f;
+        }
+    } else {
+        for (int64_t r = 0; r < MR; ++r) {
+            if (r < rows) {
+                const float* src = A + (i0 + r) * lda + k0;
+                for (int64_t k = 0; k < kc; ++k) panel[k * MR + r] = src[k];
+            } else {
+                for (int64_t k = 0; k < kc; ++k) panel[k * MR + r] = 0.0f;
+            }
+        }
+    }
+}
+
+// op(B)[k, j] for columns [j0, j0+NR) and k in [k0, k0+kc) → panel[k][NR], zero columns past N.
+void pack_b(bool trans, const float* B, int64_t ldb, int64_t N, int64_t j0, int64_t k0, int64_t kc, float* panel) {
+    const int64_t cols = std::min(NR, N - j0);
+    if (!trans) {  // B stored [K, N]
+        for (int64_t k = 0; k < kc; ++k) {
+            const float* src = B + (k0 + k) * ldb + j0;
+            float* dst = panel + k * NR;
+            for (int64_t j = 0; j < cols; ++j) dst[j] = src[j];
+            for (int64_t j = cols; j < NR; ++j) dst[j] = 0.0f;
+        }
+    } else {  // B stored [N, K]
+        for (int64_t j = 0; j < NR; ++j) {
+            if (j < cols) {
+                const float* src = B + (j0 + j) * ldb + k0;
+                for (int64_t k = 0; k < kc; ++k) panel[k * NR + j] = src[k];
+            } else {
+                for (int64_t k = 0; k < kc; ++k) panel[k * NR + j] = 0.0f;
+            }
+        }
+    }
+}
+
+struct AlignedBuffer {
+    float* data = nullptr;
+    int64_t size = 0;
+    float* get(int64_t n) {
+        if (n > size) {
+            std::free(data);
+            data = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>((n + 15) / 16 * 16) * sizeof(float)));
+            if (!data) throw std::bad_alloc();
+            size = n;
+        }
+        return data;
+    }
+    ~AlignedBuffer() { std::free(data); }
+};
+
+// One thread's share of C: M panels [pm0, pm1) × N panels [pn0, pn1), over every K block in order.
+void sgemm_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                const float* B, int64_t ldb, float* C, int64_t ldc, int64_t pm0, int64_t pm1, int64_t pn0,
+                int64_t pn1) {
+    static thread_local AlignedBuffer a_buffer, b_buffer;  // packed panels, reused across calls
+    float* a_packed = a_buffer.get((pm1 - pm0) * MR * KC);
+    float* b_packed = b_buffer.get((pn1 - pn0) * NR * KC);
+    alignas(64) float edge[MR * NR];
+    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+        const int64_t kc = std::min(KC, K - k0);
+        for (int64_t p = pm0; p < pm1; ++p) pack_a(trans_a, A, lda, M, p * MR, k0, kc, a_packed + (p - pm0) * MR * kc);
+        for (int64_t p = pn0; p < pn1; ++p) pack_b(trans_b, B, ldb, N, p * NR, k0, kc, b_packed + (p - pn0) * NR * kc);
+        // Groups of kMPanels A panels (in L2) against each B panel (in L1).
+        for (int64_t g0 = pm0; g0 < pm1; g0 += kMPanels)
+            for (int64_t pn = pn0; pn < pn1; ++pn)
+                for (int64_t pm = g0; pm < std::min(pm1, g0 + kMPanels); ++pm) {
+                    const int64_t i0 = pm * MR, j0 = pn * NR;
+                    const float* a = a_packed + (pm - pm0) * MR * kc;
+                    const float* b = b_packed + (pn - pn0) * NR * kc;
+                    if (i0 + MR <= M && j0 + NR <= N) {
+                        micro_kernel(kc, a, b, C + i0 * ldc + j0, ldc, true);
+                    } else {  // edge tile: compute into a scratch tile, add the valid part
+                        micro_kernel(kc, a, b, edge, NR, false);
+                        const int64_t rows = std::min(MR, M - i0), cols = std::min(NR, N - j0);
+                        for (int64_t r = 0; r < rows; ++r)
+                            for (int64_t j = 0; j < cols; ++j) C[(i0 + r) * ldc + j0 + j] += edge[r * NR + j];
+                    }
+                }
+    }
+}
+
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+           int64_t ldb, float beta, float* C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (beta == 0.0f)
+        for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = 0.0f;
+    if (K == 0) return;
+    const int64_t m_panels = (M + MR - 1) / MR, n_panels = (N + NR - 1) / NR;
+    // Parallel only with real work per thread; C is split along its longer side, one part per thread,
+    // each packing its own panels: one parallel region and no barrier inside a product.
+    // Inside another parallel region (attention's per-head tasks) it runs on the calling thread.
+    const int64_t threads = M * N * K >= (int64_t(1) << 20) && !omp_in_parallel() ? omp_get_max_threads() : 1;
+    const bool split_m = m_panels * MR >= n_panels * NR;
+#pragma omp parallel num_threads(static_cast<int>(threads)) if (threads > 1)
+    {
+        const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
+        const int64_t panels = split_m ? m_panels : n_panels;
+        const int64_t p0 = panels * t / n, p1 = panels * (t + 1) / n;
+        if (p1 > p0) {
+            if (split_m)
+                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, p0, p1, 0, n_panels);
+            else
+                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, 0, m_panels, p0, p1);
+        }
+    }
+}
+
+#endif  // GPT_KERNEL_HAS_SGEMM
+
+// GELU (tanh approximation in its σ form; autograd/ops/gelu.cpp explains the formulas).
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kCubic = 0.044715f;
+constexpr float kMaxExponent = 80.0f;
+
+void gelu_forward(const float* in, float* y, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= kElementwiseParallel)
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = in[i];
+        const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
+        const float e = -2.0f * u;
+        y[i] = v / (1.0f + fast_math::exp(kMaxExponent < e ? kMaxExponent : e));  // std::min(e, kMax)
+    }
+}
+
+void gelu_backward(const float* xs, const float* dy, float* dx, int64_t count) {
+#pragma omp parallel for simd schedule(static) if (count >= kElementwiseParallel)
+    for (int64_t i = 0; i < count; ++i) {
+        const float v = xs[i];
+        const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
+        const float m2u = -2.0f * u;
+        const float e = fast_math::exp(kMaxExponent < m2u ? kMaxExponent : m2u);
+        const float sig = 1.0f / (1.0f + e);
+        const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
+        dx[i] += dy[i] * (sig + 2.0f * v * sig * (e * sig) * du_dx);
+    }
+}
+
+void layer_norm_forward(const float* xs, const float* w, const float* b, float* y, float* mean_out, float* rstd_out,
+                        int64_t N, int64_t C, float eps) {
+#pragma omp parallel for schedule(static) if (N * C >= kElementwiseParallel)
+    for (int64_t n = 0; n < N; ++n) {
+        const float* row = xs + n * C;
+        float sum = 0.0f;
+        for (int64_t c = 0; c < C; ++c) sum += row[c];
+        const float m = sum / static_cast<float>(C);
+        float sq = 0.0f;  // two-pass variance: the row is in cache, and it avoids E[x²] − m² cancellation
+        for (int64_t c = 0; c < C; ++c) {
+            const float d = row[c] - m;
+            sq += d * d;
+        }
+        const float s = 1.0f / std::sqrt(sq / static_cast<float>(C) + eps);
+        float* out_row = y + n * C;
+        if (w && b) {
+            for (int64_t c = 0; c < C; ++c) out_row[c] = (row[c] - m) * s * w[c] + b[c];
+        } else {
+            for (int64_t c = 0; c < C; ++c) {
+                const float norm = (row[c] - m) * s;
+                out_row[c] = norm * (w ? w[c] : 1.0f) + (b ? b[c] : 0.0f);
+            }
+        }
+        mean_out[n] = m;
+        rstd_out[n] = s;
+    }
+}
+
+void softmax_causal_row(float* s, int64_t i, int64_t end, float scale) {
+    float max = -INFINITY;
+    for (int64_t j = 0; j <= i; ++j) {
+        s[j] *= scale;
+        max = s[j] > max ? s[j] : max;
+    }
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j <= i; ++j) {
+        s[j] = fast_math::exp(s[j] - max);
+        sum += s[j];
+    }
+    const float inv_sum = 1.0f / sum;
+#pragma omp simd
+    for (int64_t j = 0; j <= i; ++j) s[j] *= inv_sum;
+    for (int64_t j = i + 1; j < end; ++j) s[j] = 0.0f;
+}
+
+// PyTorch's AdamW sequence with its fmas (optim/adamw.cpp explains it). On the portable path std::fma
+// is libm's (exact, hardware FMA where the CPU has it), so every path gives PyTorch's bits.
+void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s) {
+#pragma omp parallel for schedule(static) if (n >= 32768)
+    for (int64_t i = 0; i < n; ++i) {
+        const float gi = g[i];
+        const float pi = p[i] * s.decay;
+        const float mi = std::fma(gi, s.one_minus_beta1, m[i] * s.beta1);
+        const float vi = std::fma(s.one_minus_beta2 * gi, gi, v[i] * s.beta2);
+        const float denom = std::sqrt(vi) / s.bias_correction2_sqrt + s.eps;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = pi + s.neg_step_size * mi / denom;
+    }
+}
+
+float row_sum_exp(const float* x, int64_t n, float shift) {
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < n; ++j) sum += fast_math::exp(x[j] - shift);
+    return sum;
+}
+
+void row_add_scaled_exp(const float* x, int64_t n, float shift, float scale, float* out) {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) out[j] += scale * fast_math::exp(x[j] - shift);
+}
+
+}  // namespace
+
+const Table& path_table() {
+    static const Table table{GPT_KERNEL_PATH,
+#if GPT_KERNEL_HAS_SGEMM
+                             &sgemm,
+#else
+                             nullptr,
+#endif
+                             &gelu_forward,       &gelu_backward,      &layer_norm_forward,
+                             &softmax_causal_row, &adamw_update,      &row_sum_exp,
+                             &row_add_scaled_exp};
+    return table;
+}
+
+}  // namespace gpt::kernels::GPT_KERNEL_NS
