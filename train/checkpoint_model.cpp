@@ -108,7 +108,7 @@ void write_tokenizer(H5File& file, const Tokenizer& tokenizer) {
     group.set_attr_string("type", state.type);
     group.write<uint8_t>("token_bytes", state.token_bytes);
     group.write<int64_t>("token_offsets", state.token_offsets);
-    if (state.type == "bpe")
+    if (state.type != "char")  // bpe, gpt2
         group.write<int32_t>("merges", H5Shape{static_cast<int64_t>(state.merges.size() / 2), 2}, state.merges.data());
     group.write<int32_t>("special_ids", state.special_ids);
 }

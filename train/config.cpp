@@ -103,7 +103,8 @@ const std::vector<ConfigField>& config_fields() {
         field("bias", &TrainConfig::bias, "biases in Linear and LayerNorm", true),
         field("pos_encoding", &TrainConfig::pos_encoding, "learned | sinusoidal", true),
         field("data", &TrainConfig::data, "text file or folder of text files"),
-        field("tokenizer", &TrainConfig::tokenizer, "char | bpe", true),
+        field("tokenizer", &TrainConfig::tokenizer, "char | bpe | gpt2", true),
+        field("tokenizer_files", &TrainConfig::tokenizer_files, "gpt2 only: folder with encoder.json + vocab.bpe (or vocab.json + merges.txt)"),
         field("vocab_size", &TrainConfig::vocab_size, "BPE vocabulary size (bpe only)", true),
         field("val_fraction", &TrainConfig::val_fraction, "fraction of tokens held out for validation"),
         field("invalid_utf8", &TrainConfig::invalid_utf8, "char tokenizer on invalid UTF-8: error | replace"),
@@ -161,8 +162,11 @@ void TrainConfig::validate() const {
     auto non_negative = [&](const char* name, int64_t v) {
         require(v >= 0, std::string(name) + " must not be negative, got " + std::to_string(v));
     };
-    model_config(tokenizer == "bpe" ? vocab_size : 256).validate();
-    require(tokenizer == "char" || tokenizer == "bpe", "tokenizer must be \"char\" or \"bpe\", got \"" + tokenizer + "\"");
+    model_config(tokenizer == "bpe" ? vocab_size : tokenizer == "gpt2" ? 50257 : 256).validate();
+    require(tokenizer == "char" || tokenizer == "bpe" || tokenizer == "gpt2",
+            "tokenizer must be \"char\", \"bpe\" or \"gpt2\", got \"" + tokenizer + "\"");
+    require(tokenizer != "gpt2" || !tokenizer_files.empty() || !init_from.empty() || !resume.empty(),
+            "tokenizer gpt2 needs tokenizer_files (a folder with encoder.json + vocab.bpe)");
     if (tokenizer == "bpe")
         require(vocab_size >= 257 && vocab_size <= 65536,
                 "vocab_size must be in [257, 65536] for bpe (256 bytes + merges + <|endoftext|>), got " +
