@@ -4,11 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build: compiler, CMake, BLAS (OpenMP build, so BLAS and our loops share one thread pool), HDF5, CLI11.
-# Tests: doctest; PyTorch and h5py as the independent reference; hdf5-tools for h5dump/h5diff.
+# Build: compiler, CMake, BLAS (OpenMP build, so BLAS and our loops share one thread pool), HDF5, CLI11,
+# PCRE2 (GPT-2's Unicode pre-split), nlohmann-json (tokenizer files, safetensors headers).
+# Tests: doctest; PyTorch and h5py as the independent reference; hdf5-tools for h5dump/h5diff;
+# node + npm for GPT-2's tokenizer reference (the npm package gpt-3-encoder).
 # Data: fortunes-min + fortunes, the default corpus (freely licensed English text from Debian).
-packages=(g++ cmake make libopenblas-openmp-dev libhdf5-dev hdf5-tools libcli11-dev doctest-dev
-          python3-torch python3-h5py fortunes-min fortunes)
+packages=(g++ cmake make pkg-config libopenblas-openmp-dev libhdf5-dev hdf5-tools libcli11-dev doctest-dev
+          libpcre2-dev nlohmann-json3-dev python3-torch python3-h5py fortunes-min fortunes)
+# node and npm may come from elsewhere (e.g. nodesource's nodejs, which bundles npm and conflicts with
+# Debian's npm): install Debian's only when the commands are missing.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "data/bpe_trainer.h"
 #include "data/gpt2_tokenizer.h"
 #include "data/utf8.h"
 #include "temp_dir.h"
@@ -177,4 +178,34 @@ TEST_CASE("gpt2 tokenizer: identical ids to the JavaScript reference gpt-3-encod
                                 std::to_string(bytes) + " bytes, " + std::to_string(tokens) + " tokens compared";
     MESSAGE(figures);
     std::fprintf(stderr, "%s\n", figures.c_str());
+}
+
+// Encoding speed on Tiny Shakespeare, GPT-2's tokenizer against the own BPE (vocab 4096 and 50257
+// trained on the same text). Not part of the suite (timing): run with
+//   GPT2_TOKENIZER_FILES=DIR flock /tmp/bench.lock build/test_data -tc='*speed*' --no-skip
+TEST_CASE("gpt2 tokenizer: encoding speed on Tiny Shakespeare" * doctest::skip()) {
+    const char* files = std::getenv("GPT2_TOKENIZER_FILES");
+    const std::string text = read_all("/work/shared/data/tinyshakespeare.txt");
+    if (!files || text.empty()) {
+        MESSAGE("skipped: needs GPT2_TOKENIZER_FILES and /work/shared/data/tinyshakespeare.txt");
+        return;
+    }
+    const auto time_encode = [&](const Tokenizer& tok, const std::string& name) {
+        tok.encode(text);  // warm-up (PCRE2 JIT, page faults)
+        double best = 1e9;
+        size_t count = 0;
+        for (int r = 0; r < 3; ++r) {
+            const auto t0 = std::chrono::steady_clock::now();
+            count = tok.encode(text).size();
+            best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        }
+        std::fprintf(stderr, "%-22s %8zu tokens in %.3f s: %.2f M tokens/s, %.1f MB/s (1 thread, best of 3)\n",
+                     name.c_str(), count, best, double(count) / best / 1e6, double(text.size()) / best / 1e6);
+    };
+    time_encode(*Gpt2Tokenizer::from_files(files), "gpt2 (50257)");
+    for (int32_t vocab : {4096, 50257}) {
+        BpeTrainOptions options;
+        options.vocab_size = vocab;
+        time_encode(*train_bpe(text, options), "own bpe (" + std::to_string(vocab) + " asked)");
+    }
 }
