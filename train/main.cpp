@@ -1,4 +1,4 @@
-// build/gpt: the command-line program. Subcommands: train, sample, eval, prepare, report, graph.
+// build/gpt: the command-line program. Subcommands: train, sample, eval, prepare, report, graph, import, export.
 //
 // Config files: CLI11 2.1.2 ignores a config file registered on a subcommand (CLIUtils/CLI11#1056), so
 // --config lives on the main app, `train` falls through to it, and the file's options sit under a
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "data/prepare.h"
+#include "interop/commands.h"
 #include "train/config.h"
 #include "train/eval_command.h"
 #include "train/graph.h"
@@ -62,6 +63,11 @@ int main(int argc, char** argv) {
     CLI::App* graph = app.add_subcommand("graph", "write the autograd tape of a tiny model as Graphviz DOT (+ SVG)");
     gpt::add_graph_options(*graph, graph_options);
 
+    gpt::ImportCommandOptions import_options;
+    CLI::App* import_command = gpt::add_import_command(app, import_options);
+    gpt::ExportCommandOptions export_options;
+    CLI::App* export_command = gpt::add_export_command(app, export_options);
+
     try {
         const std::string config_path = config_argument(argc, argv);
         if (!config_path.empty()) gpt::lint_config_file(config_path);
@@ -85,6 +91,8 @@ int main(int argc, char** argv) {
         if (eval->parsed()) return gpt::run_eval(eval_options);
         if (report->parsed()) return gpt::run_report(report_options);
         if (graph->parsed()) return gpt::run_graph(graph_options);
+        if (import_command->parsed()) return gpt::run_import(import_options);
+        if (export_command->parsed()) return gpt::run_export(export_options);
     } catch (const std::exception& e) {
         // On a terminal the progress display may have left a line open: end it. In a log, one line.
         std::fprintf(stderr, "%serror: %s\n", isatty(STDERR_FILENO) ? "\n" : "", e.what());
