@@ -10,6 +10,7 @@ CLI::App* add_import_command(CLI::App& app, ImportCommandOptions& o) {
     c->add_option("out", o.out, "checkpoint to write (.h5)")->required();
     c->add_option("--tokenizer_files", o.options.tokenizer_files, "GPT-2 tokenizer files when DIR has none");
     c->add_option("--block_size", o.options.block_size, "keep only the first N positions (shorter context, less memory)");
+    c->add_option("--vocab_pad", o.options.vocab_pad, "pad the vocabulary to a multiple of N (64: 50257 -> 50304); padded ids get no probability");
     return c;
 }
 

@@ -112,7 +112,7 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
         throw std::runtime_error(tokenizer_dir.string() + ": no GPT-2 tokenizer files (vocab.json + merges.txt or encoder.json + "
                                  "vocab.bpe); give them with --tokenizer_files DIR");
     tokenizer = Gpt2Tokenizer::from_files(tokenizer_dir);
-    if (tokenizer->vocab_size() != m.vocab_size)
+    if (tokenizer->vocab_size() != m.tokens())
         throw std::runtime_error(tokenizer_dir.string() + ": the tokenizer has " + std::to_string(tokenizer->vocab_size()) +
                                  " tokens but " + cfile + " says vocab_size " + std::to_string(m.vocab_size));
 
@@ -120,7 +120,12 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
     const std::string wfile = weights_path.string();
     std::string prefix;
     if (weights.find("transformer.wte.weight")) prefix = "transformer.";
-    GPT model(m);
+    const int64_t source_vocab = m.vocab_size;
+    if (options.vocab_pad > 0 && m.vocab_size % options.vocab_pad != 0) {
+        m.vocab_used = m.vocab_size;
+        m.vocab_size = (m.vocab_size + options.vocab_pad - 1) / options.vocab_pad * options.vocab_pad;
+    }
+    GPT model(m);  // zeros: padded wte rows stay 0
     const NamedTensors parameters = model.named_parameters();
     // Every expected tensor, its shape checked (in Hugging Face's orientation) before any data is read.
     std::vector<std::pair<const SafetensorsEntry*, Tensor>> plan;
@@ -130,6 +135,7 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
         std::vector<int64_t> expected(tensor.shape().begin(), tensor.shape().end());
         if (is_conv1d(name)) std::swap(expected[0], expected[1]);
         if (name == "wpe.weight") expected[0] = source_positions;
+        if (name == "wte.weight") expected[0] = source_vocab;
         if (entry->shape != expected)
             throw std::runtime_error(wfile + ": tensor " + entry->name + " has shape " + shape_text(entry->shape) + ", expected " +
                                      shape_text(expected) + " for " + cfile + (is_conv1d(name) ? " (Conv1D: [in, out])" : ""));
@@ -147,15 +153,15 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
         std::vector<float> values = weights.read(*entry);
         std::string name = entry->name.substr(prefix.size());
         if (is_conv1d(name)) values = transpose(values, entry->shape[0], entry->shape[1]);
-        const size_t n = size_t(tensor.numel());  // wpe: the first block_size rows
+        const size_t n = std::min(size_t(tensor.numel()), values.size());  // wpe: the first block_size rows; wte: the real tokens
         std::memcpy(tensor.data(), values.data(), n * sizeof(float));
         for (float v : values)
             if (!std::isfinite(v)) throw std::runtime_error(wfile + ": tensor " + entry->name + " holds NaN or Inf");
     }
     if (const SafetensorsEntry* head = weights.find("lm_head.weight")) {
-        if (head->shape != std::vector<int64_t>{m.vocab_size, m.n_embd})
+        if (head->shape != std::vector<int64_t>{source_vocab, m.n_embd})
             throw std::runtime_error(wfile + ": tensor lm_head.weight has shape " + shape_text(head->shape) + ", expected " +
-                                     shape_text({m.vocab_size, m.n_embd}));
+                                     shape_text({source_vocab, m.n_embd}));
         const std::vector<float> values = weights.read(*head);
         if (std::memcmp(values.data(), model.wte->weight.data(), values.size() * sizeof(float)) != 0)
             throw std::runtime_error(wfile + ": tensor lm_head.weight differs from wte.weight; this model's head is tied");
@@ -172,11 +178,13 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
     train.dropout = 0.0;
     train.tokenizer = "gpt2";
     train.tokenizer_files = fs::absolute(tokenizer_dir).string();
-    train.vocab_size = m.vocab_size;
+    train.vocab_size = m.tokens();
+    train.vocab_pad = options.vocab_pad;
     save_weights(out.string(), model, *tokenizer, train);
     return "imported " + dir.string() + " -> " + out.string() + ": " + std::to_string(model.parameter_count()) +
            " parameters, n_layer " + std::to_string(m.n_layer) + ", n_head " + std::to_string(m.n_head) + ", n_embd " +
-           std::to_string(m.n_embd) + ", block_size " + std::to_string(m.block_size) + ", vocab " + std::to_string(m.vocab_size);
+           std::to_string(m.n_embd) + ", block_size " + std::to_string(m.block_size) + ", vocab " + std::to_string(m.tokens()) +
+           (m.tokens() < m.vocab_size ? " padded to " + std::to_string(m.vocab_size) : "");
 }
 
 std::string export_checkpoint(const fs::path& checkpoint, const std::string& format, const fs::path& out_dir) {
@@ -201,6 +209,10 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
         t.values.assign(tensor.data(), tensor.data() + tensor.numel());
         if (format == "hf") {
             t.name = "transformer." + name;
+            if (name == "wte.weight" && m.tokens() < m.vocab_size) {  // padded rows are not tokens: drop them
+                t.shape[0] = m.tokens();
+                t.values.resize(size_t(m.tokens() * m.n_embd));
+            }
             if (is_conv1d(name)) {
                 t.values = transpose(t.values, t.shape[0], t.shape[1]);
                 std::swap(t.shape[0], t.shape[1]);
@@ -215,7 +227,7 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
     if (format == "hf") {
         config = {{"architectures", {"GPT2LMHeadModel"}},
                   {"model_type", "gpt2"},
-                  {"vocab_size", m.vocab_size},
+                  {"vocab_size", m.tokens()},
                   {"n_positions", m.block_size},
                   {"n_ctx", m.block_size},
                   {"n_embd", m.n_embd},
@@ -236,7 +248,7 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
             config["eos_token_id"] = *eot;
         }
     } else {
-        config = {{"format", "gpt-cpp"},       {"vocab_size", m.vocab_size}, {"block_size", m.block_size},
+        config = {{"format", "gpt-cpp"},       {"vocab_size", m.vocab_size}, {"vocab_used", m.tokens()}, {"block_size", m.block_size},
                   {"n_layer", m.n_layer},      {"n_head", m.n_head},         {"n_kv_head", m.kv_heads()},
                   {"n_embd", m.n_embd},        {"pos_encoding", m.pos_encoding}, {"bias", m.bias},
                   {"tokenizer", loaded.tokenizer->type()}};

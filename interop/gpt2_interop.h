@@ -24,6 +24,7 @@ namespace gpt {
 struct ImportOptions {
     std::filesystem::path tokenizer_files;  // when DIR has no tokenizer files
     int64_t block_size = 0;                 // > 0: keep only the first block_size positions of wpe
+    int64_t vocab_pad = 0;                  // > 0: pad wte to a multiple of this (zero rows, masked logits)
 };
 
 // Writes OUT (an HDF5 checkpoint with weights, config and tokenizer); returns a one-line summary.

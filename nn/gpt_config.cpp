@@ -25,6 +25,8 @@ void GPTConfig::validate() const {
     require(pos_encoding == "learned" || pos_encoding == "sinusoidal",
             "pos_encoding must be \"learned\" or \"sinusoidal\", got \"" + pos_encoding + "\"");
     require(dropout >= 0.0f && dropout < 1.0f, "dropout must be in [0, 1), got " + std::to_string(dropout));
+    require(vocab_used >= 0 && vocab_used <= vocab_size, "vocab_used must be in [0, vocab_size " +
+                                                             std::to_string(vocab_size) + "], got " + std::to_string(vocab_used));
     require(vocab_size <= INT32_MAX, "vocab_size too large: " + std::to_string(vocab_size));
 }
 

@@ -20,6 +20,7 @@ void write_model_config(H5File& file, const GPTConfig& c) {
     config.set_attr_string("pos_encoding", c.pos_encoding);
     config.set_attr_double("dropout", c.dropout);
     config.set_attr_int("bias", c.bias ? 1 : 0);
+    if (c.vocab_used > 0) config.set_attr_int("vocab_used", c.vocab_used);  // padded vocabulary only
 }
 
 GPTConfig read_model_config(const H5File& file) {
@@ -36,6 +37,7 @@ GPTConfig read_model_config(const H5File& file) {
     c.pos_encoding = config.attr_string("pos_encoding");
     c.dropout = static_cast<float>(config.attr_double("dropout"));
     c.bias = config.attr_int("bias") != 0;
+    if (config.has_attr("vocab_used")) c.vocab_used = config.attr_int("vocab_used");
     try {
         c.validate();
     } catch (const std::invalid_argument& e) {
@@ -140,10 +142,11 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(path + ": /tokenizer is invalid: " + e.what());
     }
-    if (loaded.tokenizer->vocab_size() != loaded.model_config.vocab_size)
+    if (loaded.tokenizer->vocab_size() != loaded.model_config.tokens())
         throw std::runtime_error(path + ": the tokenizer has " + std::to_string(loaded.tokenizer->vocab_size()) +
-                                 " tokens but the model's vocab_size is " +
-                                 std::to_string(loaded.model_config.vocab_size));
+                                 " tokens but the model's " +
+                                 (loaded.model_config.vocab_used > 0 ? "vocab_used is " : "vocab_size is ") +
+                                 std::to_string(loaded.model_config.tokens()));
     loaded.model = std::make_unique<GPT>(loaded.model_config);
     read_model(file, *loaded.model);
     loaded.model->eval();

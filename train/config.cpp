@@ -106,6 +106,7 @@ const std::vector<ConfigField>& config_fields() {
         field("tokenizer", &TrainConfig::tokenizer, "char | bpe | gpt2", true),
         field("tokenizer_files", &TrainConfig::tokenizer_files, "gpt2 only: folder with encoder.json + vocab.bpe (or vocab.json + merges.txt)"),
         field("vocab_size", &TrainConfig::vocab_size, "BPE vocabulary size (bpe only)", true),
+        field("vocab_pad", &TrainConfig::vocab_pad, "pad the model's vocabulary to a multiple of N; padded ids get no loss and are never sampled (0 = off)", true),
         field("val_fraction", &TrainConfig::val_fraction, "fraction of tokens held out for validation"),
         field("invalid_utf8", &TrainConfig::invalid_utf8, "char tokenizer on invalid UTF-8: error | replace"),
         field("batch_size", &TrainConfig::batch_size, "sequences per micro-batch B"),
@@ -141,6 +142,10 @@ const std::vector<ConfigField>& config_fields() {
 GPTConfig TrainConfig::model_config(int64_t vocab) const {
     GPTConfig m;
     m.vocab_size = vocab;
+    if (vocab_pad > 0 && vocab % vocab_pad != 0) {
+        m.vocab_size = (vocab + vocab_pad - 1) / vocab_pad * vocab_pad;
+        m.vocab_used = vocab;
+    }
     m.block_size = block_size;
     m.n_layer = n_layer;
     m.n_head = n_head;
@@ -171,6 +176,7 @@ void TrainConfig::validate() const {
         require(vocab_size >= 257 && vocab_size <= 65536,
                 "vocab_size must be in [257, 65536] for bpe (256 bytes + merges + <|endoftext|>), got " +
                     std::to_string(vocab_size));
+    non_negative("vocab_pad", vocab_pad);
     require(val_fraction > 0.0 && val_fraction < 1.0, "val_fraction must be in (0, 1), got " + format_double(val_fraction));
     require(invalid_utf8 == "error" || invalid_utf8 == "replace",
             "invalid_utf8 must be \"error\" or \"replace\", got \"" + invalid_utf8 + "\"");
