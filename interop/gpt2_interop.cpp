@@ -85,9 +85,8 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
     const double eps = config.value("layer_norm_epsilon", 1e-5);
     if (std::abs(eps - 1e-5) > 1e-12)
         throw std::runtime_error(cfile + ": layer_norm_epsilon is " + std::to_string(eps) + "; this model's LayerNorm uses 1e-5");
-    for (const char* flag : {"scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn"})
-        if (config.value(flag, false) && std::string(flag) == "scale_attn_by_inverse_layer_idx")
-            throw std::runtime_error(cfile + ": " + flag + " is true; this model scales attention by 1/sqrt(head_dim) only");
+    if (config.value("scale_attn_by_inverse_layer_idx", false))
+        throw std::runtime_error(cfile + ": scale_attn_by_inverse_layer_idx is true; this model scales attention by 1/sqrt(head_dim) only");
     if (!config.value("scale_attn_weights", true))
         throw std::runtime_error(cfile + ": scale_attn_weights is false; this model scales attention by 1/sqrt(head_dim)");
     if (!config.value("tie_word_embeddings", true))
