@@ -13,6 +13,7 @@ struct BenchShape {
     std::string name;
     int64_t n_layer, n_head, n_embd, block_size, batch_size;
     float dropout;
+    int64_t vocab_size = 256;  // the data are bytes; gpt2 pads GPT-2's 50257 to 50304 (a multiple of 64)
 };
 
 // baby: the default config's shape; small: nanoGPT's shakespeare_char shape.

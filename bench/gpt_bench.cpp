@@ -1,6 +1,6 @@
 // gpt_bench: the project's side of bench/run.py. Two modes, each printing one JSON line on stdout:
 //
-//   gpt_bench train --config baby|small --threads N --steps S --warmup W [--data FILE (default /usr/share/games/fortunes/computers)] [--profile]
+//   gpt_bench train --config baby|small|gpt2 --threads N --steps S --warmup W [--data FILE (default /usr/share/games/fortunes/computers)] [--profile]
 //     trains the GPT of that shape with AdamW (as `gpt train` does: zero grads, forward, loss, backward,
 //     clip at 1.0, step) for W + S steps and reports the median step time of the last S, and its
 //     forward / backward / optimizer parts. --profile prints the per-op table on stderr.
@@ -116,7 +116,7 @@ int run_train_bench(const Args& args) {
     const std::vector<int32_t> data = bench::read_bytes(args.get("data", "/usr/share/games/fortunes/computers"));
 
     GPTConfig config;
-    config.vocab_size = bench::kVocab;
+    config.vocab_size = shape.vocab_size;
     config.block_size = shape.block_size;
     config.n_layer = shape.n_layer;
     config.n_head = shape.n_head;
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
         omp_set_num_threads(static_cast<int>(args.number("threads", 1)));
         if (mode == "train") return run_train_bench(args);
         if (mode == "sgemm") return run_sgemm(args);
-        std::fprintf(stderr, "usage: gpt_bench train|sgemm [--config baby|small] [--threads N] [--steps S] "
+        std::fprintf(stderr, "usage: gpt_bench train|sgemm [--config baby|small|gpt2] [--threads N] [--steps S] "
                              "[--warmup W] [--profile]\n");
         return 2;
     } catch (const std::exception& e) {

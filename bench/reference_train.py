@@ -22,11 +22,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-SHAPES = {  # n_layer, n_head, n_embd, block_size, batch_size, dropout (bench_config.cpp)
-    "baby": (4, 4, 128, 64, 12, 0.0),
-    "small": (6, 6, 384, 256, 16, 0.2),
+SHAPES = {  # n_layer, n_head, n_embd, block_size, batch_size, dropout, vocab (bench_config.cpp)
+    "baby": (4, 4, 128, 64, 12, 0.0, 256),
+    "small": (6, 6, 384, 256, 16, 0.2, 256),
+    "gpt2": (12, 12, 768, 64, 4, 0.0, 50304),  # GPT-2 124M, llm.c's CPU fine-tuning run
 }
-VOCAB = 256
+VOCAB = 256  # set from the shape in main()
 HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
 
 
@@ -117,7 +118,8 @@ def main():
         raise SystemExit(f"--compile needs torch 2.x, this is {torch.__version__}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(1337)
-    L, H, C, T, B, p = SHAPES[args.config]
+    global VOCAB
+    L, H, C, T, B, p, VOCAB = SHAPES[args.config]
     with open(args.data, "rb") as f:
         data = torch.tensor(list(f.read()), dtype=torch.long)
     model = GPT(L, H, C, T, p)

@@ -21,6 +21,7 @@
 
 #include "cli/eval_command.h"
 #include "cli/graph_command.h"
+#include "cli/interop_commands.h"
 #include "cli/options.h"
 #include "cli/report_command.h"
 #include "cli/sample_command.h"
@@ -71,6 +72,11 @@ int main(int argc, char** argv) {
     CLI::App* graph = app.add_subcommand("graph", "write the autograd tape of a tiny model as Graphviz DOT (+ SVG)");
     gpt::add_graph_options(*graph, graph_options);
 
+    gpt::ImportCommandOptions import_options;
+    CLI::App* import_command = gpt::add_import_command(app, import_options);
+    gpt::ExportCommandOptions export_options;
+    CLI::App* export_command = gpt::add_export_command(app, export_options);
+
     auto given_on_command_line = [train](const std::string& name) {
         return train->get_option("--" + name)->count() > 0;
     };
@@ -107,6 +113,8 @@ int main(int argc, char** argv) {
         if (eval->parsed()) return gpt::run_eval(eval_options);
         if (report->parsed()) return gpt::run_report(report_options);
         if (graph->parsed()) return gpt::run_graph(graph_options);
+        if (import_command->parsed()) return gpt::run_import(import_options);
+        if (export_command->parsed()) return gpt::run_export(export_options);
     } catch (const std::bad_alloc& e) {
         // Every loader and the training step name what they were doing; this is the last resort.
         std::fprintf(stderr, "%serror: out of memory (%s)\n", isatty(STDERR_FILENO) ? "\n" : "", e.what());

@@ -7,6 +7,7 @@
 
 #include "data/bpe_trainer.h"
 #include "data/char_tokenizer.h"
+#include "data/gpt2_tokenizer.h"
 #include "data/corpus.h"
 #include "data/token_file.h"
 #include "data/utf8.h"
@@ -25,9 +26,10 @@ std::string fixed(double value, int decimals) {
     return text;
 }
 
-bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+// Bytes >= 0x80 may start a Unicode space (U+00A0, U+3000, ...), so only ASCII counts as a sure non-space.
+bool maybe_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r') || static_cast<unsigned char>(c) >= 0x80; }
 
-// Chunk ends near multiples of `target` bytes, each just after a '\n' that a non-space byte follows:
+// Chunk ends near multiples of `target` bytes, each just after a '\n' that an ASCII non-space byte follows:
 // there the pre-split always ends a piece (the newline's whitespace run stops before the non-space,
 // which cannot join it), no special token spans it, and no UTF-8 character is cut.
 std::vector<size_t> chunk_ends(std::string_view text, size_t target) {
@@ -37,7 +39,7 @@ std::vector<size_t> chunk_ends(std::string_view text, size_t target) {
         const size_t newline = text.find('\n', pos);
         if (newline == std::string_view::npos) break;
         const size_t cut = newline + 1;
-        if (cut < text.size() && !is_space(text[cut])) {
+        if (cut < text.size() && !maybe_space(text[cut])) {
             ends.push_back(cut);
             pos = cut + target;
         } else {
@@ -122,8 +124,12 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
         std::string all;
         for (std::string_view t : texts) all += t;
         result.tokenizer = CharTokenizer::train(all, train);
+    } else if (options.tokenizer_type == "gpt2") {
+        if (options.tokenizer_files.empty())
+            throw std::invalid_argument("prepare: the gpt2 tokenizer needs tokenizer_files (a folder with encoder.json + vocab.bpe)");
+        result.tokenizer = Gpt2Tokenizer::from_files(options.tokenizer_files);
     } else {
-        throw std::invalid_argument("prepare: tokenizer_type '" + options.tokenizer_type + "' is not \"char\" or \"bpe\"");
+        throw std::invalid_argument("prepare: tokenizer_type '" + options.tokenizer_type + "' is not \"char\", \"bpe\" or \"gpt2\"");
     }
     result.train_seconds = options.tokenizer ? 0.0 : seconds_since(start);
     log(result.tokenizer->type() + " tokenizer, vocab " + std::to_string(result.tokenizer->vocab_size()) +

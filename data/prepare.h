@@ -16,7 +16,8 @@ namespace gpt {
 struct PrepareOptions {
     std::filesystem::path input;       // a text file or a folder of them (data/corpus.h)
     std::filesystem::path output_dir;  // receives train.bin and val.bin; created if missing
-    std::string tokenizer_type = "bpe";  // "char" | "bpe"; ignored when tokenizer is given
+    std::string tokenizer_type = "bpe";  // "char" | "bpe" | "gpt2"; ignored when tokenizer is given
+    std::filesystem::path tokenizer_files;  // gpt2 only: folder with encoder.json + vocab.bpe (or vocab.json + merges.txt)
     int32_t vocab_size = 4096;           // bpe only: 256 bytes + merges + <|endoftext|>
     std::shared_ptr<const Tokenizer> tokenizer;  // use this one instead of training
     double val_fraction = 0.1;                   // in [0, 1)
@@ -40,7 +41,7 @@ struct PreparedData {
 PreparedData prepare_corpus(const PrepareOptions& options);
 
 // Encodes a large text in parallel chunks (OpenMP), cut only where the pre-split has a boundary for
-// every tokenizer (after a '\n' followed by a non-space byte), so the result equals encode(text).
+// every tokenizer (after a '\n' followed by an ASCII non-space byte), so the result equals encode(text).
 std::vector<int32_t> encode_parallel(const Tokenizer& tokenizer, std::string_view text, const EncodeOptions& options = {});
 
 }  // namespace gpt

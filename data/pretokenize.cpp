@@ -1,57 +1,69 @@
 #include "data/pretokenize.h"
 
-#include <cstdint>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <stdexcept>
+#include <string>
 
 namespace gpt {
+namespace {
 
-enum class ByteClass : uint8_t { Letter, Number, Space, Other };
+// GPT-2's pattern with \s / \S written as the Unicode White_Space property (see the header).
+constexpr const char* kPattern =
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\t-\\r\\x{85}\\p{Z}\\p{L}\\p{N}]+"
+    "|[\\t-\\r\\x{85}\\p{Z}]+(?![^\\t-\\r\\x{85}\\p{Z}])|[\\t-\\r\\x{85}\\p{Z}]+";
 
-static constexpr ByteClass classify(uint8_t b) {
-    if ((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || b >= 0x80) return ByteClass::Letter;
-    if (b >= '0' && b <= '9') return ByteClass::Number;
-    if (b == ' ' || (b >= '\t' && b <= '\r')) return ByteClass::Space;
-    return ByteClass::Other;
+struct CompiledPattern {
+    pcre2_code* code = nullptr;
+    bool jit = false;
+    CompiledPattern() {
+        int error = 0;
+        PCRE2_SIZE offset = 0;
+        code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kPattern), PCRE2_ZERO_TERMINATED,
+                             PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
+        if (!code) {
+            PCRE2_UCHAR message[256];
+            pcre2_get_error_message(error, message, sizeof message);
+            throw std::runtime_error("pretokenize: PCRE2 cannot compile GPT-2's pattern at offset " +
+                                     std::to_string(offset) + ": " + reinterpret_cast<const char*>(message));
+        }
+        jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    }
+    ~CompiledPattern() { pcre2_code_free(code); }
+};
+
+const CompiledPattern& pattern() {
+    static const CompiledPattern compiled;
+    return compiled;
 }
 
-struct ClassTable {
-    ByteClass of[256];
-    constexpr ClassTable() : of() {
-        for (int b = 0; b < 256; ++b) of[b] = classify(static_cast<uint8_t>(b));
-    }
+// One match-data block per thread: pcre2_match is thread-safe given its own match data.
+struct MatchData {
+    pcre2_match_data* data;
+    MatchData() : data(pcre2_match_data_create_from_pattern(pattern().code, nullptr)) {}
+    ~MatchData() { pcre2_match_data_free(data); }
 };
-static constexpr ClassTable kClass;
+
+}  // namespace
 
 size_t pretoken_length(std::string_view text, size_t pos) {
-    const size_t n = text.size();
-    const auto cls = [&](size_t i) { return kClass.of[static_cast<uint8_t>(text[i])]; };
-
-    // 's 't 're 've 'm 'll 'd (case-sensitive, as in GPT-2)
-    if (text[pos] == '\'' && pos + 1 < n) {
-        const char c1 = text[pos + 1];
-        if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return 2;
-        if (pos + 2 < n) {
-            const char c2 = text[pos + 2];
-            if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) return 3;
-        }
+    const CompiledPattern& p = pattern();
+    thread_local MatchData match;
+    const auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+    const int rc = p.jit ? pcre2_jit_match(p.code, subject, text.size(), pos, 0, match.data, nullptr)
+                         : pcre2_match(p.code, subject, text.size(), pos, 0, match.data, nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) return text.size() - pos;  // only invalid UTF-8 is left
+    if (rc < 0) {
+        PCRE2_UCHAR message[256];
+        pcre2_get_error_message(rc, message, sizeof message);
+        throw std::runtime_error("pretokenize: PCRE2 match failed at byte " + std::to_string(pos) + ": " +
+                                 reinterpret_cast<const char*>(message));
     }
-
-    // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: an optional single space, then a run of one class.
-    size_t start = pos;
-    if (text[pos] == ' ' && pos + 1 < n && cls(pos + 1) != ByteClass::Space) start = pos + 1;
-    const ByteClass run = cls(start);
-    if (run != ByteClass::Space) {
-        size_t end = start + 1;
-        while (end < n && cls(end) == run) ++end;
-        return end - pos;
-    }
-
-    // `\s+(?!\S)` then `\s+`: a whitespace run that reaches the end of the text is one piece; one that
-    // is followed by a non-space gives up its last character (which then starts the next piece, e.g.
-    // " word"), unless it has only one.
-    size_t end = pos + 1;
-    while (end < n && cls(end) == ByteClass::Space) ++end;
-    if (end == n || end - pos == 1) return end - pos;
-    return end - pos - 1;
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match.data);
+    // A match that starts later means the bytes before it are invalid UTF-8: they are one piece.
+    if (ovector[0] > pos) return ovector[0] - pos;
+    return ovector[1] - pos;  // every alternative matches at least one character
 }
 
 }  // namespace gpt

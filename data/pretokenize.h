@@ -1,17 +1,19 @@
 // GPT-2's pre-split of text into words, numbers, punctuation runs and whitespace, so that BPE merges
-// never cross those boundaries. GPT-2 uses the regex
+// never cross those boundaries. GPT-2 (OpenAI's encoder.py, Python `regex` module) uses
 //
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 //
-// This is a hand-written scanner for it over bytes, with one approximation (no Unicode tables):
-//   letter     = ASCII A-Z a-z, and every byte >= 0x80 (so any non-ASCII character, including
-//                non-ASCII punctuation or spaces such as U+00A0, counts as part of a word)
-//   number     = ASCII 0-9
-//   whitespace = ASCII space, \t \n \v \f \r
-// It is exactly Python's re.findall of that regex on bytes with \p{L} -> [A-Za-z\x80-\xff] and
-// \p{N} -> [0-9] (tests/data/test_pretokenize.cpp checks this against Python).
+// This runs exactly that pattern with PCRE2 in UTF + UCP mode (JIT-compiled when PCRE2 has a JIT),
+// with Unicode letter/number classes. `\s` is spelled out as the Unicode White_Space property
+// ([\t-\r\x{85}\p{Z}]), which is what Python's `regex` module means by `\s` (PCRE2's own UCP `\s`
+// leaves out U+0085; JavaScript's includes U+FEFF and leaves out U+0085).
+//
+// Invalid UTF-8: GPT-2 is byte-level, so every byte string must split and round-trip. Bytes that are
+// not part of a valid UTF-8 character never match the pattern (PCRE2_MATCH_INVALID_UTF); each maximal
+// run of them between two matches becomes a piece of its own. Valid text around them splits as usual.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace gpt {
@@ -20,7 +22,7 @@ namespace gpt {
 template <typename F>
 void pretokenize(std::string_view text, F&& on_word);
 
-// Length of the piece that starts at text[pos] (pos < text.size()).
+// Length of the piece that starts at text[pos] (pos < text.size(), pos at a piece boundary).
 size_t pretoken_length(std::string_view text, size_t pos);
 
 template <typename F>

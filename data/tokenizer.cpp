@@ -5,6 +5,7 @@
 
 #include "data/bpe_tokenizer.h"
 #include "data/char_tokenizer.h"
+#include "data/gpt2_tokenizer.h"
 
 namespace gpt {
 
@@ -66,7 +67,8 @@ std::unique_ptr<Tokenizer> Tokenizer::from_state(const TokenizerState& state) {
     validate_common(state);
     if (state.type == "char") return CharTokenizer::from_state(state);
     if (state.type == "bpe") return BpeTokenizer::from_state(state);
-    throw std::invalid_argument("TokenizerState: type '" + state.type + "' is not one of \"char\", \"bpe\"");
+    if (state.type == "gpt2") return Gpt2Tokenizer::from_state(state);
+    throw std::invalid_argument("TokenizerState: type '" + state.type + "' is not one of \"char\", \"bpe\", \"gpt2\"");
 }
 
 void validate_common(const TokenizerState& state) {

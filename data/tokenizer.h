@@ -1,10 +1,10 @@
 // The Tokenizer interface shared by the character and byte-level BPE tokenizers, and TokenizerState:
 // the plain data that saves and rebuilds one, mapping 1:1 onto the checkpoint's /tokenizer group:
 //
-//   attribute type     "char" | "bpe"
+//   attribute type     "char" | "bpe" | "gpt2"
 //   token_bytes        uint8  [sum of token lengths]  every token's bytes, concatenated in id order
 //   token_offsets      int64  [V + 1]                 token i is token_bytes[offsets[i] : offsets[i+1]]
-//   merges             int32  [M, 2]                  BPE only: the merged id pairs in rank order
+//   merges             int32  [M, 2]                  bpe/gpt2 only: the merged id pairs in rank order
 //   special_ids        int32  [S]                     ids of special tokens such as <|endoftext|>
 //
 // Bytes, not strings, because a BPE token may be byte 0 or half a UTF-8 character.
@@ -23,7 +23,7 @@ namespace gpt {
 inline constexpr std::string_view kEndOfText = "<|endoftext|>";
 
 struct TokenizerState {
-    std::string type;                   // "char" | "bpe"
+    std::string type;                   // "char" | "bpe" | "gpt2"
     std::vector<uint8_t> token_bytes;
     std::vector<int64_t> token_offsets;  // [V + 1], starts at 0, non-decreasing, ends at token_bytes.size()
     std::vector<int32_t> merges;         // [M * 2]: (left, right) of merge k at 2k, 2k+1; k is its rank
@@ -57,7 +57,7 @@ public:
     const std::vector<int32_t>& special_ids() const { return special_ids_; }
     std::optional<int32_t> end_of_text_id() const;  // the special token whose bytes are "<|endoftext|>"
 
-    virtual std::string type() const = 0;  // "char" | "bpe"
+    virtual std::string type() const = 0;  // "char" | "bpe" | "gpt2" (data/gpt2_tokenizer.h)
     virtual TokenizerState state() const = 0;
     // Validates the state (std::invalid_argument naming the field and values) and rebuilds the
     // tokenizer it came from: same ids, same encodings.

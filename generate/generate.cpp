@@ -80,7 +80,9 @@ NextLogits model_logits(const GPT& model, bool use_cache) {
     if (use_cache) {
         auto cache = std::make_shared<KVCache>(model.config());
         return [&model, cache](std::span<const int32_t> context) {
-            return forward_context(model, *cache, context).to_vector();
+            std::vector<float> logits = forward_context(model, *cache, context).to_vector();
+            logits.resize(static_cast<size_t>(model.config().tokens()));  // padded ids are never sampled
+            return logits;
         };
     }
     return [&model](std::span<const int32_t> context) {
@@ -88,7 +90,8 @@ NextLogits model_logits(const GPT& model, bool use_cache) {
         Generator unused(0);
         const size_t window = std::min(context.size(), static_cast<size_t>(model.config().block_size));
         const std::vector<int32_t> ids(context.end() - static_cast<std::ptrdiff_t>(window), context.end());
-        const int64_t T = static_cast<int64_t>(window), V = model.config().vocab_size;
+        // V: the real tokens only, so a padded id (vocab_used < vocab_size) can never be sampled.
+        const int64_t T = static_cast<int64_t>(window), V = model.config().tokens();
         // As nanoGPT at inference: every block over the whole window, ln_f and the projection on the last row.
         const Tensor x = model.hidden(ids, 1, T, unused);
         const int64_t C = model.config().n_embd;
@@ -106,9 +109,9 @@ GenerateResult generate(const GPT& model, const Tokenizer& tokenizer, const std:
     if (static_cast<int64_t>(prompt.size()) > config.block_size)
         throw std::invalid_argument("generate: prompt has " + std::to_string(prompt.size()) +
                                     " tokens, more than block_size " + std::to_string(config.block_size));
-    if (tokenizer.vocab_size() != config.vocab_size)
+    if (tokenizer.vocab_size() != config.tokens())
         throw std::invalid_argument("generate: tokenizer vocabulary " + std::to_string(tokenizer.vocab_size()) +
-                                    " differs from the model's vocab_size " + std::to_string(config.vocab_size));
+                                    " differs from the model's vocab_size " + std::to_string(config.tokens()));
     return generate(model_logits(model, options.use_cache), config.block_size, tokenizer, prompt, options, generator,
                     on_text, on_token);
 }

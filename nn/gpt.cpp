@@ -30,6 +30,10 @@ GPT::GPT(const GPTConfig& config) : config_(config) {
         blocks->append(h.back());
     }
     ln_f = register_module("ln_f", std::make_shared<LayerNorm>(config_.n_embd, config_.bias));
+    if (config_.tokens() < config_.vocab_size) {
+        padding_mask_ = Tensor::zeros({config_.vocab_size});
+        for (int64_t v = config_.tokens(); v < config_.vocab_size; ++v) padding_mask_.data()[v] = -1e30f;
+    }
 }
 
 Tensor GPT::embed(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator, int64_t start) const {
@@ -44,7 +48,9 @@ Tensor GPT::embed(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generat
 }
 
 Tensor GPT::logits_from_hidden(const Tensor& hidden) const {
-    return linear(ln_f->forward(hidden), wte->weight, Tensor());  // [.., C]·[V, C]ᵀ → [.., V]
+    const Tensor logits = linear(ln_f->forward(hidden), wte->weight, Tensor());  // [.., C]·[V, C]ᵀ → [.., V]
+    // Padded ids: -1e30 (finite, so p·log p stays 0) takes every bit of probability away from them.
+    return padding_mask_.defined() ? add(logits, padding_mask_) : logits;
 }
 
 Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,

@@ -52,6 +52,7 @@ public:
 private:
     GPTConfig config_;
     std::shared_ptr<Dropout> drop_;
+    Tensor padding_mask_;  // [V]: 0 for tokens, -1e30 for padded ids (only when config_.vocab_used < vocab_size)
 };
 
 }  // namespace gpt

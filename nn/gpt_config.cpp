@@ -38,6 +38,8 @@ void GPTConfig::validate() const {
     at_most("n_layer", n_layer, int64_t{1} << 16);
     at_most("n_embd", n_embd, int64_t{1} << 20);
     at_most("n_head", n_head, n_embd);
+    require(vocab_used >= 0 && vocab_used <= vocab_size, "vocab_used must be in [0, vocab_size " +
+                                                             std::to_string(vocab_size) + "], got " + std::to_string(vocab_used));
 }
 
 }  // namespace gpt

@@ -25,6 +25,7 @@ void write_model_config(H5File& file, const GPTConfig& c) {
     config.set_attr_string("pos_encoding", c.pos_encoding);
     config.set_attr_double("dropout", static_cast<float>(c.dropout));  // as the layers use it
     config.set_attr_int("bias", c.bias ? 1 : 0);
+    if (c.vocab_used > 0) config.set_attr_int("vocab_used", c.vocab_used);  // padded vocabulary only
 }
 
 GPTConfig read_model_config(const H5File& file) {
@@ -41,6 +42,7 @@ GPTConfig read_model_config(const H5File& file) {
     c.pos_encoding = config.attr_string("pos_encoding");
     c.dropout = static_cast<float>(config.attr_double("dropout"));
     c.bias = config.attr_int("bias") != 0;
+    if (config.has_attr("vocab_used")) c.vocab_used = config.attr_int("vocab_used");
     try {
         c.validate();
     } catch (const std::invalid_argument& e) {
@@ -114,7 +116,7 @@ void write_tokenizer(H5File& file, const Tokenizer& tokenizer) {
     group.set_attr_string("type", state.type);
     group.write<uint8_t>("token_bytes", state.token_bytes);
     group.write<int64_t>("token_offsets", state.token_offsets);
-    if (state.type == "bpe")
+    if (state.type != "char")  // bpe, gpt2
         group.write<int32_t>("merges", H5Shape{static_cast<int64_t>(state.merges.size() / 2), 2}, state.merges.data());
     group.write<int32_t>("special_ids", state.special_ids);
 }
@@ -208,10 +210,11 @@ LoadedCheckpoint load_checkpoint_unguarded(const std::string& path, const Checkp
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(path + ": /tokenizer is invalid: " + e.what());
     }
-    if (loaded.tokenizer->vocab_size() != loaded.model_config.vocab_size)
+    if (loaded.tokenizer->vocab_size() != loaded.model_config.tokens())
         throw std::runtime_error(path + ": the tokenizer has " + std::to_string(loaded.tokenizer->vocab_size()) +
-                                 " tokens but the model's vocab_size is " +
-                                 std::to_string(loaded.model_config.vocab_size));
+                                 " tokens but the model's " +
+                                 (loaded.model_config.vocab_used > 0 ? "vocab_used is " : "vocab_size is ") +
+                                 std::to_string(loaded.model_config.tokens()));
     loaded.has_training_state = file.is_group("optimizer") && file.is_group("train");
     if (options.training_state && !loaded.has_training_state)
         throw std::runtime_error(path + ": holds weights only (no /optimizer, /train): use --init_from");

@@ -101,8 +101,13 @@ const std::vector<ConfigField>& config_fields() {
         model_field("bias", &GPTConfig::bias, "biases in Linear and LayerNorm layers"),
         model_field("pos_encoding", &GPTConfig::pos_encoding, "position encoding: learned | sinusoidal"),
         path(aliased(field("data", &TrainConfig::data, "text file or folder of text files"), {"dataset"})),
-        field("tokenizer", &TrainConfig::tokenizer, "tokenizer: char | bpe", true),
+        field("tokenizer", &TrainConfig::tokenizer, "tokenizer: char | bpe | gpt2", true),
+        path(field("tokenizer_files", &TrainConfig::tokenizer_files,
+                   "gpt2 only: folder with encoder.json + vocab.bpe (or vocab.json + merges.txt)")),
         field("vocab_size", &TrainConfig::vocab_size, "vocabulary size of the BPE tokenizer (bpe only)", true),
+        field("vocab_pad", &TrainConfig::vocab_pad,
+              "pad the model's vocabulary to a multiple of N; padded ids get no loss and are never sampled; 0 = off",
+              true),
         field("val_fraction", &TrainConfig::val_fraction, "fraction of tokens held out for validation"),
         field("invalid_utf8", &TrainConfig::invalid_utf8, "char tokenizer on invalid UTF-8: error | replace"),
         field("batch_size", &TrainConfig::batch_size, "sequences per micro-batch B"),
@@ -139,6 +144,10 @@ const std::vector<ConfigField>& config_fields() {
 GPTConfig TrainConfig::model_config(int64_t vocab) const {
     GPTConfig m = model;
     m.vocab_size = vocab;
+    if (vocab_pad > 0 && vocab % vocab_pad != 0) {
+        m.vocab_size = (vocab + vocab_pad - 1) / vocab_pad * vocab_pad;
+        m.vocab_used = vocab;
+    }
     return m;
 }
 
@@ -152,12 +161,16 @@ void TrainConfig::validate() const {
     auto non_negative = [&](const char* name, int64_t v) {
         require(v >= 0, std::string(name) + " must not be negative, got " + std::to_string(v));
     };
-    model_config(tokenizer == "bpe" ? vocab_size : 256).validate();
-    require(tokenizer == "char" || tokenizer == "bpe", "tokenizer must be \"char\" or \"bpe\", got \"" + tokenizer + "\"");
+    model_config(tokenizer == "bpe" ? vocab_size : tokenizer == "gpt2" ? 50257 : 256).validate();
+    require(tokenizer == "char" || tokenizer == "bpe" || tokenizer == "gpt2",
+            "tokenizer must be \"char\", \"bpe\" or \"gpt2\", got \"" + tokenizer + "\"");
+    require(tokenizer != "gpt2" || !tokenizer_files.empty() || !init_from.empty() || !resume.empty(),
+            "tokenizer gpt2 needs tokenizer_files (a folder with encoder.json + vocab.bpe)");
     if (tokenizer == "bpe")
         require(vocab_size >= 257 && vocab_size <= 65536,
                 "vocab_size must be in [257, 65536] for bpe (256 bytes + merges + <|endoftext|>), got " +
                     std::to_string(vocab_size));
+    non_negative("vocab_pad", vocab_pad);
     require(val_fraction > 0.0 && val_fraction < 1.0, "val_fraction must be in (0, 1), got " + format_double(val_fraction));
     require(invalid_utf8 == "error" || invalid_utf8 == "replace",
             "invalid_utf8 must be \"error\" or \"replace\", got \"" + invalid_utf8 + "\"");

@@ -24,6 +24,8 @@ struct TrainConfig {
     // data
     std::string data = "/usr/share/games/fortunes";
     std::string tokenizer = "char";
+    std::string tokenizer_files;
+    int64_t vocab_pad = 0;  // > 0: pad the model's vocabulary to a multiple of this (GPT-2: 64 -> 50304)  // gpt2: folder with encoder.json + vocab.bpe (data/gpt2_tokenizer.h)
     int64_t vocab_size = 512;  // bpe only; char takes its vocabulary from the text
     double val_fraction = 0.1;
     std::string invalid_utf8 = "error";  // char tokenizer: "error" | "replace" (U+FFFD)

@@ -21,6 +21,7 @@ RunData prepare_run_data(const TrainConfig& config, const fs::path& out_dir,
     options.input = config.data;
     options.output_dir = out_dir;
     options.tokenizer_type = config.tokenizer;
+    options.tokenizer_files = config.tokenizer_files;
     options.vocab_size = static_cast<int32_t>(config.vocab_size);
     options.tokenizer = given_tokenizer;
     options.val_fraction = config.val_fraction;

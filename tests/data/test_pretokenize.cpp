@@ -28,15 +28,30 @@ TEST_CASE("pretokenize: GPT-2 pieces on examples") {
     CHECK(pieces("''s") == V{"''", "s"});
     CHECK(pieces(" 's") == V{" '", "s"});
     CHECK(pieces("\t\ta") == V{"\t", "\t", "a"});
-    CHECK(pieces("caf\xC3\xA9 ok") == V{"caf\xC3\xA9", " ok"});  // bytes >= 0x80 count as letters
+    CHECK(pieces("caf\xC3\xA9 ok") == V{"caf\xC3\xA9", " ok"});
+    // Unicode classes: U+00A0 is whitespace, U+2014 (em dash) punctuation, U+0663 a number, U+0301
+    // (combining acute) neither letter nor number.
+    CHECK(pieces("a\xC2\xA0" "b") == V{"a", "\xC2\xA0", "b"});
+    CHECK(pieces("x \xE2\x80\x94y") == V{"x", " \xE2\x80\x94", "y"});
+    CHECK(pieces("\xD9\xA3\xD9\xA4x") == V{"\xD9\xA3\xD9\xA4", "x"});
+    CHECK(pieces("e\xCC\x81t") == V{"e", "\xCC\x81", "t"});
+    CHECK(pieces("\xEC\x95\x88\xEB\x85\x95 \xED\x95\x98") == V{"\xEC\x95\x88\xEB\x85\x95", " \xED\x95\x98"});
+    // Invalid UTF-8: each maximal invalid run is a piece of its own; the valid text around splits as usual.
+    CHECK(pieces("ab\xFF\xFE" "cd ef") == V{"ab", "\xFF\xFE", "cd", " ef"});
+    CHECK(pieces("\x80") == V{"\x80"});
+    CHECK(pieces("x\xC3") == V{"x", "\xC3"});
     CHECK(pieces("").empty());
 }
 
-// The scanner must equal Python's re.findall of GPT-2's pattern with the documented ASCII classes.
-TEST_CASE("pretokenize: equals Python re on random byte strings") {
+// The pre-split must equal Python's re.findall of GPT-2's pattern, with \p{L}, \p{N} and \s spelled
+// out from unicodedata for the characters of the test alphabet (Debian's python3 has no `regex`).
+TEST_CASE("pretokenize: equals Python on random Unicode strings") {
     test::TempDir dir;
     std::mt19937 rng(7);
-    const std::string alphabet = "ab Z9'srevmld \n\t\r\x0b\x0c!.,-\x80\xC3\xA9\x01";
+    const std::vector<std::string> alphabet = {
+        "a", "b", "Z", "9", "'", "s", "r", "e", "v", "m", "l", "d", " ", " ", "\n", "\t", "\r", "\x0b", "\x0c", "!", ".",
+        ",", "-", "\x01", "\xC3\xA9", "\xC2\xA0", "\xE2\x80\x94", "\xD9\xA3", "\xC2\xBD", "\xCC\x81", "\xEC\x95\x88",
+        "\xF0\x9F\x98\x80", "\xE3\x80\x80", "\xC2\x85", "\xE2\x80\x8B", "\xE2\x85\xA7"};
     std::vector<std::string> samples;
     for (int s = 0; s < 300; ++s) {
         std::string text;
@@ -48,12 +63,16 @@ TEST_CASE("pretokenize: equals Python re on random byte strings") {
     for (const auto& s : samples) input << s.size() << '\n' << s;
     input.close();
     const std::string script =
-        "import re,sys\n"
-        "p=re.compile(rb\"'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z\\x80-\\xff]+| ?[0-9]+| ?[^\\sA-Za-z0-9\\x80-\\xff]+|\\s+(?!\\S)|\\s+\")\n"
-        "d=open(sys.argv[1],'rb').read();o=open(sys.argv[2],'w');i=0\n"
+        "import re,sys,unicodedata as u\n"
+        "d=open(sys.argv[1],'rb').read();o=open(sys.argv[2],'w');i=0;texts=[]\n"
         "while i<len(d):\n"
-        "  j=d.index(b'\\n',i);n=int(d[i:j]);s=d[j+1:j+1+n];i=j+1+n\n"
-        "  o.write(' '.join(str(len(m)) for m in p.findall(s))+'\\n')\n";
+        "  j=d.index(b'\\n',i);n=int(d[i:j]);texts.append(d[j+1:j+1+n].decode());i=j+1+n\n"
+        "cs=sorted(set(''.join(texts)))\n"
+        "cls=lambda f:''.join(re.escape(c) for c in cs if f(c))\n"
+        "L=cls(lambda c:u.category(c)[0]=='L');N=cls(lambda c:u.category(c)[0]=='N')\n"
+        "S=cls(lambda c:c in '\\t\\n\\x0b\\x0c\\r\\x85' or u.category(c)[0]=='Z')\n"
+        "p=re.compile(\"'s|'t|'re|'ve|'m|'ll|'d| ?[%s]+| ?[%s]+| ?[^%s%s%s]+|[%s]+(?![^%s])|[%s]+\"%(L,N,S,L,N,S,S,S))\n"
+        "for t in texts: o.write(' '.join(str(len(m.encode())) for m in p.findall(t))+'\\n')\n";
     std::ofstream(dir.path() / "ref.py") << script;
     const std::string command = std::string(GPT_PYTHON) + " " + (dir.path() / "ref.py").string() + " " +
                                 (dir.path() / "input.bin").string() + " " + (dir.path() / "lengths.txt").string();

@@ -28,6 +28,8 @@ if offset=$(chunk_offset model/wte.weight 2>/dev/null); then
     flip resume_flip/ckpt.h5 $((offset + 5))
     expect_error "byte flipped in /optimizer/v (resume)" 1 "dataset /optimizer/v/wte.weight: checksum mismatch" -- \
         "$GPT" train --resume resume_flip --max_iters 5
+elif [ "${GPT_REQUIRE_TORCH:-0}" = 1 ]; then
+    fail "chunk offsets need h5py, which $PYTHON cannot import (GPT_REQUIRE_TORCH=1)"
 else
     echo "skipped: chunk offsets need h5py under $PYTHON"
 fi
@@ -91,6 +93,8 @@ if "$PYTHON" -c "import h5py" 2>/dev/null; then
     edit no_train.h5 "del f['train']"
     mkdir -p weights_only && mv no_train.h5 weights_only/ckpt.h5
     expect_error "resume from weights only" 1 "use --init_from" -- "$GPT" train --resume weights_only --max_iters 5
+elif [ "${GPT_REQUIRE_TORCH:-0}" = 1 ]; then
+    fail "h5py cannot be imported by $PYTHON (GPT_REQUIRE_TORCH=1)"
 else
     echo "skipped: h5py cannot be imported by $PYTHON"
 fi

@@ -1,0 +1,261 @@
+#include "interop/gpt2_interop.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "data/gpt2_tokenizer.h"
+#include "interop/safetensors.h"
+#include "nn/gpt.h"
+#include "train/checkpoint.h"
+
+namespace gpt {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The Linear weights that Hugging Face's GPT-2 stores as Conv1D ([in, out]).
+bool is_conv1d(const std::string& name) {
+    const auto ends = [&](const char* suffix) {
+        const size_t n = std::strlen(suffix);
+        return name.size() >= n && name.compare(name.size() - n, n, suffix) == 0;
+    };
+    return ends("attn.c_attn.weight") || ends("attn.c_proj.weight") || ends("mlp.c_fc.weight") || ends("mlp.c_proj.weight");
+}
+
+std::vector<float> transpose(const std::vector<float>& v, int64_t rows, int64_t cols) {
+    std::vector<float> t(v.size());
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) t[size_t(c * rows + r)] = v[size_t(r * cols + c)];
+    return t;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+int64_t json_int(const nlohmann::json& config, const char* key, const std::string& file, int64_t fallback = -1) {
+    if (!config.contains(key) || config[key].is_null()) {
+        if (fallback >= 0) return fallback;
+        throw std::runtime_error(file + ": " + key + " is missing");
+    }
+    if (!config[key].is_number_integer() || config[key].get<int64_t>() <= 0)
+        throw std::runtime_error(file + ": " + key + " is " + config[key].dump() + ", not a positive integer");
+    return config[key].get<int64_t>();
+}
+
+}  // namespace
+
+std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const ImportOptions& options) {
+    const fs::path config_path = dir / "config.json", weights_path = dir / "model.safetensors";
+    const std::string cfile = config_path.string();
+    nlohmann::json config;
+    {
+        std::ifstream in(config_path);
+        if (!in) throw std::runtime_error(cfile + ": cannot open (a Hugging Face GPT-2 folder has config.json + model.safetensors)");
+        try {
+            config = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error(cfile + ": not valid JSON: " + e.what());
+        }
+    }
+    if (config.contains("model_type") && config["model_type"] != "gpt2")
+        throw std::runtime_error(cfile + ": model_type is " + config["model_type"].dump() + ", not \"gpt2\"");
+    GPTConfig m;
+    m.vocab_size = json_int(config, "vocab_size", cfile);
+    m.block_size = json_int(config, "n_positions", cfile);
+    m.n_embd = json_int(config, "n_embd", cfile);
+    m.n_layer = json_int(config, "n_layer", cfile);
+    m.n_head = json_int(config, "n_head", cfile);
+    m.n_kv_head = m.n_head;
+    m.pos_encoding = "learned";
+    m.bias = true;
+    m.dropout = 0.0f;
+    if (json_int(config, "n_inner", cfile, 4 * m.n_embd) != 4 * m.n_embd)
+        throw std::runtime_error(cfile + ": n_inner is " + config["n_inner"].dump() + "; this model's MLP is 4 x n_embd");
+    const std::string activation = config.value("activation_function", std::string("gelu_new"));
+    if (activation != "gelu_new" && activation != "gelu_pytorch_tanh")
+        throw std::runtime_error(cfile + ": activation_function is \"" + activation + "\"; this model uses GELU's tanh form (gelu_new)");
+    const double eps = config.value("layer_norm_epsilon", 1e-5);
+    if (std::abs(eps - 1e-5) > 1e-12)
+        throw std::runtime_error(cfile + ": layer_norm_epsilon is " + std::to_string(eps) + "; this model's LayerNorm uses 1e-5");
+    if (config.value("scale_attn_by_inverse_layer_idx", false))
+        throw std::runtime_error(cfile + ": scale_attn_by_inverse_layer_idx is true; this model scales attention by 1/sqrt(head_dim) only");
+    if (!config.value("scale_attn_weights", true))
+        throw std::runtime_error(cfile + ": scale_attn_weights is false; this model scales attention by 1/sqrt(head_dim)");
+    if (!config.value("tie_word_embeddings", true))
+        throw std::runtime_error(cfile + ": tie_word_embeddings is false; this model's head is the token embedding");
+    const int64_t source_positions = m.block_size;
+    if (options.block_size > 0) {
+        if (options.block_size > source_positions)
+            throw std::runtime_error("--block_size " + std::to_string(options.block_size) + " exceeds n_positions " +
+                                     std::to_string(source_positions) + " of " + cfile);
+        m.block_size = options.block_size;
+    }
+    try {
+        m.validate();
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(cfile + ": " + e.what());
+    }
+
+    // Tokenizer first: a wrong vocabulary is cheaper to report before reading the weights.
+    std::shared_ptr<Tokenizer> tokenizer;
+    const fs::path tokenizer_dir = options.tokenizer_files.empty() ? dir : options.tokenizer_files;
+    if (!Gpt2Tokenizer::has_files(tokenizer_dir))
+        throw std::runtime_error(tokenizer_dir.string() + ": no GPT-2 tokenizer files (vocab.json + merges.txt or encoder.json + "
+                                 "vocab.bpe); give them with --tokenizer_files DIR");
+    tokenizer = Gpt2Tokenizer::from_files(tokenizer_dir);
+    if (tokenizer->vocab_size() != m.tokens())
+        throw std::runtime_error(tokenizer_dir.string() + ": the tokenizer has " + std::to_string(tokenizer->vocab_size()) +
+                                 " tokens but " + cfile + " says vocab_size " + std::to_string(m.vocab_size));
+
+    const SafetensorsFile weights(weights_path);
+    const std::string wfile = weights_path.string();
+    std::string prefix;
+    if (weights.find("transformer.wte.weight")) prefix = "transformer.";
+    const int64_t source_vocab = m.vocab_size;
+    if (options.vocab_pad > 0 && m.vocab_size % options.vocab_pad != 0) {
+        m.vocab_used = m.vocab_size;
+        m.vocab_size = (m.vocab_size + options.vocab_pad - 1) / options.vocab_pad * options.vocab_pad;
+    }
+    GPT model(m);  // zeros: padded wte rows stay 0
+    const NamedTensors parameters = model.named_parameters();
+    // Every expected tensor, its shape checked (in Hugging Face's orientation) before any data is read.
+    std::vector<std::pair<const SafetensorsEntry*, Tensor>> plan;
+    for (const auto& [name, tensor] : parameters) {
+        const SafetensorsEntry* entry = weights.find(prefix + name);
+        if (!entry) throw std::runtime_error(wfile + ": tensor " + prefix + name + " is missing");
+        std::vector<int64_t> expected(tensor.shape().begin(), tensor.shape().end());
+        if (is_conv1d(name)) std::swap(expected[0], expected[1]);
+        if (name == "wpe.weight") expected[0] = source_positions;
+        if (name == "wte.weight") expected[0] = source_vocab;
+        if (entry->shape != expected)
+            throw std::runtime_error(wfile + ": tensor " + entry->name + " has shape " + shape_text(entry->shape) + ", expected " +
+                                     shape_text(expected) + " for " + cfile + (is_conv1d(name) ? " (Conv1D: [in, out])" : ""));
+        plan.emplace_back(entry, tensor);
+    }
+    for (const SafetensorsEntry& entry : weights.entries()) {
+        std::string name = entry.name;
+        if (!prefix.empty() && name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+        const bool buffer = name.size() > 10 && (name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias"));
+        bool known = buffer || name == "lm_head.weight";
+        for (const auto& [pname, tensor] : parameters) known = known || pname == name;
+        if (!known) throw std::runtime_error(wfile + ": tensor " + entry.name + " is not part of a GPT-2 model");
+    }
+    for (auto& [entry, tensor] : plan) {
+        std::vector<float> values = weights.read(*entry);
+        std::string name = entry->name.substr(prefix.size());
+        if (is_conv1d(name)) values = transpose(values, entry->shape[0], entry->shape[1]);
+        const size_t n = std::min(size_t(tensor.numel()), values.size());  // wpe: the first block_size rows; wte: the real tokens
+        std::memcpy(tensor.data(), values.data(), n * sizeof(float));
+        for (float v : values)
+            if (!std::isfinite(v)) throw std::runtime_error(wfile + ": tensor " + entry->name + " holds NaN or Inf");
+    }
+    if (const SafetensorsEntry* head = weights.find("lm_head.weight")) {
+        if (head->shape != std::vector<int64_t>{source_vocab, m.n_embd})
+            throw std::runtime_error(wfile + ": tensor lm_head.weight has shape " + shape_text(head->shape) + ", expected " +
+                                     shape_text({source_vocab, m.n_embd}));
+        const std::vector<float> values = weights.read(*head);
+        if (std::memcmp(values.data(), model.wte->weight.data(), values.size() * sizeof(float)) != 0)
+            throw std::runtime_error(wfile + ": tensor lm_head.weight differs from wte.weight; this model's head is tied");
+    }
+
+    TrainConfig train;
+    train.model = m;  // GPT-2: learned positions, biases, no dropout
+    train.tokenizer = "gpt2";
+    train.tokenizer_files = fs::absolute(tokenizer_dir).string();
+    train.vocab_size = m.tokens();
+    train.vocab_pad = options.vocab_pad;
+    save_weights(out.string(), model, *tokenizer, train);
+    return "imported " + dir.string() + " -> " + out.string() + ": " + std::to_string(model.parameter_count()) +
+           " parameters, n_layer " + std::to_string(m.n_layer) + ", n_head " + std::to_string(m.n_head) + ", n_embd " +
+           std::to_string(m.n_embd) + ", block_size " + std::to_string(m.block_size) + ", vocab " + std::to_string(m.tokens()) +
+           (m.tokens() < m.vocab_size ? " padded to " + std::to_string(m.vocab_size) : "");
+}
+
+std::string export_checkpoint(const fs::path& checkpoint, const std::string& format, const fs::path& out_dir) {
+    if (format != "hf" && format != "safetensors")
+        throw std::invalid_argument("--format must be \"hf\" or \"safetensors\", got \"" + format + "\"");
+    const LoadedCheckpoint loaded = load_checkpoint(resolve_checkpoint_path(checkpoint.string()));
+    const GPTConfig& m = loaded.model_config;
+    const std::string where = checkpoint.string() + ": cannot export as a Hugging Face GPT-2: ";
+    if (format == "hf") {
+        if (m.pos_encoding != "learned")
+            throw std::runtime_error(where + "pos_encoding is \"" + m.pos_encoding + "\"; GPT-2 has learned positions (use --format safetensors)");
+        if (m.kv_heads() != m.n_head)
+            throw std::runtime_error(where + "n_kv_head is " + std::to_string(m.kv_heads()) + " but n_head is " +
+                                     std::to_string(m.n_head) + "; GPT-2 has no grouped-query attention (use --format safetensors)");
+        if (!m.bias) throw std::runtime_error(where + "bias is false; GPT-2 has biases in every Linear and LayerNorm (use --format safetensors)");
+    }
+    fs::create_directories(out_dir);
+    std::vector<SafetensorsTensor> tensors;
+    for (const auto& [name, tensor] : loaded.model->named_parameters()) {
+        SafetensorsTensor t;
+        t.shape.assign(tensor.shape().begin(), tensor.shape().end());
+        t.values.assign(tensor.data(), tensor.data() + tensor.numel());
+        if (format == "hf") {
+            t.name = "transformer." + name;
+            if (name == "wte.weight" && m.tokens() < m.vocab_size) {  // padded rows are not tokens: drop them
+                t.shape[0] = m.tokens();
+                t.values.resize(size_t(m.tokens() * m.n_embd));
+            }
+            if (is_conv1d(name)) {
+                t.values = transpose(t.values, t.shape[0], t.shape[1]);
+                std::swap(t.shape[0], t.shape[1]);
+            }
+        } else {
+            t.name = name;
+        }
+        tensors.push_back(std::move(t));
+    }
+    nlohmann::ordered_json config;
+    const std::optional<int32_t> eot = loaded.tokenizer->end_of_text_id();
+    if (format == "hf") {
+        config = {{"architectures", {"GPT2LMHeadModel"}},
+                  {"model_type", "gpt2"},
+                  {"vocab_size", m.tokens()},
+                  {"n_positions", m.block_size},
+                  {"n_ctx", m.block_size},
+                  {"n_embd", m.n_embd},
+                  {"n_layer", m.n_layer},
+                  {"n_head", m.n_head},
+                  {"n_inner", nullptr},
+                  {"activation_function", "gelu_new"},
+                  {"layer_norm_epsilon", 1e-5},
+                  {"resid_pdrop", 0.0},
+                  {"embd_pdrop", 0.0},
+                  {"attn_pdrop", 0.0},
+                  {"initializer_range", 0.02},
+                  {"scale_attn_weights", true},
+                  {"tie_word_embeddings", true},
+                  {"torch_dtype", "float32"}};
+        if (eot) {
+            config["bos_token_id"] = *eot;
+            config["eos_token_id"] = *eot;
+        }
+    } else {
+        config = {{"format", "gpt-cpp"},       {"vocab_size", m.vocab_size}, {"vocab_used", m.tokens()}, {"block_size", m.block_size},
+                  {"n_layer", m.n_layer},      {"n_head", m.n_head},         {"n_kv_head", m.kv_heads()},
+                  {"n_embd", m.n_embd},        {"pos_encoding", m.pos_encoding}, {"bias", m.bias},
+                  {"tokenizer", loaded.tokenizer->type()}};
+    }
+    std::map<std::string, std::string> metadata{{"format", "pt"}};
+    if (format == "safetensors") metadata["gpt_cpp_config"] = config.dump();
+    write_safetensors(out_dir / "model.safetensors", tensors, metadata);
+    std::ofstream(out_dir / "config.json") << config.dump(2) << "\n";
+    std::string extra;
+    if (const auto* gpt2 = dynamic_cast<const Gpt2Tokenizer*>(loaded.tokenizer.get()); gpt2 && format == "hf") {
+        gpt2->write_files(out_dir, "hf");
+        extra = " + vocab.json + merges.txt";
+    }
+    return "exported " + checkpoint.string() + " -> " + (out_dir / "config.json").string() + " + model.safetensors" + extra +
+           " (" + (format == "hf" ? "Hugging Face GPT2LMHeadModel layout" : "gpt-cpp names") + ")";
+}
+
+}  // namespace gpt

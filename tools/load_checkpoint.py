@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Load a gpt-cpp checkpoint (HDF5) into a plain PyTorch module: h5py + torch, nothing else.
+
+    import load_checkpoint as lc
+    model, tokenizer = lc.load("out/ckpt.h5")          # model: lc.GPT (torch.nn.Module), eval mode
+    ids = tokenizer.encode_bytes(...)  # or your own ids
+    logits = model(torch.tensor([ids]))                # [1, T, vocab_size]
+    text = tokenizer.decode(ids)
+
+Command line: load_checkpoint.py CKPT [--ids 1,2,3 | --ids-file F] [--logits-out F.bin] [--greedy N]
+prints the config, then writes the logits of the ids as raw float32 (row-major [T, V]) and/or greedily
+extends them by N tokens and prints the decoded text.
+
+The maths is docs/checkpoint_format.md's "The model's maths": pre-LN blocks, LayerNorm eps 1e-5,
+GELU in its tanh form, c_attn rows = q heads, k heads, v heads; query head h reads key/value head
+h // (n_head // n_kv_head); scores / sqrt(head_dim), causal; head tied to wte; positions learned
+(wpe) or sinusoidal (computed). Dropout is not applied (inference).
+"""
+import argparse
+import math
+import sys
+
+import h5py
+import torch
+
+
+def _str(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+class GPT(torch.nn.Module):
+    def __init__(self, cfg, weights):
+        super().__init__()
+        self.cfg = cfg
+        self.w = torch.nn.ParameterDict(
+            {k.replace(".", "__"): torch.nn.Parameter(torch.from_numpy(v), requires_grad=False) for k, v in weights.items()})
+        if cfg["pos_encoding"] == "sinusoidal":
+            T, C = cfg["block_size"], cfg["n_embd"]
+            p = torch.arange(T, dtype=torch.float64)[:, None]
+            j = torch.arange(C)
+            angle = p / torch.pow(10000.0, (j - j % 2).to(torch.float64) / C)
+            self.register_buffer("pos_table", torch.where(j % 2 == 0, torch.sin(angle), torch.cos(angle)).float())
+
+    def p(self, name):
+        key = name.replace(".", "__")
+        return self.w[key] if key in self.w else None
+
+    def linear(self, x, prefix):
+        y = x @ self.p(prefix + ".weight").T
+        b = self.p(prefix + ".bias")
+        return y if b is None else y + b
+
+    def layer_norm(self, x, prefix):
+        return torch.nn.functional.layer_norm(x, x.shape[-1:], self.p(prefix + ".weight"), self.p(prefix + ".bias"), 1e-5)
+
+    @staticmethod
+    def gelu(x):  # GELU's tanh form (GPT-2's gelu_new), not torch.nn.GELU()'s exact erf form
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+    def forward(self, ids):  # ids [B, T] int64 -> logits [B, T, V]
+        cfg = self.cfg
+        B, T = ids.shape
+        H, Hkv, C = cfg["n_head"], cfg["n_kv_head"], cfg["n_embd"]
+        hd = C // H
+        pos = self.p("wpe.weight")[:T] if cfg["pos_encoding"] == "learned" else self.pos_table[:T]
+        x = self.p("wte.weight")[ids] + pos
+        mask = torch.ones(T, T, dtype=torch.bool).tril()
+        for layer in range(cfg["n_layer"]):
+            pre = f"h.{layer}."
+            qkv = self.linear(self.layer_norm(x, pre + "ln_1"), pre + "attn.c_attn")
+            q, k, v = qkv.split([H * hd, Hkv * hd, Hkv * hd], dim=-1)
+            q = q.view(B, T, H, hd).transpose(1, 2)
+            k = k.view(B, T, Hkv, hd).transpose(1, 2).repeat_interleave(H // Hkv, dim=1)
+            v = v.view(B, T, Hkv, hd).transpose(1, 2).repeat_interleave(H // Hkv, dim=1)
+            att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+            att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+            y = (att @ v).transpose(1, 2).reshape(B, T, C)
+            x = x + self.linear(y, pre + "attn.c_proj")
+            h = self.gelu(self.linear(self.layer_norm(x, pre + "ln_2"), pre + "mlp.c_fc"))
+            x = x + self.linear(h, pre + "mlp.c_proj")
+        return self.layer_norm(x, "ln_f") @ self.p("wte.weight").T
+
+
+class Tokenizer:
+    """The checkpoint's /tokenizer: id -> bytes (decode). Encoding needs the C++ side or, for GPT-2,
+    any GPT-2 tokenizer (the ids are GPT-2's)."""
+
+    def __init__(self, group):
+        self.type = _str(group.attrs["type"])
+        data, offsets = group["token_bytes"][()].tobytes(), group["token_offsets"][()]
+        self.tokens = [data[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
+        self.special_ids = [int(i) for i in group["special_ids"][()]]
+
+    def decode(self, ids):
+        return b"".join(self.tokens[i] for i in ids).decode("utf-8", errors="replace")
+
+
+def load(path):
+    with h5py.File(path, "r") as f:
+        a = f["config"].attrs
+        cfg = {k: int(a[k]) for k in ("vocab_size", "block_size", "n_layer", "n_head", "n_kv_head", "n_embd")}
+        cfg["pos_encoding"] = _str(a["pos_encoding"])
+        if cfg["n_kv_head"] == 0:
+            cfg["n_kv_head"] = cfg["n_head"]
+        weights = {}
+        f["model"].visititems(lambda name, obj: weights.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+        tokenizer = Tokenizer(f["tokenizer"])
+    model = GPT(cfg, weights).eval()
+    return model, tokenizer
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("checkpoint")
+    ap.add_argument("--ids", help="comma-separated token ids")
+    ap.add_argument("--ids-file", help="file of whitespace-separated token ids")
+    ap.add_argument("--logits-out", help="write the logits [T, V] as raw float32")
+    ap.add_argument("--greedy", type=int, default=0, help="extend the ids greedily by N tokens and print the text")
+    args = ap.parse_args()
+    model, tokenizer = load(args.checkpoint)
+    print("config", model.cfg, "tokenizer", tokenizer.type, len(tokenizer.tokens))
+    ids = []
+    if args.ids:
+        ids = [int(i) for i in args.ids.split(",")]
+    elif args.ids_file:
+        ids = [int(i) for i in open(args.ids_file).read().split()]
+    if not ids:
+        return 0
+    with torch.no_grad():
+        logits = model(torch.tensor([ids]))[0]
+        if args.logits_out:
+            logits.float().numpy().tofile(args.logits_out)
+        for _ in range(args.greedy):
+            window = ids[-model.cfg["block_size"]:]
+            ids.append(int(model(torch.tensor([window]))[0, -1].argmax()))
+    if args.greedy:
+        print(tokenizer.decode(ids))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
