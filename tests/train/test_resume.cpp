@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include <unistd.h>
+
 #include "io/hdf5.h"
 #include "train/trainer.h"
 #include "tiny_corpus.h"
@@ -119,5 +121,44 @@ TEST_CASE("resume refuses a change to the model's shape and names the option") {
     const std::set<std::string> given{"resume", "n_embd"};
     CHECK_THROWS_WITH(run_train(resume, [&](const std::string& n) { return given.count(n) > 0; }),
                       doctest::Contains("n_embd"));
+    fs::remove_all(root);
+}
+
+// Determinism across thread counts on one kernel path (README): N steps at 1 thread, then a resume at
+// 3 threads, equals 2N steps at 2 threads, bit for bit. The shapes are large enough that every op's
+// parallel branch runs (rows × channels above the thresholds, attention over several (b, h) pairs,
+// GEMMs split across threads), with dropout on.
+TEST_CASE("N steps at 1 thread + resume at 3 threads is bit-identical to 2N steps at 2 threads") {
+    const fs::path root = fs::temp_directory_path() / ("gpt_test_threads_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    const fs::path corpus = make_corpus(root);
+    auto config = [&](const fs::path& out, int64_t iters, int64_t threads) {
+        TrainConfig c = tiny_config(corpus, out, iters);
+        c.model.n_embd = 128;
+        c.model.n_head = 4;
+        c.model.block_size = 64;
+        c.batch_size = 8;
+        c.threads = threads;
+        c.eval_interval = 3;
+        return c;
+    };
+    auto none_given = [](const std::string&) { return false; };
+    REQUIRE(run_train(config(root / "two", 6, 2), none_given) == 0);
+    REQUIRE(run_train(config(root / "mixed", 3, 1), none_given) == 0);
+    TrainConfig resume;
+    resume.resume = (root / "mixed").string();
+    resume.max_iters = 6;
+    resume.threads = 3;
+    const std::set<std::string> given{"resume", "max_iters", "threads"};
+    REQUIRE(run_train(resume, [&](const std::string& n) { return given.count(n) > 0; }) == 0);
+
+    H5File a = H5File::open_read((root / "two" / "ckpt.h5").string());
+    H5File b = H5File::open_read((root / "mixed" / "ckpt.h5").string());
+    int compared = 0;
+    compare_group(a.open_group("model"), b.open_group("model"), "/model", compared);
+    compare_group(a.open_group("optimizer"), b.open_group("optimizer"), "/optimizer", compared);
+    compare_group(a.open_group("train"), b.open_group("train"), "/train", compared);
+    CHECK(compared > 20);
+    CHECK(losses(root / "two" / "metrics.jsonl") == losses(root / "mixed" / "metrics.jsonl"));
     fs::remove_all(root);
 }
