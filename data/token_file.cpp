@@ -69,6 +69,15 @@ void write_token_file(const std::filesystem::path& path, std::span<const int32_t
 
     std::filesystem::path temporary = path;
     temporary += ".tmp";
+    // A failed write (full disk) or rename leaves no temporary file behind.
+    struct RemoveOnFailure {
+        const std::filesystem::path& file;
+        bool done = false;
+        ~RemoveOnFailure() {
+            std::error_code ignored;
+            if (!done) std::filesystem::remove(file, ignored);
+        }
+    } cleanup{temporary};
     {
         std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
         if (!out) fail(temporary, std::string("cannot open for writing: ") + std::strerror(errno));
@@ -81,6 +90,7 @@ void write_token_file(const std::filesystem::path& path, std::span<const int32_t
     std::error_code error;
     std::filesystem::rename(temporary, path, error);
     if (error) fail(path, "cannot rename " + temporary.string() + " to it: " + error.message());
+    cleanup.done = true;
 }
 
 namespace {

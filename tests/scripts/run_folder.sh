@@ -90,4 +90,10 @@ checks=$((checks + 1))
 [ "$(head -n "$n" hist/metrics.jsonl | steps_of /dev/stdin)" = "1 2 3 4 5 6 7 8 " ] && pass "history intact after the write error" ||
     fail "history damaged by the write error"
 
+# --- a full disk while the token files are written leaves no temporary file -------------------------------
+expect_error "full disk while writing train.bin" 1 "train.bin.tmp: write failed" -- \
+    bash -c 'trap "" XFSZ; ulimit -f 2; exec "$@"' _ "$GPT" train "${TINY[@]}" --data tiny.txt --out_dir fulltok --max_iters 1
+checks=$((checks + 1))
+if ls fulltok/*.tmp > /dev/null 2>&1; then fail "a temporary file was left: $(ls fulltok)"; else pass "no .tmp left after the failed write"; fi
+
 finish
