@@ -126,6 +126,7 @@ private:
     ProgressDisplay display_;
     Clock::time_point start_time_, window_start_;
     int64_t window_tokens_ = 0;
+    double window_eval_s_ = 0.0, last_eval_s_ = 0.0;  // evaluation time in this log window, of the last one
     int64_t consecutive_skips_ = 0;
 };
 
@@ -273,6 +274,12 @@ int Trainer::stop_nonfinite(int64_t step, const StepResult& result) {
 
 // Validation loss on fixed batches; a new best writes ckpt_best.h5 (weights only).
 void Trainer::evaluate() {
+    const Clock::time_point start = Clock::now();
+    struct AddTime {  // evaluation time is reported on its own, never counted as training time
+        Clock::time_point start;
+        double& window, &last;
+        ~AddTime() { window += last = seconds_since(start); }
+    } timing{start, window_eval_s_, last_eval_s_};
     last_val_ = estimate_loss(*model_, data_.val.tokens(), config_.batch_size, config_.model.block_size,
                               config_.eval_iters, eval_seed_);
     if (last_val_ < progress_.best_val_loss) {
@@ -282,10 +289,12 @@ void Trainer::evaluate() {
 }
 
 Throughput Trainer::throughput() const {
+    // tokens/s over the training steps alone; the ETA over wall time, evaluations included.
     const double window_seconds = std::max(seconds_since(window_start_), 1e-9);
+    const double training_seconds = std::max(window_seconds - window_eval_s_, 1e-9);
     const double steps_in_window = std::max<double>(1.0, double(window_tokens_) / double(tokens_per_step_));
     Throughput t;
-    t.tokens_per_s = static_cast<double>(window_tokens_) / window_seconds;
+    t.tokens_per_s = static_cast<double>(window_tokens_) / training_seconds;
     t.eta_s = static_cast<double>(config_.max_iters - progress_.iter) * window_seconds / steps_in_window;
     return t;
 }
@@ -297,7 +306,7 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
     if (log_now || eval_now) {
         JsonLine line;
         line.add("step", progress_.iter).add("tokens_seen", progress_.tokens_seen).add("train_loss", result.loss);
-        if (eval_now) line.add("val_loss", last_val_);
+        if (eval_now) line.add("val_loss", last_val_).add("eval_s", last_eval_s_);
         line.add("lr", static_cast<double>(lr)).add("grad_norm", result.grad_norm).add("tokens_per_s", pace.tokens_per_s);
         line.add("elapsed_s", elapsed);
         if (log_now) {
@@ -313,6 +322,7 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
         display_.line(text);
         window_start_ = Clock::now();
         window_tokens_ = 0;
+        window_eval_s_ = 0.0;
     }
     display_.update(progress_.iter, result.loss, last_val_, pace.tokens_per_s, pace.eta_s);
 }

@@ -75,6 +75,10 @@ expect_error "init_from with a conflicting shape option" 1 "init_from: option n_
 
 # --- metrics.jsonl: appended only; the rewrite on resume is atomic; write errors are errors ---------------
 train --out_dir hist --max_iters 6 --ckpt_interval 3 > /dev/null 2>&1 || fail "hist run"
+checks=$((checks + 1))  # the evaluation's time is its own field, not part of tokens_per_s
+if tail -n 1 hist/metrics.jsonl | grep -q '"val_loss": [0-9.e-]*, "eval_s": [0-9.e-]*' &&
+   ! head -n 5 hist/metrics.jsonl | grep -q eval_s; then pass "eval_s on evaluation steps only"
+else fail "eval_s: $(tail -n 1 hist/metrics.jsonl | cut -c1-120)"; fi
 # The run that stopped logged past its last checkpoint (step 6 is saved; fake 7, 8 and a torn line).
 printf '{"step": 7, "train_loss": 1}\n{"step": 8, "train_loss": 1}\n{"step": 9, "tra' >> hist/metrics.jsonl
 checks=$((checks + 1))
