@@ -149,10 +149,14 @@ Trainer::Trainer(RunStart start, TrainHooks hooks)
       display_(config_.max_iters) {
     progress_.best_val_loss = std::numeric_limits<double>::infinity();
     if (start.resumed) {
-        optimizer_.load_state(std::move(start.resumed->optimizer));
-        progress_ = start.resumed->progress;
-        dropout_generator_.set_state(progress_.dropout_rng);
-        sampler_.set_state(progress_.sampler);
+        try {  // the state was validated on load; what still does not fit this run names the checkpoint
+            optimizer_.load_state(std::move(start.resumed->optimizer));
+            progress_ = start.resumed->progress;
+            dropout_generator_.set_state(progress_.dropout_rng);
+            sampler_.set_state(progress_.sampler);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(resolve_checkpoint_path(config_.resume) + ": " + e.what());
+        }
     }
     write_text_file(out_dir_ / "config.toml", config_to_toml(config_));
     metrics_.emplace((out_dir_ / "metrics.jsonl").string(), progress_.iter);

@@ -88,4 +88,23 @@ forge step.h5 "f['optimizer'].attrs['step'] = 7"
 mkdir -p step_run && cp step.h5 step_run/ckpt.h5
 expect_error "AdamW step differs from the step count (resume)" 1 "step_run/ckpt.h5: /optimizer step 7 differs" -- \
     "$GPT" train --resume step_run --max_iters 5
+
+# --- a token file with an id the vocabulary does not have: refused when opened, naming the file ----------
+mkdir -p badtok && cp run/ckpt.h5 run/config.toml badtok/ && cp run/val.bin badtok/
+"$PYTHON" - run/train.bin badtok/train.bin <<'PY' || fail "forging a token file"
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+vocab = struct.unpack_from("<Q", data, 24)[0]
+dtype = struct.unpack_from("<I", data, 12)[0]
+struct.pack_into("<H" if dtype == 2 else "<I", data, 32 + 5 * dtype, vocab)  # id 5 := vocab_size
+open(sys.argv[2], "wb").write(data)
+PY
+expect_error "token id >= vocab_size (resume)" 1 "badtok/train.bin: id" -- "$GPT" train --resume badtok --max_iters 5
+grep -qF "at position 5 is not below the header's vocab_size" "$WORK/stderr" || fail "token file message lacks the position"
+
+# --- integers out of range are refused, never wrapped or clamped ---------------------------------------------
+expect_error "--threads 4294967297" 1 "threads: 4294967297 is outside 0..4096" -- \
+    "$GPT" train --data tiny.txt --out_dir threads_big --max_iters 1 --threads 4294967297
+expect_error "n_layer 2^62 (a parameter count that would overflow)" 1 "n_layer 4611686018427387904 is larger than 65536" -- \
+    "$GPT" train --data tiny.txt --out_dir layers_big --max_iters 1 --n_layer 4611686018427387904
 finish
