@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan + libFuzzer) and runs each for a bounded time.
 # Not part of CI. Needs clang and Debian's libclang-rt-14-dev (apt-get install -y clang libclang-rt-14-dev).
-#   bash fuzz/run.sh [SECONDS_PER_TARGET=60] [TARGETS...]   targets: tokenizer token_file checkpoint
+#   bash fuzz/run.sh [SECONDS_PER_TARGET=60] [TARGETS...]   targets: tokenizer token_file checkpoint config_metrics
 # The libraries are built once into build-fuzz/ (CMake, clang, -fsanitize=fuzzer-no-link); crashes are
 # written to fuzz/crashes/<target>/, the corpora to build-fuzz/corpus/<target>/. A summary line per
 # target (executions, crashes) is printed at the end and appended to build-fuzz/summary.txt.
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(tokenizer token_file checkpoint)
+[ ${#targets[@]} -gt 0 ] || targets=(tokenizer token_file checkpoint config_metrics)
 build=build-fuzz
 export CC=clang CXX=clang++
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
@@ -18,22 +18,31 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPT_NATIVE=OFF -DGPT_
       -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" > /dev/null || exit 1
 libs=()
 for target in "${targets[@]}"; do
-    case $target in tokenizer|token_file) libs+=(gpt_data) ;; checkpoint) libs+=(gpt_train) ;; esac
+    case $target in
+        tokenizer|token_file) libs+=(gpt_data) ;;
+        checkpoint) libs+=(gpt_train) ;;
+        config_metrics) libs+=(gpt_report) ;;
+        *) echo "unknown target $target (tokenizer token_file checkpoint config_metrics)"; exit 2 ;;
+    esac
 done
 cmake --build "$build" -j"$(nproc)" --target $(printf '%s\n' "${libs[@]}" | sort -u) > "$build/build.log" 2>&1 ||
     { tail -20 "$build/build.log"; exit 1; }
 
 hdf5_include=$(pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
 hdf5_lib=$(pkg-config --libs hdf5 2>/dev/null || echo "-L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5")
-link_data="$build/libgpt_data.a -fopenmp"
+# The static libraries in dependency order (CMakeLists.txt: gpt_layer), with what they need from the system:
+# data → PCRE2 (GPT-2's pre-tokenizer), io → HDF5, autograd → OpenBLAS; report and data use nlohmann-json
+# (header-only).
+pcre2_lib=$(pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
+link_data="$build/libgpt_data.a $pcre2_lib -fopenmp"
 link_train="$build/libgpt_train.a $build/libgpt_generate.a $build/libgpt_optim.a $build/libgpt_nn.a $build/libgpt_autograd.a $build/libgpt_data.a \
-  $build/libgpt_io.a $hdf5_lib /usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so -fopenmp"
+  $build/libgpt_io.a $hdf5_lib $pcre2_lib /usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so -fopenmp"
+link_report="$build/libgpt_report.a $link_train"
 
 mkdir -p "$build/corpus" fuzz/crashes
 : > "$build/summary.txt.new"
 for target in "${targets[@]}"; do
-    link=$link_data
-    [ "$target" = checkpoint ] && link=$link_train
+    case $target in checkpoint) link=$link_train ;; config_metrics) link=$link_report ;; *) link=$link_data ;; esac
     clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1 -I. $hdf5_include \
         -isystem /usr/include/x86_64-linux-gnu/openblas-openmp "fuzz/fuzz_$target.cpp" $link -o "$build/fuzz_$target" ||
         { echo "$target: build failed"; continue; }
@@ -43,14 +52,28 @@ for target in "${targets[@]}"; do
         # seed: a real, small checkpoint (1 layer, n_embd 8, 5 KB of text)
         head -c 5000 /usr/share/games/fortunes/fortunes > "$build/seed.txt" 2>/dev/null ||
             seq 1 2000 | tr '\n' ' ' > "$build/seed.txt"
-        [ -x build/gpt ] || cmake --build build --target gpt > /dev/null
-        build/gpt train --data "$build/seed.txt" --out_dir "$build/seed_run" --n_layer 1 --n_head 2 --n_embd 8 \
+        # build/gpt (the ordinary build) if there is one, else the sanitized one in build-fuzz/
+        gpt=build/gpt
+        [ -x "$gpt" ] || { gpt=$build/gpt; cmake --build "$build" -j"$(nproc)" --target gpt >> "$build/build.log" 2>&1; }
+        ASAN_OPTIONS=detect_leaks=0 "$gpt" train --data "$build/seed.txt" --out_dir "$build/seed_run" --n_layer 1 --n_head 2 --n_embd 8 \
             --block_size 8 --batch_size 2 --max_iters 1 --eval_iters 1 --sample_tokens 0 --threads 1 > /dev/null 2>&1
         cp "$build/seed_run/ckpt_best.h5" "$corpus/seed_weights.h5" 2>/dev/null
         cp "$build/seed_run/ckpt.h5" "$corpus/seed_full.h5"
     fi
-    # HDF5 keeps global state; leaks are off (libhdf5's free lists and OpenMP's pool are reported as leaks).
-    ASAN_OPTIONS=detect_leaks=0 OMP_NUM_THREADS=1 "$build/fuzz_$target" "$corpus" -max_total_time="$seconds" \
+    if [ "$target" = config_metrics ] && [ -z "$(ls -A "$corpus")" ]; then
+        # seeds: the shipped configs, and metrics lines as gpt train writes them (and with the per-tensor fields)
+        cp configs/*.toml "$corpus/"
+        printf '%s\n' '{"step": 0, "tokens_seen": 96, "train_loss": 4.17, "val_loss": 4.18, "lr": 0.0, "grad_norm": 1.5, "tokens_per_s": 2000.5, "elapsed_s": 0.05}' \
+            '{"step": 10, "tokens_seen": 1056, "train_loss": 3.9, "val_loss": null, "lr": 1e-4, "grad_norm": 0.7, "tokens_per_s": 2100, "elapsed_s": 0.5}' \
+            > "$corpus/seed_metrics.jsonl"
+        printf '%s\n' '{"step": 20, "train_loss": 3.5, "grad_norms": {"wte": 0.1, "h.0.attn": 0.2}, "update_ratios": {"wte": 1e-3}}' \
+            > "$corpus/seed_metrics_tensors.jsonl"
+    fi
+    # HDF5 keeps global state; leaks are off for the targets that load HDF5 (libhdf5's free lists and OpenMP's
+    # pool are reported as leaks). config_metrics touches neither, so leaks are findings there.
+    leaks=0
+    [ "$target" = config_metrics ] && leaks=1
+    ASAN_OPTIONS=detect_leaks=$leaks OMP_NUM_THREADS=1 "$build/fuzz_$target" "$corpus" -max_total_time="$seconds" \
         -timeout=10 -rss_limit_mb=2048 -max_len=$([ "$target" = checkpoint ] && echo 200000 || echo 4096) \
         -artifact_prefix="fuzz/crashes/$target/" -print_final_stats=1 > "$build/fuzz_$target.log" 2>&1
     rc=$?

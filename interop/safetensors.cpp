@@ -83,7 +83,8 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
     }
     if (!json.is_object()) fail("header is not a JSON object");
     for (const auto& [name, value] : json.items()) {
-        const auto bad = [&](const std::string& what) { fail("tensor " + name + ": " + what); };
+        const std::string& tensor = name;  // clang < 16 cannot capture a structured binding
+        const auto bad = [&](const std::string& what) { fail("tensor " + tensor + ": " + what); };
         if (name == "__metadata__") {
             if (!value.is_object()) fail("__metadata__ is not an object");
             for (const auto& [key, text] : value.items()) {

@@ -41,8 +41,11 @@ MetricsRecord parse_metrics_line(std::string_view line) {
     MetricsRecord r;
     const auto field = [&](const char* key) { return json.contains(key) ? number_or_nan(json[key]) : kNaN; };
     const auto count = [&](const char* key) {
+        // A count the int64 cannot hold ({"step": 1e300}: the cast would be undefined; UBSan reports it
+        // under fuzz/fuzz_config_metrics.cpp) is no count: -1, like a missing or non-finite one.
         const double v = field(key);
-        return std::isfinite(v) ? static_cast<int64_t>(v) : int64_t{-1};
+        constexpr double kLimit = 9223372036854775808.0;  // 2^63
+        return v >= -kLimit && v < kLimit ? static_cast<int64_t>(v) : int64_t{-1};
     };
     r.step = count("step");
     r.tokens_seen = count("tokens_seen");

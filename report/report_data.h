@@ -25,7 +25,8 @@ struct MetricsRecord {
     std::vector<std::pair<std::string, double>> update_ratios;  // ‖Δw‖/‖w‖ per parameter tensor
 };
 
-// Parses one metrics line. Missing numeric keys become NaN (step/tokens_seen: -1); null becomes NaN.
+// Parses one metrics line. Missing numeric keys become NaN (step/tokens_seen: -1, also when not finite or
+// outside int64's range); null becomes NaN.
 MetricsRecord parse_metrics_line(std::string_view line);
 
 // Every non-empty line of path, in file order. Throws naming the file and the line that fails to parse.

@@ -1,4 +1,6 @@
 // Run-time kernel selection (see kernels.h).
+#include <cpuid.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +13,12 @@ namespace gpt {
 
 namespace {
 
+// F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports does not know "f16c".
+bool cpu_has_f16c() {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+}
+
 bool cpu_has(KernelPath path) {
     switch (path) {
         case KernelPath::portable:
@@ -19,7 +27,7 @@ bool cpu_has(KernelPath path) {
             __builtin_cpu_init();
             return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                    __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
-                   __builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt");
+                   cpu_has_f16c() && __builtin_cpu_supports("popcnt");
         case KernelPath::avx512:
             return cpu_has(KernelPath::avx2) && __builtin_cpu_supports("avx512f") &&
                    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&

@@ -321,6 +321,12 @@ TEST_CASE("metrics reader: flat objects, null, nested per-parameter objects; err
     REQUIRE(n.grad_norms.size() == 2);
     CHECK(n.grad_norms[0].second == 0.5);
     CHECK(std::isnan(n.grad_norms[1].second));
+    // Counts an int64 cannot hold are unknown (-1), not an undefined cast (UBSan, fuzz_config_metrics).
+    const MetricsRecord huge = parse_metrics_line("{\"step\": 1e300, \"tokens_seen\": -1e19, \"train_loss\": 1}");
+    CHECK(huge.step == -1);
+    CHECK(huge.tokens_seen == -1);
+    CHECK(parse_metrics_line("{\"step\": 9.2e18}").step == int64_t{9200000000000000000});
+    CHECK(parse_metrics_line("{\"step\": -9.3e18}").step == -1);
 }
 
 TEST_CASE("a report that cannot be written is a warning, not an exception") {
