@@ -101,6 +101,9 @@ RunStart start_run(TrainConfig config, const OptionGiven& option_given) {
     std::shared_ptr<const Tokenizer> tokenizer;
     if (source) tokenizer = std::move(source->tokenizer);
     RunData data = prepare_run_data(config, config.out_dir, std::move(tokenizer), !config.resume.empty());
+    // vocab_size is an option of the BPE trainer; for the other tokenizers the vocabulary comes from
+    // the text (char) or the files (gpt2), and config.toml and the report record that true size.
+    if (config.tokenizer != "bpe") config.vocab_size = data.tokenizer->vocab_size();
     std::unique_ptr<GPT> model = starting_model(config, data.tokenizer->vocab_size(), source ? &*source : nullptr);
     std::optional<TrainingState> resumed;
     if (source) resumed = std::move(source->training);
