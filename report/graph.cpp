@@ -57,7 +57,9 @@ TapeDot tape_to_dot(const Tensor& root, const NamedTensors& parameters, const st
             nodes += "  t" + std::to_string(it->second) + " [shape=ellipse, style=filled, " + style + ", label=\"" +
                      label + "\", tooltip=\"" + (t->requires_grad ? "requires grad" : "no grad") + "\"];\n";
         }
-        return "t" + std::to_string(it->second);
+        std::string id = "t";  // built with += : GCC 12 warns -Wrestrict (falsely) on "t" + std::string&&
+        id += std::to_string(it->second);
+        return id;
     };
 
     std::deque<const AutogradMeta*> pending{root_meta};
