@@ -16,9 +16,11 @@ ctest --test-dir build --output-on-failure
 # Leak detection is off: OpenBLAS's and libgomp's thread pools and libhdf5's free lists are still
 # allocated at exit by design and would be reported as leaks of the program (docs/reliability.md).
 # UBSan findings abort the test (-fno-sanitize-recover=undefined in CMakeLists.txt).
+# allocator_may_return_null=1: an allocation the system cannot serve returns null, as malloc does without
+# ASan, so the out-of-memory paths (OutOfMemory, libhdf5's allocation errors) are tested as users meet them.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
       -DGPT_SANITIZE=ON > /dev/null
 cmake --build build-asan -j"$(nproc)"
-ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1 \
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1:allocator_may_return_null=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure --timeout 600
