@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "io/hdf5.h"
@@ -33,7 +34,7 @@ void fsync_path(const std::string& path, int flags, const char* what) {
 }
 
 // write(2) until done; a short write (disk full, RLIMIT_FSIZE) is an error with errno's message.
-void write_file_synced(const std::string& path, const std::vector<unsigned char>& bytes) {
+void write_file_synced(const std::string& path, std::string_view bytes) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw std::runtime_error(path + ": cannot create (is the folder writable?): " + std::strerror(errno));
     size_t done = 0;
@@ -71,7 +72,7 @@ void write_atomically(const std::string& path, const std::function<void(H5File&)
             fill(file);
             bytes = file.image();
         }
-        write_file_synced(tmp, bytes);
+        write_file_synced(tmp, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
         if (std::rename(tmp.c_str(), path.c_str()) != 0)
             throw std::runtime_error(tmp + ": cannot rename to " + path + ": " + std::strerror(errno));
     } catch (const std::exception& e) {
@@ -85,6 +86,19 @@ void write_atomically(const std::string& path, const std::function<void(H5File&)
         throw std::runtime_error(path + ": saved, but syncing its folder failed (the new file may not survive a "
                                  "power loss): " + e.what());
     }
+}
+
+void write_bytes_atomically(const std::string& path, std::string_view bytes) {
+    const std::string tmp = path + ".tmp";
+    try {
+        write_file_synced(tmp, bytes);
+        if (std::rename(tmp.c_str(), path.c_str()) != 0)
+            throw std::runtime_error(tmp + ": cannot rename to " + path + ": " + std::strerror(errno));
+    } catch (...) {
+        std::remove(tmp.c_str());
+        throw;
+    }
+    fsync_path(folder_of(path), O_RDONLY | O_DIRECTORY, "folder");
 }
 
 }  // namespace gpt

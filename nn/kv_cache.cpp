@@ -54,8 +54,7 @@ AttentionInference KVCache::layer(int64_t l) {
 
 Tensor forward_tokens(const GPT& model, KVCache& cache, const std::vector<int32_t>& ids) {
     const int64_t T = static_cast<int64_t>(ids.size()), C = model.config().n_embd;
-    cache.check_fits(model, T);
-    NoGradGuard no_grad;
+    NoGradGuard no_grad;  // GPT::hidden checks that the T tokens fit the cache (KVCache::check_fits)
     Generator unused(0);  // eval mode: dropout is the identity and draws nothing
     Inference inference;
     inference.cache = &cache;

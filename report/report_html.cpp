@@ -1,5 +1,7 @@
 #include "report/report_html.h"
 
+#include "io/hdf5.h"
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -52,16 +54,6 @@ std::string read_text(const fs::path& path) {
     return text.str();
 }
 
-void write_atomically(const fs::path& path, const std::string& text) {
-    const fs::path temporary = path.string() + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out) throw std::runtime_error(path.string() + ": cannot write the report");
-    }
-    fs::rename(temporary, path);
-}
 
 SampleShown make_sample(const GPT& model, const Tokenizer& tokenizer, const TrainConfig& config, int64_t tokens) {
     if (tokens <= 0) return {"", "no sample (sample_tokens = 0)"};
@@ -136,7 +128,7 @@ std::string write_report(const fs::path& run_dir, GPT& model, const Tokenizer& t
     html += "</body>\n</html>\n";
 
     const fs::path path = run_dir / "report.html";
-    write_atomically(path, html);
+    write_bytes_atomically(path.string(), html);
     return path.string();
 }
 

@@ -1,5 +1,7 @@
 #include "train/metrics.h"
 
+#include "io/hdf5.h"
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -124,23 +126,7 @@ static void keep_through(const std::string& path, int64_t keep_through_step) {
         start = end + 1;
     }
     if (!dropped) return;
-    const std::string temporary = path + ".tmp";
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error(temporary + ": cannot create: " + std::strerror(errno));
-    try {
-        write_all(fd, kept, temporary);
-        if (::fsync(fd) != 0) throw std::runtime_error(temporary + ": cannot sync: " + std::strerror(errno));
-    } catch (...) {
-        ::close(fd);
-        ::unlink(temporary.c_str());
-        throw;
-    }
-    ::close(fd);
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-        const int saved = errno;
-        ::unlink(temporary.c_str());
-        throw std::runtime_error(path + ": cannot replace: " + std::strerror(saved));
-    }
+    write_bytes_atomically(path, kept);
 }
 
 MetricsLog::MetricsLog(const std::string& path, int64_t keep_through_step) : path_(path) {

@@ -33,9 +33,9 @@ RunFolderLock::RunFolderLock(const fs::path& dir) {
                                  "; wait for it to end or choose another --out_dir");
     }
     const std::string pid = std::to_string(::getpid());
-    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
-        // The pid is only for the message above; the lock itself holds.
-    }
+    // The pid only serves the message above; if it cannot be written the lock still holds.
+    const bool noted = ::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) >= 0;
+    (void)noted;
 }
 
 RunFolderLock::~RunFolderLock() {

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "autograd/profile.h"
+#include "io/hdf5.h"
 #include "optim/adamw.h"
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
@@ -48,15 +49,11 @@ std::string fixed(double value, int digits) {
 }
 
 void write_text_file(const fs::path& path, const std::string& text) {
-    const fs::path temporary = path.string() + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::trunc);
-        out << text;
-        // Written before the first step: an unwritable run folder is refused here, not at the first save.
-        if (!out) throw std::runtime_error(path.string() + ": cannot write: " + std::strerror(errno) +
-                                           " (is the run folder writable?)");
+    try {
+        write_bytes_atomically(path.string(), text);
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(std::string(e.what()) + " (is the run folder writable?)");
     }
-    fs::rename(temporary, path);
 }
 
 // Warm-up then cosine to min_lr at lr_decay_iters (0: the end of the run), or constant. The decay end
