@@ -246,4 +246,10 @@ std::vector<std::string> H5Group::list() const {
     return names;
 }
 
+std::size_t H5Group::member_count() const {
+    H5G_info_t info{};
+    check_status(H5Gget_info(id_.get(), &info), file_, "group " + path_, "cannot count members");
+    return static_cast<std::size_t>(info.nlinks);
+}
+
 }  // namespace gpt

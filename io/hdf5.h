@@ -66,6 +66,9 @@ public:
     bool is_group(const std::string& name) const;           // exists and is a group
     bool is_dataset(const std::string& name) const;         // exists and is a dataset
     std::vector<std::string> list() const;                  // direct members, in name order
+    // Number of direct members, read from the group's link-info message (H5Gget_info) without walking
+    // the links: walking a damaged dense group crashes libhdf5 1.10.8 (docs/reliability.md).
+    std::size_t member_count() const;
 
     // Datasets (chunked, Fletcher32). write throws if the name exists; missing parent groups are created.
     template <class T>

@@ -1,5 +1,6 @@
 #include "train/run_start.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -38,6 +39,25 @@ LoadedCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& opti
     return loaded;
 }
 
+// Rebuilds the loaded model with `block_size` positions: every parameter is copied by name; the
+// learned position table wpe.weight [block, C] keeps its first block_size rows (a prefix in row-major
+// order). Other shapes do not depend on block_size.
+void crop_block_size(LoadedCheckpoint& loaded, int64_t block_size) {
+    GPTConfig cropped = loaded.model->config();
+    cropped.block_size = block_size;
+    auto model = std::make_unique<GPT>(cropped);
+    const NamedTensors source = loaded.model->named_parameters();
+    for (const auto& [name, tensor] : model->named_parameters()) {
+        for (const auto& [source_name, source_tensor] : source)
+            if (source_name == name) {
+                if (tensor.numel() > source_tensor.numel()) throw std::logic_error("crop_block_size: " + name + " grew");
+                std::copy_n(source_tensor.data(), tensor.numel(), tensor.data());
+            }
+    }
+    model->eval();
+    loaded.model = std::move(model);
+}
+
 // --init_from: the checkpoint's weights, tokenizer and shape start a new run with this run's dropout.
 // A shape option given now that differs from the checkpoint's is refused (it cannot apply to loaded
 // weights); the config then records the shape actually trained.
@@ -51,6 +71,12 @@ LoadedCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option
     from.model.dropout = config.model.dropout;
     from.tokenizer = loaded.train_config.tokenizer;
     from.vocab_size = loaded.train_config.vocab_size;
+    // A shorter context than the checkpoint's keeps its first block_size positions (nanoGPT's
+    // crop_block_size): fine-tuning GPT-2's 1024 positions at a CPU-sized 64 or 256.
+    if (option_given("block_size") && config.model.block_size < from.model.block_size) {
+        crop_block_size(loaded, config.model.block_size);
+        from.model.block_size = config.model.block_size;
+    }
     for (const ConfigField& field : config_fields()) {
         if (!field.shapes_model || !option_given(field.name)) continue;
         const std::string wanted = field.to_toml(config), stored = field.to_toml(from);

@@ -72,6 +72,17 @@ if "$GPT" train --init_from base/ckpt.h5 --data tiny.txt --out_dir ft --max_iter
 else fail "fine-tuning resume: $(tail -n 1 ft.err)"; fi
 expect_error "init_from with a conflicting shape option" 1 "init_from: option n_layer = 6 differs from base/ckpt.h5's 2" -- \
     "$GPT" train --init_from base/ckpt.h5 --data tiny.txt --out_dir ft2 --n_layer 6 --max_iters 1
+# A shorter block_size keeps the checkpoint's first positions (nanoGPT's crop_block_size); a longer one is refused.
+checks=$((checks + 1))
+if "$GPT" train --init_from base/ckpt.h5 --data tiny.txt --out_dir crop --block_size 5 --max_iters 1 --lr 1e-30 --min_lr 0 \
+       --sample_tokens 0 --eval_iters 1 --report_every 0 > /dev/null 2> crop.err && grep -q '^block_size = 5$' crop/config.toml &&
+   "$PYTHON" -c "
+import h5py, numpy as np, sys
+a = h5py.File('base/ckpt.h5')['model/wpe.weight'][:]; b = h5py.File('crop/ckpt.h5')['model/wpe.weight'][:]
+sys.exit(0 if b.shape == (5, a.shape[1]) and np.array_equal(a[:5], b) else 1)"; then pass "init_from --block_size 5 keeps the first 5 positions"
+else fail "init_from crop: $(tail -n 1 crop.err)"; fi
+expect_error "init_from with a longer block_size" 1 "init_from: option block_size = 9 differs from base/ckpt.h5's 8" -- \
+    "$GPT" train --init_from base/ckpt.h5 --data tiny.txt --out_dir crop2 --block_size 9 --max_iters 1
 
 # --- metrics.jsonl: appended only; the rewrite on resume is atomic; write errors are errors ---------------
 train --out_dir hist --max_iters 6 --ckpt_interval 3 > /dev/null 2>&1 || fail "hist run"
