@@ -3,6 +3,7 @@
 # the exit code and the one error line naming the culprit, for every command that reads that kind of
 # file. Needs h5py to forge checkpoints (a failure under GPT_REQUIRE_TORCH=1, else a skip that says so).
 source "$(dirname "$0")/failure_lib.bash" "$@"
+source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$WORK"
 make_corpus tiny.txt
 "$GPT" train "${TINY[@]}" --data tiny.txt --out_dir run --max_iters 3 --report_every 0 > train.log 2>&1 ||
@@ -107,4 +108,9 @@ expect_error "--threads 4294967297" 1 "threads: 4294967297 is outside 0..4096" -
     "$GPT" train --data tiny.txt --out_dir threads_big --max_iters 1 --threads 4294967297
 expect_error "n_layer 2^62 (a parameter count that would overflow)" 1 "n_layer 4611686018427387904 is larger than 65536" -- \
     "$GPT" train --data tiny.txt --out_dir layers_big --max_iters 1 --n_layer 4611686018427387904
+# --- inputs the checkpoint fuzzer found (fuzz/crashes/checkpoint): every loader ends with one error line ------
+for crash in "$source_dir"/fuzz/crashes/checkpoint/crash-*; do
+    [ -e "$crash" ] || { fail "no saved fuzz inputs found beside the tests"; break; }
+    each_loader "fuzzer input $(basename "$crash" | cut -c1-14)" "try" "$crash"
+done
 finish
