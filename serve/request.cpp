@@ -47,7 +47,8 @@ std::vector<int32_t> prompt_ids(const LoadedCheckpoint& checkpoint, const json& 
     try {
         return encode_prompt(*checkpoint.tokenizer, prompt, checkpoint.model_config.block_size);
     } catch (const std::invalid_argument& e) {  // too many tokens, a character the vocabulary lacks
-        throw BadRequest(std::string("prompt: ") + e.what());
+        const std::string message = e.what();
+        throw BadRequest(message.rfind("prompt", 0) == 0 ? message : "prompt: " + message);
     }
 }
 

@@ -40,7 +40,7 @@ public:
         http.set_payload_max_length(kMaxBodyBytes);  // a chunked body past the limit: 413 from httplib
         // A declared body over the limit is answered before it is read.
         http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-            const auto length = req.get_header_value_u64("Content-Length");
+            const auto length = req.get_header_value<uint64_t>("Content-Length");
             if (length <= kMaxBodyBytes) return httplib::Server::HandlerResponse::Unhandled;
             send_json(res, 400, {{"error", "request body of " + std::to_string(length) + " bytes; the limit is " +
                                                std::to_string(kMaxBodyBytes) + " bytes"}});
@@ -152,6 +152,12 @@ int run_serve(const ServeOptions& options) {
     configure_threads(options.threads);
     Server server(options.path);
     httplib::Server http;
+    // httplib's default also sets SO_REUSEPORT, which lets a second server bind a port already in use and
+    // steal half its connections: SO_REUSEADDR alone (a restart need not wait out TIME_WAIT).
+    http.set_socket_options([](auto sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     server.install(http);
     int port = static_cast<int>(options.port);
     const bool bound = port == 0 ? (port = http.bind_to_any_port(options.host)) > 0 : http.bind_to_port(options.host, port);

@@ -28,7 +28,7 @@ export OMP_NUM_THREADS=1
 
 # Two tiny runs (2 layers, 2 heads, learned positions): one to look at, one to remove while served.
 for i in $(seq 1 60); do echo "the quick brown fox jumps over the lazy dog; a stitch in time saves nine."; done > "$WORK/corpus.txt"
-TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 16 --batch_size 4 --eval_iters 2 --eval_interval 10
+TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 24 --batch_size 4 --eval_iters 2 --eval_interval 10
       --log_interval 5 --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
 "$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/a" --max_iters 20 > "$WORK/train_a.log" 2>&1 || { echo "FAIL: training run a"; cat "$WORK/train_a.log"; exit 1; }
 "$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/b" --max_iters 5 > "$WORK/train_b.log" 2>&1 || { echo "FAIL: training run b"; exit 1; }
