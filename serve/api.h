@@ -1,6 +1,6 @@
 // gpt serve's JSON API: what each view of the page asks for, computed from the model's own code.
-//   training_view  metrics.jsonl as columns (train/metrics.h writes it; a line still being written is
-//                  left for the next poll)
+//   training_view  metrics.jsonl as columns, the records from index `since` on (a page that polls
+//                  asks only for what is new; a line still being written is left for the next poll)
 //   model_view     the checkpoint's configuration and parameter shapes
 //   forward_view   one prompt through GPT::hidden with an Inference that records attention (the
 //                  attention op's sink) and activations (nn/gpt.h), then the sampling steps of
@@ -35,7 +35,7 @@ inline constexpr size_t kMaxPromptBytes = 16 * 1024;  // a prompt's text (tokens
 inline constexpr int64_t kMaxNewTokens = 256;         // tokens per generate request
 inline constexpr int64_t kTopCandidates = 20;         // bars in the next-token view
 
-nlohmann::json training_view(const RunEntry& run);
+nlohmann::json training_view(const RunEntry& run, int64_t since = 0);
 nlohmann::json model_view(const LoadedCheckpoint& checkpoint);
 nlohmann::json forward_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request);
 nlohmann::json generate_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request);

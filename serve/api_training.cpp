@@ -40,56 +40,55 @@ std::vector<MetricsRecord> read_complete_lines(const std::filesystem::path& file
     return records;
 }
 
-// Per-parameter series as one matrix [steps, names] over the steps that logged them.
-json heatmap(const std::vector<MetricsRecord>& records,
+// Per-parameter series as one matrix [steps, names] over the records from `from` on that logged them;
+// the names are those of every record, so that rows sent in later polls line up with earlier ones.
+json heatmap(const std::vector<MetricsRecord>& records, size_t from,
              const std::vector<std::pair<std::string, double>> MetricsRecord::*field) {
     std::vector<std::string> names;
     std::map<std::string, size_t> column;
-    json steps = json::array(), rows = json::array();
-    for (const MetricsRecord& r : records) {
-        if ((r.*field).empty()) continue;
+    for (const MetricsRecord& r : records)
         for (const auto& [name, value] : r.*field)
             if (column.emplace(name, names.size()).second) names.push_back(name);
+    json steps = json::array(), rows = json::array();
+    for (size_t i = from; i < records.size(); ++i) {
+        const MetricsRecord& r = records[i];
+        if ((r.*field).empty()) continue;
         json row(names.size(), nullptr);
         for (const auto& [name, value] : r.*field) row[column[name]] = value_or_null(value);
         steps.push_back(r.step);
         rows.push_back(std::move(row));
     }
-    for (json& row : rows)  // rows logged before a name appeared are shorter: pad with null
-        while (row.size() < names.size()) row.push_back(nullptr);
     return {{"names", names}, {"steps", steps}, {"values", rows}};
 }
 
 }  // namespace
 
-json training_view(const RunEntry& run) {
-    json out = {{"run", run.name}};
+json training_view(const RunEntry& run, int64_t since) {
+    std::vector<MetricsRecord> records;
     std::error_code error;
-    if (run.metrics.empty() || !std::filesystem::exists(run.metrics, error)) {
-        out["records"] = 0;  // a run that has not logged yet: an empty chart, not an error
-        out["step"] = out["train_loss"] = out["val_loss"] = out["lr"] = out["grad_norm"] = json::array();
-        out["grad_norms"] = out["update_ratios"] = json{{"names", json::array()}, {"steps", json::array()},
-                                                        {"values", json::array()}};
-        return out;
-    }
-    const std::vector<MetricsRecord> records = read_complete_lines(run.metrics);
+    if (!run.metrics.empty() && std::filesystem::exists(run.metrics, error)) records = read_complete_lines(run.metrics);
+    // A run that has not logged yet is an empty chart, not an error. `since` past the end: the file was
+    // rewritten (a resume from an older checkpoint drops the later lines), so everything is sent again.
+    const size_t from = since >= 0 && static_cast<size_t>(since) <= records.size() ? static_cast<size_t>(since) : 0;
     json step = json::array(), train = json::array(), val = json::array(), lr = json::array(), norm = json::array();
-    for (const MetricsRecord& r : records) {
+    for (size_t i = from; i < records.size(); ++i) {
+        const MetricsRecord& r = records[i];
         step.push_back(r.step);
         train.push_back(value_or_null(r.train_loss));
         val.push_back(value_or_null(r.val_loss));
         lr.push_back(value_or_null(r.lr));
         norm.push_back(value_or_null(r.grad_norm));
     }
-    out["records"] = records.size();
-    out["step"] = std::move(step);
-    out["train_loss"] = std::move(train);
-    out["val_loss"] = std::move(val);
-    out["lr"] = std::move(lr);
-    out["grad_norm"] = std::move(norm);
-    out["grad_norms"] = heatmap(records, &MetricsRecord::grad_norms);
-    out["update_ratios"] = heatmap(records, &MetricsRecord::update_ratios);
-    return out;
+    return {{"run", run.name},
+            {"records", records.size()},
+            {"from", from},
+            {"step", std::move(step)},
+            {"train_loss", std::move(train)},
+            {"val_loss", std::move(val)},
+            {"lr", std::move(lr)},
+            {"grad_norm", std::move(norm)},
+            {"grad_norms", heatmap(records, from, &MetricsRecord::grad_norms)},
+            {"update_ratios", heatmap(records, from, &MetricsRecord::update_ratios)}};
 }
 
 json model_view(const LoadedCheckpoint& checkpoint) {

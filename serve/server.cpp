@@ -54,7 +54,10 @@ public:
             });
         http.Get("/api/runs", handler([this](const httplib::Request&) { return runs(); }));
         http.Get("/api/metrics", handler([this](const httplib::Request& req) {
-                     return training_view(run(req.get_param_value("run")));
+                     const std::string since = req.get_param_value("since");
+                     if (since.find_first_not_of("0123456789") != std::string::npos || since.size() > 12)
+                         throw BadRequest("since must be a record count (a non-negative integer), got '" + since + "'");
+                     return training_view(run(req.get_param_value("run")), since.empty() ? 0 : std::stoll(since));
                  }));
         http.Get("/api/model", handler([this](const httplib::Request& req) {
                      const RunEntry entry = run(req.get_param_value("run"));

@@ -37,6 +37,9 @@ function tooltip(event, text) {
   t.style.top = (event.clientY + 14) + 'px';
 }
 
+// Math.min(...xs) overflows the call stack past ~100k values: a long run's metrics get there.
+const minOf = (xs) => xs.reduce((a, b) => (b < a ? b : a), Infinity);
+const maxOf = (xs) => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
 const fmt = (x) => x === null || x === undefined ? '–' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : (+x.toPrecision(4)).toString();
 
 // Colour scales: sequential (white → dark blue) for probabilities, log magnitudes; diverging for signed values.
@@ -92,13 +95,27 @@ async function refreshRuns() {
   if (!runs.length) showError('no runs here yet: start gpt train with --out_dir inside the served folder');
 }
 
+// Only the records a poll has not seen come back (since=N): append them column by column.
+function appendMetrics(old, fresh) {
+  for (const key of ['step', 'train_loss', 'val_loss', 'lr', 'grad_norm']) for (const v of fresh[key]) old[key].push(v);
+  for (const key of ['grad_norms', 'update_ratios']) {
+    old[key].names = fresh[key].names;
+    for (const v of fresh[key].steps) old[key].steps.push(v);
+    for (const v of fresh[key].values) old[key].values.push(v);
+  }
+  old.records = fresh.records;
+  return old;
+}
+
 async function pollTraining() {
   try {
     await refreshRuns();
     const wanted = new Set([...state.checked, state.model]);
     for (const name of wanted) {
       if (!name || !state.runs.some((r) => r.name === name)) { delete state.metrics[name]; continue; }
-      state.metrics[name] = await api('/api/metrics?run=' + encodeURIComponent(name));
+      const old = state.metrics[name];
+      const fresh = await api('/api/metrics?run=' + encodeURIComponent(name) + '&since=' + (old ? old.records : 0));
+      state.metrics[name] = old && fresh.from > 0 ? appendMetrics(old, fresh) : fresh;
     }
     if (!$('view-training').hidden) drawTraining();
     if ($('error').textContent.startsWith('metrics:')) showError('');
@@ -121,12 +138,12 @@ function lineChart(svg, series, options) {
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   const points = series.flatMap((s) => s.x.map((x, i) => [x, s.y[i]]).filter((p) => p[1] !== null && isFinite(p[1])));
   if (!points.length) { svgElement('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', fill: '#888' }, svg).textContent = 'no data yet'; return; }
-  let [x0, x1] = state.zoom || [Math.min(...points.map((p) => p[0])), Math.max(...points.map((p) => p[0]))];
+  let [x0, x1] = state.zoom || [minOf(points.map((p) => p[0])), maxOf(points.map((p) => p[0]))];
   if (x1 === x0) x1 = x0 + 1;
   const visible = points.filter((p) => p[0] >= x0 && p[0] <= x1);
   const log = options.log && visible.every((p) => p[1] > 0);
   const f = (y) => (log ? Math.log10(y) : y);
-  let y0 = Math.min(...visible.map((p) => f(p[1]))), y1 = Math.max(...visible.map((p) => f(p[1])));
+  let y0 = minOf(visible.map((p) => f(p[1]))), y1 = maxOf(visible.map((p) => f(p[1])));
   if (!isFinite(y0)) { y0 = 0; y1 = 1; }
   if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
   const pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
@@ -195,18 +212,24 @@ function drawTraining() {
 function heatmap(container, data, what) {
   container.innerHTML = '';
   if (!data || !data.steps.length) { container.textContent = 'not logged yet (metrics.jsonl has no ' + what + 's)'; return; }
-  const values = data.values.flat().filter((v) => v !== null && v > 0);
-  const lo = Math.floor(Math.log10(Math.min(...values))), hi = Math.ceil(Math.log10(Math.max(...values)));
+  const values = [];
+  for (const row of data.values) for (const v of row) if (v !== null && v > 0) values.push(v);
+  const lo = Math.floor(Math.log10(minOf(values))), hi = Math.ceil(Math.log10(maxOf(values)));
   const span = Math.max(hi - lo, 1);
-  const names = data.names, steps = data.steps;
-  const cellW = Math.max(3, Math.min(24, Math.floor(900 / steps.length))), cellH = 14, labelW = 190;
+  const names = data.names;
+  // At most 600 columns: a long run shows every k-th logged step.
+  const stride = Math.ceil(data.steps.length / 600);
+  const columns = data.steps.map((_, i) => i).filter((i) => i % stride === 0);
+  const steps = columns.map((i) => data.steps[i]);
+  const cellW = Math.max(1, Math.min(24, Math.floor(900 / steps.length))), cellH = 14, labelW = 190;
   const canvas = document.createElement('canvas');
   canvas.width = labelW + steps.length * cellW + 90; canvas.height = names.length * cellH + 30;
   const g = canvas.getContext('2d');
   g.font = '11px monospace'; g.fillStyle = '#333';
   names.forEach((n, r) => g.fillText(n.length > 28 ? '…' + n.slice(-27) : n, 2, r * cellH + 11));
-  data.values.forEach((row, c) => row.forEach((v, r) => {
-    g.fillStyle = v === null || v <= 0 ? '#eee' : viridisLike((Math.log10(v) - lo) / span);
+  columns.forEach((i, c) => names.forEach((_, r) => {
+    const v = data.values[i][r];
+    g.fillStyle = v === null || v === undefined || v <= 0 ? '#eee' : viridisLike((Math.log10(v) - lo) / span);
     g.fillRect(labelW + c * cellW, r * cellH, cellW, cellH - 1);
   }));
   g.fillStyle = '#333';
@@ -223,7 +246,7 @@ function heatmap(container, data, what) {
   canvas.onmousemove = (e) => {
     const r = canvas.getBoundingClientRect(), c = Math.floor((e.clientX - r.left - labelW) / cellW), row = Math.floor((e.clientY - r.top) / cellH);
     if (c < 0 || c >= steps.length || row < 0 || row >= names.length) return tooltip(e, '');
-    tooltip(e, `${names[row]}\nstep ${steps[c]}: ${fmt(data.values[c][row])}`);
+    tooltip(e, `${names[row]}\nstep ${steps[c]}: ${fmt(data.values[columns[c]][row])}`);
   };
   canvas.onmouseleave = () => tooltip(null, '');
   container.appendChild(canvas);
@@ -300,7 +323,7 @@ function matrixCanvas(matrix, cell, colour, hover) {
   const canvas = document.createElement('canvas');
   canvas.width = Math.max(1, cols * cell); canvas.height = Math.max(1, rows * cell);
   const g = canvas.getContext('2d');
-  const scale = Math.max(1e-9, ...matrix.flat().map(Math.abs));
+  const scale = Math.max(1e-9, maxOf(matrix.flat().map(Math.abs)));
   matrix.forEach((row, i) => row.forEach((v, j) => { g.fillStyle = colour ? colour(v) : diverging(v, scale); g.fillRect(j * cell, i * cell, cell, cell); }));
   if (hover) {
     canvas.onmousemove = (e) => {
@@ -442,11 +465,11 @@ function drawBackprop(data) {
   $('bp-loss').textContent = `loss = −log p(${JSON.stringify(data.target.text)} | ${data.position + 1} tokens) = ${fmt(data.loss)}`;
   const inputs = $('bp-inputs');
   inputs.innerHTML = '';
-  const maxIn = Math.max(...data.input_grad_norms, 1e-30);
+  const maxIn = Math.max(maxOf(data.input_grad_norms), 1e-30);
   data.input_grad_norms.forEach((v, i) => gradientBar(inputs, `#${i} ${JSON.stringify(data.tokens[i].text)}`, v, maxIn));
   const params = $('bp-params');
   params.innerHTML = '';
-  const maxP = Math.max(...data.parameters.map((p) => p.grad_norm), 1e-30);
+  const maxP = Math.max(maxOf(data.parameters.map((p) => p.grad_norm)), 1e-30);
   for (const p of data.parameters) {
     gradientBar(params, p.name, p.grad_norm, maxP);
     if (p.heads) for (const part of ['q', 'k', 'v']) p.heads[part].forEach((v, h) => gradientBar(params, `   ${part} head ${h}`, v, maxP, 'head'));
@@ -504,7 +527,7 @@ function drawTape(container, tape) {
   const levels = [];
   nodes.forEach((n) => { (levels[depth[n.key]] = levels[depth[n.key]] || []).push(n); });
   const norms = tape.tensors.map((t) => t.grad_norm).filter((v) => v > 0);
-  const lo = Math.log10(Math.min(...norms, 1)), hi = Math.log10(Math.max(...norms, 1e-30));
+  const lo = Math.log10(Math.min(minOf(norms), 1)), hi = Math.log10(Math.max(maxOf(norms), 1e-30));
   const W = Math.max(900, 70 * Math.max(...levels.map((l) => (l ? l.length : 0)))), rowH = 46;
   const svg = svgElement('svg', { width: W, height: levels.length * rowH + 20, id: 'tape-svg' });
   const pos = {};
@@ -556,9 +579,9 @@ function init() {
   $('bp-position').onchange = () => { setDefaultTarget(); runBackprop(false); };
   $('bp-run').onclick = () => runBackprop(false);
   $('bp-step').onclick = () => runBackprop(true);
-  $('prompt').value = 'The ';
-  pollTraining().then(loadModelInfo);
-  setInterval(pollTraining, 1000);
+  // One poll at a time: the next starts a second after the last one ended, however slow it was.
+  const loop = () => pollTraining().finally(() => setTimeout(loop, 1000));
+  pollTraining().then(loadModelInfo).finally(() => setTimeout(loop, 1000));
 }
 
 init();

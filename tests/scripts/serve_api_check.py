@@ -79,6 +79,14 @@ if status == 200:
           f"gradient-flow heatmap [{len(g['steps'])} steps x {len(g['names'])} tensors]")
     check("h.0.attn.c_attn.weight" in m["update_ratios"]["names"], "update-ratio heatmap names the parameters")
 
+status, tail = get("/api/metrics?run=a&since=2")
+check(status == 200 and tail["from"] == 2 and len(tail["step"]) == m["records"] - 2 and tail["step"] == m["step"][2:],
+      "since=2: only the records a poll has not seen")
+status, again = get("/api/metrics?run=a&since=1000")
+check(status == 200 and again["from"] == 0 and again["step"] == m["step"], "since past the end (a rewritten file): everything again")
+expect_status = get("/api/metrics?run=a&since=-1")
+check(expect_status[0] == 400 and "since" in expect_status[1]["error"], "since=-1 -> 400")
+
 # ---- model view ----
 status, model = get("/api/model?run=a")
 check(status == 200 and model["config"]["n_layer"] == 2 and model["config"]["n_head"] == 2 and model["loads"] == 1,

@@ -18,8 +18,10 @@ function check(condition, what) {
   page.on('pageerror', (e) => errors.push(e.message));
   page.setDefaultTimeout(30000);
   let live = null;
+  let stage = 'start';
   try {
     await page.goto(url);
+    stage = 'open';
     // Training view: the run's loss curve.
     await page.waitForSelector('#chart-loss path.series');
     await page.waitForSelector('#heat-grad canvas');
@@ -27,6 +29,7 @@ function check(condition, what) {
     await page.screenshot({ path: shots + '/training.png', fullPage: true });
 
     // Forward view: type a prompt.
+    stage = 'forward';
     await page.click('#tabs button[data-view="forward"]');
     await page.fill('#prompt', 'the quick');
     await page.waitForFunction(() => document.querySelectorAll('#tokens .token').length === 9);
@@ -46,6 +49,7 @@ function check(condition, what) {
     check(true, '"next token" appends a token to the prompt');
 
     // Backpropagation view.
+    stage = 'backprop';
     await page.click('#tabs button[data-view="backprop"]');
     await page.waitForSelector('#bp-params .gbar');
     await page.waitForSelector('#tape-svg ellipse');
@@ -57,6 +61,7 @@ function check(condition, what) {
     await page.screenshot({ path: shots + '/backprop.png', fullPage: true });
 
     // A live run: start gpt train and watch its loss curve grow.
+    stage = 'live run';
     await page.click('#tabs button[data-view="training"]');
     live = spawn(liveCommand[0], liveCommand.slice(1), { stdio: 'ignore' });
     await page.waitForSelector('#run-list label:nth-child(1)');
@@ -67,13 +72,14 @@ function check(condition, what) {
     });
     const points = () => page.$$eval('#chart-loss path.series', (p) => Math.max(...p.map((x) => +x.dataset.points)));
     await page.waitForFunction(() => [...document.querySelectorAll('#chart-loss path.series')].some((p) => +p.dataset.points > 40));
+    stage = 'live run: growing';
     const first = await points();
     await page.waitForFunction((n) => Math.max(...[...document.querySelectorAll('#chart-loss path.series')].map((p) => +p.dataset.points)) > n, first);
     const second = await points();
     check(second > first, `the live run's loss curve grows (${first} -> ${second} points)`);
     await page.screenshot({ path: shots + '/training_live.png', fullPage: true });
   } catch (e) {
-    check(false, 'browser run: ' + e.message.split('\n')[0]);
+    check(false, `browser run, at ${stage}: ` + e.message.split('\n')[0]);
     await page.screenshot({ path: shots + '/failure.png', fullPage: true }).catch(() => {});
   }
   if (live && live.exitCode === null) {  // SIGTERM: gpt train saves a checkpoint and exits; wait for it

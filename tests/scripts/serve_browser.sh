@@ -38,9 +38,9 @@ trap cleanup EXIT
 export OMP_NUM_THREADS=1
 
 for i in $(seq 1 60); do echo "the quick brown fox jumps over the lazy dog; a stitch in time saves nine."; done > "$WORK/corpus.txt"
-TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 16 --batch_size 4 --eval_iters 2 --eval_interval 10
-      --log_interval 2 --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
-"$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/tiny" --max_iters 40 > "$WORK/train.log" 2>&1 || { echo "FAIL: training"; cat "$WORK/train.log"; exit 1; }
+TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 16 --batch_size 4 --eval_iters 2
+      --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
+"$GPT" train "${TINY[@]}" --eval_interval 10 --log_interval 2 --out_dir "$WORK/runs/tiny" --max_iters 40 > "$WORK/train.log" 2>&1 || { echo "FAIL: training"; cat "$WORK/train.log"; exit 1; }
 
 "$GPT" serve "$WORK/runs" --port 0 --threads 1 > "$WORK/serve.log" 2> "$WORK/serve.err" &
 server_pid=$!
@@ -55,7 +55,7 @@ done
 
 # The live run: started by the driver once the page is open, so the page sees it appear and grow.
 # --lr_schedule constant and many steps: it must still be running while the page polls (1 s).
-LIVE=("$GPT" train "${TINY[@]}" --log_interval 1 --eval_interval 100000 --out_dir "$WORK/runs/live" --max_iters 100000)
+LIVE=("$GPT" train "${TINY[@]}" --log_interval 5 --eval_interval 100000 --out_dir "$WORK/runs/live" --max_iters 100000)
 SHOTS="$BUILD_DIR/serve_screenshots"
 mkdir -p "$SHOTS"
 NODE_PATH="$PW_DIR" node "$HERE/serve_browser.js" "$url" "$CHROMIUM" "$SHOTS" "$PW_DIR/package" "${LIVE[@]}"
