@@ -294,6 +294,7 @@ function drawTokens(container, tokens, onHover) {
 function drawBars(sampling) {
   const box = $('bars');
   box.innerHTML = '';
+  const top = Math.max(maxOf(sampling.candidates.map((c) => c.p_temperature)), 1e-30);  // the longest bar
   for (const c of sampling.candidates) {
     const row = document.createElement('div');
     row.className = 'barrow';
@@ -302,18 +303,18 @@ function drawBars(sampling) {
     const track = document.createElement('div');
     const bar = document.createElement('div');
     bar.className = 'bar' + (c.p_final > 0 ? '' : ' dropped');
-    bar.style.width = (100 * c.p_temperature).toFixed(2) + '%';
+    bar.style.width = (100 * c.p_temperature / top).toFixed(2) + '%';
     bar.dataset.p = c.p_temperature;
     bar.title = `logit ${fmt(c.logit)} → after penalty ${fmt(c.logit_penalised)}\nsoftmax(·/T) ${fmt(c.p_temperature)}\nafter top-k ${fmt(c.p_top_k)}\nafter top-p ${fmt(c.p_final)}`;
     track.appendChild(bar);
     const value = document.createElement('span');
-    value.textContent = c.p_final > 0 ? (100 * c.p_final).toFixed(1) + '%' : 'removed';
+    value.textContent = (100 * c.p_temperature).toFixed(1) + '% → ' + (c.p_final > 0 ? (100 * c.p_final).toFixed(1) + '%' : 'removed');
     row.append(label, track, value);
     box.appendChild(row);
   }
   const note = document.createElement('p');
   note.className = 'lead';
-  note.textContent = `${sampling.kept} token(s) survive temperature ${sampling.options.temperature}, top-k ${sampling.options.top_k}, top-p ${fmt(sampling.options.top_p)}, repetition penalty ${fmt(sampling.options.repetition_penalty)}.`;
+  note.textContent = `${sampling.kept} token(s) survive temperature ${fmt(sampling.options.temperature)}, top-k ${sampling.options.top_k}, top-p ${fmt(sampling.options.top_p)}, repetition penalty ${fmt(sampling.options.repetition_penalty)}.`;
   box.appendChild(note);
 }
 
@@ -547,11 +548,16 @@ function drawTape(container, tape) {
       const fill = t.grad_norm > 0 ? viridisLike((Math.log10(t.grad_norm) - lo) / Math.max(hi - lo, 1e-9)) : '#eee';
       shape = svgElement('ellipse', { cx: x, cy: y, rx: t.parameter ? 12 : 8, ry: 8, fill, stroke: t.parameter ? '#3d6fa5' : '#777', 'stroke-width': t.parameter ? 2 : 1, class: 'tape-tensor' }, svg);
       n.text = `${t.name || 'tensor'} [${t.shape.join(', ')}]\n‖grad‖ = ${t.grad_norm === null ? 'none (constant)' : fmt(t.grad_norm)}`;
+      if (t.name) svgElement('text', { x, y: y + 18, 'text-anchor': 'middle', 'font-size': 8, fill: '#345' }, svg).textContent = t.name;
     }
     shape.onmousemove = (e) => tooltip(e, n.text || n.op);
     shape.onmouseleave = () => tooltip(null, '');
   }
-  container.appendChild(svg);
+  const legend = document.createElement('p');
+  legend.className = 'lead';
+  legend.innerHTML = `colour: ‖gradient‖ on a log scale, <span style="color:${viridisLike(0)}">■</span> 1e${Math.floor(lo)} … ` +
+    `<span style="color:${viridisLike(1)}">■</span> 1e${Math.ceil(hi)}; grey: a constant (no gradient); thick blue outline: a parameter. Hover a node.`;
+  container.append(legend, svg);
 }
 
 // ---- wiring ----
