@@ -146,7 +146,9 @@ function lineChart(svg, series, options) {
   let y0 = minOf(visible.map((p) => f(p[1]))), y1 = maxOf(visible.map((p) => f(p[1])));
   if (!isFinite(y0)) { y0 = 0; y1 = 1; }
   if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
-  const pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
+  const pad = (y1 - y0) * 0.05, nonNegative = y0 >= 0;
+  y0 -= pad; y1 += pad;
+  if (nonNegative && !log) y0 = Math.max(y0, 0);  // a loss or a rate: no axis below zero
   const sx = (x) => m.l + (x - x0) / (x1 - x0) * (W - m.l - m.r), sy = (y) => H - m.b - (f(y) - y0) / (y1 - y0) * (H - m.t - m.b);
   for (let k = 0; k <= 4; ++k) {  // axes: 5 ticks each
     const yv = y0 + (y1 - y0) * k / 4, py = H - m.b - k / 4 * (H - m.t - m.b);

@@ -40,7 +40,8 @@ export OMP_NUM_THREADS=1
 for i in $(seq 1 60); do echo "the quick brown fox jumps over the lazy dog; a stitch in time saves nine."; done > "$WORK/corpus.txt"
 TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 16 --batch_size 4 --eval_iters 2
       --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
-"$GPT" train "${TINY[@]}" --eval_interval 10 --log_interval 2 --out_dir "$WORK/runs/tiny" --max_iters 40 > "$WORK/train.log" 2>&1 || { echo "FAIL: training"; cat "$WORK/train.log"; exit 1; }
+# GPT_SERVE_STEPS: train the tiny run longer for docs/explainer.md's pictures (its attention has structure by 600).
+"$GPT" train "${TINY[@]}" --eval_interval 10 --log_interval 2 --out_dir "$WORK/runs/tiny" --max_iters "${GPT_SERVE_STEPS:-40}" > "$WORK/train.log" 2>&1 || { echo "FAIL: training"; cat "$WORK/train.log"; exit 1; }
 
 "$GPT" serve "$WORK/runs" --port 0 --threads 1 > "$WORK/serve.log" 2> "$WORK/serve.err" &
 server_pid=$!
