@@ -17,9 +17,11 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "report/report_data.h"
 #include "serve/run_catalog.h"
 #include "train/checkpoint.h"
 
@@ -35,7 +37,8 @@ inline constexpr size_t kMaxPromptBytes = 16 * 1024;  // a prompt's text (tokens
 inline constexpr int64_t kMaxNewTokens = 256;         // tokens per generate request
 inline constexpr int64_t kTopCandidates = 20;         // bars in the next-token view
 
-nlohmann::json training_view(const RunEntry& run, int64_t since = 0);
+// `records`: the run's metrics so far (serve/metrics_follower.h); empty for a run that has not logged yet.
+nlohmann::json training_view(const std::string& run_name, const std::vector<MetricsRecord>& records, int64_t since = 0);
 nlohmann::json model_view(const LoadedCheckpoint& checkpoint);
 nlohmann::json forward_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request);
 nlohmann::json generate_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request);

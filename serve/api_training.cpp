@@ -1,8 +1,6 @@
 // training_view and model_view (serve/api.h).
 #include <cmath>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -17,28 +15,6 @@ namespace {
 
 // NaN (not evaluated on this step) as null, which is what JSON has for "no value".
 json value_or_null(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
-
-// The complete lines of metrics.jsonl: a line `gpt train` is still appending has no '\n' yet and waits
-// for the next poll. Throws std::runtime_error when the file cannot be read (a run folder removed).
-std::vector<MetricsRecord> read_complete_lines(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw std::runtime_error(file.string() + ": cannot be read (was the run folder removed?)");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    const std::string text = buffer.str();
-    std::vector<MetricsRecord> records;
-    size_t start = 0;
-    for (size_t end = text.find('\n'); end != std::string::npos; start = end + 1, end = text.find('\n', start)) {
-        const std::string_view line(text.data() + start, end - start);
-        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-        try {
-            records.push_back(parse_metrics_line(line));
-        } catch (const std::exception& e) {
-            throw std::runtime_error(file.string() + ": " + e.what());
-        }
-    }
-    return records;
-}
 
 // Per-parameter series as one matrix [steps, names] over the records from `from` on that logged them;
 // the names are those of every record, so that rows sent in later polls line up with earlier ones.
@@ -63,12 +39,9 @@ json heatmap(const std::vector<MetricsRecord>& records, size_t from,
 
 }  // namespace
 
-json training_view(const RunEntry& run, int64_t since) {
-    std::vector<MetricsRecord> records;
-    std::error_code error;
-    if (!run.metrics.empty() && std::filesystem::exists(run.metrics, error)) records = read_complete_lines(run.metrics);
-    // A run that has not logged yet is an empty chart, not an error. `since` past the end: the file was
-    // rewritten (a resume from an older checkpoint drops the later lines), so everything is sent again.
+json training_view(const std::string& run_name, const std::vector<MetricsRecord>& records, int64_t since) {
+    // `since` past the end: the file was rewritten (a resume from an older checkpoint drops the later
+    // lines), so everything is sent again.
     const size_t from = since >= 0 && static_cast<size_t>(since) <= records.size() ? static_cast<size_t>(since) : 0;
     json step = json::array(), train = json::array(), val = json::array(), lr = json::array(), norm = json::array();
     for (size_t i = from; i < records.size(); ++i) {
@@ -79,7 +52,7 @@ json training_view(const RunEntry& run, int64_t since) {
         lr.push_back(value_or_null(r.lr));
         norm.push_back(value_or_null(r.grad_norm));
     }
-    return {{"run", run.name},
+    return {{"run", run_name},
             {"records", records.size()},
             {"from", from},
             {"step", std::move(step)},

@@ -3,6 +3,7 @@
 #include "serve/server.h"
 
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -11,6 +12,7 @@
 
 #include "serve/api.h"
 #include "serve/assets.h"
+#include "serve/metrics_follower.h"
 #include "serve/model_store.h"
 #include "serve/run_catalog.h"
 #include "train/threads.h"
@@ -57,7 +59,13 @@ public:
                      const std::string since = req.get_param_value("since");
                      if (since.find_first_not_of("0123456789") != std::string::npos || since.size() > 12)
                          throw BadRequest("since must be a record count (a non-negative integer), got '" + since + "'");
-                     return training_view(run(req.get_param_value("run")), since.empty() ? 0 : std::stoll(since));
+                     const RunEntry entry = run(req.get_param_value("run"));
+                     std::error_code error;
+                     std::lock_guard lock(metrics_mutex_);
+                     const bool logged = !entry.metrics.empty() && std::filesystem::exists(entry.metrics, error);
+                     static const std::vector<MetricsRecord> none;  // a run that has not logged yet: empty charts
+                     return training_view(entry.name, logged ? metrics_[entry.name].read(entry.metrics) : none,
+                                          since.empty() ? 0 : std::stoll(since));
                  }));
         http.Get("/api/model", handler([this](const httplib::Request& req) {
                      const RunEntry entry = run(req.get_param_value("run"));
@@ -137,6 +145,8 @@ private:
     }
 
     RunCatalog catalog_;
+    std::mutex metrics_mutex_;  // guards metrics_
+    std::map<std::string, MetricsFollower> metrics_;
     std::mutex model_mutex_;
     ModelStore store_;
 };
