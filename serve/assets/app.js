@@ -582,7 +582,11 @@ function init() {
   }
   $('top_k').oninput = scheduleForward;
   $('prompt').oninput = scheduleForward;
-  $('next').onclick = async () => { try { await appendTokens(1); await refreshForward(); } catch (e) { showError('next token: ' + e.message); } };
+  $('next').onclick = async () => {
+    if (state.forward && state.block_size && state.forward.T >= state.block_size)
+      return showError(`the prompt fills the model's block_size (${state.block_size} tokens): it cannot see a longer context`);
+    try { await appendTokens(1); await refreshForward(); } catch (e) { showError('next token: ' + e.message); }
+  };
   $('stream').onclick = stream;
   $('bp-position').onchange = () => { setDefaultTarget(); runBackprop(false); };
   $('bp-run').onclick = () => runBackprop(false);
