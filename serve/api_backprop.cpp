@@ -110,29 +110,75 @@ struct ReleaseGrads {
     }
 };
 
+// What a backprop request asks for, checked.
+struct Example {
+    std::vector<int32_t> ids;  // the whole prompt
+    int64_t position = 0;      // the prediction scored: the token after ids[0..position]
+    int32_t target = 0;
+    std::string optimizer;  // "sgd" | "adamw"
+    double lr = 0.1;
+    bool step = false;
+};
+
+Example read_example(const LoadedCheckpoint& checkpoint, const json& request) {
+    Example e;
+    e.ids = prompt_ids(checkpoint, request);
+    const auto n = static_cast<int64_t>(e.ids.size());
+    // Default: predict the prompt's last token from the ones before it.
+    e.position = integer_field(request, "position", std::max<int64_t>(n - 2, 0), 0, n - 1);
+    const int64_t fallback = e.position + 1 < n ? e.ids[static_cast<size_t>(e.position + 1)] : -1;
+    const int64_t target = integer_field(request, "target", fallback, 0, checkpoint.model_config.tokens() - 1);
+    if (target < 0) throw BadRequest("target is required when position is the prompt's last token");
+    e.target = static_cast<int32_t>(target);
+    e.optimizer = request.value("optimizer", std::string("sgd"));
+    if (e.optimizer != "sgd" && e.optimizer != "adamw") throw BadRequest("optimizer must be \"sgd\" or \"adamw\"");
+    e.lr = number_field(request, "lr", 0.1);
+    if (e.lr <= 0 || e.lr > 10) throw BadRequest("lr must be in (0, 10], got " + std::to_string(e.lr));
+    e.step = request.value("step", false);
+    return e;
+}
+
+// ‖∇‖ and ‖w‖ of every parameter tensor after backward; c_attn weights also per head.
+json parameter_gradients(const GPT& model) {
+    const GPTConfig& c = model.config();
+    json parameters = json::array();
+    for (const auto& [name, w] : model.named_parameters()) {
+        json entry = {{"name", name}, {"shape", w.shape()}, {"grad_norm", w.grad() ? norm(w.grad(), w.numel()) : 0.0},
+                      {"weight_norm", norm(w.data(), w.numel())}};
+        if (w.grad() && name.ends_with(".attn.c_attn.weight"))
+            entry["heads"] = head_norms(w.grad(), c.n_head, c.kv_heads(), c.head_dim(), c.n_embd);
+        parameters.push_back(std::move(entry));
+    }
+    return parameters;
+}
+
+// The loss, the probabilities and the top tokens after one step on a scratch copy.
+json step_result(const GPT& model, const Tokenizer& tokenizer, const Example& e, const std::vector<int32_t>& prefix,
+                 const json& before_top, double loss_before) {
+    const std::unique_ptr<GPT> scratch = stepped_copy(model, e.optimizer, static_cast<float>(e.lr));
+    const Prediction after = predict(*scratch, prefix, e.target);
+    json after_json = top_probs(tokenizer, after.probs, e.target);
+    after_json["loss"] = after.loss;
+    json same = json::array();  // the tokens of "before", so that the bars compare one to one
+    for (const json& token : before_top) {
+        json t = token;
+        t["p"] = after.probs[token["id"].get<size_t>()];
+        same.push_back(std::move(t));
+    }
+    after_json["before_tokens"] = same;
+    return {{"optimizer", e.optimizer}, {"lr", e.lr}, {"loss_before", loss_before}, {"after", after_json}};
+}
+
 }  // namespace
 
 json backprop_view(const LoadedCheckpoint& checkpoint, const json& request) {
     const GPT& model = *checkpoint.model;
     const Tokenizer& tokenizer = *checkpoint.tokenizer;
-    const GPTConfig& config = model.config();
-    const std::vector<int32_t> ids = prompt_ids(checkpoint, request);
-    const auto n = static_cast<int64_t>(ids.size());
-    // Default: predict the prompt's last token from the ones before it.
-    const int64_t position = integer_field(request, "position", std::max<int64_t>(n - 2, 0), 0, n - 1);
-    const int64_t fallback_target = position + 1 < n ? ids[static_cast<size_t>(position + 1)] : -1;
-    const auto target = static_cast<int32_t>(integer_field(request, "target", fallback_target, 0, config.tokens() - 1));
-    if (target < 0) throw BadRequest("target is required when position is the prompt's last token");
-    const std::string optimizer = request.value("optimizer", std::string("sgd"));
-    if (optimizer != "sgd" && optimizer != "adamw") throw BadRequest("optimizer must be \"sgd\" or \"adamw\"");
-    const double lr = number_field(request, "lr", 0.1);
-    if (lr <= 0 || lr > 10) throw BadRequest("lr must be in (0, 10], got " + std::to_string(lr));
-    const bool step = request.value("step", false);
-
-    const std::vector<int32_t> prefix(ids.begin(), ids.begin() + position + 1);
-    const int64_t T = position + 1;
-    std::vector<int32_t> targets(static_cast<size_t>(T), -100);
-    targets.back() = target;
+    const Example e = read_example(checkpoint, request);
+    const int64_t T = e.position + 1, C = model.config().n_embd;
+    const std::vector<int32_t> prefix(e.ids.begin(), e.ids.begin() + T);
+    std::vector<int32_t> targets(static_cast<size_t>(T), -100);  // ignore_index: only the last row is scored
+    targets.back() = e.target;
 
     ReleaseGrads release{model};
     for (const auto& [name, w] : model.named_parameters()) w.release_grad();
@@ -140,49 +186,25 @@ json backprop_view(const LoadedCheckpoint& checkpoint, const json& request) {
     Inference inference;
     inference.record_activations = true;
     Tensor loss = GPT::loss(model.logits_from_hidden(model.hidden(prefix, 1, T, unused, &inference)), targets);
+    inference.embedding.impl()->autograd_meta().retain_grad = true;
     retain_tape_grads(loss);
     loss.backward();
 
-    const int64_t C = config.n_embd, H = config.n_head, H_kv = config.kv_heads(), hd = config.head_dim();
-    json parameters = json::array();
-    const NamedTensors named = model.named_parameters();
-    for (const auto& [name, w] : named) {
-        json entry = {{"name", name}, {"shape", w.shape()}, {"grad_norm", w.grad() ? norm(w.grad(), w.numel()) : 0.0},
-                      {"weight_norm", norm(w.data(), w.numel())}};
-        if (w.grad() && name.size() > 20 && name.ends_with(".attn.c_attn.weight"))
-            entry["heads"] = head_norms(w.grad(), H, H_kv, hd, C);
-        parameters.push_back(std::move(entry));
-    }
     json input = json::array();
     const float* embedding_grad = inference.embedding.grad();
     for (int64_t i = 0; i < T; ++i) input.push_back(embedding_grad ? norm(embedding_grad + i * C, C) : 0.0);
-
     json tokens = json::array();
-    for (const int32_t id : ids) tokens.push_back(token_json(tokenizer, id));
-    const Prediction before = predict(model, prefix, target);
+    for (const int32_t id : e.ids) tokens.push_back(token_json(tokenizer, id));
+    const Prediction before = predict(model, prefix, e.target);
     json out = {{"tokens", tokens},
-                {"position", position},
-                {"target", token_json(tokenizer, target)},
+                {"position", e.position},
+                {"target", token_json(tokenizer, e.target)},
                 {"loss", loss.item()},
-                {"parameters", parameters},
+                {"parameters", parameter_gradients(model)},
                 {"input_grad_norms", input},
-                {"tape", tape_json(tape_graph(loss, named))},
-                {"before", top_probs(tokenizer, before.probs, target)}};
-    if (step) {
-        const std::unique_ptr<GPT> scratch = stepped_copy(model, optimizer, static_cast<float>(lr));
-        const Prediction after = predict(*scratch, prefix, target);
-        json after_json = top_probs(tokenizer, after.probs, target);
-        after_json["loss"] = after.loss;
-        // The same tokens as "before", so the bars can be compared one to one.
-        json same = json::array();
-        for (const json& token : out["before"]["top"]) {
-            json t = token;
-            t["p"] = after.probs[token["id"].get<size_t>()];
-            same.push_back(std::move(t));
-        }
-        after_json["before_tokens"] = same;
-        out["step"] = {{"optimizer", optimizer}, {"lr", lr}, {"loss_before", before.loss}, {"after", after_json}};
-    }
+                {"tape", tape_json(tape_graph(loss, model.named_parameters()))},
+                {"before", top_probs(tokenizer, before.probs, e.target)}};
+    if (e.step) out["step"] = step_result(model, tokenizer, e, prefix, out["before"]["top"], before.loss);
     return out;
 }
 

@@ -55,26 +55,8 @@ public:
                 res.set_content(std::string(asset.content), std::string(asset.content_type).c_str());
             });
         http.Get("/api/runs", handler([this](const httplib::Request&) { return runs(); }));
-        http.Get("/api/metrics", handler([this](const httplib::Request& req) {
-                     const std::string since = req.get_param_value("since");
-                     if (since.find_first_not_of("0123456789") != std::string::npos || since.size() > 12)
-                         throw BadRequest("since must be a record count (a non-negative integer), got '" + since + "'");
-                     const RunEntry entry = run(req.get_param_value("run"));
-                     std::error_code error;
-                     std::lock_guard lock(metrics_mutex_);
-                     const bool logged = !entry.metrics.empty() && std::filesystem::exists(entry.metrics, error);
-                     static const std::vector<MetricsRecord> none;  // a run that has not logged yet: empty charts
-                     return training_view(entry.name, logged ? metrics_[entry.name].read(entry.metrics) : none,
-                                          since.empty() ? 0 : std::stoll(since));
-                 }));
-        http.Get("/api/model", handler([this](const httplib::Request& req) {
-                     const RunEntry entry = run(req.get_param_value("run"));
-                     std::lock_guard lock(model_mutex_);
-                     json out = model_view(*checkpoint(entry));
-                     out["run"] = entry.name;
-                     out["loads"] = store_.get(entry.name, entry.checkpoint).loads;
-                     return out;
-                 }));
+        http.Get("/api/metrics", handler([this](const httplib::Request& req) { return metrics(req); }));
+        http.Get("/api/model", handler([this](const httplib::Request& req) { return model(req); }));
         post(http, "/api/forward", forward_view);
         post(http, "/api/generate", generate_view);
         post(http, "/api/backprop", backprop_view);
@@ -116,6 +98,28 @@ private:
                       std::lock_guard lock(model_mutex_);
                       return view(*checkpoint(entry), request);
                   }));
+    }
+
+    json metrics(const httplib::Request& req) {
+        const std::string since = req.get_param_value("since");
+        if (since.find_first_not_of("0123456789") != std::string::npos || since.size() > 12)
+            throw BadRequest("since must be a record count (a non-negative integer), got '" + since + "'");
+        const RunEntry entry = run(req.get_param_value("run"));
+        std::error_code error;
+        std::lock_guard lock(metrics_mutex_);
+        const bool logged = !entry.metrics.empty() && std::filesystem::exists(entry.metrics, error);
+        static const std::vector<MetricsRecord> none;  // a run that has not logged yet: empty charts
+        return training_view(entry.name, logged ? metrics_[entry.name].read(entry.metrics) : none,
+                             since.empty() ? 0 : std::stoll(since));
+    }
+
+    json model(const httplib::Request& req) {
+        const RunEntry entry = run(req.get_param_value("run"));
+        std::lock_guard lock(model_mutex_);
+        json out = model_view(*checkpoint(entry));
+        out["run"] = entry.name;
+        out["loads"] = store_.get(entry.name, entry.checkpoint).loads;
+        return out;
     }
 
     json runs() const {

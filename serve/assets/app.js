@@ -370,6 +370,10 @@ function drawForward(data) {
         document.querySelectorAll('#tokens .token').forEach((t, k) => t.classList.toggle('hot', i >= 0 && (k === i || k === j)));
       });
       canvas.className = 'attention-map';
+      canvas.onclick = (e) => {
+        const r = canvas.getBoundingClientRect();
+        attentionSteps(l, h, Math.floor((e.clientY - r.top) / r.height * T), matrix[Math.floor((e.clientY - r.top) / r.height * T)], tokens);
+      };
       row.appendChild(figure(`layer ${l} · head ${h}`, canvas));
     });
     att.appendChild(row);
@@ -386,6 +390,36 @@ function drawForward(data) {
   gelu.innerHTML = '';
   data.gelu.forEach((m, l) => gelu.appendChild(figure(`layer ${l}: GELU(c_fc(ln_2(x)))  [${T} × ${m[0].length}]`,
     matrixCanvas(m, Math.max(2, Math.min(6, Math.floor(900 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} unit ${j}: ${fmt(v)}`)))));
+}
+
+// One row of attention, step by step. The sink gives the probabilities p_ij; softmax only shifts, so
+// ln p_ij − max_j ln p_ij = s_ij − max_j s_ij exactly, where s_ij = q_i·k_j/√d: the scores up to the row's
+// largest. Then the mask (j > i → −∞) and the softmax (exp, normalise) give p back.
+function attentionSteps(layer, head, i, row, tokens) {
+  const box = $('attention-steps');
+  box.innerHTML = '';
+  const logs = row.slice(0, i + 1).map((p) => Math.log(Math.max(p, 1e-45)));
+  const top = maxOf(logs);
+  const scores = row.map((p, j) => (j <= i ? logs[j] - top : null));
+  const title = document.createElement('p');
+  title.className = 'lead';
+  title.textContent = `layer ${layer} · head ${head} · query #${i} ${JSON.stringify(tokens[i].text)}: ` +
+    '① scores q·kⱼ/√d (shown relative to the row\'s largest) → ② causal mask: keys after #' + i + ' get −∞ → ③ softmax: exp and normalise';
+  box.appendChild(title);
+  const W = Math.max(600, 64 * row.length + 50), H = 205, svg = svgElement('svg', { width: W, height: H, id: 'attention-steps-svg' }, box);
+  const lo = Math.min(minOf(scores.filter((v) => v !== null)), -1), x = (j) => 40 + j * (W - 50) / row.length, bw = (W - 50) / row.length - 4;
+  [['① score', 20], ['② mask', 80], ['③ softmax', 140]].forEach(([name, y]) => { svgElement('text', { x: 0, y: y + 12, 'font-size': 10 }, svg).textContent = name; });
+  row.forEach((p, j) => {
+    const s = scores[j];
+    const height = s === null ? 0 : Math.max(1, 40 * (1 - s / lo));  // the row's largest score: the full 40 px
+    if (s !== null) svgElement('rect', { x: x(j), y: 60 - height, width: bw, height, fill: '#8fb3d9' }, svg);
+    svgElement('text', { x: x(j) + bw / 2, y: 20 + 54, 'text-anchor': 'middle', 'font-size': 10, fill: j > i ? '#b00' : '#333' }, svg)
+      .textContent = j > i ? '−∞' : s.toFixed(2);
+    svgElement('rect', { x: x(j), y: 80, width: bw, height: 40, fill: j > i ? '#f4d0d0' : '#dfe9f3' }, svg);
+    svgElement('rect', { x: x(j), y: 140 + 40 * (1 - p), width: bw, height: 40 * p, fill: '#08306b' }, svg);
+    svgElement('text', { x: x(j) + bw / 2, y: 190, 'text-anchor': 'middle', 'font-size': 10 }, svg).textContent = (100 * p).toFixed(0) + '%';
+    svgElement('text', { x: x(j) + bw / 2, y: 203, 'text-anchor': 'middle', 'font-size': 10, fill: '#456' }, svg).textContent = JSON.stringify(tokens[j].text);
+  });
 }
 
 async function appendTokens(n) {

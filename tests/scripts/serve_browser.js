@@ -36,6 +36,13 @@ function check(condition, what) {
     await page.waitForFunction(() => document.querySelectorAll('#attention canvas.attention-map').length === 4);
     check(true, 'forward view: 9 tokens and 2 x 2 attention maps');
     check(await page.$$eval('#gelu canvas', (c) => c.length) === 2, 'GELU activations of both layers');
+    const map = await page.$('#attention canvas.attention-map');
+    const box = await map.boundingBox();
+    await map.click({ position: { x: box.width / 2, y: box.height * 5.5 / 9 } });  // query #5: keys #6.. masked
+    await page.waitForSelector('#attention-steps-svg');
+    check(await page.$$eval('#attention-steps-svg text', (t) => t.filter((x) => x.textContent.includes('%')).length) === 9 &&
+          await page.$$eval('#attention-steps-svg text', (t) => t.filter((x) => x.textContent === '−∞').length) === 3,
+          "clicking a map's row shows its score → mask → softmax steps");
     const bars = () => page.$$eval('#bars .bar', (b) => b.map((x) => x.dataset.p).join(','));
     const before = await bars();
     check(before.split(',').length === 20, 'top-20 bars');
