@@ -31,8 +31,7 @@ RunCatalog::RunCatalog(const std::string& path) {
     root_ = fs::canonical(path, error);
     if (error) throw std::runtime_error(path + ": " + error.message());
     if (fs::is_regular_file(root_)) kind_ = Kind::checkpoint_file;
-    else if (holds_run(root_)) kind_ = Kind::run_folder;
-    else if (fs::is_directory(root_)) kind_ = Kind::folder_of_runs;
+    else if (fs::is_directory(root_)) kind_ = Kind::folder;
     else throw std::runtime_error(path + ": not a checkpoint file, a run folder or a folder of runs");
 }
 
@@ -43,18 +42,21 @@ std::vector<RunEntry> RunCatalog::list() const {
             runs.push_back({root_.parent_path().filename().string() + "/" + root_.filename().string(), root_,
                             root_.parent_path() / "metrics.jsonl"});
             break;
-        case Kind::run_folder:
-            runs.push_back({root_.filename().string(), root_ / "ckpt.h5", root_ / "metrics.jsonl"});
-            break;
-        case Kind::folder_of_runs: {
+        case Kind::folder: {
+            // A run folder, or a folder of them; decided on every call, so that `gpt serve runs/x` started
+            // before `gpt train --out_dir runs/x` shows the run once it has logged.
+            if (holds_run(root_)) {
+                runs.push_back({root_.filename().string(), root_ / "ckpt.h5", root_ / "metrics.jsonl"});
+                break;
+            }
+            // Error codes, not exceptions: a folder that vanishes while being listed is simply not listed.
             std::error_code error;
-            for (const fs::directory_entry& entry : fs::directory_iterator(root_, error)) {
-                const fs::path folder = entry.path();
+            for (fs::directory_iterator it(root_, error), end; !error && it != end; it.increment(error)) {
+                const fs::path folder = it->path();
                 std::error_code ignored;
-                if (!entry.is_directory(ignored) || !inside(folder, root_) || !holds_run(folder)) continue;
+                if (!it->is_directory(ignored) || !inside(folder, root_) || !holds_run(folder)) continue;
                 runs.push_back({folder.filename().string(), folder / "ckpt.h5", folder / "metrics.jsonl"});
             }
-            // A folder that vanished while being listed is simply not listed.
             break;
         }
     }

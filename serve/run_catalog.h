@@ -1,6 +1,7 @@
 // The runs gpt serve may show: what the PATH on its command line names, and nothing else.
 //   a checkpoint file          one run: that file (metrics.jsonl beside it, if any)
-//   a run folder               one run: FOLDER/ckpt.h5 and FOLDER/metrics.jsonl (either may be missing yet)
+//   a run folder               one run: FOLDER/ckpt.h5 and FOLDER/metrics.jsonl (either may be missing yet;
+//                              a folder holding neither is taken for a folder of runs until it does)
 //   a folder of run folders    one run per sub-folder holding ckpt.h5 or metrics.jsonl, rescanned on every
 //                              call (a `gpt train` started later appears)
 // A request names a run by its name; the name is looked up in this list, never joined onto a path, so
@@ -32,7 +33,7 @@ public:
 
 private:
     std::filesystem::path root_;  // canonical
-    enum class Kind { checkpoint_file, run_folder, folder_of_runs } kind_;
+    enum class Kind { checkpoint_file, folder } kind_;
 };
 
 }  // namespace gpt

@@ -53,6 +53,17 @@ port=${url##*:}; port=${port%/}
 timeout 20 "$GPT" serve "$WORK/runs" --port "$port" > /dev/null 2> "$WORK/busy.err"
 rc=$?
 failures=0
+# Bad command lines: one error line, non-zero exit, nothing served.
+for bad in "$WORK/no_such_folder" "$WORK/runs --port 70000" "$WORK/runs --host"; do
+    # shellcheck disable=SC2086  # the options are meant to split
+    timeout 20 "$GPT" serve $bad > /dev/null 2> "$WORK/bad.err"
+    brc=$?
+    if [ "$brc" -eq 0 ] || [ "$brc" -ge 124 ] || [ "$(grep -c '^error:' "$WORK/bad.err")" -ne 1 ]; then
+        echo "FAIL: gpt serve $bad: rc $brc, stderr: $(cat "$WORK/bad.err")"; failures=$((failures + 1))
+    else
+        echo "ok: gpt serve $bad refused (rc $brc): $(cat "$WORK/bad.err")"
+    fi
+done
 if [ "$rc" -eq 0 ] || [ "$rc" -ge 124 ] || [ "$(grep -c '^error:' "$WORK/busy.err")" -ne 1 ] || ! grep -q "in use" "$WORK/busy.err"; then
     echo "FAIL: port in use: rc $rc, stderr: $(cat "$WORK/busy.err")"; failures=$((failures + 1))
 else
