@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 namespace gpt {
 
@@ -11,7 +12,8 @@ struct Asset {
     std::string_view content_type;
 };
 
-// "/" → index.html, "/app.js", "/style.css"; any other path: an empty content (not found).
+// "/NAME" → serve/assets/NAME, "/" → index.html; any other path: an empty content (not found).
 Asset find_asset(std::string_view path);
+std::vector<std::string_view> asset_paths();  // every path find_asset knows, "/" first
 
 }  // namespace gpt

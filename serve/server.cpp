@@ -49,8 +49,8 @@ public:
             res.set_header("Connection", "close");
             return httplib::Server::HandlerResponse::Handled;
         });
-        for (const char* page : {"/", "/index.html", "/app.js", "/style.css"})
-            http.Get(page, [](const httplib::Request& req, httplib::Response& res) {
+        for (const std::string_view page : asset_paths())
+            http.Get(std::string(page), [](const httplib::Request& req, httplib::Response& res) {
                 const Asset asset = find_asset(req.path);
                 res.set_content(std::string(asset.content), std::string(asset.content_type).c_str());
             });

@@ -60,10 +60,13 @@ PROMPT = "the quick brown fox"
 
 # ---- pages and runs ----
 status, page = get("/")
-check(status == 200 and "<script src=\"/app.js\">" in page, "GET / serves the page")
-status, script = get("/app.js")
-check(status == 200 and "function drawForward" in script and "http" not in re.sub(r"createElementNS\('http://www.w3.org/2000/svg'", "", script),
-      "GET /app.js serves the script, which loads nothing from the network")
+check(status == 200 and "<script src=\"/app.js\">" in page and "http" not in page, "GET / serves the page, which names nothing on the network")
+scripts = re.findall(r'<script src="(/[a-z]+\.js)">', page)
+sources = [get(path) for path in scripts]
+text = "".join(body for _, body in sources)
+check(len(scripts) >= 2 and all(status == 200 for status, _ in sources) and "function drawForward" in text
+      and "http" not in re.sub(r"createElementNS\('http://www.w3.org/2000/svg'", "", text),
+      f"the page's scripts {scripts} are served and load nothing from the network")
 status, runs = get("/api/runs")
 names = [r["name"] for r in runs["runs"]] if status == 200 else []
 check(status == 200 and names == ["a", "b"], f"/api/runs lists a and b only, not the symlink out: {names}")
