@@ -74,7 +74,14 @@ function matrixCanvas(matrix, cell, colour, hover) {
   canvas.width = Math.max(1, cols * cell); canvas.height = Math.max(1, rows * cell);
   const g = canvas.getContext('2d');
   const scale = Math.max(1e-9, maxOf(matrix.flat().map(Math.abs)));
-  matrix.forEach((row, i) => row.forEach((v, j) => { g.fillStyle = colour ? colour(v) : diverging(v, scale); g.fillRect(j * cell, i * cell, cell, cell); }));
+  // highlightRow(i): repaint with row i outlined (-1: none), e.g. when its token is hovered.
+  canvas.highlightRow = (highlighted) => {
+    matrix.forEach((row, i) => row.forEach((v, j) => { g.fillStyle = colour ? colour(v) : diverging(v, scale); g.fillRect(j * cell, i * cell, cell, cell); }));
+    if (highlighted < 0) return;
+    g.strokeStyle = '#e8590c'; g.lineWidth = 2;
+    g.strokeRect(1, highlighted * cell + 1, cols * cell - 2, cell - 2);
+  };
+  canvas.highlightRow(-1);
   if (hover) {
     canvas.onmousemove = (e) => {
       const r = canvas.getBoundingClientRect();
@@ -97,7 +104,8 @@ function figure(caption, element) {
 function drawForward(data) {
   const tokens = data.tokens, T = data.T;
   const label = (i) => JSON.stringify(tokens[i].text);
-  drawTokens($('tokens'), tokens);
+  // Hover a token: every attention map outlines its row, what that token attends to.
+  drawTokens($('tokens'), tokens, (i) => document.querySelectorAll('#attention canvas.attention-map').forEach((c) => c.highlightRow(i)));
   drawBars(data.sampling);
   const emb = $('embeddings');
   emb.innerHTML = '';

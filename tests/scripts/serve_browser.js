@@ -36,6 +36,11 @@ function check(condition, what) {
     await page.waitForFunction(() => document.querySelectorAll('#attention canvas.attention-map').length === 4);
     check(true, 'forward view: 9 tokens and 2 x 2 attention maps');
     check(await page.$$eval('#gelu canvas', (c) => c.length) === 2, 'GELU activations of both layers');
+    await page.hover('#tokens .token:nth-child(6)');  // token #5: each map outlines its row
+    check(await page.$eval('#attention canvas.attention-map', (c) => {
+      const [r, g, b] = c.getContext('2d').getImageData(c.width / 2, Math.floor(c.height * 5 / 9) + 1, 1, 1).data;
+      return r === 0xe8 && g === 0x59 && b === 0x0c;
+    }), 'hovering a token outlines its row in the attention maps');
     const map = await page.$('#attention canvas.attention-map');
     const box = await map.boundingBox();
     await map.click({ position: { x: box.width / 2, y: box.height * 5.5 / 9 } });  // query #5: keys #6.. masked
