@@ -265,8 +265,9 @@ void Tensor::backward(const Tensor& grad_output) {
         }
         // Dropping the closure frees its saved values now, not when the graph dies: lower peak memory.
         node->backward = nullptr;
-        // An intermediate's gradient is dead once propagated: free it now to halve peak memory.
-        if (meta != root) meta->grad.reset();
+        // An intermediate's gradient is dead once propagated: free it now to halve peak memory (unless
+        // someone asked to read it: retain_grad, e.g. gpt serve's gradient w.r.t. the input embeddings).
+        if (meta != root && !meta->retain_grad) meta->grad.reset();
     }
 }
 

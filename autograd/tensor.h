@@ -104,6 +104,7 @@ struct AutogradMeta {
     int64_t numel = 0;
     std::shared_ptr<Storage> grad;  // dL/d(tensor), nullptr until something accumulates into it
     bool requires_grad = false;
+    bool retain_grad = false;  // keep an intermediate's gradient after backward (PyTorch's retain_grad())
     std::shared_ptr<Node> grad_fn;  // the node that produced the tensor; nullptr for leaves
 
     float* grad_buffer();  // the gradient, allocated zeroed on first use

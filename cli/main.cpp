@@ -1,4 +1,4 @@
-// build/gpt: the command-line program. Subcommands: train, sample, eval, report, graph.
+// build/gpt: the command-line program. Subcommands: train, sample, eval, report, graph, serve, import, export.
 //
 // Options are declared through cli/options.h, so every subcommand reads the same: typed (INT, FLOAT,
 // BOOL, TEXT), defaults as people type them, integers checked, one boolean convention.
@@ -25,7 +25,9 @@
 #include "cli/options.h"
 #include "cli/report_command.h"
 #include "cli/sample_command.h"
+#include "cli/serve_command.h"
 #include "report/report_html.h"
+#include "serve/server.h"
 #include "train/config.h"
 #include "train/threads.h"
 #include "train/trainer.h"
@@ -72,6 +74,10 @@ int main(int argc, char** argv) {
     CLI::App* graph = app.add_subcommand("graph", "write the autograd tape of a tiny model as Graphviz DOT (+ SVG)");
     gpt::add_graph_options(*graph, graph_options);
 
+    gpt::ServeOptions serve_options;
+    CLI::App* serve = app.add_subcommand("serve", "a local web page over runs: training curves, the forward pass, backpropagation");
+    gpt::add_serve_options(*serve, serve_options);
+
     gpt::ImportCommandOptions import_options;
     CLI::App* import_command = gpt::add_import_command(app, import_options);
     gpt::ExportCommandOptions export_options;
@@ -113,6 +119,7 @@ int main(int argc, char** argv) {
         if (eval->parsed()) return gpt::run_eval(eval_options);
         if (report->parsed()) return gpt::run_report(report_options);
         if (graph->parsed()) return gpt::run_graph(graph_options);
+        if (serve->parsed()) return gpt::run_serve(serve_options);
         if (import_command->parsed()) return gpt::run_import(import_options);
         if (export_command->parsed()) return gpt::run_export(export_options);
     } catch (const std::bad_alloc& e) {

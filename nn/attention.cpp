@@ -25,8 +25,10 @@ MLP::MLP(const GPTConfig& config) {
     dropout_ = register_module("dropout", std::make_shared<Dropout>(config.dropout));
 }
 
-Tensor MLP::forward(const Tensor& x, Generator& generator) const {
-    return dropout_->forward(c_proj->forward(gelu(c_fc->forward(x))), generator);
+Tensor MLP::forward(const Tensor& x, Generator& generator, Tensor* gelu_out) const {
+    const Tensor activations = gelu(c_fc->forward(x));
+    if (gelu_out) *gelu_out = activations;
+    return dropout_->forward(c_proj->forward(activations), generator);
 }
 
 Block::Block(const GPTConfig& config) {
@@ -36,9 +38,15 @@ Block::Block(const GPTConfig& config) {
     mlp = register_module("mlp", std::make_shared<MLP>(config));
 }
 
-Tensor Block::forward(const Tensor& x, Generator& generator, AttentionInference* inference) const {
+Tensor Block::forward(const Tensor& x, Generator& generator, AttentionInference* inference,
+                      BlockActivations* record) const {
     const Tensor h = add(x, attn->forward(ln_1->forward(x), generator, inference));
-    return add(h, mlp->forward(ln_2->forward(h), generator));
+    Tensor out = add(h, mlp->forward(ln_2->forward(h), generator, record ? &record->gelu : nullptr));
+    if (record) {
+        record->residual_mid = h;
+        record->out = out;
+    }
+    return out;
 }
 
 }  // namespace gpt

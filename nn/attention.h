@@ -34,7 +34,8 @@ private:
 class MLP : public Module {
 public:
     explicit MLP(const GPTConfig& config);
-    Tensor forward(const Tensor& x, Generator& generator) const;
+    // `gelu_out` (optional) receives the GELU output [B, T, 4C] (gpt serve's forward view).
+    Tensor forward(const Tensor& x, Generator& generator, Tensor* gelu_out = nullptr) const;
 
     std::shared_ptr<Linear> c_fc;
     std::shared_ptr<Linear> c_proj;
@@ -43,12 +44,22 @@ private:
     std::shared_ptr<Dropout> dropout_;
 };
 
+// What one block's forward passes through, for those who look inside (nn/gpt.h, Inference): the
+// residual stream after the attention half [B, T, C], the MLP's GELU output [B, T, 4C], the block's
+// output [B, T, C]. Handles to the tensors the forward computed, not copies.
+struct BlockActivations {
+    Tensor residual_mid;
+    Tensor gelu;
+    Tensor out;
+};
+
 // Pre-LayerNorm residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). The only place the block's
 // forward is written: training, evaluation, generation (with a cache) and the report all run it.
 class Block : public Module {
 public:
     explicit Block(const GPTConfig& config);
-    Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr) const;
+    Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr,
+                   BlockActivations* record = nullptr) const;
 
     std::shared_ptr<LayerNorm> ln_1;
     std::shared_ptr<CausalSelfAttention> attn;

@@ -58,7 +58,10 @@ Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Genera
     KVCache* cache = inference ? inference->cache : nullptr;
     if (cache) cache->check_fits(*this, T);
     if (inference) inference->attention.clear();
+    const bool record = inference && inference->record_activations;
+    if (record) inference->activations.assign(h.size(), BlockActivations{});
     Tensor x = embed(ids, B, T, generator, cache ? cache->length() : 0);
+    if (record) inference->embedding = x;
     for (size_t l = 0; l < h.size(); ++l) {
         if (!inference) {
             x = h[l]->forward(x, generator);
@@ -66,7 +69,7 @@ Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Genera
         }
         AttentionInference layer = cache ? cache->layer(static_cast<int64_t>(l)) : AttentionInference{};
         layer.want_probs = inference->record_attention;
-        x = h[l]->forward(x, generator, &layer);
+        x = h[l]->forward(x, generator, &layer, record ? &inference->activations[l] : nullptr);
         if (layer.want_probs) inference->attention.push_back(layer.probs);
     }
     if (cache) cache->append(ids);

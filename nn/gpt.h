@@ -19,10 +19,16 @@ class KVCache;
 //          to it; attention sees everything cached. B must be 1.
 //   record_attention: `attention` receives one P [B, H, T, cached + T] per layer, computed by the same
 //          kernel the model trains with.
+//   record_activations: `embedding` receives the block input (token + position embeddings) [B, T, C]
+//          and `activations` one BlockActivations per layer (nn/attention.h). Also with a tape, where
+//          they are the tape's own tensors (gpt serve's forward and backpropagation views).
 struct Inference {
     KVCache* cache = nullptr;
     bool record_attention = false;
     std::vector<Tensor> attention;  // output, one per layer
+    bool record_activations = false;
+    Tensor embedding;                           // output
+    std::vector<BlockActivations> activations;  // output, one per layer
 };
 
 class GPT : public Module {

@@ -1,11 +1,13 @@
 #include "report/graph.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include "nn/gpt.h"
@@ -34,32 +36,32 @@ std::string shell_quote(const std::string& text) {
 
 }  // namespace
 
-TapeDot tape_to_dot(const Tensor& root, const NamedTensors& parameters, const std::string& title) {
+TapeGraph tape_graph(const Tensor& root, const NamedTensors& parameters) {
     // Tensors are told apart by their autograd half, the part of a tensor the tape holds.
     std::map<const AutogradMeta*, std::string> parameter_names;
     for (const auto& [name, tensor] : parameters) parameter_names[&tensor.impl()->autograd_meta()] = name;
 
     const AutogradMeta* root_meta = &root.impl()->autograd_meta();
-    std::map<const AutogradMeta*, int> tensor_ids;
-    std::map<const Node*, int> op_ids;
-    std::string nodes, edges;
+    TapeGraph graph;
+    std::map<const AutogradMeta*, int64_t> tensor_ids;
+    std::map<const Node*, int64_t> op_ids;
     auto tensor_id = [&](const AutogradMeta* t) {
-        const auto [it, added] = tensor_ids.emplace(t, static_cast<int>(tensor_ids.size()));
+        const auto [it, added] = tensor_ids.emplace(t, static_cast<int64_t>(graph.tensors.size()));
         if (added) {
+            TapeGraph::TensorNode tensor;
             const auto named = parameter_names.find(t);
-            std::string label = named != parameter_names.end() ? named->second + "\\n" : "";
-            if (t == root_meta) label = "loss\\n";
-            label += dot_escape(shape_str(t->shape));
-            std::string style = "fillcolor=\"#eeeeee\" color=\"#999999\"";  // a constant: no gradient
-            if (named != parameter_names.end()) style = "fillcolor=\"#cfe2f3\" color=\"#3d6fa5\"";
-            else if (t->requires_grad) style = "fillcolor=\"#ffffff\"";
-            if (t->requires_grad && t->grad) label += named != parameter_names.end() ? "  ∇" : "";
-            nodes += "  t" + std::to_string(it->second) + " [shape=ellipse, style=filled, " + style + ", label=\"" +
-                     label + "\", tooltip=\"" + (t->requires_grad ? "requires grad" : "no grad") + "\"];\n";
+            tensor.parameter = named != parameter_names.end();
+            tensor.name = t == root_meta ? "loss" : tensor.parameter ? named->second : "";
+            tensor.shape = t->shape;
+            tensor.requires_grad = t->requires_grad;
+            if (t->grad) {
+                double sum = 0.0;
+                for (int64_t i = 0; i < t->numel; ++i) sum += static_cast<double>(t->grad->data[i]) * t->grad->data[i];
+                tensor.grad_norm = std::sqrt(sum);
+            }
+            graph.tensors.push_back(std::move(tensor));
         }
-        std::string id = "t";  // built with += : GCC 12 warns -Wrestrict (falsely) on "t" + std::string&&
-        id += std::to_string(it->second);
-        return id;
+        return it->second;
     };
 
     std::deque<const AutogradMeta*> pending{root_meta};
@@ -69,23 +71,61 @@ TapeDot tape_to_dot(const Tensor& root, const NamedTensors& parameters, const st
         pending.pop_front();
         const Node* node = t->grad_fn.get();
         if (!node) continue;
-        const auto [it, added] = op_ids.emplace(node, static_cast<int>(op_ids.size()));
-        const std::string op = "op" + std::to_string(it->second);
+        const auto [it, added] = op_ids.emplace(node, static_cast<int64_t>(graph.ops.size()));
         if (!added) continue;
-        nodes += "  " + op + " [shape=box, style=\"filled,rounded\", fillcolor=\"#fde9c9\", color=\"#c77c02\", "
-                 "label=\"" + dot_escape(node->op_name) + "\"];\n";
-        edges += "  " + op + " -> " + tensor_id(t) + ";\n";
+        graph.ops.push_back(node->op_name);
+        graph.edges.push_back({true, it->second, tensor_id(t), false});
         for (const auto& input : node->inputs) {
             if (!input) continue;
             const bool seen = tensor_ids.count(input.get()) > 0;
-            const std::string style = input->requires_grad ? "" : " [style=dashed]";
-            edges += "  " + tensor_id(input.get()) + " -> " + op + style + ";\n";
+            graph.edges.push_back({false, tensor_id(input.get()), it->second, !input->requires_grad});
             if (!seen) pending.push_back(input.get());
         }
     }
+    return graph;
+}
+
+void retain_tape_grads(const Tensor& root) {
+    std::set<AutogradMeta*> seen;
+    std::deque<AutogradMeta*> pending{&root.impl()->autograd_meta()};
+    while (!pending.empty()) {
+        AutogradMeta* t = pending.front();
+        pending.pop_front();
+        if (!seen.insert(t).second) continue;
+        t->retain_grad = true;
+        if (t->grad_fn)
+            for (const auto& input : t->grad_fn->inputs)
+                if (input) pending.push_back(input.get());
+    }
+}
+
+TapeDot tape_to_dot(const Tensor& root, const NamedTensors& parameters, const std::string& title) {
+    const TapeGraph graph = tape_graph(root, parameters);
+    std::string nodes, edges;
+    for (size_t i = 0; i < graph.tensors.size(); ++i) {
+        const TapeGraph::TensorNode& t = graph.tensors[i];
+        std::string label = t.name.empty() ? "" : t.name + "\\n";
+        label += dot_escape(shape_str(t.shape));
+        std::string style = "fillcolor=\"#eeeeee\" color=\"#999999\"";  // a constant: no gradient
+        if (t.parameter) style = "fillcolor=\"#cfe2f3\" color=\"#3d6fa5\"";
+        else if (t.requires_grad) style = "fillcolor=\"#ffffff\"";
+        if (t.parameter && t.requires_grad && t.grad_norm >= 0) label += "  ∇";
+        nodes += "  t" + std::to_string(i) + " [shape=ellipse, style=filled, " + style + ", label=\"" + label +
+                 "\", tooltip=\"" + (t.requires_grad ? "requires grad" : "no grad") + "\"];\n";
+    }
+    for (size_t i = 0; i < graph.ops.size(); ++i)
+        nodes += "  op" + std::to_string(i) + " [shape=box, style=\"filled,rounded\", fillcolor=\"#fde9c9\", "
+                 "color=\"#c77c02\", label=\"" + dot_escape(graph.ops[i]) + "\"];\n";
+    for (const TapeGraph::Edge& e : graph.edges) {
+        std::string line = "  ";  // built with += : GCC 12 warns -Wrestrict (falsely) on "t" + std::string&&
+        line += e.from_op ? "op" + std::to_string(e.from) + " -> t" + std::to_string(e.to)
+                          : "t" + std::to_string(e.from) + " -> op" + std::to_string(e.to);
+        line += e.constant ? " [style=dashed];\n" : ";\n";
+        edges += line;
+    }
     TapeDot dot;
-    dot.op_nodes = static_cast<int64_t>(op_ids.size());
-    dot.tensor_nodes = static_cast<int64_t>(tensor_ids.size());
+    dot.op_nodes = static_cast<int64_t>(graph.ops.size());
+    dot.tensor_nodes = static_cast<int64_t>(graph.tensors.size());
     dot.text = "digraph tape {\n  label=\"" + dot_escape(title) +
            "\"; labelloc=t; rankdir=TB; fontname=\"Helvetica\";\n"
            "  node [fontname=\"Helvetica\", fontsize=10]; edge [color=\"#777777\"];\n" +

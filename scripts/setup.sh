@@ -10,12 +10,14 @@ tests=0
 [ "${1:-}" = "--tests" ] && tests=1
 
 # Main job: compiler, CMake, BLAS (OpenMP build, so BLAS and our loops share one thread pool), HDF5,
-# CLI11, nlohmann-json (metrics, tokenizer files, safetensors headers), PCRE2 (GPT-2's pre-tokenizer), and the default corpus (Debian's fortunes).
+# CLI11, nlohmann-json (metrics, tokenizer files, safetensors headers), PCRE2 (GPT-2's pre-tokenizer),
+# cpp-httplib (gpt serve), and the default corpus (Debian's fortunes).
 packages=(g++ cmake make pkg-config libopenblas-openmp-dev libhdf5-dev libcli11-dev nlohmann-json3-dev libpcre2-dev
-          fortunes-min fortunes)
+          libcpp-httplib-dev fortunes-min fortunes)
 # Tests: doctest; PyTorch and h5py as the independent reference; hdf5-tools for h5dump/h5diff;
-# node + npm for GPT-2's tokenizer reference (the npm package gpt-3-encoder, below).
-((tests)) && packages+=(doctest-dev python3-torch python3-h5py hdf5-tools)
+# node + npm for GPT-2's tokenizer reference (the npm package gpt-3-encoder, below); chromium for gpt serve's
+# browser test (driven by the npm package playwright-core, fetched by tests/scripts/serve_browser.sh).
+((tests)) && packages+=(doctest-dev python3-torch python3-h5py hdf5-tools chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -47,6 +47,18 @@ TEST_CASE("backward walks the tape and accumulates where a tensor feeds two ops"
     CHECK(x.grad()[1] == 0.0f);
 }
 
+TEST_CASE("an intermediate's gradient is freed after backward unless retain_grad asks to keep it") {
+    Tensor x = Tensor::from_vector({2}, {1.0f, -2.0f}, true);
+    Tensor kept = triple(x), dropped = triple(x);
+    kept.impl()->autograd_meta().retain_grad = true;
+    Tensor y = triple(kept) + triple(dropped);  // dy/d(kept) = 3
+    y.backward(Tensor::full({2}, 1.0f));
+    REQUIRE(kept.grad() != nullptr);
+    CHECK(kept.grad()[0] == doctest::Approx(3.0f));
+    CHECK(dropped.grad() == nullptr);               // freed once propagated: the default
+    CHECK(x.grad()[1] == doctest::Approx(18.0f));  // leaves keep theirs: 9 + 9
+}
+
 TEST_CASE("no_grad records nothing") {
     Tensor x = Tensor::from_vector({1}, {2.0f}, true);
     {

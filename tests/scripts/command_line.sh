@@ -29,7 +29,7 @@ if grep -qE -- '--config FILE' help.txt && grep -qE -- '--weight_decay FLOAT .*\
    ! grep -qE '0\.1000000|0\.9899999|TEXT .*\(default [0-9]' help.txt; then
     pass "train --help: --config, INT/FLOAT/BOOL, 0.1 and 0.99"
 else fail "train --help:"; cat help.txt; fi
-for command in sample eval report graph; do
+for command in sample eval report graph serve; do
     checks=$((checks + 1))
     "$GPT" $command --help > help.txt
     if grep -qE -- '--threads INT |--n_layer INT ' help.txt && ! grep -qE '[0-9]\.[0-9]{12,}' help.txt &&

@@ -1,0 +1,47 @@
+// gpt serve's JSON API: what each view of the page asks for, computed from the model's own code.
+//   training_view  metrics.jsonl as columns, the records from index `since` on (a page that polls
+//                  asks only for what is new; a line still being written is left for the next poll)
+//   model_view     the checkpoint's configuration and parameter shapes
+//   forward_view   one prompt through GPT::hidden with an Inference that records attention (the
+//                  attention op's sink) and activations (nn/gpt.h), then the sampling steps of
+//                  generate/sampling.h one by one — the same functions `gpt sample` runs
+//   generate_view  n tokens appended by generate() (the code of `gpt sample`)
+//   backprop_view  forward + cross-entropy + backward on the tape for one (position, target) example;
+//                  optionally one optimizer step on a scratch copy of the weights
+// Each view reads a request object and returns a response object (nlohmann::json). A request that is
+// wrong (missing or mistyped field, value out of range, prompt over a limit) throws BadRequest, which
+// the server answers with HTTP 400 and the message.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "report/report_data.h"
+#include "serve/run_catalog.h"
+#include "train/checkpoint.h"
+
+namespace gpt {
+
+struct BadRequest : std::invalid_argument {
+    using std::invalid_argument::invalid_argument;
+};
+
+// Limits on what a request may ask for; each 400 message names the one it hits.
+inline constexpr size_t kMaxBodyBytes = 64 * 1024;    // a request body
+inline constexpr size_t kMaxPromptBytes = 16 * 1024;  // a prompt's text (tokens: at most block_size)
+inline constexpr int64_t kMaxNewTokens = 256;         // tokens per generate request
+inline constexpr int64_t kTopCandidates = 20;         // bars in the next-token view
+
+// `records`: the run's metrics so far (serve/metrics_follower.h); empty for a run that has not logged yet.
+nlohmann::json training_view(const std::string& run_name, const std::vector<MetricsRecord>& records, int64_t since = 0);
+nlohmann::json model_view(const LoadedCheckpoint& checkpoint);
+nlohmann::json forward_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request);
+nlohmann::json generate_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request);
+nlohmann::json backprop_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request);
+
+}  // namespace gpt

@@ -1,0 +1,32 @@
+#include "serve/model_store.h"
+
+#include <stdexcept>
+#include <system_error>
+
+#include <sys/stat.h>
+
+namespace gpt {
+
+FileStamp stamp_of(const std::filesystem::path& file) {
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0)
+        throw std::runtime_error(file.string() + ": " + std::generic_category().message(errno));
+    return {static_cast<uintmax_t>(info.st_ino),
+            static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec,
+            static_cast<uintmax_t>(info.st_size)};
+}
+
+const ModelStore::Entry& ModelStore::get(const std::string& run_name, const std::filesystem::path& file) {
+    const FileStamp stamp = stamp_of(file);
+    auto it = entries_.find(run_name);
+    if (it != entries_.end() && it->second.stamp == stamp) return it->second;
+    auto loaded = std::make_shared<LoadedCheckpoint>(load_checkpoint(file.string()));
+    loaded->model->eval();
+    Entry& entry = entries_[run_name];
+    entry.checkpoint = std::move(loaded);
+    entry.stamp = stamp;
+    ++entry.loads;
+    return entry;
+}
+
+}  // namespace gpt

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# gpt serve's JSON API against the real server on a free port (--port 0), over a tiny trained run:
+# every endpoint's shapes, attention rows and probabilities summing to 1, the next-token probabilities
+# equal to `gpt sample --show_probs`, the backpropagation view's gradients and one SGD step equal to
+# PyTorch's on the same weights (tools/load_checkpoint.py), every bad request answered with its status
+# code, a checkpoint replaced by `gpt train --resume` reloaded, a removed run folder answered with 404
+# while the server lives on, and a port in use refused with one error line. The checks are in
+# serve_api_check.py; this script trains the runs and starts and stops the servers.
+set -uo pipefail
+BUILD_DIR=$(cd "${1:?usage: bash serve_api.sh BUILD_DIR [PYTHON]}" && pwd)
+PYTHON=${2:-/usr/bin/python3}
+GPT="$BUILD_DIR/gpt"
+HERE=$(cd "$(dirname "$0")" && pwd)
+[ -x "$GPT" ] || { echo "FAIL: $GPT not built"; exit 1; }
+if ! "$PYTHON" -c 'import torch, h5py' 2>/dev/null; then
+    [ "${GPT_REQUIRE_TORCH:-0}" = 1 ] && { echo "FAIL: $PYTHON cannot import torch and h5py (GPT_REQUIRE_TORCH=1)"; exit 1; }
+    echo "skipped: $PYTHON has no torch + h5py (scripts/setup.sh --tests installs python3-torch python3-h5py)"
+    exit 77
+fi
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpt_serve_api.XXXXXX")
+server_pid=
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+export OMP_NUM_THREADS=1
+
+# Two tiny runs (2 layers, 2 heads, learned positions): one to look at, one to remove while served.
+for i in $(seq 1 60); do echo "the quick brown fox jumps over the lazy dog; a stitch in time saves nine."; done > "$WORK/corpus.txt"
+TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 24 --batch_size 4 --eval_iters 2 --eval_interval 10
+      --log_interval 5 --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
+"$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/a" --max_iters 20 > "$WORK/train_a.log" 2>&1 || { echo "FAIL: training run a"; cat "$WORK/train_a.log"; exit 1; }
+"$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/b" --max_iters 5 > "$WORK/train_b.log" 2>&1 || { echo "FAIL: training run b"; exit 1; }
+# A symlink from the served folder to a run outside it: must not be served.
+"$GPT" train "${TINY[@]}" --out_dir "$WORK/outside" --max_iters 5 > /dev/null 2>&1 || { echo "FAIL: training run outside"; exit 1; }
+ln -s "$WORK/outside" "$WORK/runs/escape"
+
+"$GPT" serve "$WORK/runs" --port 0 --threads 1 > "$WORK/serve.log" 2> "$WORK/serve.err" &
+server_pid=$!
+url=
+for _ in $(seq 1 100); do
+    url=$(grep -o 'http://[0-9.]*:[0-9]*/' "$WORK/serve.log" 2>/dev/null | head -n 1)
+    [ -n "$url" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$url" ] || { echo "FAIL: gpt serve printed no URL"; cat "$WORK/serve.log" "$WORK/serve.err"; exit 1; }
+echo "server at $url"
+port=${url##*:}; port=${port%/}
+
+# A second server on the same port: one error line, non-zero exit, no hang.
+timeout 20 "$GPT" serve "$WORK/runs" --port "$port" > /dev/null 2> "$WORK/busy.err"
+rc=$?
+failures=0
+# Bad command lines: one error line, non-zero exit, nothing served.
+for bad in "$WORK/no_such_folder" "$WORK/runs --port 70000" "$WORK/runs --host"; do
+    # shellcheck disable=SC2086  # the options are meant to split
+    timeout 20 "$GPT" serve $bad > /dev/null 2> "$WORK/bad.err"
+    brc=$?
+    if [ "$brc" -eq 0 ] || [ "$brc" -ge 124 ] || [ "$(grep -c '^error:' "$WORK/bad.err")" -ne 1 ]; then
+        echo "FAIL: gpt serve $bad: rc $brc, stderr: $(cat "$WORK/bad.err")"; failures=$((failures + 1))
+    else
+        echo "ok: gpt serve $bad refused (rc $brc): $(cat "$WORK/bad.err")"
+    fi
+done
+if [ "$rc" -eq 0 ] || [ "$rc" -ge 124 ] || [ "$(grep -c '^error:' "$WORK/busy.err")" -ne 1 ] || ! grep -q "in use" "$WORK/busy.err"; then
+    echo "FAIL: port in use: rc $rc, stderr: $(cat "$WORK/busy.err")"; failures=$((failures + 1))
+else
+    echo "ok: port in use refused (rc $rc): $(cat "$WORK/busy.err")"
+fi
+
+"$PYTHON" "$HERE/serve_api_check.py" "$url" "$WORK" "$GPT" "$HERE/../../tools" || failures=$((failures + 1))
+kill -0 "$server_pid" 2>/dev/null || { echo "FAIL: the server died"; failures=$((failures + 1)); }
+grep -E 'AddressSanitizer|runtime error:|terminate called' "$WORK/serve.err" && { echo "FAIL: sanitizer report from the server"; failures=$((failures + 1)); }
+[ "$failures" -eq 0 ] && echo "serve_api: all passed"
+[ "$failures" -eq 0 ]

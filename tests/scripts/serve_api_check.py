@@ -1,0 +1,235 @@
+"""The checks of serve_api.sh: python3 serve_api_check.py URL WORK_DIR GPT TOOLS_DIR.
+
+WORK_DIR/runs holds the served runs a (20 steps) and b (5 steps), and escape, a symlink to a run
+outside the folder. The independent reference is PyTorch on the checkpoint's weights
+(tools/load_checkpoint.py), and `gpt sample --show_probs` for the sampling probabilities."""
+import concurrent.futures
+import http.client
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.parse
+
+import torch
+
+URL, WORK, GPT, TOOLS = sys.argv[1:5]
+sys.path.insert(0, TOOLS)
+import load_checkpoint  # noqa: E402
+
+HOST, PORT = urllib.parse.urlparse(URL).hostname, urllib.parse.urlparse(URL).port
+failures = []
+
+
+def check(condition, what):
+    print(("ok: " if condition else "FAIL: ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def request(method, path, body=None, raw=None, headers=None):
+    """(status, parsed JSON or text) of one request; path is sent as is (no normalisation)."""
+    connection = http.client.HTTPConnection(HOST, PORT, timeout=60)
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    connection.request(method, path, body=data, headers=headers or ({"Content-Type": "application/json"} if data else {}))
+    response = connection.getresponse()
+    text = response.read().decode("utf-8", "replace")
+    connection.close()
+    try:
+        return response.status, json.loads(text)
+    except ValueError:
+        return response.status, text
+
+
+def get(path):
+    return request("GET", path)
+
+
+def post(path, body):
+    return request("POST", path, body)
+
+
+def close(a, b, tol=1e-4):
+    return abs(a - b) <= tol * max(1.0, abs(b))
+
+
+PROMPT = "the quick brown fox"
+
+# ---- pages and runs ----
+status, page = get("/")
+check(status == 200 and "<script src=\"/app.js\">" in page and "http" not in page, "GET / serves the page, which names nothing on the network")
+scripts = re.findall(r'<script src="(/[a-z]+\.js)">', page)
+sources = [get(path) for path in scripts]
+text = "".join(body for _, body in sources)
+check(len(scripts) >= 2 and all(status == 200 for status, _ in sources) and "function drawForward" in text
+      and "http" not in re.sub(r"createElementNS\('http://www.w3.org/2000/svg'", "", text),
+      f"the page's scripts {scripts} are served and load nothing from the network")
+status, runs = get("/api/runs")
+names = [r["name"] for r in runs["runs"]] if status == 200 else []
+check(status == 200 and names == ["a", "b"], f"/api/runs lists a and b only, not the symlink out: {names}")
+
+# ---- training view ----
+status, m = get("/api/metrics?run=a")
+check(status == 200 and m["records"] >= 4 and len(m["step"]) == len(m["train_loss"]) == len(m["lr"]) == len(m["grad_norm"]),
+      f"/api/metrics columns of equal length ({m.get('records') if status == 200 else status} records)")
+if status == 200:
+    check(any(v is not None for v in m["val_loss"]) and any(v is None for v in m["val_loss"]), "val_loss: values on evaluated steps, null elsewhere")
+    g = m["grad_norms"]
+    check(len(g["names"]) > 0 and len(g["values"]) == len(g["steps"]) and all(len(r) == len(g["names"]) for r in g["values"]),
+          f"gradient-flow heatmap [{len(g['steps'])} steps x {len(g['names'])} tensors]")
+    check("h.0.attn.c_attn.weight" in m["update_ratios"]["names"], "update-ratio heatmap names the parameters")
+
+status, tail = get("/api/metrics?run=a&since=2")
+check(status == 200 and tail["from"] == 2 and len(tail["step"]) == m["records"] - 2 and tail["step"] == m["step"][2:],
+      "since=2: only the records a poll has not seen")
+status, again = get("/api/metrics?run=a&since=1000")
+check(status == 200 and again["from"] == 0 and again["step"] == m["step"], "since past the end (a rewritten file): everything again")
+expect_status = get("/api/metrics?run=a&since=-1")
+check(expect_status[0] == 400 and "since" in expect_status[1]["error"], "since=-1 -> 400")
+
+# ---- model view ----
+status, model = get("/api/model?run=a")
+check(status == 200 and model["config"]["n_layer"] == 2 and model["config"]["n_head"] == 2 and model["loads"] == 1,
+      "/api/model: the checkpoint's config, loaded once")
+L, H = 2, 2
+
+# ---- forward view ----
+options = {"temperature": 0.7, "top_k": 5, "top_p": 0.9, "repetition_penalty": 1.3}
+status, f = post("/api/forward", {"run": "a", "prompt": PROMPT, **options})
+check(status == 200, f"/api/forward answers 200 ({status})")
+T = f["T"]
+check(T == len(PROMPT) == len(f["tokens"]) and "".join(t["text"] for t in f["tokens"]) == PROMPT, f"tokens: {T}, with their text")
+att = f["attention"]
+check(len(att) == L and all(len(layer) == H for layer in att) and all(len(m_) == T and all(len(r) == T for r in m_) for layer in att for m_ in layer),
+      f"attention [{L}][{H}][{T}][{T}]")
+rows_ok = all(abs(sum(r) - 1) < 1e-4 for layer in att for m_ in layer for r in m_)
+causal_ok = all(m_[i][j] == 0 for layer in att for m_ in layer for i in range(T) for j in range(i + 1, T))
+check(rows_ok and causal_ok, "every attention row sums to 1, nothing above the diagonal")
+C = 16
+check(all(len(f["embeddings"][k]) == T and len(f["embeddings"][k][0]) == C for k in ("token", "position", "sum")), "embeddings [T][C] x 3")
+check(all(close(f["embeddings"]["token"][i][c] + f["embeddings"]["position"][i][c], f["embeddings"]["sum"][i][c], 1e-5)
+          for i in range(T) for c in range(C)), "token + position = the forward's embedding")
+check(len(f["gelu"]) == L and len(f["gelu"][0]) == T and len(f["gelu"][0][0]) == 4 * C, "GELU activations [L][T][4C]")
+rn = f["residual_norms"]
+check(len(rn["embedding"]) == T and len(rn["mid"]) == L and len(rn["out"][1]) == T, "residual norms per layer and position")
+s = f["sampling"]
+check(abs(sum(p["p"] for p in s["probs"]) - 1) < 1e-4 and len(s["probs"]) == s["kept"] <= 5, f"final probabilities sum to 1 over the {s['kept']} kept tokens (top_k 5)")
+check(len(s["candidates"]) == 20 and abs(sum(c["p_temperature"] for c in s["candidates"])) <= 1 + 1e-5, "20 candidates after temperature")
+
+# The same prompt and options through `gpt sample --show_probs`: its first [probs] line is the
+# distribution of the first generated token, printed to 4 decimals.
+run = subprocess.run([GPT, "sample", "--checkpoint", WORK + "/runs/a", "--prompt", PROMPT, "--max_new_tokens", "1",
+                      "--temperature", "0.7", "--top_k", "5", "--top_p", "0.9", "--repetition_penalty", "1.3",
+                      "--show_probs", "true", "--threads", "1"], capture_output=True, text=True)
+line = next((l for l in run.stderr.splitlines() if l.startswith("[probs]")), "")
+printed = [float(x) for x in re.findall(r" (\d\.\d{4})(?=  )", line + "  ")]
+served = [round(p["p"], 4) for p in s["probs"][:5]]
+check(run.returncode == 0 and printed and printed == served[:len(printed)], f"probabilities equal gpt sample --show_probs: {served} vs {printed}")
+
+# Probabilities at temperature 1 equal PyTorch's softmax of the reference model's logits.
+ref, _ = load_checkpoint.load(WORK + "/runs/a/ckpt.h5")
+ids = [t["id"] for t in f["tokens"]]
+status, f1 = post("/api/forward", {"run": "a", "prompt": PROMPT, "temperature": 1.0})
+with torch.no_grad():
+    p_ref = torch.softmax(ref(torch.tensor([ids]))[0, -1].double(), -1)
+check(all(close(c["p_temperature"], p_ref[c["id"]].item(), 1e-4) for c in f1["sampling"]["candidates"]),
+      "next-token probabilities equal PyTorch's on the same weights")
+
+# ---- generate ----
+status, g = post("/api/generate", {"run": "a", "prompt": PROMPT, "n": 3, "seed": 7, "temperature": 0})
+check(status == 200 and len(g["tokens"]) == 3 and g["text"] == "".join(t["text"] for t in g["tokens"]), f"/api/generate appends 3 tokens: {g.get('text')!r}")
+
+# ---- backpropagation view, against PyTorch ----
+position = 10
+status, b = post("/api/backprop", {"run": "a", "prompt": PROMPT, "position": position, "step": True, "optimizer": "sgd", "lr": 0.1})
+check(status == 200 and b["position"] == position and b["target"]["id"] == ids[position + 1], "/api/backprop: default target = the next prompt token")
+weights = {e["name"].replace(".", "__"): ref.p(e["name"]) for e in b["parameters"]}
+for p in weights.values():
+    p.requires_grad_(True)
+logits = ref(torch.tensor([ids[:position + 1]]))
+loss = torch.nn.functional.cross_entropy(logits[0, -1:], torch.tensor([ids[position + 1]]))
+loss.backward()
+check(close(b["loss"], loss.item(), 1e-4), f"loss {b['loss']:.6f} = PyTorch {loss.item():.6f}")
+worst = max(abs(e["grad_norm"] - weights[e["name"].replace(".", "__")].grad.norm().item()) / max(1e-6, weights[e["name"].replace(".", "__")].grad.norm().item())
+            for e in b["parameters"])
+check(len(b["parameters"]) == len(weights) and worst < 1e-3, f"gradient norm of every parameter tensor equals PyTorch's (worst relative error {worst:.1e})")
+heads = next(e["heads"] for e in b["parameters"] if e["name"] == "h.0.attn.c_attn.weight")
+hd = C // H
+gq = weights["h__0__attn__c_attn__weight"].grad
+check(all(close(heads["q"][h], gq[h * hd:(h + 1) * hd].norm().item(), 1e-3) for h in range(H)), "per-head gradient norms (q) equal PyTorch's")
+# dL/d(embedding) for learned positions is dL/d(wpe row t): position t is used once.
+wpe_grad = weights["wpe__weight"].grad
+check(len(b["input_grad_norms"]) == position + 1 and all(close(v, wpe_grad[t].norm().item(), 1e-3) for t, v in enumerate(b["input_grad_norms"])),
+      "gradient w.r.t. each input position's embedding equals PyTorch's")
+tape = b["tape"]
+check(len(tape["ops"]) > 10 and tape["tensors"][0]["name"] == "loss" and any(t["parameter"] and t["grad_norm"] for t in tape["tensors"]),
+      f"tape: {len(tape['ops'])} ops, {len(tape['tensors'])} tensors with gradient norms")
+check(all(t["grad_norm"] is None or t["grad_norm"] >= 0 for t in tape["tensors"]) and
+      sum(t["grad_norm"] is not None for t in tape["tensors"]) > len(tape["tensors"]) // 2, "intermediate tensors keep their gradient norms")
+# One SGD step with lr 0.1 on PyTorch's copy: the loss after equals the server's scratch copy.
+with torch.no_grad():
+    for p in weights.values():
+        p -= 0.1 * p.grad
+    after = torch.nn.functional.cross_entropy(ref(torch.tensor([ids[:position + 1]]))[0, -1:], torch.tensor([ids[position + 1]])).item()
+check(close(b["step"]["after"]["loss"], after, 1e-3) and after < loss.item(), f"one SGD step: loss {loss.item():.4f} -> {after:.4f} (server {b['step']['after']['loss']:.4f})")
+status, again = post("/api/backprop", {"run": "a", "prompt": PROMPT, "position": position})
+check(status == 200 and close(again["loss"], b["loss"], 1e-6), "the served model is unchanged by the step (same loss again)")
+
+# ---- bad requests ----
+def expect(status_body, code, pattern, what):
+    status, body = status_body
+    message = body.get("error", "") if isinstance(body, dict) else str(body)
+    check(status == code and re.search(pattern, message) is not None, f"{what} -> {status} {message!r}")
+
+
+expect(get("/nope"), 404, "no such route", "unknown route")
+expect(request("GET", "/../../etc/passwd"), 404, "", "../ in the path")
+expect(request("GET", "/%2e%2e/%2e%2e/etc/passwd"), 404, "", "encoded ../ in the path")
+expect(request("GET", "/api/metrics?run=..%2F..%2Fetc"), 404, "no run named", "../ in a run name")
+expect(request("GET", "/api/metrics?run=%2Fetc%2Fpasswd"), 404, "no run named", "an absolute path as run name")
+expect(get("/api/metrics?run=escape"), 404, "no run named", "a symlink out of the served folder")
+expect(get("/api/metrics"), 400, "run parameter is required", "metrics without a run")
+expect(request("POST", "/api/forward", raw=b"{not json"), 400, "malformed", "malformed JSON")
+expect(request("POST", "/api/forward", raw=b"[1, 2]"), 400, "JSON object", "a JSON array body")
+expect(post("/api/forward", {"prompt": "x"}), 400, "run", "no run")
+expect(post("/api/forward", {"run": "zzz", "prompt": "x"}), 404, "no run named", "unknown run")
+expect(post("/api/forward", {"run": "a", "prompt": "the quick brown fox jumps over"}), 400, "block_size", "a prompt over block_size tokens")
+expect(post("/api/forward", {"run": "a", "prompt": "x" * 20000}), 400, "16384", "a prompt over the byte limit")
+expect(request("POST", "/api/forward", raw=b" " * 70000), 400, "65536", "a body over the limit")
+expect(post("/api/forward", {"run": "a", "prompt": "the", "temperature": -1}), 400, "temperature", "negative temperature")
+expect(post("/api/forward", {"run": "a", "prompt": "the", "top_p": 2}), 400, "top_p", "top_p > 1")
+expect(post("/api/forward", {"run": "a", "prompt": "the", "top_k": "five"}), 400, "top_k", "top_k not a number")
+expect(post("/api/forward", {"run": "a", "prompt": "Ωmega"}), 400, "prompt", "a character outside the vocabulary")
+expect(post("/api/generate", {"run": "a", "prompt": "the", "n": 100000}), 400, "n must be in", "too many new tokens")
+expect(post("/api/backprop", {"run": "a", "prompt": "the", "position": 9}), 400, "position", "position past the prompt")
+expect(post("/api/backprop", {"run": "a", "prompt": "the", "position": 2}), 400, "target is required", "last position without a target")
+expect(post("/api/backprop", {"run": "a", "prompt": "the", "target": 10 ** 6}), 400, "target", "target outside the vocabulary")
+
+# ---- concurrent requests ----
+with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    bodies = [{"run": "a", "prompt": PROMPT[:4 + k], "temperature": 1.0} for k in range(8)]
+    results = list(pool.map(lambda body: post("/api/forward", body), bodies)) + list(pool.map(lambda _: get("/api/metrics?run=a"), range(8)))
+check(all(status == 200 for status, _ in results), "16 concurrent requests all answered 200")
+check(all(r[1]["T"] == 4 + k for k, r in enumerate(results[:8])), "each concurrent forward answered its own prompt")
+
+# ---- a removed run folder ----
+shutil.rmtree(WORK + "/runs/b")
+expect(get("/api/metrics?run=b"), 404, "no run named 'b'", "a run folder removed while served")
+status, runs = get("/api/runs")
+check(status == 200 and [r["name"] for r in runs["runs"]] == ["a"], "the server lives on and lists what is left")
+
+# ---- a checkpoint replaced by a running train ----
+subprocess.run([GPT, "train", "--resume", WORK + "/runs/a", "--max_iters", "25", "--threads", "1", "--report_every", "0"],
+               capture_output=True, check=True)
+status, reloaded = post("/api/forward", {"run": "a", "prompt": PROMPT, "temperature": 1.0})
+status, model = get("/api/model?run=a")
+check(model["loads"] == 2 and reloaded["sampling"]["candidates"][0]["p_temperature"] != f1["sampling"]["candidates"][0]["p_temperature"],
+      f"the checkpoint replaced by gpt train --resume is reloaded (loads {model['loads']})")
+status, m2 = get("/api/metrics?run=a")
+check(m2["step"][-1] == 25 and len(m2["step"]) > len(m["step"]), f"metrics follow the run (last step {m2['step'][-1]})")
+
+print(f"{len(failures)} failed")
+sys.exit(1 if failures else 0)

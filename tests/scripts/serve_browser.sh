@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# gpt serve in a real browser: Playwright (npm playwright-core, fetched once with `npm pack` into the
+# build folder) drives Debian's chromium headless over a tiny trained run. The page must render the
+# training curves, the tokens and n_layer × n_head attention maps of a typed prompt, change the bars when
+# the temperature slider moves, grow the prompt on "next token", draw the backpropagation view's
+# gradient bars and tape, follow a run that `gpt train` is writing (the loss curve grows), and log no
+# console errors. Screenshots of each view go to BUILD_DIR/serve_screenshots/ (docs/explainer.md shows
+# copies). The driver is serve_browser.js.
+# Skipped (77) only when chromium or node/npm are missing and cannot be installed, or npm cannot fetch
+# playwright-core (no registry); scripts/setup.sh --tests installs chromium, nodejs and npm.
+set -uo pipefail
+BUILD_DIR=$(cd "${1:?usage: bash serve_browser.sh BUILD_DIR [PYTHON]}" && pwd)
+GPT="$BUILD_DIR/gpt"
+HERE=$(cd "$(dirname "$0")" && pwd)
+[ -x "$GPT" ] || { echo "FAIL: $GPT not built"; exit 1; }
+CHROMIUM=${GPT_CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || { echo "skipped: no $CHROMIUM (scripts/setup.sh --tests installs chromium)"; exit 77; }
+command -v node > /dev/null && command -v npm > /dev/null || { echo "skipped: node/npm missing (scripts/setup.sh --tests installs them)"; exit 77; }
+
+PLAYWRIGHT_VERSION=1.65.1
+PW_DIR="$BUILD_DIR/node_cache/playwright-core-$PLAYWRIGHT_VERSION"
+if [ ! -f "$PW_DIR/package/index.js" ]; then
+    mkdir -p "$PW_DIR"
+    if ! (cd "$PW_DIR" && npm pack --silent "playwright-core@$PLAYWRIGHT_VERSION" > npm.log 2>&1 && tar xzf playwright-core-*.tgz); then
+        echo "skipped: npm pack playwright-core@$PLAYWRIGHT_VERSION failed: $(tail -3 "$PW_DIR/npm.log")"
+        rm -rf "$PW_DIR"
+        exit 77
+    fi
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpt_serve_browser.XXXXXX")
+server_pid=
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+export OMP_NUM_THREADS=1
+
+for i in $(seq 1 60); do echo "the quick brown fox jumps over the lazy dog; a stitch in time saves nine."; done > "$WORK/corpus.txt"
+TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 16 --batch_size 4 --eval_iters 2
+      --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
+# GPT_SERVE_STEPS: train the tiny run longer for docs/explainer.md's pictures (its attention has structure by 600).
+"$GPT" train "${TINY[@]}" --eval_interval 10 --log_interval 2 --out_dir "$WORK/runs/tiny" --max_iters "${GPT_SERVE_STEPS:-40}" > "$WORK/train.log" 2>&1 || { echo "FAIL: training"; cat "$WORK/train.log"; exit 1; }
+
+"$GPT" serve "$WORK/runs" --port 0 --threads 1 > "$WORK/serve.log" 2> "$WORK/serve.err" &
+server_pid=$!
+url=
+for _ in $(seq 1 100); do
+    url=$(grep -o 'http://[0-9.]*:[0-9]*/' "$WORK/serve.log" 2>/dev/null | head -n 1)
+    [ -n "$url" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$url" ] || { echo "FAIL: gpt serve printed no URL"; cat "$WORK/serve.log" "$WORK/serve.err"; exit 1; }
+
+# The live run: started by the driver once the page is open, so the page sees it appear and grow.
+# --lr_schedule constant and many steps: it must still be running while the page polls (1 s).
+LIVE=("$GPT" train "${TINY[@]}" --log_interval 5 --eval_interval 100000 --out_dir "$WORK/runs/live" --max_iters 100000)
+SHOTS="$BUILD_DIR/serve_screenshots"
+mkdir -p "$SHOTS"
+NODE_PATH="$PW_DIR" node "$HERE/serve_browser.js" "$url" "$CHROMIUM" "$SHOTS" "$PW_DIR/package" "${LIVE[@]}"
+rc=$?
+grep -E 'AddressSanitizer|runtime error:|terminate called' "$WORK/serve.err" && { echo "FAIL: sanitizer report from the server"; rc=1; }
+exit $rc
