@@ -1,0 +1,15 @@
+// gpt_bench's attention modes (docs/attention.md): the KV-cache table and cached decoding speed.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace gpt::bench {
+
+// kv_table: KV-cache bytes per token of MHA, GQA, MQA and MLA at this project's `small` shape and at
+//   DeepSeek-V3's dimensions, by formula and as allocated by KVCache, as a Markdown table on stdout.
+// decode --checkpoint FILE --context L [--steps N] [--threads T]: fills the cache with L − N tokens,
+//   then times N single-token steps (positions L − N .. L − 1); one JSON line with tokens_per_s.
+int run_attention_bench(const std::string& mode, const std::map<std::string, std::string>& args);
+
+}  // namespace gpt::bench
