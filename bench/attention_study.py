@@ -4,11 +4,13 @@ positions on Tiny Shakespeare (char level), the same model, steps, batch and lea
 
     bash scripts/get_data.sh                      # datasets/tinyshakespeare.txt
     cmake --build build --target gpt gpt_bench
-    flock /tmp/bench.lock python3 bench/attention_study.py [--steps 300] [--seeds 1 2] [--out runs/attention_study]
+    flock /tmp/bench.lock python3 bench/attention_study.py [--steps 200] [--seeds 1 2] [--out runs/attention_study]
 
 Per run: `gpt train` (validation loss at the end, parameters, median training ms/step over the logged
-steps), then `gpt_bench decode` on its checkpoint (cached generation tokens/s at contexts 64 and
-block_size, and the cache's allocated bytes per token). Writes OUT/results.json, prints the Markdown
+steps), then, once all runs are trained, best-of-N timings per row: `gpt_bench train_time` (forward +
+backward ms/step at the study's batch) and `gpt_bench decode` (cached generation tokens/s with the cache at the
+block_size context, 64, and at 256, per CPU second of one thread (the same shape with a 256 window and random weights: a step's time
+does not depend on the weights), and the cache's allocated bytes per token). Writes OUT/results.json, prints the Markdown
 table, and draws docs/attention_study.svg (validation loss against KV-cache bytes per token).
 """
 import argparse
@@ -21,9 +23,9 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# The model every row shares (4 layers, 4 heads of 32, C 128, block 256) and its training budget.
-BASE = dict(n_layer=4, n_head=4, n_embd=128, block_size=256, batch_size=4, lr=2e-3, min_lr=2e-4,
-            warmup_iters=30, weight_decay=0.1, grad_clip=1.0, dropout=0.0, beta2=0.99)
+# The model every row shares (4 layers, 4 heads of 32, C 128, block 64) and its training budget.
+BASE = dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=4, lr=2e-3, min_lr=2e-4,
+            warmup_iters=20, weight_decay=0.1, grad_clip=1.0, dropout=0.0, beta2=0.99)
 VARIANTS = [  # name, attention options
     ("MHA", dict()),
     ("GQA-2", dict(n_kv_head=2)),
@@ -33,11 +35,11 @@ VARIANTS = [  # name, attention options
 ]
 
 
-def run(cmd):
+def run(cmd, both=False):
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"attention_study: {' '.join(cmd)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
-    return result.stdout
+    return result.stdout + result.stderr if both else result.stdout
 
 
 def train(args, name, options, pos, seed):
@@ -50,20 +52,32 @@ def train(args, name, options, pos, seed):
         cmd += [f"--{k}", str(v)]
     if os.path.exists(out_dir):
         subprocess.run(["rm", "-rf", out_dir], check=True)
-    stdout = run(cmd)
-    params = int(re.search(r"gpt train: (\d+) parameters", stdout).group(1))
+    output = run(cmd, both=True)
+    params = int(re.search(r"gpt train: (\d+) parameters", output).group(1))
     records = [json.loads(line) for line in open(os.path.join(out_dir, "metrics.jsonl"))]
     val = [r["val_loss"] for r in records if "val_loss" in r][-1]
     tokens_per_step = BASE["batch_size"] * BASE["block_size"]
     speeds = [r["tokens_per_s"] for r in records if r.get("tokens_per_s") and r["step"] > 0]
-    ms_per_step = 1000.0 * tokens_per_step / statistics.median(speeds)
-    return out_dir, dict(params=params, val_loss=val, train_ms_per_step=ms_per_step)
+    ms_per_step = 1000.0 * tokens_per_step / statistics.median(speeds)  # the run's own (loaded machine)
+    return out_dir, dict(params=params, val_loss=val, run_ms_per_step=ms_per_step)
 
 
 def decode(args, out_dir, context):
     line = run([args.bench, "decode", "--checkpoint", os.path.join(out_dir, "ckpt.h5"), "--context", str(context),
-                "--steps", "48", "--threads", str(args.threads)])
+                "--steps", "48", "--threads", "1"])
     return json.loads(line)
+
+
+def timings(args, out_dir):
+    """CPU-time measurements on one thread (on a shared machine wall time measures the other load as much
+    as this code): median forward + backward ms per step at the study's batch, and cached decoding
+    tokens per CPU second (48 steps) at block_size and at 256 context."""
+    train = json.loads(run([args.bench, "train_time", "--checkpoint", os.path.join(out_dir, "ckpt.h5"),
+                            "--batch", str(BASE["batch_size"]), "--steps", "15", "--threads", "1"]))
+    full, long = decode(args, out_dir, BASE["block_size"]), decode(args, out_dir, 256)
+    return dict(train_ms_per_step=train["median_ms"], train_ms_best=train["best_ms"],
+                gen_tok_s_block=full["tokens_per_s"], gen_tok_s_256=long["tokens_per_s"],
+                kv_bytes_per_token=full["kv_bytes_per_token"])
 
 
 def svg_plot(rows, path):
@@ -107,7 +121,7 @@ def svg_plot(rows, path):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--steps", type=int, default=200)
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     p.add_argument("--eval_iters", type=int, default=40)
     p.add_argument("--threads", type=int, default=2)
@@ -117,38 +131,43 @@ def main():
     p.add_argument("--bench", default=os.path.join(ROOT, "build", "gpt_bench"))
     p.add_argument("--plot", default=os.path.join(ROOT, "docs", "attention_study.svg"))
     p.add_argument("--only", nargs="*", help="variant names to run (default: all)")
+    p.add_argument("--timing_only", action="store_true",
+                   help="re-measure the timings of OUT/results.json's runs")
     args = p.parse_args()
     if not os.path.exists(os.path.join(ROOT, args.data)):
         sys.exit(f"attention_study: {args.data} is missing; run `bash scripts/get_data.sh` first")
     os.makedirs(os.path.join(ROOT, args.out), exist_ok=True)
     rows = []
-    for pos in ("learned", "rope"):
+    results = os.path.join(ROOT, args.out, "results.json")
+    if args.timing_only:  # re-time the trained rows of an earlier run of this script
+        earlier = json.load(open(results))
+        rows, args.seeds, args.steps = earlier["rows"], earlier["seeds"], earlier["steps"]
+    for pos in ("learned", "rope") if not args.timing_only else ():
         for name, options in VARIANTS:
             if args.only and name not in args.only:
                 continue
             per_seed = []
             for i, seed in enumerate(args.seeds):
                 out_dir, r = train(args, name, options, pos, seed)
-                if i == 0:  # decoding speed does not depend on the seed: measured once
-                    short, full = decode(args, out_dir, 64), decode(args, out_dir, BASE["block_size"])
-                    r.update(gen_tok_s_64=short["tokens_per_s"], gen_tok_s_block=full["tokens_per_s"],
-                             kv_bytes_per_token=full["kv_bytes_per_token"])
                 per_seed.append(r)
                 print(f"  {name:12s} {pos:8s} seed {seed}: val {r['val_loss']:.4f}", file=sys.stderr, flush=True)
             row = dict(per_seed[0], attention=name, pos=pos, val_losses=[r["val_loss"] for r in per_seed],
-                       train_ms_per_step=statistics.mean(r["train_ms_per_step"] for r in per_seed))
+                       dir=out_dir)
             row["val_loss"] = statistics.mean(row["val_losses"])
             rows.append(row)
-    with open(os.path.join(ROOT, args.out, "results.json"), "w") as f:
+    for row in rows:  # timings do not depend on the seed or the weights: once per row, after training
+        new = timings(args, row["dir"])
+        row.update(new)
+    with open(results, "w") as f:
         json.dump(dict(base=BASE, steps=args.steps, seeds=args.seeds, rows=rows), f, indent=1)
-    print(f"| attention | positions | val loss (seeds {', '.join(map(str, args.seeds))}) | params | train ms/step | "
-          "KV bytes/token | gen tok/s @64 | gen tok/s @256 |")
+    print(f"| attention | positions | val loss (seeds {', '.join(map(str, args.seeds))}) | params | fwd+bwd CPU ms/step | "
+          f"KV bytes/token | gen tok/s @{BASE['block_size']} (block_size) | gen tok/s @256 |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         losses = " / ".join(f"{v:.3f}" for v in r["val_losses"])
         print(f"| {r['attention']} | {r['pos']} | {r['val_loss']:.3f} ({losses}) | {r['params']:,} | "
-              f"{r['train_ms_per_step']:.0f} | {r['kv_bytes_per_token']:,} | {r['gen_tok_s_64']:.0f} | "
-              f"{r['gen_tok_s_block']:.0f} |")
+              f"{r['train_ms_per_step']:.0f} | {r['kv_bytes_per_token']:,} | {r['gen_tok_s_block']:.0f} | "
+              f"{r['gen_tok_s_256']:.0f} |")
     if not args.only:
         svg_plot(rows, args.plot)
 

@@ -1,5 +1,5 @@
 // gpt_bench: the project's side of bench/run.py (train, sgemm: one JSON line each on stdout), and the
-// attention study's modes (kv_table, decode):
+// attention study's modes (kv_table, decode, train_time):
 //
 //   gpt_bench train --config baby|small|gpt2 --threads N --steps S --warmup W [--data FILE (default /usr/share/games/fortunes/computers)] [--profile]
 //     trains the GPT of that shape with AdamW (as `gpt train` does: zero grads, forward, loss, backward,
@@ -196,8 +196,8 @@ int main(int argc, char** argv) {
         omp_set_num_threads(static_cast<int>(args.number("threads", 1)));
         if (mode == "train") return run_train_bench(args);
         if (mode == "sgemm") return run_sgemm(args);
-        if (mode == "kv_table" || mode == "decode") return gpt::bench::run_attention_bench(mode, args.values);
-        std::fprintf(stderr, "usage: gpt_bench train|sgemm|kv_table|decode [--config baby|small|gpt2] [--threads N] [--steps S] "
+        if (mode == "kv_table" || mode == "decode" || mode == "train_time") return gpt::bench::run_attention_bench(mode, args.values);
+        std::fprintf(stderr, "usage: gpt_bench train|sgemm|kv_table|decode|train_time [--config baby|small|gpt2] [--threads N] [--steps S] "
                              "[--warmup W] [--profile]\n");
         return 2;
     } catch (const std::exception& e) {
