@@ -6,12 +6,14 @@ positions on Tiny Shakespeare (char level), the same model, steps, batch and lea
     cmake --build build --target gpt gpt_bench
     flock /tmp/bench.lock python3 bench/attention_study.py [--steps 200] [--seeds 1 2] [--out runs/attention_study]
 
-Per run: `gpt train` (validation loss at the end, parameters, median training ms/step over the logged
-steps), then, once all runs are trained, best-of-N timings per row: `gpt_bench train_time` (forward +
-backward ms/step at the study's batch) and `gpt_bench decode` (cached generation tokens/s with the cache at the
-block_size context, 64, and at 256, per CPU second of one thread (the same shape with a 256 window and random weights: a step's time
-does not depend on the weights), and the cache's allocated bytes per token). Writes OUT/results.json, prints the Markdown
-table, and draws docs/attention_study.svg (validation loss against KV-cache bytes per token).
+Per run: `gpt train` (validation loss at the end, parameters; the run's own wall-clock ms/step is kept as
+run_ms_per_step). Then, once every row is trained, timings per row in CPU time on one thread (wall time
+on a shared machine measures the other load as much as this code): `gpt_bench train_time` (median
+forward + backward ms/step at the study's batch) and `gpt_bench decode` (cached generation tokens per
+CPU second with the cache at the block_size context, 64, and at 256 — the same shape with a 256 window
+and random weights: a step's cost does not depend on the weights — and the cache's allocated bytes per
+token). Writes OUT/results.json, prints the Markdown table, and draws docs/attention_study.svg
+(validation loss against KV-cache bytes per token). --timing_only re-times the rows of OUT/results.json.
 """
 import argparse
 import json

@@ -17,6 +17,7 @@
 
 #include <unistd.h>
 
+#include "data/char_tokenizer.h"
 #include "data/gpt2_tokenizer.h"
 #include "interop/gpt2_interop.h"
 #include "interop/safetensors.h"
@@ -258,11 +259,16 @@ TEST_CASE("export hf refuses what GPT-2 cannot represent, naming the field") {
 TEST_CASE("tools/load_checkpoint.py gives the C++ logits for rope (GQA) and MLA checkpoints") {
     if (!have_torch()) return;
     TempDir dir;
+    const auto tokenizer = CharTokenizer::train("abcdefghijkl");  // 12 tokens
     std::vector<int32_t> ids;
-    make_hf_folder(dir.path, "", ids);  // for its 257-token tokenizer; ids: 32 of them in ids.txt
-    const auto tokenizer = Gpt2Tokenizer::from_files(dir.path);
+    std::ofstream ids_file(dir.path / "ids.txt");
+    for (int i = 0; i < 32; ++i) {
+        ids.push_back((i * 7 + 3) % 12);
+        ids_file << ids.back() << ' ';
+    }
+    ids_file.close();
     GPTConfig rope;
-    rope.vocab_size = 257;
+    rope.vocab_size = 12;
     rope.n_embd = 32;
     rope.n_head = 4;
     rope.n_kv_head = 2;
