@@ -76,6 +76,15 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& generator);
 // ignore_index → shape []. Targets outside [0, V) other than ignore_index throw.
 Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index = -100);
 
+// ---- rope.cpp: rotary position embedding (RoFormer; GPT-NeoX "rotate half" pairing, base 10000) ----
+// x [B, T, W], W = n·hd: n heads of hd (even) floats side by side. The first `rotated_heads` heads of
+// every row are rotated by their position p = position_offset + t; the rest of the row is copied (so
+// the fused qkv can be passed whole with rotated_heads = H + H_kv). Dimension i < hd/2 of a head pairs
+// with i + hd/2, at angle p·base^(−2i/hd). position_offset: where this call's first token sits (the
+// KV cache's length at inference).
+Tensor rope(const Tensor& x, int64_t head_dim, int64_t rotated_heads, int64_t position_offset = 0,
+            double base = 10000.0);
+
 // ---- attention.cpp: fused causal self-attention, grouped-query aware ----
 // qkv [B, T, (H + 2·H_kv)·hd] as the fused c_attn projection produces it: the q block (H heads, each
 // hd wide), then the k block (H_kv heads), then the v block. Query head h reads kv head h / (H/H_kv).

@@ -1,4 +1,5 @@
-// gpt_bench: the project's side of bench/run.py. Two modes, each printing one JSON line on stdout:
+// gpt_bench: the project's side of bench/run.py (train, sgemm: one JSON line each on stdout), and the
+// attention study's modes (kv_table, decode, train_time):
 //
 //   gpt_bench train --config baby|small|gpt2 --threads N --steps S --warmup W [--data FILE (default /usr/share/games/fortunes/computers)] [--profile]
 //     trains the GPT of that shape with AdamW (as `gpt train` does: zero grads, forward, loss, backward,
@@ -7,6 +8,7 @@
 //   gpt_bench sgemm --threads N [--m M --k K --n N] [--reps R]
 //     the GFLOP/s of one plain cblas_sgemm C[M,N] = A[M,K]·B[K,N], best of R, for the machine's
 //     matrix ceiling under the same OpenBLAS and thread count.
+//   gpt_bench kv_table | decode --checkpoint FILE --context L [--steps N]: see bench/attention_bench.h.
 #include <cblas.h>
 #include <omp.h>
 
@@ -24,6 +26,7 @@
 #include "autograd/kernels/kernels.h"
 #include "autograd/ops/gemm.h"
 #include "autograd/profile.h"
+#include "bench/attention_bench.h"
 #include "bench/bench_config.h"
 #include "nn/gpt.h"
 #include "nn/init.h"
@@ -193,7 +196,8 @@ int main(int argc, char** argv) {
         omp_set_num_threads(static_cast<int>(args.number("threads", 1)));
         if (mode == "train") return run_train_bench(args);
         if (mode == "sgemm") return run_sgemm(args);
-        std::fprintf(stderr, "usage: gpt_bench train|sgemm [--config baby|small|gpt2] [--threads N] [--steps S] "
+        if (mode == "kv_table" || mode == "decode" || mode == "train_time") return gpt::bench::run_attention_bench(mode, args.values);
+        std::fprintf(stderr, "usage: gpt_bench train|sgemm|kv_table|decode|train_time [--config baby|small|gpt2] [--threads N] [--steps S] "
                              "[--warmup W] [--profile]\n");
         return 2;
     } catch (const std::exception& e) {

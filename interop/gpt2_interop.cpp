@@ -188,6 +188,8 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
     if (format == "hf") {
         if (m.pos_encoding != "learned")
             throw std::runtime_error(where + "pos_encoding is \"" + m.pos_encoding + "\"; GPT-2 has learned positions (use --format safetensors)");
+        if (m.mla())
+            throw std::runtime_error(where + "attention is \"mla\"; GPT-2 has multi-head attention (use --format safetensors)");
         if (m.kv_heads() != m.n_head)
             throw std::runtime_error(where + "n_kv_head is " + std::to_string(m.kv_heads()) + " but n_head is " +
                                      std::to_string(m.n_head) + "; GPT-2 has no grouped-query attention (use --format safetensors)");
@@ -244,6 +246,12 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
                   {"n_layer", m.n_layer},      {"n_head", m.n_head},         {"n_kv_head", m.kv_heads()},
                   {"n_embd", m.n_embd},        {"pos_encoding", m.pos_encoding}, {"bias", m.bias},
                   {"tokenizer", loaded.tokenizer->type()}};
+        if (m.mla()) {
+            config["attention"] = m.attention;
+            config["kv_latent_dim"] = m.kv_latent_dim;
+            config["q_latent_dim"] = m.q_latent_dim;
+            config["rope_head_dim"] = m.rope_head_dim;
+        }
     }
     std::map<std::string, std::string> metadata{{"format", "pt"}};
     if (format == "safetensors") metadata["gpt_cpp_config"] = config.dump();

@@ -3,7 +3,7 @@
 namespace gpt {
 
 CausalSelfAttention::CausalSelfAttention(const GPTConfig& config)
-    : n_head_(config.n_head), n_kv_head_(config.kv_heads()), attn_dropout_(config.dropout) {
+    : n_head_(config.n_head), n_kv_head_(config.kv_heads()), rope_(config.rope()), attn_dropout_(config.dropout) {
     const int64_t hd = config.head_dim();
     c_attn = register_module("c_attn",
                              std::make_shared<Linear>(config.n_embd, (n_head_ + 2 * n_kv_head_) * hd, config.bias));
@@ -13,7 +13,12 @@ CausalSelfAttention::CausalSelfAttention(const GPTConfig& config)
 }
 
 Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator, AttentionInference* inference) const {
-    const Tensor qkv = c_attn->forward(x);
+    Tensor qkv = c_attn->forward(x);  // [B, T, (H + 2·H_kv)·hd]
+    if (rope_) {  // rotate the q and k heads; v passes through
+        const int64_t hd = qkv.size(2) / (n_head_ + 2 * n_kv_head_);
+        const int64_t start = inference && inference->keys ? inference->cached : 0;
+        qkv = rope(qkv, hd, n_head_ + n_kv_head_, start);
+    }
     const Tensor y =
         causal_self_attention(qkv, n_head_, n_kv_head_, attn_dropout_, is_training(), generator, inference);
     return resid_dropout_->forward(c_proj->forward(y), generator);
@@ -33,14 +38,18 @@ Tensor MLP::forward(const Tensor& x, Generator& generator, Tensor* gelu_out) con
 
 Block::Block(const GPTConfig& config) {
     ln_1 = register_module("ln_1", std::make_shared<LayerNorm>(config.n_embd, config.bias));
-    attn = register_module("attn", std::make_shared<CausalSelfAttention>(config));
+    if (config.mla())
+        latent_attn = register_module("attn", std::make_shared<LatentAttention>(config));
+    else
+        attn = register_module("attn", std::make_shared<CausalSelfAttention>(config));
     ln_2 = register_module("ln_2", std::make_shared<LayerNorm>(config.n_embd, config.bias));
     mlp = register_module("mlp", std::make_shared<MLP>(config));
 }
 
 Tensor Block::forward(const Tensor& x, Generator& generator, AttentionInference* inference,
                       BlockActivations* record) const {
-    const Tensor h = add(x, attn->forward(ln_1->forward(x), generator, inference));
+    const Tensor a = ln_1->forward(x);
+    const Tensor h = add(x, attn ? attn->forward(a, generator, inference) : latent_attn->forward(a, generator, inference));
     Tensor out = add(h, mlp->forward(ln_2->forward(h), generator, record ? &record->gelu : nullptr));
     if (record) {
         record->residual_mid = h;

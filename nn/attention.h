@@ -3,9 +3,12 @@
 //   Query head h reads key/value head h / (H / H_kv): consecutive query heads share one, as
 //   torch.repeat_interleave arranges them. H_kv = H is classic MHA, H_kv = 1 multi-query.
 //   y = c_proj(concat_h softmax(q_h k_gᵀ / √hd + causal mask) v_g), then residual dropout.
+//   With pos_encoding = "rope", q and k of every head are rotated by their position (the rope op on the
+//   fused qkv; positions continue from the cache's length) before the attention op.
 #pragma once
 
 #include "nn/gpt_config.h"
+#include "nn/latent_attention.h"
 #include "nn/layers.h"
 
 namespace gpt {
@@ -26,6 +29,7 @@ public:
 private:
     int64_t n_head_;
     int64_t n_kv_head_;
+    bool rope_;
     float attn_dropout_;
     std::shared_ptr<Dropout> resid_dropout_;
 };
@@ -55,6 +59,8 @@ struct BlockActivations {
 
 // Pre-LayerNorm residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). The only place the block's
 // forward is written: training, evaluation, generation (with a cache) and the report all run it.
+// The attention is CausalSelfAttention (attention = "mha") or LatentAttention ("mla"), registered as
+// "attn" either way; the other pointer is null.
 class Block : public Module {
 public:
     explicit Block(const GPTConfig& config);
@@ -63,6 +69,7 @@ public:
 
     std::shared_ptr<LayerNorm> ln_1;
     std::shared_ptr<CausalSelfAttention> attn;
+    std::shared_ptr<LatentAttention> latent_attn;
     std::shared_ptr<LayerNorm> ln_2;
     std::shared_ptr<MLP> mlp;
 };

@@ -21,8 +21,9 @@ GPT::GPT(const GPTConfig& config) : config_(config) {
     wte = register_module("wte", std::make_shared<Embedding>(config_.vocab_size, config_.n_embd));
     if (config_.pos_encoding == "learned")
         wpe = register_module("wpe", std::make_shared<LearnedPositionalEmbedding>(config_.block_size, config_.n_embd));
-    else
+    else if (config_.pos_encoding == "sinusoidal")
         wpe = std::make_shared<SinusoidalPositionalEncoding>(config_.block_size, config_.n_embd);
+    // rope: no wpe; the attention layers rotate q and k.
     drop_ = register_module("drop", std::make_shared<Dropout>(config_.dropout));
     auto blocks = register_module("h", std::make_shared<BlockList>());
     for (int64_t i = 0; i < config_.n_layer; ++i) {
@@ -43,6 +44,7 @@ Tensor GPT::embed(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generat
     check(start + T <= config_.block_size, "GPT",
           "sequence of " + std::to_string(start + T) + " tokens exceeds block_size " + std::to_string(config_.block_size));
     const Tensor tokens = wte->forward(ids, {B, T});  // [B, T, C]
+    if (!wpe) return drop_->forward(tokens, generator);  // rope: positions enter in attention
     const Tensor positions = wpe->forward(T, start);  // [T, C], broadcast over B
     return drop_->forward(add(tokens, positions), generator);
 }

@@ -51,7 +51,7 @@ public:
     const GPTConfig& config() const { return config_; }
 
     std::shared_ptr<Embedding> wte;
-    std::shared_ptr<PositionalEncoding> wpe;  // Learned… registers wpe.weight; Sinusoidal… has no parameters
+    std::shared_ptr<PositionalEncoding> wpe;  // Learned… registers wpe.weight; Sinusoidal… has no parameters; null with rope
     std::vector<std::shared_ptr<Block>> h;
     std::shared_ptr<LayerNorm> ln_f;
 

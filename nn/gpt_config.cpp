@@ -9,6 +9,30 @@ static void require(bool ok, const std::string& message) {
     if (!ok) throw std::invalid_argument(message);
 }
 
+void GPTConfig::validate_attention() const {
+    require(attention == "mha" || attention == "mla",
+            "attention must be \"mha\" or \"mla\", got \"" + attention + "\"");
+    auto not_negative = [](const char* name, int64_t value) {
+        require(value >= 0, std::string(name) + " must be positive (or 0), got " + std::to_string(value));
+    };
+    not_negative("kv_latent_dim", kv_latent_dim);
+    not_negative("q_latent_dim", q_latent_dim);
+    not_negative("rope_head_dim", rope_head_dim);
+    if (!mla()) {
+        require(kv_latent_dim == 0 && q_latent_dim == 0 && rope_head_dim == 0,
+                "kv_latent_dim, q_latent_dim and rope_head_dim are for attention = \"mla\" only");
+        return;
+    }
+    require(kv_latent_dim > 0, "attention \"mla\" needs kv_latent_dim (the cached latent d_c) > 0");
+    require(n_kv_head == 0 || n_kv_head == n_head,
+            "attention \"mla\" has no key/value heads to share: leave n_kv_head at 0, got " + std::to_string(n_kv_head));
+    require(kv_latent_dim <= (int64_t{1} << 20) && q_latent_dim <= (int64_t{1} << 20) && rope_head_dim <= (int64_t{1} << 20),
+            "kv_latent_dim, q_latent_dim and rope_head_dim must be at most 1048576");
+    require(mla_rope_dim() % 2 == 0, "rope_head_dim (d_R = " + std::to_string(mla_rope_dim()) +
+                                         ") must be even; with 0 it is head_dim / 2");
+    require(rope_head_dim == 0 || rope(), "rope_head_dim needs pos_encoding = \"rope\"");
+}
+
 void GPTConfig::validate() const {
     auto positive = [](const char* name, int64_t value) {
         require(value > 0, std::string(name) + " must be positive, got " + std::to_string(value));
@@ -23,8 +47,11 @@ void GPTConfig::validate() const {
                                       std::to_string(n_head) + ")");
     require(n_head % kv_heads() == 0, "n_head (" + std::to_string(n_head) + ") must be divisible by n_kv_head (" +
                                           std::to_string(kv_heads()) + ")");
-    require(pos_encoding == "learned" || pos_encoding == "sinusoidal",
-            "pos_encoding must be \"learned\" or \"sinusoidal\", got \"" + pos_encoding + "\"");
+    require(pos_encoding == "learned" || pos_encoding == "sinusoidal" || pos_encoding == "rope",
+            "pos_encoding must be \"learned\", \"sinusoidal\" or \"rope\", got \"" + pos_encoding + "\"");
+    require(!rope() || mla() || head_dim() % 2 == 0,
+            "pos_encoding \"rope\" needs an even head_dim (n_embd / n_head), got " + std::to_string(head_dim()));
+    validate_attention();
     require(dropout >= 0.0 && static_cast<float>(dropout) < 1.0f, "dropout must be in [0, 1), got " + std::to_string(dropout));
     // Upper bounds far beyond any CPU-trainable model, so that every size computed from them (the
     // parameter count ~12·n_layer·n_embd² + vocab_size·n_embd, activation counts) fits in int64 and a

@@ -13,7 +13,14 @@ struct GPTConfig {
     int64_t n_head = 4;
     int64_t n_kv_head = 0;  // 0 means "same as n_head" (classic multi-head attention)
     int64_t n_embd = 128;   // C
-    std::string pos_encoding = "learned";  // "learned" (GPT-2) | "sinusoidal" (Vaswani et al.)
+    // "learned" (GPT-2) | "sinusoidal" (Vaswani et al.) | "rope" (rotary, on q and k; no wpe)
+    std::string pos_encoding = "learned";
+    // "mha": q, k, v from one fused projection (multi-head, grouped-query or multi-query by n_kv_head).
+    // "mla": DeepSeek-V2's multi-head latent attention (nn/latent_attention.h); n_kv_head must be 0.
+    std::string attention = "mha";
+    int64_t kv_latent_dim = 0;  // mla: d_c, the cached latent per token and layer (required)
+    int64_t q_latent_dim = 0;   // mla: d_c', the query's latent; 0 = queries straight from the input
+    int64_t rope_head_dim = 0;  // mla + rope: d_R of the decoupled rotary key/query; 0 = head_dim / 2
     double dropout = 0.0;  // as given (TrainConfig's value, written to config.toml); layers use it as float
     bool bias = true;
     // Vocabulary padding: 0 = none. Otherwise only ids < vocab_used are tokens; the rows vocab_used..
@@ -24,9 +31,16 @@ struct GPTConfig {
     // The one place the "0 means n_head" rule is written.
     int64_t kv_heads() const { return n_kv_head > 0 ? n_kv_head : n_head; }
     int64_t head_dim() const { return n_embd / n_head; }
+    bool mla() const { return attention == "mla"; }
+    bool rope() const { return pos_encoding == "rope"; }
+    // d_R: the rotary part of an MLA head; 0 without rope (MLA then takes positions from wpe).
+    int64_t mla_rope_dim() const { return !rope() ? 0 : rope_head_dim > 0 ? rope_head_dim : head_dim() / 2; }
     int64_t tokens() const { return vocab_used > 0 ? vocab_used : vocab_size; }  // ids that are real tokens
     // Throws std::invalid_argument naming the first bad field, e.g. "n_embd (100) must be divisible by n_head (3)".
     void validate() const;
+
+private:
+    void validate_attention() const;  // attention, kv_latent_dim, q_latent_dim, rope_head_dim
 };
 
 }  // namespace gpt

@@ -6,37 +6,49 @@
 
 namespace gpt {
 
+namespace {
+
+int64_t key_row_of(const GPTConfig& c) { return c.mla() ? c.kv_latent_dim + c.mla_rope_dim() : c.kv_heads() * c.head_dim(); }
+
+}  // namespace
+
 KVCache::KVCache(const GPTConfig& config)
-    : n_layer_(config.n_layer),
+    : config_(config),
+      n_layer_(config.n_layer),
       block_size_(config.block_size),
-      n_kv_head_(config.kv_heads()),
-      head_dim_(config.head_dim()) {
+      key_row_(key_row_of(config)),
+      latent_(config.mla()) {
     config.validate();
-    const size_t floats = static_cast<size_t>(block_size_ * n_kv_head_ * head_dim_);
+    const size_t floats = static_cast<size_t>(block_size_ * key_row_);
     keys_.assign(static_cast<size_t>(n_layer_), std::vector<float>(floats));
-    values_.assign(static_cast<size_t>(n_layer_), std::vector<float>(floats));
+    if (!latent_) values_.assign(static_cast<size_t>(n_layer_), std::vector<float>(floats));
 }
 
-int64_t KVCache::bytes_per_token() const {
-    return 2 * n_layer_ * n_kv_head_ * head_dim_ * static_cast<int64_t>(sizeof(float));
+int64_t KVCache::bytes_per_token() const {  // measured from the buffers, not from the formula
+    int64_t floats = 0;
+    for (const auto& layer : keys_) floats += static_cast<int64_t>(layer.size());
+    for (const auto& layer : values_) floats += static_cast<int64_t>(layer.size());
+    return floats / block_size_ * static_cast<int64_t>(sizeof(float));
 }
 
 float* KVCache::keys(int64_t layer, int64_t position) {
-    return keys_.at(static_cast<size_t>(layer)).data() + position * n_kv_head_ * head_dim_;
+    return keys_.at(static_cast<size_t>(layer)).data() + position * key_row_;
 }
 
 float* KVCache::values(int64_t layer, int64_t position) {
-    return values_.at(static_cast<size_t>(layer)).data() + position * n_kv_head_ * head_dim_;
+    if (latent_) return keys(layer, position);
+    return values_.at(static_cast<size_t>(layer)).data() + position * key_row_;
 }
 
 void KVCache::check_fits(const GPT& model, int64_t T) const {
     const GPTConfig& config = model.config();
     check(T > 0, "forward_tokens", "no token ids given");
-    check(n_layer_ == config.n_layer && block_size_ == config.block_size && n_kv_head_ == config.kv_heads() &&
-              head_dim_ == config.head_dim(),
+    check(n_layer_ == config.n_layer && block_size_ == config.block_size && latent_ == config.mla() &&
+              key_row_ == key_row_of(config) && config_.n_embd == config.n_embd &&
+              config_.n_head == config.n_head && config_.kv_heads() == config.kv_heads(),
           "forward_tokens", "the cache was made for another model shape (n_layer " + std::to_string(n_layer_) +
-                                ", block_size " + std::to_string(block_size_) + ", n_kv_head " +
-                                std::to_string(n_kv_head_) + ", head_dim " + std::to_string(head_dim_) + ")");
+                                ", block_size " + std::to_string(block_size_) + ", attention " + config_.attention +
+                                ", " + std::to_string(key_row_) + " floats per key row)");
     check(length() + T <= config.block_size, "forward_tokens",
           std::to_string(length()) + " cached + " + std::to_string(T) + " new tokens exceed block_size " +
               std::to_string(config.block_size) + "; reset the cache and re-feed the last block_size tokens");

@@ -13,6 +13,13 @@
 // Size: 2 (k and v) · n_layer · H_kv · hd · 4 bytes per position, so grouped-query (H_kv < H) and
 // multi-query (H_kv = 1) attention shrink it by H/H_kv.
 //
+// Multi-head latent attention (attention = "mla") caches one row per position and layer instead:
+//   latent[l]: [block_size, d_c + d_R] = [c_KV; k_R], which is both the key and the value of the
+// absorbed form (nn/latent_attention.h): n_layer · (d_c + d_R) · 4 bytes per position. keys(l, p) and
+// values(l, p) then point at the same row.
+//
+// With rope, positions enter through rotations applied before caching, so a row's position is fixed too.
+//
 // The window: positions are absolute (learned or sinusoidal), so a cached row cannot be shifted to an
 // earlier position. When the context fills block_size, the caller resets the cache and re-feeds the last
 // block_size tokens in one forward_tokens pass (forward_context below does this); the logits are then
@@ -33,7 +40,7 @@ namespace gpt {
 
 class KVCache {
 public:
-    explicit KVCache(const GPTConfig& config);  // allocates block_size rows per layer for k and for v
+    explicit KVCache(const GPTConfig& config);  // block_size rows per layer for k and for v (mla: one latent row)
 
     int64_t length() const { return static_cast<int64_t>(tokens_.size()); }  // positions filled
     int64_t capacity() const { return block_size_; }                          // block_size
@@ -43,12 +50,17 @@ public:
     const std::vector<int32_t>& tokens() const { return tokens_; }
 
     int64_t n_layer() const { return n_layer_; }
-    int64_t n_kv_head() const { return n_kv_head_; }
-    int64_t head_dim() const { return head_dim_; }
-    int64_t bytes_per_token() const;  // 2·n_layer·H_kv·hd·sizeof(float)
+    bool latent() const { return latent_; }
+    // Floats per position and layer: H_kv·hd for keys and as many for values, or (mla) d_c + d_R for
+    // the latent row and none besides.
+    int64_t key_row() const { return key_row_; }
+    int64_t value_row() const { return latent_ ? 0 : key_row_; }
+    // What the constructor allocated, per position: (key_row + value_row)·n_layer·sizeof(float);
+    // 2·n_layer·H_kv·hd·4 for mha, n_layer·(d_c + d_R)·4 for mla.
+    int64_t bytes_per_token() const;
     int64_t bytes() const { return bytes_per_token() * block_size_; }
 
-    // Row `position` of layer `layer`: H_kv·hd floats.
+    // Row `position` of layer `layer`: key_row floats (mla: the same latent row for both).
     float* keys(int64_t layer, int64_t position);
     float* values(int64_t layer, int64_t position);
 
@@ -60,9 +72,11 @@ public:
     void append(const std::vector<int32_t>& ids) { tokens_.insert(tokens_.end(), ids.begin(), ids.end()); }
 
 private:
-    int64_t n_layer_, block_size_, n_kv_head_, head_dim_;
+    GPTConfig config_;  // the shape it was made for
+    int64_t n_layer_, block_size_, key_row_;
+    bool latent_;
     std::vector<int32_t> tokens_;
-    std::vector<std::vector<float>> keys_, values_;  // [n_layer][block_size·H_kv·hd]
+    std::vector<std::vector<float>> keys_, values_;  // [n_layer][block_size·key_row]; values_ empty for mla
 };
 
 // Feeds `ids` at positions length()..length()+T−1 in one pass (the prompt, or a window being re-fed),

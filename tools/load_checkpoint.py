@@ -14,7 +14,8 @@ extends them by N tokens and prints the decoded text.
 The maths is docs/checkpoint_format.md's "The model's maths": pre-LN blocks, LayerNorm eps 1e-5,
 GELU in its tanh form, c_attn rows = q heads, k heads, v heads; query head h reads key/value head
 h // (n_head // n_kv_head); scores / sqrt(head_dim), causal; head tied to wte; positions learned
-(wpe) or sinusoidal (computed). Dropout is not applied (inference).
+(wpe), sinusoidal (computed) or rotary (rope on q and k); attention "mha" or "mla" (multi-head latent
+attention, explicit form). Dropout is not applied (inference).
 """
 import argparse
 import math
@@ -57,24 +58,64 @@ class GPT(torch.nn.Module):
     def gelu(x):  # GELU's tanh form (GPT-2's gelu_new), not torch.nn.GELU()'s exact erf form
         return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
 
+    @staticmethod
+    def rope(x):  # x [B, T, n, d]: GPT-NeoX rotate-half, i pairs with i + d/2, angle t·10000^(-2i/d)
+        T, d = x.shape[1], x.shape[-1]
+        inv = torch.pow(10000.0, -torch.arange(0, d // 2, dtype=torch.float64) * 2 / d)
+        angle = torch.arange(T, dtype=torch.float64)[:, None] * inv[None, :]
+        cos, sin = torch.cos(angle).float()[None, :, None, :], torch.sin(angle).float()[None, :, None, :]
+        x1, x2 = x[..., : d // 2], x[..., d // 2:]
+        return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+    @staticmethod
+    def attend(q, k, v, scale):  # q, k [B, T, H, dk], v [B, T, H, dv] -> [B, T, H·dv], causal
+        B, T, H, dv = v.shape
+        mask = torch.ones(T, T, dtype=torch.bool).tril()
+        att = (q.transpose(1, 2) @ k.transpose(1, 2).transpose(-1, -2)) * scale
+        att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+        return (att @ v.transpose(1, 2)).transpose(1, 2).reshape(B, T, H * dv)
+
+    def mha(self, h, pre):
+        cfg = self.cfg
+        B, T, C = h.shape
+        H, Hkv = cfg["n_head"], cfg["n_kv_head"]
+        hd = C // H
+        q, k, v = self.linear(h, pre + "attn.c_attn").split([H * hd, Hkv * hd, Hkv * hd], dim=-1)
+        q, k, v = q.view(B, T, H, hd), k.view(B, T, Hkv, hd), v.view(B, T, Hkv, hd)
+        if cfg["pos_encoding"] == "rope":
+            q, k = self.rope(q), self.rope(k)
+        k, v = k.repeat_interleave(H // Hkv, dim=2), v.repeat_interleave(H // Hkv, dim=2)
+        return self.attend(q, k, v, 1.0 / math.sqrt(hd))
+
+    def mla(self, h, pre):  # multi-head latent attention, explicit form (docs/checkpoint_format.md)
+        cfg = self.cfg
+        B, T, C = h.shape
+        H, dcq = cfg["n_head"], cfg["q_latent_dim"]
+        dh = C // H
+        dR = (cfg["rope_head_dim"] or dh // 2) if cfg["pos_encoding"] == "rope" else 0
+        q_in = self.linear(h, pre + "attn.c_q_down") if dcq else h
+        q = self.linear(q_in, pre + ("attn.c_q_up" if dcq else "attn.c_q")).view(B, T, H, dh)
+        c_kv = self.linear(h, pre + "attn.c_kv_down")
+        k = self.linear(c_kv, pre + "attn.c_k_up").view(B, T, H, dh)
+        v = self.linear(c_kv, pre + "attn.c_v_up").view(B, T, H, dh)
+        if dR:
+            q_r = self.rope(self.linear(q_in, pre + "attn.c_q_rope").view(B, T, H, dR))
+            k_r = self.rope(self.linear(h, pre + "attn.c_k_rope").view(B, T, 1, dR)).expand(B, T, H, dR)
+            q, k = torch.cat([q, q_r], dim=-1), torch.cat([k, k_r], dim=-1)
+        return self.attend(q, k, v, 1.0 / math.sqrt(dh + dR))
+
     def forward(self, ids):  # ids [B, T] int64 -> logits [B, T, V]
         cfg = self.cfg
-        B, T = ids.shape
-        H, Hkv, C = cfg["n_head"], cfg["n_kv_head"], cfg["n_embd"]
-        hd = C // H
-        pos = self.p("wpe.weight")[:T] if cfg["pos_encoding"] == "learned" else self.pos_table[:T]
-        x = self.p("wte.weight")[ids] + pos
-        mask = torch.ones(T, T, dtype=torch.bool).tril()
+        T = ids.shape[1]
+        x = self.p("wte.weight")[ids]
+        if cfg["pos_encoding"] == "learned":
+            x = x + self.p("wpe.weight")[:T]
+        elif cfg["pos_encoding"] == "sinusoidal":
+            x = x + self.pos_table[:T]
         for layer in range(cfg["n_layer"]):
             pre = f"h.{layer}."
-            qkv = self.linear(self.layer_norm(x, pre + "ln_1"), pre + "attn.c_attn")
-            q, k, v = qkv.split([H * hd, Hkv * hd, Hkv * hd], dim=-1)
-            q = q.view(B, T, H, hd).transpose(1, 2)
-            k = k.view(B, T, Hkv, hd).transpose(1, 2).repeat_interleave(H // Hkv, dim=1)
-            v = v.view(B, T, Hkv, hd).transpose(1, 2).repeat_interleave(H // Hkv, dim=1)
-            att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-            att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
-            y = (att @ v).transpose(1, 2).reshape(B, T, C)
+            h = self.layer_norm(x, pre + "ln_1")
+            y = self.mla(h, pre) if cfg["attention"] == "mla" else self.mha(h, pre)
             x = x + self.linear(y, pre + "attn.c_proj")
             h = self.gelu(self.linear(self.layer_norm(x, pre + "ln_2"), pre + "mlp.c_fc"))
             x = x + self.linear(h, pre + "mlp.c_proj")
@@ -100,6 +141,9 @@ def load(path):
         a = f["config"].attrs
         cfg = {k: int(a[k]) for k in ("vocab_size", "block_size", "n_layer", "n_head", "n_kv_head", "n_embd")}
         cfg["pos_encoding"] = _str(a["pos_encoding"])
+        cfg["attention"] = _str(a["attention"]) if "attention" in a else "mha"  # absent before MLA: mha
+        for key in ("kv_latent_dim", "q_latent_dim", "rope_head_dim"):
+            cfg[key] = int(a[key]) if key in a else 0
         if cfg["n_kv_head"] == 0:
             cfg["n_kv_head"] = cfg["n_head"]
         weights = {}

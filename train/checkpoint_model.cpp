@@ -26,6 +26,12 @@ void write_model_config(H5File& file, const GPTConfig& c) {
     config.set_attr_double("dropout", static_cast<float>(c.dropout));  // as the layers use it
     config.set_attr_int("bias", c.bias ? 1 : 0);
     if (c.vocab_used > 0) config.set_attr_int("vocab_used", c.vocab_used);  // padded vocabulary only
+    if (c.mla()) {  // absent: "mha", as every checkpoint written before MLA existed
+        config.set_attr_string("attention", c.attention);
+        config.set_attr_int("kv_latent_dim", c.kv_latent_dim);
+        config.set_attr_int("q_latent_dim", c.q_latent_dim);
+        config.set_attr_int("rope_head_dim", c.rope_head_dim);
+    }
 }
 
 GPTConfig read_model_config(const H5File& file) {
@@ -43,6 +49,11 @@ GPTConfig read_model_config(const H5File& file) {
     c.dropout = static_cast<float>(config.attr_double("dropout"));
     c.bias = config.attr_int("bias") != 0;
     if (config.has_attr("vocab_used")) c.vocab_used = config.attr_int("vocab_used");
+    if (config.has_attr("attention")) c.attention = config.attr_string("attention");
+    for (auto [name, field] : {std::pair{"kv_latent_dim", &GPTConfig::kv_latent_dim},
+                               std::pair{"q_latent_dim", &GPTConfig::q_latent_dim},
+                               std::pair{"rope_head_dim", &GPTConfig::rope_head_dim}})
+        if (config.has_attr(name)) c.*field = config.attr_int(name);
     try {
         c.validate();
     } catch (const std::invalid_argument& e) {

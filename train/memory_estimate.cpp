@@ -31,11 +31,28 @@ double read_cgroup_value(const std::string& path) {
 
 }  // namespace
 
-int64_t count_parameters(const GPTConfig& c) {
+namespace {
+
+// The attention's projections (nn/attention.h, nn/latent_attention.h), c_proj included.
+int64_t attention_parameters(const GPTConfig& c) {
     const int64_t C = c.n_embd, hd = c.head_dim(), bias = c.bias ? 1 : 0;
-    const int64_t qkv_out = (c.n_head + 2 * c.kv_heads()) * hd;
+    auto linear = [bias](int64_t in, int64_t out, bool with_bias = true) { return in * out + (with_bias ? bias * out : 0); };
+    const int64_t proj = linear(C, C);
+    if (!c.mla()) return linear(C, (c.n_head + 2 * c.kv_heads()) * hd) + proj;
+    const int64_t H = c.n_head, d_c = c.kv_latent_dim, d_cq = c.q_latent_dim, d_R = c.mla_rope_dim();
+    const int64_t q_in = d_cq > 0 ? d_cq : C;
+    const int64_t query = d_cq > 0 ? linear(C, d_cq) + linear(d_cq, H * hd) : linear(C, H * hd);
+    const int64_t kv = linear(C, d_c) + 2 * linear(d_c, H * hd, false);
+    const int64_t rotary = d_R > 0 ? linear(q_in, H * d_R) + linear(C, d_R) : 0;
+    return query + kv + rotary + proj;
+}
+
+}  // namespace
+
+int64_t count_parameters(const GPTConfig& c) {
+    const int64_t C = c.n_embd, bias = c.bias ? 1 : 0;
     const int64_t layer_norm = C * (1 + bias);
-    const int64_t per_layer = layer_norm + (C * qkv_out + bias * qkv_out) + (C * C + bias * C) + layer_norm +
+    const int64_t per_layer = layer_norm + attention_parameters(c) + layer_norm +
                               (C * 4 * C + bias * 4 * C) + (4 * C * C + bias * C);
     const int64_t positions = c.pos_encoding == "learned" ? c.block_size * C : 0;
     // The output head shares wte's weight (weight tying), so it adds nothing.
@@ -46,7 +63,10 @@ MemoryEstimate estimate_training_memory(const GPTConfig& c, int64_t batch_size) 
     const double B = static_cast<double>(batch_size), T = static_cast<double>(c.block_size),
                  C = static_cast<double>(c.n_embd), V = static_cast<double>(c.vocab_size),
                  H = static_cast<double>(c.n_head), L = static_cast<double>(c.n_layer);
-    const double qkv_width = static_cast<double>((c.n_head + 2 * c.kv_heads()) * c.head_dim());
+    // mla: the latents, q/k/v and the padded qkv the op reads (about 3× the explicit q, k, v).
+    const double qkv_width = static_cast<double>(
+        c.mla() ? c.kv_latent_dim + c.q_latent_dim + 6 * c.n_head * (c.head_dim() + c.mla_rope_dim())
+                : (c.n_head + 2 * c.kv_heads()) * c.head_dim());
     const bool dropout = c.dropout > 0.0f;
     const double BT = B * T;
     const double embeddings = BT * C * (dropout ? 3.0 : 2.0);

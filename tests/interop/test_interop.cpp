@@ -17,6 +17,7 @@
 
 #include <unistd.h>
 
+#include "data/char_tokenizer.h"
 #include "data/gpt2_tokenizer.h"
 #include "interop/gpt2_interop.h"
 #include "interop/safetensors.h"
@@ -249,4 +250,48 @@ TEST_CASE("export hf refuses what GPT-2 cannot represent, naming the field") {
     GPTConfig no_bias = m;
     no_bias.bias = false;
     CHECK(refused(no_bias).find("bias") != std::string::npos);
+    GPTConfig mla = m;
+    mla.attention = "mla";
+    mla.kv_latent_dim = 8;
+    CHECK(refused(mla).find("mla") != std::string::npos);
+}
+
+TEST_CASE("tools/load_checkpoint.py gives the C++ logits for rope (GQA) and MLA checkpoints") {
+    if (!have_torch()) return;
+    TempDir dir;
+    const auto tokenizer = CharTokenizer::train("abcdefghijkl");  // 12 tokens
+    std::vector<int32_t> ids;
+    std::ofstream ids_file(dir.path / "ids.txt");
+    for (int i = 0; i < 32; ++i) {
+        ids.push_back((i * 7 + 3) % 12);
+        ids_file << ids.back() << ' ';
+    }
+    ids_file.close();
+    GPTConfig rope;
+    rope.vocab_size = 12;
+    rope.n_embd = 32;
+    rope.n_head = 4;
+    rope.n_kv_head = 2;
+    rope.n_layer = 2;
+    rope.block_size = 32;
+    rope.pos_encoding = "rope";
+    GPTConfig mla = rope;
+    mla.n_kv_head = 0;
+    mla.attention = "mla";
+    mla.kv_latent_dim = 12;
+    mla.q_latent_dim = 16;
+    for (const GPTConfig& config : {rope, mla}) {
+        GPT model(config);
+        Generator generator(5);
+        for (auto& [name, t] : model.named_parameters())
+            for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>(0.3 * generator.normal());
+        const fs::path path = dir.path / "model.h5";
+        save_weights(path.string(), model, *tokenizer, TrainConfig{});
+        const std::vector<float> mine = logits_of(path.string(), ids);
+        run_python(std::string(GPT_SOURCE_DIR) + "/tools/load_checkpoint.py " + path.string() + " --ids-file " +
+                   (dir.path / "ids.txt").string() + " --logits-out " + (dir.path / "loader.bin").string());
+        const double error = max_relative(read_floats(dir.path / "loader.bin"), mine);
+        MESSAGE(config.attention << ": tools/load_checkpoint.py vs C++ logits, max relative error " << error);
+        CHECK(error <= 1e-4);
+    }
 }

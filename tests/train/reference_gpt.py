@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Independent PyTorch reference of the GPT architecture, for the parity test.
+"""Independent PyTorch reference of the GPT architecture, for the parity test: learned, sinusoidal or
+rotary (GPT-NeoX rotate-half) positions; multi-head/grouped-query attention or DeepSeek-V2's multi-head
+latent attention (explicit form), each written out here from the papers' equations.
 
 Usage: reference_gpt.py CASE.h5 [CASE.h5 ...]
 Each CASE.h5 is written by the C++ test: a checkpoint-layout model (/config, /model/<name>) plus
@@ -42,33 +44,74 @@ class Reference(torch.nn.Module):
         C = x.shape[-1]
         return torch.nn.functional.layer_norm(x, (C,), self.p(prefix + ".weight"), self.p(prefix + ".bias"), 1e-5)
 
+    @staticmethod
+    def rope(x):
+        """x [B, T, n, d]: GPT-NeoX rotate-half, dimension i pairs with i + d/2, angle t·10000^(-2i/d)."""
+        T, d = x.shape[1], x.shape[-1]
+        inv = torch.pow(torch.tensor(10000.0, dtype=torch.float64), -torch.arange(0, d // 2, dtype=torch.float64) * 2 / d)
+        angle = torch.arange(T, dtype=torch.float64)[:, None] * inv[None, :]
+        cos, sin = torch.cos(angle)[None, :, None, :], torch.sin(angle)[None, :, None, :]
+        x1, x2 = x[..., : d // 2], x[..., d // 2 :]
+        return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+    def attend(self, q, k, v, scale):
+        """q, k [B, T, H, dk], v [B, T, H, dv] → [B, T, H·dv], causal."""
+        B, T, H, dv = v.shape
+        mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+        att = (q.transpose(1, 2) @ k.transpose(1, 2).transpose(-2, -1)) * scale
+        att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+        return (att @ v.transpose(1, 2)).transpose(1, 2).reshape(B, T, H * dv)
+
+    def mha(self, h, pre):
+        cfg = self.cfg
+        B, T, C = h.shape
+        H, Hkv = cfg["n_head"], cfg["n_kv_head"]
+        hd = C // H
+        qkv = self.linear(h, pre + "attn.c_attn")
+        q, k, v = qkv.split([H * hd, Hkv * hd, Hkv * hd], dim=-1)
+        q, k, v = q.view(B, T, H, hd), k.view(B, T, Hkv, hd), v.view(B, T, Hkv, hd)
+        if cfg["pos_encoding"] == "rope":
+            q, k = self.rope(q), self.rope(k)
+        k = k.repeat_interleave(H // Hkv, dim=2)
+        v = v.repeat_interleave(H // Hkv, dim=2)
+        return self.attend(q, k, v, 1.0 / math.sqrt(hd))
+
+    def mla(self, h, pre):
+        """DeepSeek-V2 multi-head latent attention, explicit form (keys and values built per head)."""
+        cfg = self.cfg
+        B, T, C = h.shape
+        H = cfg["n_head"]
+        dh, dcq = C // H, cfg["q_latent_dim"]
+        dR = (cfg["rope_head_dim"] or dh // 2) if cfg["pos_encoding"] == "rope" else 0
+        q_in = self.linear(h, pre + "attn.c_q_down") if dcq else h
+        q = self.linear(q_in, pre + ("attn.c_q_up" if dcq else "attn.c_q")).view(B, T, H, dh)
+        c_kv = self.linear(h, pre + "attn.c_kv_down")
+        k = self.linear(c_kv, pre + "attn.c_k_up").view(B, T, H, dh)
+        v = self.linear(c_kv, pre + "attn.c_v_up").view(B, T, H, dh)
+        if dR:
+            q_r = self.rope(self.linear(q_in, pre + "attn.c_q_rope").view(B, T, H, dR))
+            k_r = self.rope(self.linear(h, pre + "attn.c_k_rope").view(B, T, 1, dR)).expand(B, T, H, dR)
+            q, k = torch.cat([q, q_r], dim=-1), torch.cat([k, k_r], dim=-1)
+        return self.attend(q, k, v, 1.0 / math.sqrt(dh + dR))
+
     def forward(self, ids):
         cfg = self.cfg
         B, T = ids.shape
-        C, H, Hkv = cfg["n_embd"], cfg["n_head"], cfg["n_kv_head"]
-        hd = C // H
+        C = cfg["n_embd"]
         x = self.p("wte.weight")[ids]
         if cfg["pos_encoding"] == "learned":
             x = x + self.p("wpe.weight")[:T]
-        else:
+        elif cfg["pos_encoding"] == "sinusoidal":
             pos = torch.arange(T, dtype=torch.float64)[:, None]
             two_i = torch.arange(0, C, dtype=torch.float64)
             two_i = two_i - torch.remainder(two_i, 2)
             angle = pos / torch.pow(torch.tensor(10000.0, dtype=torch.float64), two_i / C)
             pe = torch.where(torch.arange(C) % 2 == 0, torch.sin(angle), torch.cos(angle))
             x = x + pe
-        mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
         for i in range(cfg["n_layer"]):
             pre = f"h.{i}."
             h = self.layer_norm(x, pre + "ln_1")
-            qkv = self.linear(h, pre + "attn.c_attn")
-            q, k, v = qkv.split([H * hd, Hkv * hd, Hkv * hd], dim=-1)
-            q = q.view(B, T, H, hd).transpose(1, 2)
-            k = k.view(B, T, Hkv, hd).transpose(1, 2).repeat_interleave(H // Hkv, dim=1)
-            v = v.view(B, T, Hkv, hd).transpose(1, 2).repeat_interleave(H // Hkv, dim=1)
-            att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
-            att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
-            y = (att @ v).transpose(1, 2).reshape(B, T, C)
+            y = self.mla(h, pre) if cfg["attention"] == "mla" else self.mha(h, pre)
             x = x + self.linear(y, pre + "attn.c_proj")
             h = self.layer_norm(x, pre + "ln_2")
             a = self.linear(h, pre + "mlp.c_fc")
@@ -88,6 +131,9 @@ def run_case(path):
         a = f["config"].attrs
         cfg = {k: int(a[k]) for k in ("vocab_size", "block_size", "n_layer", "n_head", "n_kv_head", "n_embd")}
         cfg["pos_encoding"] = attr_str(a["pos_encoding"])
+        cfg["attention"] = attr_str(a["attention"]) if "attention" in a else "mha"  # absent in older files
+        for key in ("kv_latent_dim", "q_latent_dim", "rope_head_dim"):
+            cfg[key] = int(a[key]) if key in a else 0
         weights = {}
         f["model"].visititems(lambda n, o: weights.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
         ids = torch.tensor(f["parity/ids"][()], dtype=torch.long)

@@ -58,6 +58,34 @@ TEST_CASE("a saved model loads back with identical logits, for both position enc
     }
 }
 
+TEST_CASE("rope and mla models load back with their config and identical logits; mha writes no mla keys") {
+    GPTConfig rope = small_config("rope", 2), mla = small_config("rope", 0);
+    mla.attention = "mla";
+    mla.kv_latent_dim = 6;
+    mla.q_latent_dim = 10;
+    mla.rope_head_dim = 2;
+    for (const GPTConfig& config : {rope, mla}) {
+        GPT model(config);
+        Generator generator(12);
+        init_gpt2(model, generator);
+        const fs::path path = temp_file("roundtrip_" + config.attention + ".h5");
+        save_weights(path.string(), model, *twelve_char_tokenizer(), TrainConfig{});
+        const LoadedCheckpoint loaded = load_checkpoint(path.string());
+        const GPTConfig& c = loaded.model_config;
+        CHECK(c.pos_encoding == "rope");
+        CHECK(c.attention == config.attention);
+        CHECK(c.kv_latent_dim == config.kv_latent_dim);
+        CHECK(c.q_latent_dim == config.q_latent_dim);
+        CHECK(c.rope_head_dim == config.rope_head_dim);
+        CHECK(logits_of(*loaded.model) == logits_of(model));
+        H5File file = H5File::open_read(path.string());
+        // An mha checkpoint keeps the layout older builds wrote (and older files lack the keys: "mha").
+        CHECK(file.open_group("config").has_attr("attention") == config.mla());
+        file.close();
+        fs::remove(path);
+    }
+}
+
 // Edits a valid checkpoint in place with the HDF5 C API (the project's wrapper only writes new files).
 void edit_file(const fs::path& path, const std::function<void(hid_t)>& edit) {
     const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);

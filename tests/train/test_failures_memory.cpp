@@ -34,6 +34,17 @@ TEST_CASE("count_parameters equals the built model's parameter_count") {
     CHECK(count_parameters(c) == GPT(c).parameter_count());
     c.pos_encoding = "sinusoidal";  // no learned position table
     CHECK(count_parameters(c) == GPT(c).parameter_count());
+    c.pos_encoding = "rope";  // no position table either
+    CHECK(count_parameters(c) == GPT(c).parameter_count());
+    c.n_kv_head = 0;
+    c.attention = "mla";  // latent attention: down/up projections, decoupled rotary q and k
+    c.kv_latent_dim = 12;
+    CHECK(count_parameters(c) == GPT(c).parameter_count());
+    c.q_latent_dim = 20;
+    c.bias = true;
+    CHECK(count_parameters(c) == GPT(c).parameter_count());
+    c.pos_encoding = "learned";  // no rotary projections
+    CHECK(count_parameters(c) == GPT(c).parameter_count());
 }
 
 TEST_CASE("the estimate: 16 bytes per parameter of state, activations linear in the batch") {

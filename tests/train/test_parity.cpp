@@ -1,6 +1,7 @@
 // Parity with the independent PyTorch reference (tests/train/reference_gpt.py): same HDF5 weights, same
-// token ids → logits, loss and every parameter's gradient, for both position encodings and
-// n_kv_head ∈ {n_head, 2, 1}, dropout 0. The C++ side writes every input; nothing is written by hand.
+// token ids → logits, loss and every parameter's gradient, for learned and sinusoidal positions with
+// n_kv_head ∈ {n_head, 2, 1}, rotary positions with MHA and GQA, and multi-head latent attention
+// (learned or rotary positions, with or without query compression), dropout 0. The C++ side writes every input; nothing is written by hand.
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -33,6 +34,12 @@ std::string write_case(const std::string& dir, const std::string& name, GPTConfi
     for (auto& [pname, t] : model.named_parameters())
         if (pname.find("ln_") != std::string::npos || pname.find(".bias") != std::string::npos)
             for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] += static_cast<float>(0.1 * generator.normal());
+    // MLA's keys are a product of two std-0.02 matrices, so its scores start near 0 and the key weights'
+    // gradients near float32 rounding; larger attention weights make the comparison a sharp one.
+    if (config.mla())
+        for (auto& [pname, t] : model.named_parameters())
+            if (pname.find("attn.c_") != std::string::npos && pname.find("c_proj") == std::string::npos)
+                for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] *= 5.0f;
 
     const int64_t B = 3, T = config.block_size;
     std::vector<int32_t> ids(B * T), targets(B * T);
@@ -67,6 +74,34 @@ TEST_CASE("GPT logits, loss and gradients match the PyTorch reference") {
     std::filesystem::create_directories(dir);
     std::string cases;
     uint64_t seed = 100;
+    // Rotary positions with MHA and GQA; multi-head latent attention with learned or rotary positions,
+    // with and without query compression (d_c 12, d_c' 20, d_R 4 = head_dim / 2 or 6 given).
+    struct Variant {
+        const char* pos;
+        int64_t kv, kv_latent, q_latent, rope_dim;
+    };
+    const Variant variants[] = {{"rope", 4, 0, 0, 0},    {"rope", 2, 0, 0, 0},      {"learned", 0, 12, 0, 0},
+                                {"learned", 0, 12, 20, 0}, {"rope", 0, 12, 0, 0}, {"rope", 0, 12, 20, 6}};
+    for (const Variant& v : variants) {
+        GPTConfig c;
+        c.vocab_size = 37;
+        c.block_size = 16;
+        c.n_layer = 2;
+        c.n_head = 4;
+        c.n_kv_head = v.kv;
+        c.n_embd = 32;
+        c.pos_encoding = v.pos;
+        if (v.kv_latent > 0) {
+            c.attention = "mla";
+            c.kv_latent_dim = v.kv_latent;
+            c.q_latent_dim = v.q_latent;
+            c.rope_head_dim = v.rope_dim;
+        }
+        std::string name = v.pos;
+        name += v.kv_latent > 0 ? "_mla_q" + std::to_string(v.q_latent) : "_kv" + std::to_string(v.kv);
+        cases += ' ';
+        cases += write_case(dir, name, c, seed++);
+    }
     for (const char* pos : {"learned", "sinusoidal"}) {
         for (int64_t kv : {4, 2, 1}) {
             GPTConfig c;
