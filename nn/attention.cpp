@@ -49,7 +49,8 @@ Block::Block(const GPTConfig& config) {
 Tensor Block::forward(const Tensor& x, Generator& generator, AttentionInference* inference,
                       BlockActivations* record) const {
     const Tensor a = ln_1->forward(x);
-    const Tensor h = add(x, attn ? attn->forward(a, generator, inference) : latent_attn->forward(a, generator, inference));
+    const Tensor h = add(x, attn ? attn->forward(a, generator, inference)
+                                 : latent_attn->forward(a, generator, inference, record ? &record->latent : nullptr));
     Tensor out = add(h, mlp->forward(ln_2->forward(h), generator, record ? &record->gelu : nullptr));
     if (record) {
         record->residual_mid = h;

@@ -55,6 +55,7 @@ struct BlockActivations {
     Tensor residual_mid;
     Tensor gelu;
     Tensor out;
+    Tensor latent;  // attention = "mla": c_KV [B, T, d_c], what the cache keeps per token; else empty
 };
 
 // Pre-LayerNorm residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). The only place the block's

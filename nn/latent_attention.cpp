@@ -29,17 +29,20 @@ LatentAttention::LatentAttention(const GPTConfig& config)
     resid_dropout_ = register_module("resid_dropout", std::make_shared<Dropout>(config.dropout));
 }
 
-Tensor LatentAttention::forward(const Tensor& x, Generator& generator, AttentionInference* inference) const {
+Tensor LatentAttention::forward(const Tensor& x, Generator& generator, AttentionInference* inference,
+                                Tensor* latent_out) const {
     const bool cached = inference && inference->keys;
-    const Tensor y = cached ? absorbed_form(x, generator, *inference) : explicit_form(x, generator, inference);
+    const Tensor c_kv = c_kv_down->forward(x);  // [B, T, d_c]
+    if (latent_out) *latent_out = c_kv;
+    const Tensor y = cached ? absorbed_form(x, c_kv, generator, *inference) : explicit_form(x, c_kv, generator, inference);
     return resid_dropout_->forward(c_proj->forward(y), generator);
 }
 
 // x [B, T, C] → the heads' outputs [B, T, H·d_h] (before c_proj).
-Tensor LatentAttention::explicit_form(const Tensor& x, Generator& generator, AttentionInference* inference) const {
+Tensor LatentAttention::explicit_form(const Tensor& x, const Tensor& c_kv, Generator& generator,
+                                      AttentionInference* inference) const {
     const int64_t B = x.size(0), T = x.size(1), w = d_h_ + d_R_;
     const Tensor q_in = query_input(x);
-    const Tensor c_kv = c_kv_down->forward(x);  // [B, T, d_c]
     Tensor q = query(q_in), k = c_k_up->forward(c_kv), v = c_v_up->forward(c_kv);  // [B, T, H·d_h] each
     if (d_R_ > 0) {
         const Shape heads{B, T, H_, d_h_};
@@ -58,11 +61,11 @@ Tensor LatentAttention::explicit_form(const Tensor& x, Generator& generator, Att
 }
 
 // One sequence (B = 1) against the cache's latent rows; see the header for the algebra. x [1, T, C].
-Tensor LatentAttention::absorbed_form(const Tensor& x, Generator& generator, AttentionInference& inference) const {
+Tensor LatentAttention::absorbed_form(const Tensor& x, const Tensor& c_kv, Generator& generator,
+                                      AttentionInference& inference) const {
     const int64_t T = x.size(1), w = d_c_ + d_R_, start = inference.cached;
     check(x.size(0) == 1, "LatentAttention", "a key/value cache holds one sequence, got batch " + std::to_string(x.size(0)));
-    const Tensor q_in = query_input(x);
-    const Tensor c_kv = c_kv_down->forward(x);  // [1, T, d_c]
+    const Tensor q_in = query_input(x);  // c_kv: [1, T, d_c]
     // q̃_h = W_UK,hᵀ q_C,h: [H, T, d_h] · [H, d_h, d_c] → [H, T, d_c]
     const Tensor q_heads = permute(reshape(query(q_in), {T, H_, d_h_}), {1, 0, 2});
     Tensor q = permute(matmul(q_heads, reshape(c_k_up->weight, {H_, d_h_, d_c_})), {1, 0, 2});  // [T, H, d_c]

@@ -101,9 +101,11 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     const int64_t C = model.config().n_embd;
     for (const int32_t id : ids)
         token_embedding.push_back(std::vector<float>(model.wte->weight.data() + id * C, model.wte->weight.data() + (id + 1) * C));
-    const Tensor positions = model.wpe->forward(T, 0);  // [T, C]
+    // Learned or sinusoidal positions are added here; rotary ones (no wpe) enter inside attention.
+    const json positions = model.wpe ? rows(model.wpe->forward(T, 0), T) : json(nullptr);  // [T, C]
 
-    json attention = json::array(), gelu = json::array(), mid_norms = json::array(), out_norms = json::array();
+    json attention = json::array(), gelu = json::array(), latent = json::array(), mid_norms = json::array(),
+         out_norms = json::array();
     for (size_t l = 0; l < inference.attention.size(); ++l) {
         const Tensor& p = inference.attention[l];  // [1, H, T, T]
         json heads = json::array();
@@ -118,15 +120,17 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
         attention.push_back(std::move(heads));
         const BlockActivations& a = inference.activations[l];
         gelu.push_back(rows(a.gelu, T));
+        if (a.latent.defined()) latent.push_back(rows(a.latent, T));  // MLA: c_KV [T, d_c], what is cached
         mid_norms.push_back(row_norms(a.residual_mid, T));
         out_norms.push_back(row_norms(a.out, T));
     }
     return {{"tokens", tokens},
             {"T", T},
-            {"embeddings", {{"token", token_embedding}, {"position", rows(positions, T)}, {"sum", rows(inference.embedding, T)}}},
+            {"embeddings", {{"token", token_embedding}, {"position", positions}, {"sum", rows(inference.embedding, T)}}},
             {"attention", attention},
             {"residual_norms", {{"embedding", row_norms(inference.embedding, T)}, {"mid", mid_norms}, {"out", out_norms}}},
             {"gelu", gelu},
+            {"latent", latent},  // empty unless attention = "mla"
             {"sampling", sampling_steps(tokenizer, std::vector<float>(last, last + V), ids, options)}};
 }
 

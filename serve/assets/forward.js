@@ -110,7 +110,11 @@ function drawForward(data) {
   const emb = $('embeddings');
   emb.innerHTML = '';
   const cell = Math.max(3, Math.min(10, Math.floor(280 / Math.max(1, data.embeddings.sum[0].length))));
-  for (const [name, m] of [['token embedding (wte)', data.embeddings.token], ['+ position (wpe)', data.embeddings.position], ['= sum', data.embeddings.sum]])
+  // Rotary positions (pos_encoding = "rope") have no wpe: positions rotate q and k inside attention.
+  const parts = data.embeddings.position
+    ? [['token embedding (wte)', data.embeddings.token], ['+ position (wpe)', data.embeddings.position], ['= sum', data.embeddings.sum]]
+    : [['token embedding (wte) = the first residual stream; positions: rotary, applied to q and k in attention', data.embeddings.token]];
+  for (const [name, m] of parts)
     emb.appendChild(figure(name, matrixCanvas(m, cell, null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} channel ${j}: ${fmt(v)}`))));
   const att = $('attention');
   att.innerHTML = '';
@@ -141,6 +145,18 @@ function drawForward(data) {
   const zoom = state.zoom; state.zoom = null;  // the step zoom belongs to the training charts
   lineChart($('residual'), series, {});
   state.zoom = zoom;
+  // Multi-head latent attention: c_KV = W_DKV·h per token and layer, the only thing its KV cache keeps.
+  const latent = $('latent');
+  latent.innerHTML = '';
+  latent.hidden = !data.latent.length;
+  if (data.latent.length) {
+    const lead = document.createElement('p');
+    lead.className = 'lead';
+    lead.textContent = `Multi-head latent attention: each token's keys and values are rebuilt from one latent row c_KV = W_DKV·h (${data.latent[0][0].length} numbers per token and layer), which is all the KV cache keeps.`;
+    latent.appendChild(lead);
+    data.latent.forEach((m, l) => latent.appendChild(figure(`layer ${l}: latent c_KV  [${T} × ${m[0].length}]`,
+      matrixCanvas(m, Math.max(3, Math.min(10, Math.floor(600 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} latent ${j}: ${fmt(v)}`)))));
+  }
   const gelu = $('gelu');
   gelu.innerHTML = '';
   data.gelu.forEach((m, l) => gelu.appendChild(figure(`layer ${l}: GELU(c_fc(ln_2(x)))  [${T} × ${m[0].length}]`,

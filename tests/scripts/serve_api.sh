@@ -32,6 +32,9 @@ TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 24 --batch_size 4 --eval_i
       --log_interval 5 --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
 "$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/a" --max_iters 20 > "$WORK/train_a.log" 2>&1 || { echo "FAIL: training run a"; cat "$WORK/train_a.log"; exit 1; }
 "$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/b" --max_iters 5 > "$WORK/train_b.log" 2>&1 || { echo "FAIL: training run b"; exit 1; }
+# Multi-head latent attention with rotary positions: the forward view shows its latent, and has no wpe.
+"$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/m" --max_iters 5 --attention mla --kv_latent_dim 8 --pos_encoding rope \
+    > "$WORK/train_m.log" 2>&1 || { echo "FAIL: training run m (mla)"; cat "$WORK/train_m.log"; exit 1; }
 # A symlink from the served folder to a run outside it: must not be served.
 "$GPT" train "${TINY[@]}" --out_dir "$WORK/outside" --max_iters 5 > /dev/null 2>&1 || { echo "FAIL: training run outside"; exit 1; }
 ln -s "$WORK/outside" "$WORK/runs/escape"

@@ -69,7 +69,7 @@ check(len(scripts) >= 2 and all(status == 200 for status, _ in sources) and "fun
       f"the page's scripts {scripts} are served and load nothing from the network")
 status, runs = get("/api/runs")
 names = [r["name"] for r in runs["runs"]] if status == 200 else []
-check(status == 200 and names == ["a", "b"], f"/api/runs lists a and b only, not the symlink out: {names}")
+check(status == 200 and names == ["a", "b", "m"], f"/api/runs lists a, b and m only, not the symlink out: {names}")
 
 # ---- training view ----
 status, m = get("/api/metrics?run=a")
@@ -178,6 +178,24 @@ check(close(b["step"]["after"]["loss"], after, 1e-3) and after < loss.item(), f"
 status, again = post("/api/backprop", {"run": "a", "prompt": PROMPT, "position": position})
 check(status == 200 and close(again["loss"], b["loss"], 1e-6), "the served model is unchanged by the step (same loss again)")
 
+# ---- multi-head latent attention + rope (run m): the latent c_KV per layer, no wpe, PyTorch's loss ----
+status, fm = post("/api/forward", {"run": "m", "prompt": PROMPT})
+check(status == 200 and fm["embeddings"]["position"] is None and len(fm["latent"]) == L and
+      all(len(m_) == T and len(m_[0]) == 8 for m_ in fm["latent"]), "mla + rope: latent c_KV [L][T][8], no position embedding")
+check(all(abs(sum(r) - 1) < 1e-4 for layer in fm["attention"] for m_ in layer for r in m_), "mla: every attention row sums to 1")
+check(f["latent"] == [], "mha: no latent")
+status, bm = post("/api/backprop", {"run": "m", "prompt": PROMPT, "position": position})
+ref_m, _ = load_checkpoint.load(WORK + "/runs/m/ckpt.h5")
+weights_m = {e["name"]: ref_m.p(e["name"]) for e in bm["parameters"]} if status == 200 else {}
+for p in weights_m.values():
+    p.requires_grad_(True)
+loss_m = torch.nn.functional.cross_entropy(ref_m(torch.tensor([ids[:position + 1]]))[0, -1:], torch.tensor([ids[position + 1]]))
+loss_m.backward()
+worst_m = max(abs(e["grad_norm"] - weights_m[e["name"]].grad.norm().item()) / max(1e-6, weights_m[e["name"]].grad.norm().item())
+              for e in bm["parameters"]) if weights_m else 1
+check(status == 200 and close(bm["loss"], loss_m.item(), 1e-4) and worst_m < 1e-3,
+      f"mla backprop: loss and every gradient norm equal PyTorch's (worst relative error {worst_m:.1e})")
+
 # ---- bad requests ----
 def expect(status_body, code, pattern, what):
     status, body = status_body
@@ -219,7 +237,7 @@ check(all(r[1]["T"] == 4 + k for k, r in enumerate(results[:8])), "each concurre
 shutil.rmtree(WORK + "/runs/b")
 expect(get("/api/metrics?run=b"), 404, "no run named 'b'", "a run folder removed while served")
 status, runs = get("/api/runs")
-check(status == 200 and [r["name"] for r in runs["runs"]] == ["a"], "the server lives on and lists what is left")
+check(status == 200 and [r["name"] for r in runs["runs"]] == ["a", "m"], "the server lives on and lists what is left")
 
 # ---- a checkpoint replaced by a running train ----
 subprocess.run([GPT, "train", "--resume", WORK + "/runs/a", "--max_iters", "25", "--threads", "1", "--report_every", "0"],
