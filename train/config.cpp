@@ -127,7 +127,7 @@ const std::vector<ConfigField>& config_fields() {
         field("eval_iters", &TrainConfig::eval_iters, "validation batches per evaluation"),
         field("log_interval", &TrainConfig::log_interval, "steps between log lines / metrics records"),
         field("seed", &TrainConfig::seed, "seed of every random draw"),
-        field("threads", &TrainConfig::threads, "worker threads; 0 = OMP_NUM_THREADS or the physical cores"),
+        field("threads", &TrainConfig::threads, "worker threads (per rank); 0 = OMP_NUM_THREADS, else the physical cores / ranks on the machine"),
         field("skip_nonfinite", &TrainConfig::skip_nonfinite, "skip a step with a NaN/Inf gradient instead of stopping"),
         field("profile", &TrainConfig::profile, "print time per op type (forward/backward, evaluation included) at the end"),
         path(field("out_dir", &TrainConfig::out_dir, "run folder (checkpoints, metrics.jsonl, config.toml)")),

@@ -2,7 +2,9 @@
 
 #include <omp.h>
 #include <sched.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -62,7 +64,27 @@ int usable_core_count() {
     return cores > 0 ? cores : 1;
 }
 
-int configure_threads(int64_t requested) {
+namespace {
+
+// True when the affinity mask holds every online CPU (no launcher binding, no taskset).
+bool bound_to_all_cpus() {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return true;
+    const long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online <= 0 || CPU_COUNT(&allowed) >= online;
+}
+
+// The cores of this process's share of the machine.
+int cores_per_rank(int ranks_on_node) {
+    const int cores = usable_core_count();
+    if (ranks_on_node <= 1 || !bound_to_all_cpus()) return cores;
+    return std::max(1, cores / ranks_on_node);
+}
+
+}  // namespace
+
+int configure_threads(int64_t requested, int ranks_on_node) {
     constexpr int64_t kMaxThreads = 4096;  // refused, never wrapped to an int (4294967297 would be 1)
     if (requested < 0 || requested > kMaxThreads)
         throw std::invalid_argument("threads: " + std::to_string(requested) + " is outside 0.." +
@@ -70,7 +92,7 @@ int configure_threads(int64_t requested) {
     int threads = static_cast<int>(requested);
     if (threads <= 0) {
         const char* env = std::getenv("OMP_NUM_THREADS");
-        threads = env && std::atoi(env) > 0 ? std::atoi(env) : usable_core_count();
+        threads = env && std::atoi(env) > 0 ? std::atoi(env) : cores_per_rank(ranks_on_node);
     }
     omp_set_num_threads(threads);
     return threads;

@@ -2,7 +2,12 @@
 // Trainer::run repeats train_step (train/train_step.h) and hangs the rest off each step: metrics and
 // log lines, evaluation and the best checkpoint, periodic checkpoints, stop requests, reports.
 // Everything random (batches, dropout) comes from generators whose states go into the checkpoint, so
-// N steps + resume + N steps is bit-identical to 2N steps at the same thread count.
+// N steps + resume + N steps is bit-identical to 2N steps, at any thread count.
+//
+// Data-parallel runs (mpirun -np N gpt train): every rank runs this loop on its own full copy of the
+// model; train_step sums the gradients across ranks, so the weights stay identical (checked at every
+// checkpoint). Rank 0 alone prints, evaluates, writes metrics, checkpoints and reports; the stop
+// decision is agreed every step, so all ranks stop after the same step.
 #include "train/trainer.h"
 
 #include <algorithm>
@@ -17,6 +22,7 @@
 #include <optional>
 
 #include "autograd/profile.h"
+#include "dist/communicator.h"
 #include "io/hdf5.h"
 #include "optim/adamw.h"
 #include "optim/schedule.h"
@@ -82,11 +88,16 @@ struct Throughput {
 
 class Trainer {
 public:
-    Trainer(RunStart start, TrainHooks hooks);
+    Trainer(RunStart start, TrainHooks hooks, Communicator& comm);
     int run();  // the process exit code (trainer.h)
 
 private:
     void print_banner(int threads) const;
+    void restore_dropout_stream(const TrainProgress& saved);
+    void share_weights();
+    bool agreed(bool rank0_value);
+    int agreed_stop_signal();
+    void check_ranks_agree();
     StepSettings step_settings(int64_t step, bool measure) const;
     std::optional<int> skip_step(int64_t step, const StepResult& result);
     std::string last_good_checkpoint() const;
@@ -97,11 +108,13 @@ private:
     Throughput throughput() const;
     void record(const StepResult& result, float lr, bool log_now, bool eval_now);
     std::string save(bool periodic);
-    int stop_after_signal(const std::string& checkpoint);
+    int stop_after_signal(const std::string& checkpoint, int signal);
     int finish(int64_t first_step);
     std::string report();
 
     RunFolderLock lock_;  // first in, last out: held while anything below writes into the folder
+    Communicator& comm_;
+    bool leader_;  // rank 0: the one that prints and writes
     TrainConfig config_;
     TrainHooks hooks_;
     fs::path out_dir_;
@@ -113,7 +126,8 @@ private:
     LrSchedule schedule_;
     // Separate streams: batches, dropout, evaluation (re-seeded per evaluation, so it never moves the others).
     BatchSampler sampler_;
-    Generator dropout_generator_;
+    Generator dropout_generator_;  // this rank's
+    GradientBuffer gradients_;     // micro-batch and cross-rank sums (train/gradient_buffer.h)
     uint64_t eval_seed_;
     TrainProgress progress_;
     std::optional<MetricsLog> metrics_;  // opened once the resumed step is known
@@ -124,11 +138,19 @@ private:
     Clock::time_point start_time_, window_start_;
     int64_t window_tokens_ = 0;
     double window_eval_s_ = 0.0, last_eval_s_ = 0.0;  // evaluation time in this log window, of the last one
+    double window_comm_s_ = 0.0;                      // gradient sum across ranks in this log window
     int64_t consecutive_skips_ = 0;
 };
 
-Trainer::Trainer(RunStart start, TrainHooks hooks)
+// Rank r's dropout stream: rank 0's is the single process's (seed + 1), the others' are distinct.
+uint64_t dropout_seed(int64_t seed, int rank) {
+    return static_cast<uint64_t>(seed) + 1 + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(rank);
+}
+
+Trainer::Trainer(RunStart start, TrainHooks hooks, Communicator& comm)
     : lock_(std::move(start.lock)),
+      comm_(comm),
+      leader_(comm.rank() == 0),
       config_(std::move(start.config)),
       hooks_(std::move(hooks)),
       out_dir_(config_.out_dir),
@@ -139,32 +161,105 @@ Trainer::Trainer(RunStart start, TrainHooks hooks)
       optimizer_(parameters_, adamw_options(config_)),
       schedule_(make_schedule(config_)),
       sampler_(data_.train.tokens(), config_.batch_size, config_.model.block_size, static_cast<uint64_t>(config_.seed)),
-      dropout_generator_(static_cast<uint64_t>(config_.seed) + 1),
+      dropout_generator_(dropout_seed(config_.seed, comm.rank())),
       eval_seed_(static_cast<uint64_t>(config_.seed) + 2),
-      tokens_per_step_(config_.batch_size * config_.model.block_size * config_.grad_accum),
+      tokens_per_step_(comm.size() * config_.batch_size * config_.model.block_size * config_.grad_accum),
       ckpt_interval_(config_.ckpt_interval > 0 ? config_.ckpt_interval : config_.eval_interval),
-      display_(config_.max_iters) {
+      display_(config_.max_iters, !leader_) {
     progress_.best_val_loss = std::numeric_limits<double>::infinity();
     if (start.resumed) {
         try {  // the state was validated on load; what still does not fit this run names the checkpoint
             optimizer_.load_state(std::move(start.resumed->optimizer));
             progress_ = start.resumed->progress;
-            dropout_generator_.set_state(progress_.dropout_rng);
+            restore_dropout_stream(progress_);
             sampler_.set_state(progress_.sampler);
         } catch (const std::exception& e) {
             throw std::runtime_error(resolve_checkpoint_path(config_.resume) + ": " + e.what());
         }
     }
+    share_weights();
+    if (!leader_) return;
     write_text_file(out_dir_ / "config.toml", config_to_toml(config_));
     metrics_.emplace((out_dir_ / "metrics.jsonl").string(), progress_.iter);
     print_banner(start.threads);
 }
 
+// This rank's dropout generator from a checkpoint; written by another number of ranks, the ranks it
+// had keep theirs and new ones start fresh streams (one warning: the run is no longer the one the
+// checkpoint's ranks would have continued).
+void Trainer::restore_dropout_stream(const TrainProgress& saved) {
+    const size_t rank = static_cast<size_t>(comm_.rank());
+    if (rank < saved.rank_dropout_rng.size()) dropout_generator_.set_state(saved.rank_dropout_rng[rank]);
+    else if (rank == 0) dropout_generator_.set_state(saved.dropout_rng);
+    if (saved.ranks != comm_.size() && leader_)
+        std::fprintf(stderr, "warning: resuming with %d rank%s a checkpoint written by %lld: the effective batch, the "
+                     "data order and the dropout streams change (exact resume needs the same number of ranks)\n",
+                     comm_.size(), comm_.size() == 1 ? "" : "s", (long long)saved.ranks);
+}
+
+// Rank 0's weights on every rank (a new model is initialised from the same seed everywhere, a resumed
+// one read from the same file: this makes it certain, whatever each rank read).
+void Trainer::share_weights() {
+    if (comm_.size() == 1) return;
+    std::vector<std::byte> bytes;
+    if (leader_)
+        for (const auto& [name, tensor] : parameters_) {
+            const auto* first = reinterpret_cast<const std::byte*>(tensor.data());
+            bytes.insert(bytes.end(), first, first + tensor.numel() * sizeof(float));
+        }
+    comm_.broadcast(bytes, 0);
+    const std::byte* in = bytes.data();
+    for (const auto& [name, tensor] : parameters_) {
+        std::memcpy(tensor.data(), in, static_cast<size_t>(tensor.numel()) * sizeof(float));
+        in += tensor.numel() * sizeof(float);
+    }
+}
+
+// Rank 0's value of a decision that must be the same on every rank.
+bool Trainer::agreed(bool rank0_value) {
+    return gather_values(comm_, static_cast<int>(rank0_value)).front() != 0;
+}
+
+// A stop request seen by any rank (the signal may reach the ranks at different steps): the highest
+// signal number asked on any rank, 0 when none. One tiny collective per step.
+int Trainer::agreed_stop_signal() {
+    const std::vector<int> signals = gather_values(comm_, stop_signal());
+    return *std::max_element(signals.begin(), signals.end());
+}
+
+// Every rank must hold the same weights, sampler state and step: a checksum of each is compared at
+// every checkpoint, so a divergence stops the run instead of being saved.
+void Trainer::check_ranks_agree() {
+    if (comm_.size() == 1) return;
+    uint64_t hash = 1469598103934665603ull;  // FNV-1a over the weights' bytes, the sampler state, the step
+    const auto mix = [&hash](const void* data, size_t size) {
+        for (size_t i = 0; i < size; ++i) hash = (hash ^ static_cast<const unsigned char*>(data)[i]) * 1099511628211ull;
+    };
+    for (const auto& [name, tensor] : parameters_) mix(tensor.data(), static_cast<size_t>(tensor.numel()) * sizeof(float));
+    const SamplerState sampler = sampler_.state();
+    mix(sampler.rng.data(), sizeof sampler.rng);
+    mix(&sampler.batches_drawn, sizeof sampler.batches_drawn);
+    mix(&progress_.iter, sizeof progress_.iter);
+    const std::vector<uint64_t> hashes = gather_values(comm_, hash);
+    for (size_t r = 1; r < hashes.size(); ++r)
+        if (hashes[r] != hashes[0])
+            throw std::runtime_error("step " + std::to_string(progress_.iter) + ": rank " + std::to_string(r) +
+                                     "'s weights or sampler differ from rank 0's (data-parallel ranks diverged)");
+}
+
 void Trainer::print_banner(int threads) const {
+    std::string ranks;
+    if (comm_.size() > 1)
+        ranks = std::to_string(comm_.size()) + " ranks × " + std::to_string(threads) + " threads, effective batch " +
+                std::to_string(comm_.size()) + "×" + std::to_string(config_.batch_size) + "×" +
+                std::to_string(config_.grad_accum) + " = " +
+                std::to_string(comm_.size() * config_.batch_size * config_.grad_accum) + " sequences, ";
+    else
+        ranks = std::to_string(threads) + " threads, ";
     std::fprintf(stderr,
-                 "gpt train: %lld parameters, %d threads, vocab %d (%s), train %lld tokens, val %lld tokens, "
+                 "gpt train: %lld parameters, %svocab %d (%s), train %lld tokens, val %lld tokens, "
                  "%lld tokens/step, steps %lld..%lld → %s\n",
-                 (long long)model_->parameter_count(), threads, tokenizer_.vocab_size(), tokenizer_.type().c_str(),
+                 (long long)model_->parameter_count(), ranks.c_str(), tokenizer_.vocab_size(), tokenizer_.type().c_str(),
                  (long long)data_.train.size(), (long long)data_.val.size(), (long long)tokens_per_step_,
                  (long long)progress_.iter, (long long)config_.max_iters, out_dir_.string().c_str());
 }
@@ -201,17 +296,19 @@ std::optional<int> Trainer::after_step(const StepResult& result, float lr, bool 
     progress_.iter += 1;
     progress_.tokens_seen += tokens_per_step_;
     window_tokens_ += tokens_per_step_;
+    window_comm_s_ += result.comm_seconds;
 
     const bool eval_now = progress_.iter % config_.eval_interval == 0 || progress_.iter == config_.max_iters;
-    if (eval_now) evaluate();
-    record(result, lr, log_now, eval_now);
+    if (eval_now && leader_) evaluate();
+    if (leader_) record(result, lr, log_now, eval_now);
 
-    const bool stopping = stop_requested();
-    if (progress_.iter % ckpt_interval_ == 0 || progress_.iter == config_.max_iters || stopping) {
-        const std::string checkpoint = save(!stopping);
-        if (stopping) return stop_after_signal(checkpoint);
+    const int stop = agreed_stop_signal();
+    if (progress_.iter % ckpt_interval_ == 0 || progress_.iter == config_.max_iters || stop != 0) {
+        const std::string checkpoint = save(stop == 0);
+        if (stop != 0) return stop_after_signal(checkpoint, stop);
     }
-    if (hooks_.write_report && config_.report_every > 0 && progress_.iter % config_.report_every == 0 && progress_.iter < config_.max_iters)
+    if (leader_ && hooks_.write_report && config_.report_every > 0 && progress_.iter % config_.report_every == 0 &&
+        progress_.iter < config_.max_iters)
         display_.line(report());
     return std::nullopt;
 }
@@ -234,10 +331,10 @@ std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
     display_.line("step " + std::to_string(step + 1) + ": " + result.nonfinite + "; step skipped (--skip_nonfinite)");
     progress_.iter += 1;
     progress_.tokens_seen += tokens_per_step_;
-    if (stop_requested()) return stop_after_signal(save(false));
+    if (const int stop = agreed_stop_signal()) return stop_after_signal(save(false), stop);
     if (++consecutive_skips_ >= kMaxConsecutiveSkips) {
         display_.finish();
-        std::fprintf(stderr,
+        if (leader_) std::fprintf(stderr,
                      "error: step %lld: %lld steps in a row had non-finite gradients and were skipped; stopping. "
                      "%s (lower lr)\n",
                      (long long)(step + 1), (long long)consecutive_skips_, last_good_checkpoint().c_str());
@@ -250,7 +347,7 @@ std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
 // leaves room, but other processes may take it meanwhile).
 StepResult Trainer::guarded_step(const StepSettings& settings) {
     try {
-        return train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_}, settings);
+        return train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_, comm_, gradients_}, settings);
     } catch (const std::bad_alloc& e) {
         throw std::runtime_error("out of memory in training step " + std::to_string(progress_.iter + 1) + " (" +
                                  e.what() + "); lower batch_size or block_size (grad_accum keeps the tokens per "
@@ -266,7 +363,7 @@ std::string Trainer::last_good_checkpoint() const {
 
 int Trainer::stop_nonfinite(int64_t step, const StepResult& result) {
     display_.finish();
-    std::fprintf(stderr,
+    if (leader_) std::fprintf(stderr,
                  "error: step %lld: %s (parameter %s); stopping. %s (lower lr or use --skip_nonfinite)\n",
                  (long long)(step + 1), result.nonfinite.c_str(),
                  result.bad_parameter.empty() ? "-" : result.bad_parameter.c_str(), last_good_checkpoint().c_str());
@@ -310,6 +407,7 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
         if (eval_now) line.add("val_loss", last_val_).add("eval_s", last_eval_s_);
         line.add("lr", static_cast<double>(lr)).add("grad_norm", result.grad_norm).add("tokens_per_s", pace.tokens_per_s);
         line.add("elapsed_s", elapsed);
+        if (comm_.size() > 1) line.add("ranks", int64_t(comm_.size())).add("comm_s", window_comm_s_);
         if (log_now) {
             line.add_object("grad_norms", result.grad_norms);
             line.add_object("update_ratios", result.update_ratios);
@@ -320,19 +418,27 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
         if (eval_now) text += " val " + fixed(last_val_, 4);
         text += " lr " + fixed(lr, 6) + " norm " + fixed(result.grad_norm, 3) + " " + fixed(pace.tokens_per_s, 0) +
                 " tok/s elapsed " + format_duration(elapsed) + " ETA " + format_duration(pace.eta_s);
+        if (comm_.size() > 1) text += " comm " + fixed(1000.0 * window_comm_s_, 1) + " ms";
         display_.line(text);
         window_start_ = Clock::now();
         window_tokens_ = 0;
         window_eval_s_ = 0.0;
+        window_comm_s_ = 0.0;
     }
     display_.update(progress_.iter, result.loss, last_val_, pace.tokens_per_s, pace.eta_s);
 }
 
 // ckpt.h5 (atomically), plus a ckpt_<step>.h5 copy for periodic saves when --keep_last asks.
+// Data-parallel: every rank calls this (its dropout stream goes into the file; the ranks are checked
+// to agree); rank 0 writes.
 std::string Trainer::save(bool periodic) {
-    progress_.dropout_rng = dropout_generator_.state();
+    check_ranks_agree();
+    progress_.rank_dropout_rng = gather_values(comm_, dropout_generator_.state());
+    progress_.ranks = comm_.size();
+    progress_.dropout_rng = progress_.rank_dropout_rng.front();
     progress_.sampler = sampler_.state();
     const fs::path path = out_dir_ / "ckpt.h5";
+    if (!leader_) return path.string();
     save_checkpoint(path.string(), *model_, tokenizer_, optimizer_, config_, progress_);
     if (config_.keep_last > 0 && periodic) {
         char name[64];
@@ -343,21 +449,25 @@ std::string Trainer::save(bool periodic) {
     return path.string();
 }
 
-int Trainer::stop_after_signal(const std::string& checkpoint) {
+int Trainer::stop_after_signal(const std::string& checkpoint, int signal) {
     display_.finish();
-    std::fprintf(stderr, "stopped by signal %d after step %lld; checkpoint saved to %s\n"
-                 "resume with: gpt train --resume %s\n",
-                 stop_signal(), (long long)progress_.iter, checkpoint.c_str(), out_dir_.string().c_str());
-    return 128 + stop_signal();
+    if (leader_)
+        std::fprintf(stderr, "stopped by signal %d after step %lld; checkpoint saved to %s\n"
+                     "resume with: gpt train --resume %s\n",
+                     signal, (long long)progress_.iter, checkpoint.c_str(), out_dir_.string().c_str());
+    return 128 + signal;
 }
 
 // After the last step: a checkpoint if none was written, the summary, the report, the profile table
 // and a sample of generated text.
 int Trainer::finish(int64_t first_step) {
-    if (progress_.iter == 0 || !fs::exists(out_dir_ / "ckpt.h5")) save(false);
+    if (agreed(progress_.iter == 0 || !fs::exists(out_dir_ / "ckpt.h5"))) save(false);
+    if (!leader_) return kExitFinished;
     std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress_.iter,
                  std::isfinite(progress_.best_val_loss) ? fixed(progress_.best_val_loss, 4).c_str() : "-",
                  (out_dir_ / "ckpt.h5").string().c_str());
+    if (comm_.size() > 1)
+        std::fprintf(stderr, "ranks: %d, weights identical on every rank (checked at each checkpoint)\n", comm_.size());
     if (hooks_.write_report) std::fprintf(stderr, "%s\n", report().c_str());
     if (config_.profile) std::fprintf(stderr, "%s", profile::table(progress_.iter - first_step).c_str());
     if (config_.sample_tokens > 0) print_end_of_training_sample(*model_, tokenizer_, config_);
@@ -371,8 +481,20 @@ std::string Trainer::report() {
 }
 
 int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given, TrainHooks hooks) {
-    Trainer trainer(start_run(std::move(config), option_given), std::move(hooks));
-    return trainer.run();
+    const std::unique_ptr<Communicator> comm = connect_processes();
+    if (comm->size() == 1) {
+        Trainer trainer(start_run(std::move(config), option_given, *comm), std::move(hooks), *comm);
+        return trainer.run();
+    }
+    // A rank that fails alone would leave the others waiting in a collective: the job ends with it.
+    try {
+        Trainer trainer(start_run(std::move(config), option_given, *comm), std::move(hooks), *comm);
+        return trainer.run();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: rank %d: %s\n", comm->rank(), e.what());
+        std::fflush(stderr);
+        comm->abort(1);
+    }
 }
 
 }  // namespace gpt
