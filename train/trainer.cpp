@@ -144,7 +144,9 @@ private:
 
 // Rank r's dropout stream: rank 0's is the single process's (seed + 1), the others' are distinct.
 uint64_t dropout_seed(int64_t seed, int rank) {
-    return static_cast<uint64_t>(seed) + 1 + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(rank);
+    // Not a multiple of splitmix64's increment (the golden ratio): that would give a shifted copy of
+    // rank 0's seed words.
+    return static_cast<uint64_t>(seed) + 1 + 0xD1B54A32D192ED03ull * static_cast<uint64_t>(rank);
 }
 
 Trainer::Trainer(RunStart start, TrainHooks hooks, Communicator& comm)
@@ -495,6 +497,7 @@ int run_train(TrainConfig config, const std::function<bool(const std::string&)>&
         std::fflush(stderr);
         comm->abort(1);
     }
+    return 1;  // not reached: abort ends the process
 }
 
 }  // namespace gpt
