@@ -11,8 +11,9 @@ tests=0
 
 # Main job: compiler, CMake, BLAS (OpenMP build, so BLAS and our loops share one thread pool), HDF5,
 # CLI11, nlohmann-json (metrics, tokenizer files, safetensors headers), PCRE2 (GPT-2's pre-tokenizer), and the default corpus (Debian's fortunes).
+# OpenMPI: data-parallel training (mpirun -np N gpt train; optional at build time, dist/).
 packages=(g++ cmake make pkg-config libopenblas-openmp-dev libhdf5-dev libcli11-dev nlohmann-json3-dev libpcre2-dev
-          fortunes-min fortunes)
+          fortunes-min fortunes libopenmpi-dev openmpi-bin)
 # Tests: doctest; PyTorch and h5py as the independent reference; hdf5-tools for h5dump/h5diff;
 # node + npm for GPT-2's tokenizer reference (the npm package gpt-3-encoder, below).
 ((tests)) && packages+=(doctest-dev python3-torch python3-h5py hdf5-tools)
