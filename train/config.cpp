@@ -129,6 +129,7 @@ const std::vector<ConfigField>& config_fields() {
         field("seed", &TrainConfig::seed, "seed of every random draw"),
         field("threads", &TrainConfig::threads, "worker threads (per rank); 0 = OMP_NUM_THREADS, else the physical cores / ranks on the machine"),
         field("skip_nonfinite", &TrainConfig::skip_nonfinite, "skip a step with a NaN/Inf gradient instead of stopping"),
+        field("zero1", &TrainConfig::zero1, "under mpirun: each rank keeps the AdamW moments of 1/N of the weights (ZeRO-1)"),
         field("profile", &TrainConfig::profile, "print time per op type (forward/backward, evaluation included) at the end"),
         path(field("out_dir", &TrainConfig::out_dir, "run folder (checkpoints, metrics.jsonl, config.toml)")),
         field("ckpt_interval", &TrainConfig::ckpt_interval, "steps between checkpoints; 0 = eval_interval"),

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "optim/clip.h"
+#include "train/zero1.h"
 
 namespace gpt {
 
@@ -121,9 +122,15 @@ StepResult train_step(const StepState& state, const StepSettings& settings) {
     if (settings.measure) {
         std::vector<AdamWUpdateNorm> norms;
         state.optimizer.step(norms);
+        if (settings.zero1) sum_update_norms(state.comm, norms);
         result.update_ratios = update_ratios(norms);
     } else {
         state.optimizer.step();
+    }
+    if (settings.zero1) {
+        const auto start = std::chrono::steady_clock::now();
+        all_gather_weights(state.comm, state.parameters, settings.shard);
+        result.comm_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     return result;
 }

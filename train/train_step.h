@@ -45,6 +45,8 @@ struct StepSettings {
     float lr = 0.0f;
     double grad_clip = 0.0;  // 0: no clipping (the norm is still reported)
     bool measure = false;    // fill grad_norms and update_ratios (log steps)
+    bool zero1 = false;      // the optimizer is sharded (train/zero1.h): all-gather the weights after its step
+    AdamWShard shard{};      // this rank's range when zero1
 };
 
 using NamedValues = std::vector<std::pair<std::string, double>>;

@@ -21,6 +21,8 @@
 #include <limits>
 #include <optional>
 
+#include <sys/resource.h>
+
 #include "autograd/profile.h"
 #include "dist/communicator.h"
 #include "io/hdf5.h"
@@ -35,6 +37,7 @@
 #include "train/scopes.h"
 #include "train/text_sample.h"
 #include "train/train_step.h"
+#include "train/zero1.h"
 
 namespace gpt {
 namespace fs = std::filesystem;
@@ -122,6 +125,8 @@ private:
     const Tokenizer& tokenizer_;
     std::unique_ptr<GPT> model_;
     NamedTensors parameters_;
+    bool zero1_;        // --zero1 with more than one rank
+    AdamWShard shard_;  // this rank's range of the parameters when zero1_ (train/zero1.h)
     AdamW optimizer_;
     LrSchedule schedule_;
     // Separate streams: batches, dropout, evaluation (re-seeded per evaluation, so it never moves the others).
@@ -160,7 +165,9 @@ Trainer::Trainer(RunStart start, TrainHooks hooks, Communicator& comm)
       tokenizer_(*data_.tokenizer),
       model_(std::move(start.model)),
       parameters_(model_->named_parameters()),
-      optimizer_(parameters_, adamw_options(config_)),
+      zero1_(config_.zero1 && comm.size() > 1),
+      shard_(zero1_ ? zero1_shard(parameters_, comm.size(), comm.rank()) : AdamWShard{}),
+      optimizer_(parameters_, adamw_options(config_), shard_),
       schedule_(make_schedule(config_)),
       sampler_(data_.train.tokens(), config_.batch_size, config_.model.block_size, static_cast<uint64_t>(config_.seed)),
       dropout_generator_(dropout_seed(config_.seed, comm.rank())),
@@ -258,6 +265,12 @@ void Trainer::print_banner(int threads) const {
                 std::to_string(comm_.size() * config_.batch_size * config_.grad_accum) + " sequences, ";
     else
         ranks = std::to_string(threads) + " threads, ";
+    if (comm_.size() > 1) {
+        const double moments_mib = 8.0 * double(model_->parameter_count()) / (1024.0 * 1024.0);
+        ranks += zero1_ ? "ZeRO-1: AdamW moments " + fixed(moments_mib / comm_.size(), 1) + " MiB per rank (" +
+                              fixed(moments_mib, 1) + " unsharded), "
+                        : "AdamW moments " + fixed(moments_mib, 1) + " MiB per rank, ";
+    }
     std::fprintf(stderr,
                  "gpt train: %lld parameters, %svocab %d (%s), train %lld tokens, val %lld tokens, "
                  "%lld tokens/step, steps %lld..%lld → %s\n",
@@ -323,6 +336,8 @@ StepSettings Trainer::step_settings(int64_t step, bool measure) const {
     settings.lr = static_cast<float>(schedule_.lr_at(step));
     settings.grad_clip = config_.grad_clip;
     settings.measure = measure;
+    settings.zero1 = zero1_;
+    settings.shard = shard_;
     return settings;
 }
 
@@ -440,8 +455,16 @@ std::string Trainer::save(bool periodic) {
     progress_.dropout_rng = progress_.rank_dropout_rng.front();
     progress_.sampler = sampler_.state();
     const fs::path path = out_dir_ / "ckpt.h5";
-    if (!leader_) return path.string();
-    save_checkpoint(path.string(), *model_, tokenizer_, optimizer_, config_, progress_);
+    if (zero1_) {  // the full moments, gathered from the ranks' shards into an unsharded AdamW
+        AdamWState state = gather_optimizer_state(comm_, optimizer_, parameters_);
+        if (!leader_) return path.string();
+        AdamW full(parameters_, optimizer_.options());
+        full.load_state(std::move(state));
+        save_checkpoint(path.string(), *model_, tokenizer_, full, config_, progress_);
+    } else {
+        if (!leader_) return path.string();
+        save_checkpoint(path.string(), *model_, tokenizer_, optimizer_, config_, progress_);
+    }
     if (config_.keep_last > 0 && periodic) {
         char name[64];
         std::snprintf(name, sizeof name, "ckpt_%08lld.h5", (long long)progress_.iter);
@@ -468,8 +491,12 @@ int Trainer::finish(int64_t first_step) {
     std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress_.iter,
                  std::isfinite(progress_.best_val_loss) ? fixed(progress_.best_val_loss, 4).c_str() : "-",
                  (out_dir_ / "ckpt.h5").string().c_str());
-    if (comm_.size() > 1)
-        std::fprintf(stderr, "ranks: %d, weights identical on every rank (checked at each checkpoint)\n", comm_.size());
+    if (comm_.size() > 1) {
+        rusage usage{};
+        getrusage(RUSAGE_SELF, &usage);  // ru_maxrss: KiB on Linux
+        std::fprintf(stderr, "ranks: %d, weights identical on every rank (checked at each checkpoint); rank 0's peak "
+                     "resident memory %.1f MiB\n", comm_.size(), double(usage.ru_maxrss) / 1024.0);
+    }
     if (hooks_.write_report) std::fprintf(stderr, "%s\n", report().c_str());
     if (config_.profile) std::fprintf(stderr, "%s", profile::table(progress_.iter - first_step).c_str());
     if (config_.sample_tokens > 0) print_end_of_training_sample(*model_, tokenizer_, config_);

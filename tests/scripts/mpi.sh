@@ -4,6 +4,7 @@
 #     batch B and grad_accum 2 over the same samples;
 #   - a second 2-rank run, with OpenMPI's TCP transport forced (the path between machines), is
 #     bit-identical to the first;
+#   - --zero1 (AdamW moments sharded across the ranks) is bit-identical to the unsharded run;
 #   - 2 ranks: 3 steps + resume + 3 steps is bit-identical to 6 steps;
 #   - SIGTERM to mpirun: every rank stops after the same step, rank 0 saves, the run resumes;
 #   - kill -9 of one rank: the job ends within 30 s, the last checkpoint loads and resumes (as one
@@ -54,6 +55,13 @@ checks=$((checks + 1))
 if diff=$(same_state two/ckpt.h5 tcp/ckpt.h5) && [ "$(losses_of two/metrics.jsonl)" = "$(losses_of tcp/metrics.jsonl)" ]; then
     pass "two 2-rank runs (shared memory, TCP) bit-identical"
 else fail "2-rank runs differ: $diff"; fi
+
+# --- ZeRO-1 (moments sharded across the ranks) gives the same bits and the same checkpoint ----------------
+"${MPIRUN[@]}" "$GPT" train "${args[@]}" --out_dir zero --max_iters 6 --zero1 true > zero.log 2>&1 || fail "2 ranks, --zero1: $(tail -n 3 zero.log)"
+checks=$((checks + 1))
+if diff=$(same_state two/ckpt.h5 zero/ckpt.h5) && grep -q "ZeRO-1: AdamW moments" zero.log; then
+    pass "--zero1: bit-identical to the unsharded run, full moments in the checkpoint"
+else fail "--zero1 differs: $diff $(grep -E '^(error|gpt train)' zero.log)"; fi
 
 # --- 2 ranks: 3 steps + resume + 3 steps == 6 steps -----------------------------------------------------
 "${MPIRUN[@]}" "$GPT" train "${args[@]}" --out_dir resumed --max_iters 3 > r1.log 2>&1 || fail "2 ranks, 3 steps: $(tail -n 3 r1.log)"
