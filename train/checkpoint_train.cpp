@@ -82,10 +82,13 @@ void save_checkpoint(const std::string& path, const GPT& model, const Tokenizer&
         train.write<uint64_t>("dropout_rng", std::vector<uint64_t>(progress.dropout_rng.begin(), progress.dropout_rng.end()));
         train.write<uint64_t>("sampler_state", sampler_state_to_words(progress.sampler));
         train.set_attr_int("ranks", progress.ranks);
-        std::vector<uint64_t> rank_words;
-        for (const Generator::State& state : progress.rank_dropout_rng) rank_words.insert(rank_words.end(), state.begin(), state.end());
-        if (rank_words.empty()) rank_words.assign(progress.dropout_rng.begin(), progress.dropout_rng.end());
-        train.write<uint64_t>("rank_dropout_rng", H5Shape{static_cast<int64_t>(rank_words.size() / 4), 4}, rank_words.data());
+        // One row per rank; a single process's file (no rank states given) holds its one generator.
+        std::vector<Generator::State> ranks = progress.rank_dropout_rng;
+        if (ranks.empty()) ranks.push_back(progress.dropout_rng);
+        std::vector<uint64_t> rank_words(ranks.size() * 4);
+        for (size_t r = 0; r < ranks.size(); ++r)
+            for (size_t i = 0; i < 4; ++i) rank_words[r * 4 + i] = ranks[r][i];
+        train.write<uint64_t>("rank_dropout_rng", H5Shape{static_cast<int64_t>(ranks.size()), 4}, rank_words.data());
     });
 }
 

@@ -45,7 +45,7 @@ public:
 private:
     void take(void* out, size_t size) {
         if (size > bytes_.size() - offset_) throw std::runtime_error("tokenizer from rank 0 is truncated");
-        std::memcpy(out, bytes_.data() + offset_, size);
+        if (size > 0) std::memcpy(out, bytes_.data() + offset_, size);  // an empty vector's data() may be null
         offset_ += size;
     }
     const std::vector<std::byte>& bytes_;

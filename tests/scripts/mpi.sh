@@ -84,7 +84,9 @@ else fail "non-finite loss: rc $rc, $(grep -E 'error|rank' nan.log | head -n 3)"
 # A run long enough to be signalled mid-way (it would take minutes): the signal once a checkpoint exists.
 long=("${base[@]}" --max_iters 100000 --ckpt_interval 20)
 wait_for() { for _ in $(seq 1 300); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
-"${MPIRUN[@]}" "$GPT" train "${long[@]}" --out_dir term > term.log 2>&1 &
+# OpenMPI signals the ranks odls_base_sigkill_timeout seconds after mpirun gets SIGTERM and kills them as
+# long again later (default 1 s): 3 s leave room for the step and the save on a loaded machine.
+"${MPIRUN[@]}" --mca odls_base_sigkill_timeout 3 "$GPT" train "${long[@]}" --out_dir term > term.log 2>&1 &
 pid=$!
 wait_for term/ckpt.h5 || fail "SIGTERM run: no checkpoint appeared"
 kill -TERM "$pid"; wait "$pid"; rc=$?
