@@ -4,6 +4,7 @@
 // file system; README "Several processes").
 #include <cstring>
 #include <optional>
+#include <string>
 #include <stdexcept>
 
 #include "train/run_data.h"
@@ -21,6 +22,11 @@ public:
         const uint64_t n = values.size();
         append(&n, sizeof n);
         append(values.data(), n * sizeof(T));
+    }
+    void string(const std::string& text) {
+        const uint64_t n = text.size();
+        append(&n, sizeof n);
+        append(text.data(), text.size());
     }
     void append(const void* data, size_t size) {
         const auto* first = static_cast<const std::byte*>(data);
@@ -42,6 +48,15 @@ public:
         return values;
     }
 
+    std::string string() {
+        uint64_t n = 0;
+        take(&n, sizeof n);
+        if (n > bytes_.size() - offset_) throw std::runtime_error("tokenizer from rank 0 is truncated");
+        std::string text(static_cast<size_t>(n), '\0');
+        take(text.data(), text.size());
+        return text;
+    }
+
 private:
     void take(void* out, size_t size) {
         if (size > bytes_.size() - offset_) throw std::runtime_error("tokenizer from rank 0 is truncated");
@@ -54,7 +69,7 @@ private:
 
 std::vector<std::byte> pack(const TokenizerState& state) {
     Packer packer;
-    packer.vector(std::vector<char>(state.type.begin(), state.type.end()));
+    packer.string(state.type);
     packer.vector(state.token_bytes);
     packer.vector(state.token_offsets);
     packer.vector(state.merges);
@@ -65,8 +80,7 @@ std::vector<std::byte> pack(const TokenizerState& state) {
 TokenizerState unpack(const std::vector<std::byte>& bytes) {
     Unpacker unpacker(bytes);
     TokenizerState state;
-    const std::vector<char> type = unpacker.vector<char>();
-    state.type.assign(type.begin(), type.end());
+    state.type = unpacker.string();
     state.token_bytes = unpacker.vector<uint8_t>();
     state.token_offsets = unpacker.vector<int64_t>();
     state.merges = unpacker.vector<int32_t>();

@@ -22,6 +22,9 @@ make_corpus tiny.txt
 # Root may run mpirun only when it says so; --oversubscribe: 2 ranks even on a 1-core machine.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MPIRUN=(timeout 60 mpirun -np 2 --oversubscribe)
+# For the runs signalled below: timeout passes a SIGTERM on to mpirun alone (without --foreground it
+# also signals its process group, and a second SIGTERM makes mpirun kill the ranks at once).
+MPIRUN_SIGNALLED=(timeout --foreground 60 mpirun -np 2 --oversubscribe)
 base=("${TINY[@]}" --tokenizer char --data tiny.txt)
 args=("${base[@]}" --ckpt_interval 3)
 losses_of() { grep -o '"train_loss": [^,]*' "$1" | awk '{print $2}' | tr '\n' ' '; }
@@ -86,23 +89,29 @@ long=("${base[@]}" --max_iters 100000 --ckpt_interval 20)
 wait_for() { for _ in $(seq 1 300); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
 # OpenMPI signals the ranks odls_base_sigkill_timeout seconds after mpirun gets SIGTERM and kills them as
 # long again later (default 1 s): 3 s leave room for the step and the save on a loaded machine.
-"${MPIRUN[@]}" --mca odls_base_sigkill_timeout 3 "$GPT" train "${long[@]}" --out_dir term > term.log 2>&1 &
+"${MPIRUN_SIGNALLED[@]}" --mca odls_base_sigkill_timeout 3 "$GPT" train "${long[@]}" --out_dir term > term.log 2>&1 &
 pid=$!
 wait_for term/ckpt.h5 || fail "SIGTERM run: no checkpoint appeared"
 kill -TERM "$pid"; wait "$pid"; rc=$?
 checks=$((checks + 1))
-step=$(sed -n 's/^stopped by signal 15 after step \([0-9]*\);.*/\1/p' term.log)
-if [ -n "$step" ] && [ "$(grep -c '^stopped by signal' term.log)" -eq 1 ] &&
-   h5dump -a /train/iter term/ckpt.h5 2>/dev/null | grep -q "(0): $step\$"; then
-    pass "SIGTERM to mpirun: stopped after step $step on every rank, checkpoint at step $step (mpirun rc $rc)"
-else fail "SIGTERM to mpirun (rc $rc): $(tail -n 4 term.log)"; fi
+# The step saved: a save at the stop writes the step the metrics end on (rank 0 logs every step, then
+# saves), and never one between (a rank that stopped a step late would not match rank 0's collectives).
+# mpirun stops forwarding the ranks' output once it ends the job, so the "stopped by signal" line may
+# not reach term.log; when it does, it names the same step.
+step=$(h5dump -a /train/iter term/ckpt.h5 2>/dev/null | sed -n 's/.*(0): \([0-9]*\)$/\1/p')
+logged=$(grep -o '"step": [0-9]*' term/metrics.jsonl | tail -n 1 | awk '{print $2}')
+said=$(sed -n 's/^stopped by signal 15 after step \([0-9]*\);.*/\1/p' term.log)
+if [ -n "$step" ] && [ "$step" = "$logged" ] && [ "$step" -gt 20 ] && [ "${said:-$step}" = "$step" ] && [ "$rc" -ne 0 ]; then
+    pass "SIGTERM to mpirun: all ranks stopped after step $step, checkpoint at step $step (mpirun rc $rc${said:+, message seen})"
+else fail "SIGTERM to mpirun (rc $rc): checkpoint at '$step', metrics end at '$logged', message '$said'"; fi
 "${MPIRUN[@]}" "$GPT" train --resume term --max_iters $((step + 2)) > term2.log 2>&1
+rc=$?
 checks=$((checks + 1))
-if [ $? -eq 0 ] && grep -q "done: $((step + 2)) steps" term2.log; then pass "resumed after SIGTERM to step $((step + 2))"
+if [ "$rc" -eq 0 ] && grep -q "done: $((step + 2)) steps" term2.log; then pass "resumed after SIGTERM to step $((step + 2))"
 else fail "resume after SIGTERM: $(tail -n 3 term2.log)"; fi
 
 # --- kill -9 of one rank: the job ends within 30 s; the last checkpoint loads and resumes ----------------
-"${MPIRUN[@]}" "$GPT" train "${long[@]}" --out_dir killed > killed.log 2>&1 &
+"${MPIRUN_SIGNALLED[@]}" "$GPT" train "${long[@]}" --out_dir killed > killed.log 2>&1 &
 pid=$!
 wait_for killed/ckpt.h5 || fail "kill -9 run: no checkpoint appeared"
 rank1=""
