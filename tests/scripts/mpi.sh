@@ -7,6 +7,7 @@
 #   - --zero1 (AdamW moments sharded across the ranks) is bit-identical to the unsharded run;
 #   - 2 ranks: 3 steps + resume + 3 steps is bit-identical to 6 steps;
 #   - SIGTERM to mpirun: every rank stops after the same step, rank 0 saves, the run resumes;
+#   - SIGTERM to the ranks (as a batch scheduler sends it): exit 143 and today's message;
 #   - kill -9 of one rank: the job ends within 30 s, the last checkpoint loads and resumes (as one
 #     process: the one-line warning that the number of ranks changed);
 #   - a non-finite loss stops every rank with today's message, naming the rank.
@@ -109,6 +110,18 @@ rc=$?
 checks=$((checks + 1))
 if [ "$rc" -eq 0 ] && grep -q "done: $((step + 2)) steps" term2.log; then pass "resumed after SIGTERM to step $((step + 2))"
 else fail "resume after SIGTERM: $(tail -n 3 term2.log)"; fi
+
+# --- SIGTERM to the ranks themselves (a batch scheduler, kill): exit 143 and today's message ------------
+"${MPIRUN_SIGNALLED[@]}" "$GPT" train "${long[@]}" --out_dir term_ranks > term_ranks.log 2>&1 &
+pid=$!
+wait_for term_ranks/ckpt.h5 || fail "SIGTERM-to-ranks run: no checkpoint appeared"
+kill -TERM $(pgrep -P "$(pgrep -P "$pid" mpirun)") 2>/dev/null; wait "$pid"; rc=$?
+checks=$((checks + 1))
+said=$(sed -n 's/^stopped by signal 15 after step \([0-9]*\);.*/\1/p' term_ranks.log)
+step=$(h5dump -a /train/iter term_ranks/ckpt.h5 2>/dev/null | sed -n 's/.*(0): \([0-9]*\)$/\1/p')
+if [ "$rc" -eq 143 ] && [ "$(grep -c '^stopped by signal 15' term_ranks.log)" -eq 1 ] && [ -n "$said" ] && [ "$said" = "$step" ]; then
+    pass "SIGTERM to the ranks: rc 143, one 'stopped by signal 15 after step $step', checkpoint at that step"
+else fail "SIGTERM to the ranks: rc $rc, message '$said', checkpoint at '$step'"; fi
 
 # --- kill -9 of one rank: the job ends within 30 s; the last checkpoint loads and resumes ----------------
 "${MPIRUN_SIGNALLED[@]}" "$GPT" train "${long[@]}" --out_dir killed > killed.log 2>&1 &
