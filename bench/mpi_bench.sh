@@ -24,7 +24,7 @@ rows = [json.loads(line) for line in open(sys.argv[1])][1:]
 tps = statistics.median(r["tokens_per_s"] for r in rows)
 comm = statistics.median(r.get("comm_s", 0.0) for r in rows) * 1000
 log = open(sys.argv[2]).read()
-mem = re.search(r"peak resident memory ([0-9.]+) (MiB|KiB)", log)
+mem = re.search(r"peak resident memory ([0-9.]+) (MiB|KiB)", log)  # multi-rank: in the steps (before saving)
 mib = float(mem.group(1)) / (1024 if mem.group(2) == "KiB" else 1) if mem else float("nan")
 print(f"| {sys.argv[3]} | {tps:,.0f} | {4096 / tps * 1000:,.0f} | {comm:.1f} | {mib:.0f} |")
 PY

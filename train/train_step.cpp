@@ -67,13 +67,15 @@ std::string agree_nonfinite(const StepState& state, double local_loss, std::stri
 
 // Ranks > 1: the mean loss over all N·A micro-batches, summed in rank order (as one process sums its
 // micro-batches), and the gradients summed across ranks. False when a rank was not finite.
+// comm_seconds times the gradient sum alone: the small gathers before it wait for the slowest rank, so
+// the ranks enter it together and the time is the transfer and the additions, not load imbalance.
 bool reduce_across_ranks(const StepState& state, StepResult& result) {
-    const auto start = std::chrono::steady_clock::now();
     result.nonfinite = agree_nonfinite(state, result.loss, &result.bad_parameter);
     if (!result.nonfinite.empty()) return false;
     double loss_sum = 0.0;
     for (double rank_loss : gather_values(state.comm, result.loss)) loss_sum += rank_loss;
     result.loss = loss_sum;
+    const auto start = std::chrono::steady_clock::now();
     state.comm.sum_in_rank_order(state.gradients.flat());
     result.comm_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return true;

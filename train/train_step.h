@@ -58,7 +58,7 @@ struct StepResult {
     double grad_norm = 0.0;     // global gradient norm before clipping
     NamedValues grad_norms;     // per parameter, before clipping (when measured)
     NamedValues update_ratios;  // per parameter ‖Δw‖ / ‖w‖ of this step's update (when measured)
-    double comm_seconds = 0.0;  // time in the gradient sum across ranks (0 for one process)
+    double comm_seconds = 0.0;  // time in the gradient sum across ranks, and the ZeRO-1 weight all-gather (0 for one process)
     bool taken() const { return nonfinite.empty(); }
 };
 

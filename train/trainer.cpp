@@ -49,6 +49,13 @@ using Clock = std::chrono::steady_clock;
 // --skip_nonfinite gives up after this many skipped steps in a row (exit 4, last good checkpoint kept).
 constexpr int64_t kMaxConsecutiveSkips = 100;
 
+// The process's peak resident memory so far (getrusage's ru_maxrss is in KiB on Linux).
+double peak_resident_mib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::string fixed(double value, int digits) {
@@ -144,6 +151,7 @@ private:
     int64_t window_tokens_ = 0;
     double window_eval_s_ = 0.0, last_eval_s_ = 0.0;  // evaluation time in this log window, of the last one
     double window_comm_s_ = 0.0;                      // gradient sum across ranks in this log window
+    double training_peak_mib_ = 0.0;  // peak resident memory before the first checkpoint write (steps only)
     int64_t consecutive_skips_ = 0;
 };
 
@@ -449,6 +457,7 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
 // Data-parallel: every rank calls this (its dropout stream goes into the file; the ranks are checked
 // to agree); rank 0 writes.
 std::string Trainer::save(bool periodic) {
+    if (training_peak_mib_ == 0.0) training_peak_mib_ = peak_resident_mib();
     check_ranks_agree();
     progress_.rank_dropout_rng = gather_values(comm_, dropout_generator_.state());
     progress_.ranks = comm_.size();
@@ -491,12 +500,10 @@ int Trainer::finish(int64_t first_step) {
     std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress_.iter,
                  std::isfinite(progress_.best_val_loss) ? fixed(progress_.best_val_loss, 4).c_str() : "-",
                  (out_dir_ / "ckpt.h5").string().c_str());
-    if (comm_.size() > 1) {
-        rusage usage{};
-        getrusage(RUSAGE_SELF, &usage);  // ru_maxrss: KiB on Linux
+    if (comm_.size() > 1)
         std::fprintf(stderr, "ranks: %d, weights identical on every rank (checked at each checkpoint); rank 0's peak "
-                     "resident memory %.1f MiB\n", comm_.size(), double(usage.ru_maxrss) / 1024.0);
-    }
+                     "resident memory %.1f MiB in the steps, %.1f MiB with the checkpoint writes\n", comm_.size(),
+                     training_peak_mib_, peak_resident_mib());
     if (hooks_.write_report) std::fprintf(stderr, "%s\n", report().c_str());
     if (config_.profile) std::fprintf(stderr, "%s", profile::table(progress_.iter - first_step).c_str());
     if (config_.sample_tokens > 0) print_end_of_training_sample(*model_, tokenizer_, config_);
