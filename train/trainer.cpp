@@ -32,6 +32,7 @@
 #include "train/evaluate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
+#include "train/rank_agreement.h"
 #include "train/run_folder.h"
 #include "train/run_start.h"
 #include "train/scopes.h"
@@ -104,10 +105,6 @@ public:
 private:
     void print_banner(int threads) const;
     void restore_dropout_stream(const TrainProgress& saved);
-    void share_weights();
-    bool agreed(bool rank0_value);
-    int agreed_stop_signal();
-    void check_ranks_agree();
     StepSettings step_settings(int64_t step, bool measure) const;
     std::optional<int> skip_step(int64_t step, const StepResult& result);
     std::string last_good_checkpoint() const;
@@ -194,7 +191,7 @@ Trainer::Trainer(RunStart start, TrainHooks hooks, Communicator& comm)
             throw std::runtime_error(resolve_checkpoint_path(config_.resume) + ": " + e.what());
         }
     }
-    share_weights();
+    broadcast_weights(comm_, parameters_);
     if (!leader_) return;
     write_text_file(out_dir_ / "config.toml", config_to_toml(config_));
     metrics_.emplace((out_dir_ / "metrics.jsonl").string(), progress_.iter);
@@ -212,56 +209,6 @@ void Trainer::restore_dropout_stream(const TrainProgress& saved) {
         std::fprintf(stderr, "warning: resuming with %d rank%s a checkpoint written by %lld: the effective batch, the "
                      "data order and the dropout streams change (exact resume needs the same number of ranks)\n",
                      comm_.size(), comm_.size() == 1 ? "" : "s", (long long)saved.ranks);
-}
-
-// Rank 0's weights on every rank (a new model is initialised from the same seed everywhere, a resumed
-// one read from the same file: this makes it certain, whatever each rank read).
-void Trainer::share_weights() {
-    if (comm_.size() == 1) return;
-    std::vector<std::byte> bytes;
-    if (leader_)
-        for (const auto& [name, tensor] : parameters_) {
-            const auto* first = reinterpret_cast<const std::byte*>(tensor.data());
-            bytes.insert(bytes.end(), first, first + tensor.numel() * sizeof(float));
-        }
-    comm_.broadcast(bytes, 0);
-    const std::byte* in = bytes.data();
-    for (const auto& [name, tensor] : parameters_) {
-        std::memcpy(tensor.data(), in, static_cast<size_t>(tensor.numel()) * sizeof(float));
-        in += tensor.numel() * sizeof(float);
-    }
-}
-
-// Rank 0's value of a decision that must be the same on every rank.
-bool Trainer::agreed(bool rank0_value) {
-    return gather_values(comm_, static_cast<int>(rank0_value)).front() != 0;
-}
-
-// A stop request seen by any rank (the signal may reach the ranks at different steps): the highest
-// signal number asked on any rank, 0 when none. One tiny collective per step.
-int Trainer::agreed_stop_signal() {
-    const std::vector<int> signals = gather_values(comm_, stop_signal());
-    return *std::max_element(signals.begin(), signals.end());
-}
-
-// Every rank must hold the same weights, sampler state and step: a checksum of each is compared at
-// every checkpoint, so a divergence stops the run instead of being saved.
-void Trainer::check_ranks_agree() {
-    if (comm_.size() == 1) return;
-    uint64_t hash = 1469598103934665603ull;  // FNV-1a over the weights' bytes, the sampler state, the step
-    const auto mix = [&hash](const void* data, size_t size) {
-        for (size_t i = 0; i < size; ++i) hash = (hash ^ static_cast<const unsigned char*>(data)[i]) * 1099511628211ull;
-    };
-    for (const auto& [name, tensor] : parameters_) mix(tensor.data(), static_cast<size_t>(tensor.numel()) * sizeof(float));
-    const SamplerState sampler = sampler_.state();
-    mix(sampler.rng.data(), sizeof sampler.rng);
-    mix(&sampler.batches_drawn, sizeof sampler.batches_drawn);
-    mix(&progress_.iter, sizeof progress_.iter);
-    const std::vector<uint64_t> hashes = gather_values(comm_, hash);
-    for (size_t r = 1; r < hashes.size(); ++r)
-        if (hashes[r] != hashes[0])
-            throw std::runtime_error("step " + std::to_string(progress_.iter) + ": rank " + std::to_string(r) +
-                                     "'s weights or sampler differ from rank 0's (data-parallel ranks diverged)");
 }
 
 void Trainer::print_banner(int threads) const {
@@ -325,7 +272,7 @@ std::optional<int> Trainer::after_step(const StepResult& result, float lr, bool 
     if (eval_now && leader_) evaluate();
     if (leader_) record(result, lr, log_now, eval_now);
 
-    const int stop = agreed_stop_signal();
+    const int stop = agreed_stop_signal(comm_, stop_signal());
     if (progress_.iter % ckpt_interval_ == 0 || progress_.iter == config_.max_iters || stop != 0) {
         const std::string checkpoint = save(stop == 0);
         if (stop != 0) return stop_after_signal(checkpoint, stop);
@@ -356,7 +303,7 @@ std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
     display_.line("step " + std::to_string(step + 1) + ": " + result.nonfinite + "; step skipped (--skip_nonfinite)");
     progress_.iter += 1;
     progress_.tokens_seen += tokens_per_step_;
-    if (const int stop = agreed_stop_signal()) return stop_after_signal(save(false), stop);
+    if (const int stop = agreed_stop_signal(comm_, stop_signal())) return stop_after_signal(save(false), stop);
     if (++consecutive_skips_ >= kMaxConsecutiveSkips) {
         display_.finish();
         if (leader_) std::fprintf(stderr,
@@ -458,7 +405,7 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
 // to agree); rank 0 writes.
 std::string Trainer::save(bool periodic) {
     if (training_peak_mib_ == 0.0) training_peak_mib_ = peak_resident_mib();
-    check_ranks_agree();
+    check_ranks_agree(comm_, parameters_, sampler_.state(), progress_.iter);
     progress_.rank_dropout_rng = gather_values(comm_, dropout_generator_.state());
     progress_.ranks = comm_.size();
     progress_.dropout_rng = progress_.rank_dropout_rng.front();
@@ -495,7 +442,7 @@ int Trainer::stop_after_signal(const std::string& checkpoint, int signal) {
 // After the last step: a checkpoint if none was written, the summary, the report, the profile table
 // and a sample of generated text.
 int Trainer::finish(int64_t first_step) {
-    if (agreed(progress_.iter == 0 || !fs::exists(out_dir_ / "ckpt.h5"))) save(false);
+    if (rank0_decides(comm_, progress_.iter == 0 || !fs::exists(out_dir_ / "ckpt.h5"))) save(false);
     if (!leader_) return kExitFinished;
     std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress_.iter,
                  std::isfinite(progress_.best_val_loss) ? fixed(progress_.best_val_loss, 4).c_str() : "-",
