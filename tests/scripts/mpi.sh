@@ -10,7 +10,8 @@
 #   - SIGTERM to the ranks (as a batch scheduler sends it): exit 143 and today's message;
 #   - kill -9 of one rank: the job ends within 30 s, the last checkpoint loads and resumes (as one
 #     process: the one-line warning that the number of ranks changed);
-#   - a non-finite loss stops every rank with today's message, naming the rank.
+#   - a non-finite loss stops every rank with today's message, naming the rank;
+#   - an error on one rank ends the job instead of leaving the others waiting.
 # Skipped (77) only where mpirun is not installed and the suite does not require it (scripts/test.sh
 # sets GPT_REQUIRE_TORCH=1: the set-up installs OpenMPI, so a missing mpirun is a failure there).
 source "$(dirname "$0")/failure_lib.bash" "$@"
@@ -75,6 +76,14 @@ if diff=$(same_state two/ckpt.h5 resumed/ckpt.h5) && [ "$(losses_of two/metrics.
    ! grep -q "^warning: resuming" r2.log; then
     pass "2 ranks: 3 + resume + 3 steps = 6 steps, bit for bit"
 else fail "2-rank resume differs: $diff"; fi
+
+# --- an error on one rank ends the job (rank 1 waits in a collective for rank 0, which refuses the folder) --
+"${MPIRUN[@]}" "$GPT" train "${args[@]}" --out_dir two --max_iters 6 > refused.log 2>&1
+rc=$?
+checks=$((checks + 1))
+if [ "$rc" -eq 1 ] && grep -q '^error: rank 0: run folder two already holds a run' refused.log; then
+    pass "rank 0 alone fails: the job ends (rc 1) with its error line"
+else fail "one rank failing: rc $rc, $(grep -m1 error refused.log)"; fi
 
 # --- a non-finite loss stops every rank, naming the rank -------------------------------------------------
 cp -r resumed nan && "${MPIRUN[@]}" "$GPT" train --resume nan --max_iters 12 --lr 1e30 > nan.log 2>&1
