@@ -66,19 +66,22 @@ int usable_core_count() {
 
 namespace {
 
-// True when the affinity mask holds every online CPU (no launcher binding, no taskset).
-bool bound_to_all_cpus() {
-    cpu_set_t allowed;
-    CPU_ZERO(&allowed);
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return true;
-    const long online = sysconf(_SC_NPROCESSORS_ONLN);
-    return online <= 0 || CPU_COUNT(&allowed) >= online;
+// True when the launcher (our parent: mpirun, or OpenMPI's daemon on another machine) bound this
+// process to other CPUs than its own: then those CPUs are this rank's share already. Compared with the
+// parent rather than with all CPUs, so that a container's cpuset does not count as a binding.
+bool bound_by_launcher() {
+    cpu_set_t mine, parent;
+    CPU_ZERO(&mine);
+    CPU_ZERO(&parent);
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0 || sched_getaffinity(getppid(), sizeof parent, &parent) != 0)
+        return false;
+    return !CPU_EQUAL(&mine, &parent);
 }
 
 // The cores of this process's share of the machine.
 int cores_per_rank(int ranks_on_node) {
     const int cores = usable_core_count();
-    if (ranks_on_node <= 1 || !bound_to_all_cpus()) return cores;
+    if (ranks_on_node <= 1 || bound_by_launcher()) return cores;
     return std::max(1, cores / ranks_on_node);
 }
 
