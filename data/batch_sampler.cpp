@@ -30,6 +30,12 @@ void BatchSampler::next_batch(std::span<int32_t> inputs, std::span<int32_t> targ
     ++batches_drawn_;
 }
 
+void BatchSampler::skip_batch() {
+    const uint64_t starts = static_cast<uint64_t>(tokens_.size() - T_);
+    for (int64_t b = 0; b < B_; ++b) (void)rng_.below(starts);
+    ++batches_drawn_;
+}
+
 Batch BatchSampler::next_batch() {
     Batch batch{std::vector<int32_t>(size_t(B_ * T_)), std::vector<int32_t>(size_t(B_ * T_))};
     next_batch(batch.inputs, batch.targets);

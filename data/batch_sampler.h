@@ -35,6 +35,9 @@ public:
 
     void next_batch(std::span<int32_t> inputs, std::span<int32_t> targets);
     Batch next_batch();
+    // Draws the next batch's B starts and copies nothing: the state moves exactly as next_batch moves
+    // it. Data-parallel ranks skip the micro-batches that other ranks compute (train/train_step.h).
+    void skip_batch();
 
     SamplerState state() const { return {rng_.state(), batches_drawn_}; }
     void set_state(const SamplerState& state);

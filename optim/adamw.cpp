@@ -96,8 +96,15 @@ void AdamWOptions::validate() const {
             "weight_decay must be finite and >= 0, got " + num(weight_decay));
 }
 
-AdamW::AdamW(NamedTensors parameters, AdamWOptions options) : options_(options) {
+AdamW::AdamW(NamedTensors parameters, AdamWOptions options, AdamWShard shard) : options_(options) {
     options_.validate();
+    int64_t total = 0;
+    for (const auto& [name, tensor] : parameters) total += tensor.defined() ? tensor.numel() : 0;
+    const int64_t shard_end = shard.end < 0 ? total : shard.end;
+    require(shard.begin >= 0 && shard.begin <= shard_end && shard_end <= total,
+            "shard [" + std::to_string(shard.begin) + ", " + std::to_string(shard.end) + ") is outside the " +
+                std::to_string(total) + " parameter elements");
+    int64_t offset = 0;  // of this tensor among the parameters laid end to end
     for (auto& [name, tensor] : parameters) {
         require(!name.empty(), "parameter names must be non-empty");
         require(tensor.defined(), "parameter '" + name + "' is an undefined tensor");
@@ -106,8 +113,11 @@ AdamW::AdamW(NamedTensors parameters, AdamWOptions options) : options_(options) 
             require(!other.tensor.is_same(tensor),
                     "parameters '" + other.name + "' and '" + name + "' are the same tensor");
         index_[name] = slots_.size();
-        const size_t n = static_cast<size_t>(tensor.numel());
-        slots_.push_back(Slot{name, tensor, tensor.dim() >= 2, 0, std::vector<float>(n, 0.0f), std::vector<float>(n, 0.0f)});
+        const int64_t first = std::clamp(shard.begin - offset, int64_t(0), tensor.numel());
+        const int64_t last = std::clamp(shard_end - offset, int64_t(0), tensor.numel());
+        const size_t n = static_cast<size_t>(std::max(int64_t(0), last - first));
+        slots_.push_back(Slot{name, tensor, tensor.dim() >= 2, 0, first, std::vector<float>(n, 0.0f), std::vector<float>(n, 0.0f)});
+        offset += tensor.numel();
     }
 }
 
@@ -124,10 +134,12 @@ void AdamW::take_step(std::vector<AdamWUpdateNorm>* norms) {
         if (g == nullptr) continue;
         s.steps += 1;
         const StepScalars scalars = step_scalars(options_, s.decay, s.steps);
+        float* p = s.tensor.data() + s.first;
+        const int64_t n = static_cast<int64_t>(s.m.size());
         if (norms)
-            adamw_update_measured(s.tensor.data(), g, s.m.data(), s.v.data(), s.tensor.numel(), scalars, (*norms)[k]);
+            adamw_update_measured(p, g + s.first, s.m.data(), s.v.data(), n, scalars, (*norms)[k]);
         else
-            adamw_update(s.tensor.data(), g, s.m.data(), s.v.data(), s.tensor.numel(), scalars);
+            adamw_update(p, g + s.first, s.m.data(), s.v.data(), n, scalars);
     }
     step_count_ += 1;
 }
@@ -148,6 +160,10 @@ const AdamW::Slot& AdamW::slot(const std::string& name) const {
 }
 
 bool AdamW::decays(const std::string& name) const { return slot(name).decay; }
+std::pair<int64_t, int64_t> AdamW::owned_range(const std::string& name) const {
+    const Slot& s = slot(name);
+    return {s.first, s.first + static_cast<int64_t>(s.m.size())};
+}
 const std::vector<float>& AdamW::first_moment(const std::string& name) const { return slot(name).m; }
 const std::vector<float>& AdamW::second_moment(const std::string& name) const { return slot(name).v; }
 
@@ -168,8 +184,9 @@ void AdamW::load_state(const AdamWState& state) {
     check_state(state);
     for (Slot& s : slots_) {
         const AdamWMoments& moments = state.moments.at(s.name);
-        s.m = moments.m;
-        s.v = moments.v;
+        const auto [first, last] = owned_part(s, moments.m.size());
+        s.m.assign(moments.m.begin() + first, moments.m.begin() + last);
+        s.v.assign(moments.v.begin() + first, moments.v.begin() + last);
         s.steps = state.step;  // one count for all: every parameter of a GPT gets a gradient each step
     }
     step_count_ = state.step;
@@ -179,11 +196,24 @@ void AdamW::load_state(AdamWState&& state) {
     check_state(state);
     for (Slot& s : slots_) {
         AdamWMoments& moments = state.moments.at(s.name);
-        s.m = std::move(moments.m);
-        s.v = std::move(moments.v);
+        if (moments.m.size() == s.m.size()) {
+            s.m = std::move(moments.m);
+            s.v = std::move(moments.v);
+        } else {  // a sharded optimizer given the full moments
+            const auto [first, last] = owned_part(s, moments.m.size());
+            s.m.assign(moments.m.begin() + first, moments.m.begin() + last);
+            s.v.assign(moments.v.begin() + first, moments.v.begin() + last);
+        }
         s.steps = state.step;
     }
     step_count_ = state.step;
+}
+
+// The range of `size` given moments that slot s keeps: all of them when they are its own, its range
+// when they are the whole parameter's (check_state allows only these two sizes).
+std::pair<size_t, size_t> AdamW::owned_part(const Slot& s, size_t size) {
+    if (size == s.m.size()) return {0, size};
+    return {static_cast<size_t>(s.first), static_cast<size_t>(s.first) + s.m.size()};
 }
 
 void AdamW::check_state(const AdamWState& state) const {
@@ -192,8 +222,9 @@ void AdamW::check_state(const AdamWState& state) const {
     for (const Slot& s : slots_) {
         const auto it = state.moments.find(s.name);
         require(it != state.moments.end(), "load_state: no moments for parameter '" + s.name + "'");
-        const size_t n = s.m.size();
-        require(it->second.m.size() == n && it->second.v.size() == n,
+        const size_t n = s.m.size(), full = static_cast<size_t>(s.tensor.numel());
+        const size_t given = it->second.m.size();
+        require((given == n || given == full) && it->second.v.size() == given,
                 "load_state: parameter '" + s.name + "' has " + std::to_string(n) + " elements, moments have " +
                     std::to_string(it->second.m.size()) + " (m) and " + std::to_string(it->second.v.size()) + " (v)");
     }

@@ -12,6 +12,11 @@
 //
 // A parameter without a gradient buffer is skipped (no decay, no moment update, its own t unchanged),
 // as PyTorch skips p.grad None.
+//
+// Sharded (ZeRO-1, data-parallel training): an AdamW built with an AdamWShard [begin, end) over the
+// parameters laid end to end (in the constructor's order) keeps moments for, and updates, only the
+// elements in that range; the others are left for the ranks that own them (train/zero1.h). Each
+// element's update is the same arithmetic as unsharded, so the bits are the same.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +45,12 @@ struct AdamWMoments {
     std::vector<float> v;
 };
 
+// A range of the parameters laid end to end: [begin, end) in elements; end < 0 means all of them.
+struct AdamWShard {
+    int64_t begin = 0;
+    int64_t end = -1;
+};
+
 // What a checkpoint needs to continue exactly: the step count and the moments by parameter name.
 struct AdamWState {
     int64_t step = 0;
@@ -57,7 +68,7 @@ struct AdamWUpdateNorm {
 class AdamW {
 public:
     // Names must be non-empty and unique, tensors defined and distinct.
-    explicit AdamW(NamedTensors parameters, AdamWOptions options = {});
+    explicit AdamW(NamedTensors parameters, AdamWOptions options = {}, AdamWShard shard = {});
 
     void step();
     // The same step, also filling `norms` (one entry per parameter, in the constructor's order). Each
@@ -69,15 +80,18 @@ public:
     const AdamWOptions& options() const { return options_; }
     int64_t step_count() const { return step_count_; }  // step() calls so far (or as restored)
 
-    // Parameter groups and state, by name. Throw std::invalid_argument for an unknown name.
+    // Parameter groups and state, by name. Throw std::invalid_argument for an unknown name. A sharded
+    // optimizer's moments are those of its range within the parameter (owned_range).
     bool decays(const std::string& name) const;
+    std::pair<int64_t, int64_t> owned_range(const std::string& name) const;  // [first, first + count) in the tensor
     const std::vector<float>& first_moment(const std::string& name) const;
     const std::vector<float>& second_moment(const std::string& name) const;
     std::vector<std::pair<std::string, Shape>> parameter_shapes() const;  // in the constructor's order
 
     AdamWState state() const;  // a copy
     // Restores the step count and every parameter's moments. Every parameter must be present with
-    // moments of its size (extra names are errors too); nothing changes when it throws.
+    // moments of its size (extra names are errors too); nothing changes when it throws. A sharded
+    // optimizer also takes a parameter's full moments (a checkpoint's) and keeps its range of them.
     void load_state(const AdamWState& state);
     void load_state(AdamWState&& state);  // takes the moments over instead of copying them
     void load_state(int64_t step, const std::map<std::string, AdamWMoments>& moments) {
@@ -90,11 +104,13 @@ private:
         Tensor tensor;
         bool decay = false;
         int64_t steps = 0;  // this parameter's own t (PyTorch keeps one per parameter)
+        int64_t first = 0;  // the owned elements [first, first + m.size()) (all unless sharded)
         std::vector<float> m;
         std::vector<float> v;
     };
     const Slot& slot(const std::string& name) const;
     void check_state(const AdamWState& state) const;
+    static std::pair<size_t, size_t> owned_part(const Slot& s, size_t size);
     void take_step(std::vector<AdamWUpdateNorm>* norms);
 
     AdamWOptions options_;

@@ -11,9 +11,10 @@ tests=0
 
 # Main job: compiler, CMake, BLAS (OpenMP build, so BLAS and our loops share one thread pool), HDF5,
 # CLI11, nlohmann-json (metrics, tokenizer files, safetensors headers), PCRE2 (GPT-2's pre-tokenizer),
-# cpp-httplib (gpt serve), and the default corpus (Debian's fortunes).
+# cpp-httplib (gpt serve), OpenMPI (data-parallel training: mpirun -np N gpt train; optional at build
+# time, dist/), and the default corpus (Debian's fortunes).
 packages=(g++ cmake make pkg-config libopenblas-openmp-dev libhdf5-dev libcli11-dev nlohmann-json3-dev libpcre2-dev
-          libcpp-httplib-dev fortunes-min fortunes)
+          libcpp-httplib-dev libopenmpi-dev openmpi-bin fortunes-min fortunes)
 # Tests: doctest; PyTorch and h5py as the independent reference; hdf5-tools for h5dump/h5diff;
 # node + npm for GPT-2's tokenizer reference (the npm package gpt-3-encoder, below); chromium for gpt serve's
 # browser test (driven by the npm package playwright-core, fetched by tests/scripts/serve_browser.sh).

@@ -7,8 +7,12 @@
 //   /meta        attributes format_version (1), created_by
 //   /tokenizer   attribute type; token_bytes, token_offsets, merges (bpe), special_ids
 //   /optimizer   attributes step, lr, beta1, beta2, eps, weight_decay; m/<name>, v/<name>
-//   /train       attributes iter, tokens_seen, best_val_loss; datasets dropout_rng [4] uint64,
-//                sampler_state [5] uint64: the batch sampler's generator (4 words), batches drawn
+//   /train       attributes iter, tokens_seen, best_val_loss, ranks; datasets dropout_rng [4] uint64,
+//                sampler_state [5] uint64: the batch sampler's generator (4 words), batches drawn,
+//                rank_dropout_rng [ranks, 4] uint64: every rank's dropout generator (row 0 = dropout_rng)
+// The layout is the same whatever the number of ranks: one model, one optimizer, one sampler stream
+// (every rank holds the same sampler state, train/train_step.h). Files without ranks / rank_dropout_rng
+// (written before data-parallel training) read as one rank.
 //
 // Written atomically (ckpt.h5.tmp, fsync, rename); datasets are chunked with Fletcher32 checksums.
 #pragma once
@@ -40,6 +44,10 @@ struct TrainProgress {
     double best_val_loss = 0.0;  // +inf until the first evaluation (stored as such)
     Generator::State dropout_rng{};
     SamplerState sampler{};
+    // Data-parallel runs: the number of ranks that wrote the file and every rank's dropout generator
+    // (rank 0's is dropout_rng). Empty rank_dropout_rng: one rank, dropout_rng.
+    int64_t ranks = 1;
+    std::vector<Generator::State> rank_dropout_rng;
 };
 
 // What continuing a run needs beside the weights: /optimizer and /train.

@@ -37,6 +37,21 @@ SamplerState sampler_state_from_words(const std::string& file_name, const std::v
     return state;
 }
 
+// /train ranks and rank_dropout_rng, absent in files from before data-parallel training (one rank).
+void read_rank_states(const std::string& path, const H5Group& train, TrainProgress& progress) {
+    progress.ranks = train.has_attr("ranks") ? train.attr_int("ranks") : 1;
+    if (progress.ranks < 1) throw std::runtime_error(path + ": /train ranks " + std::to_string(progress.ranks) + " is below 1");
+    if (!train.exists("rank_dropout_rng")) return;
+    const std::vector<uint64_t> words = train.read<uint64_t>("rank_dropout_rng", H5Shape{progress.ranks, 4});
+    for (int64_t r = 0; r < progress.ranks; ++r) {
+        Generator::State state;
+        for (size_t i = 0; i < 4; ++i) state[i] = words[static_cast<size_t>(r) * 4 + i];
+        if (state == Generator::State{})
+            throw std::runtime_error(path + ": /train/rank_dropout_rng: rank " + std::to_string(r) + "'s generator state is all zero");
+        progress.rank_dropout_rng.push_back(state);
+    }
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const AdamW& optimizer,
@@ -66,6 +81,14 @@ void save_checkpoint(const std::string& path, const GPT& model, const Tokenizer&
         train.set_attr_double("best_val_loss", progress.best_val_loss);
         train.write<uint64_t>("dropout_rng", std::vector<uint64_t>(progress.dropout_rng.begin(), progress.dropout_rng.end()));
         train.write<uint64_t>("sampler_state", sampler_state_to_words(progress.sampler));
+        train.set_attr_int("ranks", progress.ranks);
+        // One row per rank; a single process's file (no rank states given) holds its one generator.
+        std::vector<Generator::State> ranks = progress.rank_dropout_rng;
+        if (ranks.empty()) ranks.push_back(progress.dropout_rng);
+        std::vector<uint64_t> rank_words(ranks.size() * 4);
+        for (size_t r = 0; r < ranks.size(); ++r)
+            for (size_t i = 0; i < 4; ++i) rank_words[r * 4 + i] = ranks[r][i];
+        train.write<uint64_t>("rank_dropout_rng", H5Shape{static_cast<int64_t>(ranks.size()), 4}, rank_words.data());
     });
 }
 
@@ -95,6 +118,7 @@ TrainingState read_training_state(const H5File& file, const GPT& model) {
     if (progress.tokens_seen < 0) throw std::runtime_error(path + ": /train tokens_seen is negative");
     progress.sampler = sampler_state_from_words(path, train.read<uint64_t>("sampler_state").values);
     if (progress.iter < 0) throw std::runtime_error(path + ": /train iter is negative");
+    read_rank_states(path, train, progress);
     if (state.optimizer.step != progress.iter)
         throw std::runtime_error(path + ": /optimizer step " + std::to_string(state.optimizer.step) +
                                  " differs from /train iter " + std::to_string(progress.iter));

@@ -48,6 +48,7 @@ struct TrainConfig {
     int64_t seed = 1337;
     int64_t threads = 0;  // 0: OMP_NUM_THREADS if set, else the physical core count
     bool skip_nonfinite = false;
+    bool zero1 = false;  // data-parallel runs: shard the AdamW moments across the ranks (train/zero1.h)
     bool profile = false;  // time each op type (forward / backward) and print a table at the end
     // output
     std::string out_dir = "runs/default";

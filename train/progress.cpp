@@ -26,7 +26,8 @@ std::string format_duration(double seconds) {
     return buffer;
 }
 
-ProgressDisplay::ProgressDisplay(int64_t total_steps) : terminal_(isatty(STDERR_FILENO) != 0), total_(total_steps) {}
+ProgressDisplay::ProgressDisplay(int64_t total_steps, bool silent)
+    : silent_(silent), terminal_(!silent && isatty(STDERR_FILENO) != 0), total_(total_steps) {}
 
 int terminal_columns() {
     winsize size{};
@@ -65,6 +66,7 @@ void ProgressDisplay::update(int64_t step, double train_loss, double val_loss, d
 }
 
 void ProgressDisplay::line(const std::string& text) {
+    if (silent_) return;
     if (terminal_ && drawn_) std::fprintf(stderr, "\r\033[K");
     std::fprintf(stderr, "%s\n", text.c_str());
     std::fflush(stderr);

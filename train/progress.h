@@ -9,7 +9,8 @@ namespace gpt {
 
 class ProgressDisplay {
 public:
-    ProgressDisplay(int64_t total_steps);
+    // silent: prints nothing (the ranks other than 0 of a data-parallel run).
+    explicit ProgressDisplay(int64_t total_steps, bool silent = false);
     // Called every step; draws at most ~10 times a second on a terminal.
     void update(int64_t step, double train_loss, double val_loss, double tokens_per_s, double eta_s);
     // A line that stays (log interval, evaluation, checkpoint messages).
@@ -17,6 +18,7 @@ public:
     void finish();
 
 private:
+    bool silent_;
     bool terminal_;
     int64_t total_;
     double last_draw_ = -1.0;

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "data/token_file.h"
 #include "data/tokenizer.h"
+#include "dist/communicator.h"
 #include "train/config.h"
 
 namespace gpt {
@@ -20,6 +22,11 @@ struct RunData {
 // given_tokenizer: the checkpoint's (resume, init_from) or null to train one on the corpus.
 RunData prepare_run_data(const TrainConfig& config, const std::filesystem::path& out_dir,
                          std::shared_ptr<const Tokenizer> given_tokenizer, bool reuse_existing);
+
+// Data-parallel runs (train/shared_run_data.cpp): rank 0 calls `prepare` and sends its tokenizer to
+// the other ranks, which then open out_dir's train.bin and val.bin (same path on every rank). One
+// process: prepare().
+RunData share_run_data(Communicator& comm, const std::filesystem::path& out_dir, const std::function<RunData()>& prepare);
 
 
 }  // namespace gpt

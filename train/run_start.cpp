@@ -18,7 +18,8 @@ namespace {
 
 // --resume: the checkpoint with its training state, built with the dropout given again (if any); the
 // config becomes the stored one with the options given again (shape changes refused).
-LoadedCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& option_given, const std::string& path) {
+LoadedCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& option_given, const std::string& path,
+                                    bool leader) {
     // A fine-tuning run stores the init_from it started from; resuming it continues from its own
     // checkpoint, so only an init_from given again now is a conflict.
     if (option_given("init_from") && !config.init_from.empty())
@@ -35,7 +36,7 @@ LoadedCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& opti
     config.overwrite = overwrite;
     config.init_from.clear();
     if (!option_given("out_dir")) config.out_dir = fs::path(path).parent_path().string();
-    if (!changes.empty()) std::fprintf(stderr, "resume: %s\n", changes.c_str());
+    if (!changes.empty() && leader) std::fprintf(stderr, "resume: %s\n", changes.c_str());
     return loaded;
 }
 
@@ -93,10 +94,11 @@ LoadedCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option
 // The model a run starts from: the source checkpoint's (moved, not copied), else a new one with
 // GPT-2's initialisation. The memory check runs before the optimizer state is allocated (and, for a
 // new model, before the model).
-std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_size, LoadedCheckpoint* source) {
+std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_size, LoadedCheckpoint* source,
+                                    bool leader) {
     const GPTConfig model_config = source ? source->model->config() : config.model_config(vocab_size);
     const MemoryEstimate memory = check_training_memory(model_config, config.batch_size, available_memory_bytes());
-    std::fprintf(stderr, "memory: about %s\n", memory.describe(config.batch_size).c_str());
+    if (leader) std::fprintf(stderr, "memory: about %s\n", memory.describe(config.batch_size).c_str());
     std::unique_ptr<GPT> model;
     if (source) {
         model = std::move(source->model);
@@ -111,26 +113,33 @@ std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_siz
 
 }  // namespace
 
-RunStart start_run(TrainConfig config, const OptionGiven& option_given) {
+RunStart start_run(TrainConfig config, const OptionGiven& option_given, Communicator& comm) {
+    const bool leader = comm.rank() == 0;
     std::optional<LoadedCheckpoint> source;
     std::string resume_path;
     if (!config.resume.empty()) {
         resume_path = resolve_checkpoint_path(config.resume);
-        source = load_resume_source(config, option_given, resume_path);
+        source = load_resume_source(config, option_given, resume_path, leader);
     }
     config.validate();
-    const int threads = configure_threads(config.threads);
+    const int threads = configure_threads(config.threads, comm.ranks_on_node());
     // Nothing is written into the folder before it is locked and its rules applied (run_folder.h).
-    RunFolderLock lock(config.out_dir);
-    enter_run_folder({config.out_dir, resume_path, source ? source->training->progress.iter : 0, config.overwrite});
+    RunFolderLock lock;
+    if (leader) {
+        lock = RunFolderLock(config.out_dir);
+        enter_run_folder({config.out_dir, resume_path, source ? source->training->progress.iter : 0, config.overwrite});
+    }
     if (!config.init_from.empty()) source = load_init_source(config, option_given);
     std::shared_ptr<const Tokenizer> tokenizer;
     if (source) tokenizer = std::move(source->tokenizer);
-    RunData data = prepare_run_data(config, config.out_dir, std::move(tokenizer), !config.resume.empty());
+    RunData data = share_run_data(comm, config.out_dir, [&] {
+        return prepare_run_data(config, config.out_dir, std::move(tokenizer), !config.resume.empty());
+    });
     // vocab_size is an option of the BPE trainer; for the other tokenizers the vocabulary comes from
     // the text (char) or the files (gpt2), and config.toml and the report record that true size.
     if (config.tokenizer != "bpe") config.vocab_size = data.tokenizer->vocab_size();
-    std::unique_ptr<GPT> model = starting_model(config, data.tokenizer->vocab_size(), source ? &*source : nullptr);
+    std::unique_ptr<GPT> model =
+        starting_model(config, data.tokenizer->vocab_size(), source ? &*source : nullptr, leader);
     std::optional<TrainingState> resumed;
     if (source) resumed = std::move(source->training);
     return RunStart{std::move(config), threads, std::move(data), std::move(model), std::move(resumed), std::move(lock)};

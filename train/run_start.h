@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "dist/communicator.h"
 #include "nn/gpt.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
@@ -25,10 +26,13 @@ struct RunStart {
     RunData data;
     std::unique_ptr<GPT> model;            // in train mode
     std::optional<TrainingState> resumed;  // the optimizer moments and progress of a resumed run
-    RunFolderLock lock;                    // held until the run ends (train/run_folder.h)
+    RunFolderLock lock;                    // held until the run ends (train/run_folder.h); rank 0 only
 };
 
 // Throws std::invalid_argument (options) or std::runtime_error (files, memory) with one line.
-RunStart start_run(TrainConfig config, const OptionGiven& option_given);
+// Data-parallel runs: every rank reads the source checkpoint; rank 0 alone locks and enters the run
+// folder and prepares the token files, which the others then map (train/run_data.h); rank 0 alone
+// prints. The weights are made equal on every rank by the trainer (broadcast from rank 0).
+RunStart start_run(TrainConfig config, const OptionGiven& option_given, Communicator& comm);
 
 }  // namespace gpt

@@ -2,7 +2,9 @@
 
 #include <omp.h>
 #include <sched.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -62,7 +64,30 @@ int usable_core_count() {
     return cores > 0 ? cores : 1;
 }
 
-int configure_threads(int64_t requested) {
+namespace {
+
+// True when the launcher (our parent: mpirun, or OpenMPI's daemon on another machine) bound this
+// process to other CPUs than its own: then those CPUs are this rank's share already. Compared with the
+// parent rather than with all CPUs, so that a container's cpuset does not count as a binding.
+bool bound_by_launcher() {
+    cpu_set_t mine, parent;
+    CPU_ZERO(&mine);
+    CPU_ZERO(&parent);
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0 || sched_getaffinity(getppid(), sizeof parent, &parent) != 0)
+        return false;
+    return !CPU_EQUAL(&mine, &parent);
+}
+
+// The cores of this process's share of the machine.
+int cores_per_rank(int ranks_on_node) {
+    const int cores = usable_core_count();
+    if (ranks_on_node <= 1 || bound_by_launcher()) return cores;
+    return std::max(1, cores / ranks_on_node);
+}
+
+}  // namespace
+
+int configure_threads(int64_t requested, int ranks_on_node) {
     constexpr int64_t kMaxThreads = 4096;  // refused, never wrapped to an int (4294967297 would be 1)
     if (requested < 0 || requested > kMaxThreads)
         throw std::invalid_argument("threads: " + std::to_string(requested) + " is outside 0.." +
@@ -70,7 +95,7 @@ int configure_threads(int64_t requested) {
     int threads = static_cast<int>(requested);
     if (threads <= 0) {
         const char* env = std::getenv("OMP_NUM_THREADS");
-        threads = env && std::atoi(env) > 0 ? std::atoi(env) : usable_core_count();
+        threads = env && std::atoi(env) > 0 ? std::atoi(env) : cores_per_rank(ranks_on_node);
     }
     omp_set_num_threads(threads);
     return threads;

@@ -6,9 +6,11 @@
 
 namespace gpt {
 
-// requested > 0: that many; 0: OMP_NUM_THREADS if set, else usable_core_count().
+// requested > 0: that many; 0: OMP_NUM_THREADS if set, else usable_core_count() shared among the
+// ranks_on_node processes of a data-parallel job on this machine (unless the launcher bound this
+// process to other CPUs than its own: then those cores are its share).
 // Returns the count in effect.
-int configure_threads(int64_t requested);
+int configure_threads(int64_t requested, int ranks_on_node = 1);
 
 // The cores this process may really use: the physical cores (hyper-threads share one core's FMA units)
 // among the CPUs in its affinity mask (sched_getaffinity: taskset, docker --cpuset-cpus, mpirun

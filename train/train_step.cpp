@@ -1,28 +1,16 @@
 #include "train/train_step.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 
 #include "optim/clip.h"
+#include "train/zero1.h"
 
 namespace gpt {
 
 namespace {
-
-// grad_accum × [batch → forward → loss/grad_accum → backward]; returns the mean loss.
-double accumulate_gradients(const StepState& state, const StepSettings& settings) {
-    double loss_sum = 0.0;
-    for (int64_t micro = 0; micro < settings.grad_accum; ++micro) {
-        const Batch batch = state.sampler.next_batch();
-        const Tensor logits =
-            state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator);
-        Tensor loss = GPT::loss(logits, batch.targets);
-        loss_sum += loss.item();
-        if (settings.grad_accum > 1) loss = mul_scalar(loss, 1.0f / static_cast<float>(settings.grad_accum));
-        loss.backward();
-    }
-    return loss_sum / static_cast<double>(settings.grad_accum);
-}
 
 std::string describe_nonfinite(double loss, const std::string& bad_parameter) {
     if (!std::isfinite(loss)) {
@@ -31,6 +19,66 @@ std::string describe_nonfinite(double loss, const std::string& bad_parameter) {
         return std::string("the loss is ") + buffer;
     }
     return "the gradient of " + bad_parameter + " is not finite";
+}
+
+// This rank's micro-batches of the step (train_step.h): backward of loss/(N·A) for each; the others'
+// draws are skipped. With N·A > 1 the gradients are summed in `state.gradients` (the parameters'
+// gradients are left zeroed). Returns the sum of this rank's micro-batch losses.
+double accumulate_gradients(const StepState& state, const StepSettings& settings) {
+    const int64_t ranks = state.comm.size(), rank = state.comm.rank(), A = settings.grad_accum;
+    const int64_t micro_batches = ranks * A;
+    double loss_sum = 0.0;
+    for (int64_t k = 0; k < micro_batches; ++k) {
+        if (k / A != rank) {
+            state.sampler.skip_batch();
+            continue;
+        }
+        const Batch batch = state.sampler.next_batch();
+        const Tensor logits =
+            state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator);
+        Tensor loss = GPT::loss(logits, batch.targets);
+        loss_sum += loss.item();
+        if (micro_batches > 1) loss = mul_scalar(loss, 1.0f / static_cast<float>(micro_batches));
+        loss.backward();
+        if (micro_batches > 1) state.gradients.take(state.parameters, k == rank * A);
+    }
+    return loss_sum;
+}
+
+// Ranks > 1: each rank checks its own loss and gradients before the sum (after it, a NaN would be on
+// every rank and the one that produced it unknown); the first bad rank's description goes to all.
+// Returns "" when every rank is finite.
+std::string agree_nonfinite(const StepState& state, double local_loss, std::string* bad_parameter) {
+    const std::string local_bad = state.gradients.first_nonfinite(state.parameters);
+    const int local_flag = std::isfinite(local_loss) && local_bad.empty() ? 0 : 1;
+    const std::vector<int> flags = gather_values(state.comm, local_flag);
+    const auto first_bad = std::find(flags.begin(), flags.end(), 1);
+    if (first_bad == flags.end()) return "";
+    const int bad_rank = static_cast<int>(first_bad - flags.begin());
+    std::string text = bad_rank == state.comm.rank() ? describe_nonfinite(local_loss, local_bad) + '\n' + local_bad : "";
+    std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(text.data()),
+                                 reinterpret_cast<const std::byte*>(text.data()) + text.size());
+    state.comm.broadcast(bytes, bad_rank);
+    text.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    const size_t newline = text.find('\n');
+    *bad_parameter = text.substr(newline + 1);
+    return text.substr(0, newline) + " on rank " + std::to_string(bad_rank);
+}
+
+// Ranks > 1: the mean loss over all N·A micro-batches, summed in rank order (as one process sums its
+// micro-batches), and the gradients summed across ranks. False when a rank was not finite.
+// comm_seconds times the gradient sum alone: the small gathers before it wait for the slowest rank, so
+// the ranks enter it together and the time is the transfer and the additions, not load imbalance.
+bool reduce_across_ranks(const StepState& state, StepResult& result) {
+    result.nonfinite = agree_nonfinite(state, result.loss, &result.bad_parameter);
+    if (!result.nonfinite.empty()) return false;
+    double loss_sum = 0.0;
+    for (double rank_loss : gather_values(state.comm, result.loss)) loss_sum += rank_loss;
+    result.loss = loss_sum;
+    const auto start = std::chrono::steady_clock::now();
+    state.comm.sum_in_rank_order(state.gradients.flat());
+    result.comm_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return true;
 }
 
 // Per-parameter gradient norms for the report's gradient-flow view.
@@ -61,8 +109,11 @@ StepResult train_step(const StepState& state, const StepSettings& settings) {
     StepResult result;
     state.optimizer.set_lr(settings.lr);
     state.optimizer.zero_grad();
-    result.loss = accumulate_gradients(state, settings);
-    // (data-parallel training: all-reduce the gradients here)
+    result.loss = accumulate_gradients(state, settings);  // this rank's sum, for now
+    const int64_t micro_batches = state.comm.size() * settings.grad_accum;
+    if (state.comm.size() > 1 && !reduce_across_ranks(state, result)) return result;
+    if (micro_batches > 1) state.gradients.give_back(state.parameters);
+    result.loss /= static_cast<double>(micro_batches);
     result.bad_parameter = first_nonfinite_gradient(state.parameters);
     if (!std::isfinite(result.loss) || !result.bad_parameter.empty()) {
         result.nonfinite = describe_nonfinite(result.loss, result.bad_parameter);
@@ -73,9 +124,15 @@ StepResult train_step(const StepState& state, const StepSettings& settings) {
     if (settings.measure) {
         std::vector<AdamWUpdateNorm> norms;
         state.optimizer.step(norms);
+        if (settings.zero1) sum_update_norms(state.comm, norms);
         result.update_ratios = update_ratios(norms);
     } else {
         state.optimizer.step();
+    }
+    if (settings.zero1) {
+        const auto start = std::chrono::steady_clock::now();
+        all_gather_weights(state.comm, state.parameters, settings.shard);
+        result.comm_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     return result;
 }

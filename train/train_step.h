@@ -1,9 +1,15 @@
 // One optimizer step, and nothing else:
-//   lr → zero grads → grad_accum × [batch → forward → loss/grad_accum → backward]
+//   lr → zero grads → grad_accum × [batch → forward → loss/(ranks·grad_accum) → backward]
+//   → (ranks > 1: non-finite check per rank, agreed; gradients summed across ranks in rank order)
 //   → non-finite check → clip (pre-clip norm reported) → AdamW.
 // Logging, evaluation, checkpoints and signals live in the trainer (train/trainer.cpp), which calls
-// this once per step. Data-parallel training adds one gradient all-reduce between backward and the
-// non-finite check (marked in train_step).
+// this once per step.
+//
+// Data parallel (N ranks, A = grad_accum): a step is N·A micro-batches k = 0 … N·A−1, drawn in that
+// order from one sampler stream that every rank advances alike; rank r computes k = r·A … r·A+A−1 and
+// only skips over the others' draws (BatchSampler::skip_batch). The gradient is
+//   g = Σ_r Σ_a ∇(loss_{r·A+a} / (N·A)),  summed in that order (train/gradient_buffer.h)
+// so N ranks × grad_accum 1 give the same bits as 1 process × grad_accum N over the same samples.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +19,10 @@
 
 #include "common/random.h"
 #include "data/batch_sampler.h"
+#include "dist/communicator.h"
 #include "nn/gpt.h"
 #include "optim/adamw.h"
+#include "train/gradient_buffer.h"
 
 namespace gpt {
 
@@ -24,8 +32,10 @@ struct StepState {
     GPT& model;
     const NamedTensors& parameters;  // model.named_parameters(), in the optimizer's order
     AdamW& optimizer;
-    BatchSampler& sampler;
-    Generator& dropout_generator;
+    BatchSampler& sampler;        // the job's one stream of micro-batches (the same state on every rank)
+    Generator& dropout_generator;  // this rank's
+    Communicator& comm;            // the ranks (a single process: rank 0 of 1, no MPI call)
+    GradientBuffer& gradients;     // grad_accum > 1 or ranks > 1: where micro-batch gradients are summed
 };
 
 struct StepSettings {
@@ -35,22 +45,25 @@ struct StepSettings {
     float lr = 0.0f;
     double grad_clip = 0.0;  // 0: no clipping (the norm is still reported)
     bool measure = false;    // fill grad_norms and update_ratios (log steps)
+    bool zero1 = false;      // the optimizer is sharded (train/zero1.h): all-gather the weights after its step
+    AdamWShard shard{};      // this rank's range when zero1
 };
 
 using NamedValues = std::vector<std::pair<std::string, double>>;
 
 struct StepResult {
-    double loss = 0.0;          // mean training loss over the micro-batches
-    std::string nonfinite;      // empty when the step was taken; else what was not finite
+    double loss = 0.0;          // mean training loss over the micro-batches of all ranks
+    std::string nonfinite;      // empty when the step was taken; else what was not finite (and on which rank)
     std::string bad_parameter;  // the first parameter with a non-finite gradient ("" if none)
     double grad_norm = 0.0;     // global gradient norm before clipping
     NamedValues grad_norms;     // per parameter, before clipping (when measured)
     NamedValues update_ratios;  // per parameter ‖Δw‖ / ‖w‖ of this step's update (when measured)
+    double comm_seconds = 0.0;  // time in the gradient sum across ranks, and the ZeRO-1 weight all-gather (0 for one process)
     bool taken() const { return nonfinite.empty(); }
 };
 
 // A non-finite loss or gradient leaves the weights and the optimizer unchanged (result.nonfinite says
-// which); the batches and dropout draws were consumed either way.
+// which); the batches and dropout draws were consumed either way. Every rank returns the same result.
 StepResult train_step(const StepState& state, const StepSettings& settings);
 
 }  // namespace gpt

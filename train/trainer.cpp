@@ -2,7 +2,12 @@
 // Trainer::run repeats train_step (train/train_step.h) and hangs the rest off each step: metrics and
 // log lines, evaluation and the best checkpoint, periodic checkpoints, stop requests, reports.
 // Everything random (batches, dropout) comes from generators whose states go into the checkpoint, so
-// N steps + resume + N steps is bit-identical to 2N steps at the same thread count.
+// N steps + resume + N steps is bit-identical to 2N steps, at any thread count.
+//
+// Data-parallel runs (mpirun -np N gpt train): every rank runs this loop on its own full copy of the
+// model; train_step sums the gradients across ranks, so the weights stay identical (checked at every
+// checkpoint). Rank 0 alone prints, evaluates, writes metrics, checkpoints and reports; the stop
+// decision is agreed every step, so all ranks stop after the same step.
 #include "train/trainer.h"
 
 #include <algorithm>
@@ -16,7 +21,10 @@
 #include <limits>
 #include <optional>
 
+#include <sys/resource.h>
+
 #include "autograd/profile.h"
+#include "dist/communicator.h"
 #include "io/hdf5.h"
 #include "optim/adamw.h"
 #include "optim/schedule.h"
@@ -24,11 +32,13 @@
 #include "train/evaluate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
+#include "train/rank_agreement.h"
 #include "train/run_folder.h"
 #include "train/run_start.h"
 #include "train/scopes.h"
 #include "train/text_sample.h"
 #include "train/train_step.h"
+#include "train/zero1.h"
 
 namespace gpt {
 namespace fs = std::filesystem;
@@ -39,6 +49,13 @@ using Clock = std::chrono::steady_clock;
 
 // --skip_nonfinite gives up after this many skipped steps in a row (exit 4, last good checkpoint kept).
 constexpr int64_t kMaxConsecutiveSkips = 100;
+
+// The process's peak resident memory so far (getrusage's ru_maxrss is in KiB on Linux).
+double peak_resident_mib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -82,11 +99,12 @@ struct Throughput {
 
 class Trainer {
 public:
-    Trainer(RunStart start, TrainHooks hooks);
+    Trainer(RunStart start, TrainHooks hooks, Communicator& comm);
     int run();  // the process exit code (trainer.h)
 
 private:
     void print_banner(int threads) const;
+    void restore_dropout_stream(const TrainProgress& saved);
     StepSettings step_settings(int64_t step, bool measure) const;
     std::optional<int> skip_step(int64_t step, const StepResult& result);
     std::string last_good_checkpoint() const;
@@ -97,11 +115,13 @@ private:
     Throughput throughput() const;
     void record(const StepResult& result, float lr, bool log_now, bool eval_now);
     std::string save(bool periodic);
-    int stop_after_signal(const std::string& checkpoint);
+    int stop_after_signal(const std::string& checkpoint, int signal);
     int finish(int64_t first_step);
     std::string report();
 
     RunFolderLock lock_;  // first in, last out: held while anything below writes into the folder
+    Communicator& comm_;
+    bool leader_;  // rank 0: the one that prints and writes
     TrainConfig config_;
     TrainHooks hooks_;
     fs::path out_dir_;
@@ -109,11 +129,14 @@ private:
     const Tokenizer& tokenizer_;
     std::unique_ptr<GPT> model_;
     NamedTensors parameters_;
+    bool zero1_;        // --zero1 with more than one rank
+    AdamWShard shard_;  // this rank's range of the parameters when zero1_ (train/zero1.h)
     AdamW optimizer_;
     LrSchedule schedule_;
     // Separate streams: batches, dropout, evaluation (re-seeded per evaluation, so it never moves the others).
     BatchSampler sampler_;
-    Generator dropout_generator_;
+    Generator dropout_generator_;  // this rank's
+    GradientBuffer gradients_;     // micro-batch and cross-rank sums (train/gradient_buffer.h)
     uint64_t eval_seed_;
     TrainProgress progress_;
     std::optional<MetricsLog> metrics_;  // opened once the resumed step is known
@@ -124,11 +147,22 @@ private:
     Clock::time_point start_time_, window_start_;
     int64_t window_tokens_ = 0;
     double window_eval_s_ = 0.0, last_eval_s_ = 0.0;  // evaluation time in this log window, of the last one
+    double window_comm_s_ = 0.0;                      // gradient sum across ranks in this log window
+    double training_peak_mib_ = 0.0;  // peak resident memory before the first checkpoint write (steps only)
     int64_t consecutive_skips_ = 0;
 };
 
-Trainer::Trainer(RunStart start, TrainHooks hooks)
+// Rank r's dropout stream: rank 0's is the single process's (seed + 1), the others' are distinct.
+uint64_t dropout_seed(int64_t seed, int rank) {
+    // Not a multiple of splitmix64's increment (the golden ratio): that would give a shifted copy of
+    // rank 0's seed words.
+    return static_cast<uint64_t>(seed) + 1 + 0xD1B54A32D192ED03ull * static_cast<uint64_t>(rank);
+}
+
+Trainer::Trainer(RunStart start, TrainHooks hooks, Communicator& comm)
     : lock_(std::move(start.lock)),
+      comm_(comm),
+      leader_(comm.rank() == 0),
       config_(std::move(start.config)),
       hooks_(std::move(hooks)),
       out_dir_(config_.out_dir),
@@ -136,35 +170,66 @@ Trainer::Trainer(RunStart start, TrainHooks hooks)
       tokenizer_(*data_.tokenizer),
       model_(std::move(start.model)),
       parameters_(model_->named_parameters()),
-      optimizer_(parameters_, adamw_options(config_)),
+      zero1_(config_.zero1 && comm.size() > 1),
+      shard_(zero1_ ? zero1_shard(parameters_, comm.size(), comm.rank()) : AdamWShard{}),
+      optimizer_(parameters_, adamw_options(config_), shard_),
       schedule_(make_schedule(config_)),
       sampler_(data_.train.tokens(), config_.batch_size, config_.model.block_size, static_cast<uint64_t>(config_.seed)),
-      dropout_generator_(static_cast<uint64_t>(config_.seed) + 1),
+      dropout_generator_(dropout_seed(config_.seed, comm.rank())),
       eval_seed_(static_cast<uint64_t>(config_.seed) + 2),
-      tokens_per_step_(config_.batch_size * config_.model.block_size * config_.grad_accum),
+      tokens_per_step_(comm.size() * config_.batch_size * config_.model.block_size * config_.grad_accum),
       ckpt_interval_(config_.ckpt_interval > 0 ? config_.ckpt_interval : config_.eval_interval),
-      display_(config_.max_iters) {
+      display_(config_.max_iters, !leader_) {
     progress_.best_val_loss = std::numeric_limits<double>::infinity();
     if (start.resumed) {
         try {  // the state was validated on load; what still does not fit this run names the checkpoint
             optimizer_.load_state(std::move(start.resumed->optimizer));
             progress_ = start.resumed->progress;
-            dropout_generator_.set_state(progress_.dropout_rng);
+            restore_dropout_stream(progress_);
             sampler_.set_state(progress_.sampler);
         } catch (const std::exception& e) {
             throw std::runtime_error(resolve_checkpoint_path(config_.resume) + ": " + e.what());
         }
     }
+    broadcast_weights(comm_, parameters_);
+    if (!leader_) return;
     write_text_file(out_dir_ / "config.toml", config_to_toml(config_));
     metrics_.emplace((out_dir_ / "metrics.jsonl").string(), progress_.iter);
     print_banner(start.threads);
 }
 
+// This rank's dropout generator from a checkpoint; written by another number of ranks, the ranks it
+// had keep theirs and new ones start fresh streams (one warning: the run is no longer the one the
+// checkpoint's ranks would have continued).
+void Trainer::restore_dropout_stream(const TrainProgress& saved) {
+    const size_t rank = static_cast<size_t>(comm_.rank());
+    if (rank < saved.rank_dropout_rng.size()) dropout_generator_.set_state(saved.rank_dropout_rng[rank]);
+    else if (rank == 0) dropout_generator_.set_state(saved.dropout_rng);
+    if (saved.ranks != comm_.size() && leader_)
+        std::fprintf(stderr, "warning: resuming with %d rank%s a checkpoint written by %lld: the effective batch, the "
+                     "data order and the dropout streams change (exact resume needs the same number of ranks)\n",
+                     comm_.size(), comm_.size() == 1 ? "" : "s", (long long)saved.ranks);
+}
+
 void Trainer::print_banner(int threads) const {
+    std::string ranks;
+    if (comm_.size() > 1)
+        ranks = std::to_string(comm_.size()) + " ranks × " + std::to_string(threads) + " threads, effective batch " +
+                std::to_string(comm_.size()) + "×" + std::to_string(config_.batch_size) + "×" +
+                std::to_string(config_.grad_accum) + " = " +
+                std::to_string(comm_.size() * config_.batch_size * config_.grad_accum) + " sequences, ";
+    else
+        ranks = std::to_string(threads) + " threads, ";
+    if (comm_.size() > 1) {
+        const double moments_mib = 8.0 * double(model_->parameter_count()) / (1024.0 * 1024.0);
+        ranks += zero1_ ? "ZeRO-1: AdamW moments " + fixed(moments_mib / comm_.size(), 1) + " MiB per rank (" +
+                              fixed(moments_mib, 1) + " unsharded), "
+                        : "AdamW moments " + fixed(moments_mib, 1) + " MiB per rank, ";
+    }
     std::fprintf(stderr,
-                 "gpt train: %lld parameters, %d threads, vocab %d (%s), train %lld tokens, val %lld tokens, "
+                 "gpt train: %lld parameters, %svocab %d (%s), train %lld tokens, val %lld tokens, "
                  "%lld tokens/step, steps %lld..%lld → %s\n",
-                 (long long)model_->parameter_count(), threads, tokenizer_.vocab_size(), tokenizer_.type().c_str(),
+                 (long long)model_->parameter_count(), ranks.c_str(), tokenizer_.vocab_size(), tokenizer_.type().c_str(),
                  (long long)data_.train.size(), (long long)data_.val.size(), (long long)tokens_per_step_,
                  (long long)progress_.iter, (long long)config_.max_iters, out_dir_.string().c_str());
 }
@@ -201,17 +266,19 @@ std::optional<int> Trainer::after_step(const StepResult& result, float lr, bool 
     progress_.iter += 1;
     progress_.tokens_seen += tokens_per_step_;
     window_tokens_ += tokens_per_step_;
+    window_comm_s_ += result.comm_seconds;
 
     const bool eval_now = progress_.iter % config_.eval_interval == 0 || progress_.iter == config_.max_iters;
-    if (eval_now) evaluate();
-    record(result, lr, log_now, eval_now);
+    if (eval_now && leader_) evaluate();
+    if (leader_) record(result, lr, log_now, eval_now);
 
-    const bool stopping = stop_requested();
-    if (progress_.iter % ckpt_interval_ == 0 || progress_.iter == config_.max_iters || stopping) {
-        const std::string checkpoint = save(!stopping);
-        if (stopping) return stop_after_signal(checkpoint);
+    const int stop = agreed_stop_signal(comm_, stop_signal());
+    if (progress_.iter % ckpt_interval_ == 0 || progress_.iter == config_.max_iters || stop != 0) {
+        const std::string checkpoint = save(stop == 0);
+        if (stop != 0) return stop_after_signal(checkpoint, stop);
     }
-    if (hooks_.write_report && config_.report_every > 0 && progress_.iter % config_.report_every == 0 && progress_.iter < config_.max_iters)
+    if (leader_ && hooks_.write_report && config_.report_every > 0 && progress_.iter % config_.report_every == 0 &&
+        progress_.iter < config_.max_iters)
         display_.line(report());
     return std::nullopt;
 }
@@ -224,6 +291,8 @@ StepSettings Trainer::step_settings(int64_t step, bool measure) const {
     settings.lr = static_cast<float>(schedule_.lr_at(step));
     settings.grad_clip = config_.grad_clip;
     settings.measure = measure;
+    settings.zero1 = zero1_;
+    settings.shard = shard_;
     return settings;
 }
 
@@ -234,10 +303,10 @@ std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
     display_.line("step " + std::to_string(step + 1) + ": " + result.nonfinite + "; step skipped (--skip_nonfinite)");
     progress_.iter += 1;
     progress_.tokens_seen += tokens_per_step_;
-    if (stop_requested()) return stop_after_signal(save(false));
+    if (const int stop = agreed_stop_signal(comm_, stop_signal())) return stop_after_signal(save(false), stop);
     if (++consecutive_skips_ >= kMaxConsecutiveSkips) {
         display_.finish();
-        std::fprintf(stderr,
+        if (leader_) std::fprintf(stderr,
                      "error: step %lld: %lld steps in a row had non-finite gradients and were skipped; stopping. "
                      "%s (lower lr)\n",
                      (long long)(step + 1), (long long)consecutive_skips_, last_good_checkpoint().c_str());
@@ -250,7 +319,7 @@ std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
 // leaves room, but other processes may take it meanwhile).
 StepResult Trainer::guarded_step(const StepSettings& settings) {
     try {
-        return train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_}, settings);
+        return train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_, comm_, gradients_}, settings);
     } catch (const std::bad_alloc& e) {
         throw std::runtime_error("out of memory in training step " + std::to_string(progress_.iter + 1) + " (" +
                                  e.what() + "); lower batch_size or block_size (grad_accum keeps the tokens per "
@@ -266,7 +335,7 @@ std::string Trainer::last_good_checkpoint() const {
 
 int Trainer::stop_nonfinite(int64_t step, const StepResult& result) {
     display_.finish();
-    std::fprintf(stderr,
+    if (leader_) std::fprintf(stderr,
                  "error: step %lld: %s (parameter %s); stopping. %s (lower lr or use --skip_nonfinite)\n",
                  (long long)(step + 1), result.nonfinite.c_str(),
                  result.bad_parameter.empty() ? "-" : result.bad_parameter.c_str(), last_good_checkpoint().c_str());
@@ -310,6 +379,7 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
         if (eval_now) line.add("val_loss", last_val_).add("eval_s", last_eval_s_);
         line.add("lr", static_cast<double>(lr)).add("grad_norm", result.grad_norm).add("tokens_per_s", pace.tokens_per_s);
         line.add("elapsed_s", elapsed);
+        if (comm_.size() > 1) line.add("ranks", int64_t(comm_.size())).add("comm_s", window_comm_s_);
         if (log_now) {
             line.add_object("grad_norms", result.grad_norms);
             line.add_object("update_ratios", result.update_ratios);
@@ -320,20 +390,37 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
         if (eval_now) text += " val " + fixed(last_val_, 4);
         text += " lr " + fixed(lr, 6) + " norm " + fixed(result.grad_norm, 3) + " " + fixed(pace.tokens_per_s, 0) +
                 " tok/s elapsed " + format_duration(elapsed) + " ETA " + format_duration(pace.eta_s);
+        if (comm_.size() > 1) text += " comm " + fixed(1000.0 * window_comm_s_, 1) + " ms";
         display_.line(text);
         window_start_ = Clock::now();
         window_tokens_ = 0;
         window_eval_s_ = 0.0;
+        window_comm_s_ = 0.0;
     }
     display_.update(progress_.iter, result.loss, last_val_, pace.tokens_per_s, pace.eta_s);
 }
 
 // ckpt.h5 (atomically), plus a ckpt_<step>.h5 copy for periodic saves when --keep_last asks.
+// Data-parallel: every rank calls this (its dropout stream goes into the file; the ranks are checked
+// to agree); rank 0 writes.
 std::string Trainer::save(bool periodic) {
-    progress_.dropout_rng = dropout_generator_.state();
+    if (training_peak_mib_ == 0.0) training_peak_mib_ = peak_resident_mib();
+    check_ranks_agree(comm_, parameters_, sampler_.state(), progress_.iter);
+    progress_.rank_dropout_rng = gather_values(comm_, dropout_generator_.state());
+    progress_.ranks = comm_.size();
+    progress_.dropout_rng = progress_.rank_dropout_rng.front();
     progress_.sampler = sampler_.state();
     const fs::path path = out_dir_ / "ckpt.h5";
-    save_checkpoint(path.string(), *model_, tokenizer_, optimizer_, config_, progress_);
+    if (zero1_) {  // the full moments, gathered from the ranks' shards into an unsharded AdamW
+        AdamWState state = gather_optimizer_state(comm_, optimizer_, parameters_);
+        if (!leader_) return path.string();
+        AdamW full(parameters_, optimizer_.options());
+        full.load_state(std::move(state));
+        save_checkpoint(path.string(), *model_, tokenizer_, full, config_, progress_);
+    } else {
+        if (!leader_) return path.string();
+        save_checkpoint(path.string(), *model_, tokenizer_, optimizer_, config_, progress_);
+    }
     if (config_.keep_last > 0 && periodic) {
         char name[64];
         std::snprintf(name, sizeof name, "ckpt_%08lld.h5", (long long)progress_.iter);
@@ -343,21 +430,27 @@ std::string Trainer::save(bool periodic) {
     return path.string();
 }
 
-int Trainer::stop_after_signal(const std::string& checkpoint) {
+int Trainer::stop_after_signal(const std::string& checkpoint, int signal) {
     display_.finish();
-    std::fprintf(stderr, "stopped by signal %d after step %lld; checkpoint saved to %s\n"
-                 "resume with: gpt train --resume %s\n",
-                 stop_signal(), (long long)progress_.iter, checkpoint.c_str(), out_dir_.string().c_str());
-    return 128 + stop_signal();
+    if (leader_)
+        std::fprintf(stderr, "stopped by signal %d after step %lld; checkpoint saved to %s\n"
+                     "resume with: gpt train --resume %s\n",
+                     signal, (long long)progress_.iter, checkpoint.c_str(), out_dir_.string().c_str());
+    return 128 + signal;
 }
 
 // After the last step: a checkpoint if none was written, the summary, the report, the profile table
 // and a sample of generated text.
 int Trainer::finish(int64_t first_step) {
-    if (progress_.iter == 0 || !fs::exists(out_dir_ / "ckpt.h5")) save(false);
+    if (rank0_decides(comm_, progress_.iter == 0 || !fs::exists(out_dir_ / "ckpt.h5"))) save(false);
+    if (!leader_) return kExitFinished;
     std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress_.iter,
                  std::isfinite(progress_.best_val_loss) ? fixed(progress_.best_val_loss, 4).c_str() : "-",
                  (out_dir_ / "ckpt.h5").string().c_str());
+    if (comm_.size() > 1)
+        std::fprintf(stderr, "ranks: %d, weights identical on every rank (checked at each checkpoint); rank 0's peak "
+                     "resident memory %.1f MiB in the steps, %.1f MiB with the checkpoint writes\n", comm_.size(),
+                     training_peak_mib_, peak_resident_mib());
     if (hooks_.write_report) std::fprintf(stderr, "%s\n", report().c_str());
     if (config_.profile) std::fprintf(stderr, "%s", profile::table(progress_.iter - first_step).c_str());
     if (config_.sample_tokens > 0) print_end_of_training_sample(*model_, tokenizer_, config_);
@@ -371,8 +464,21 @@ std::string Trainer::report() {
 }
 
 int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given, TrainHooks hooks) {
-    Trainer trainer(start_run(std::move(config), option_given), std::move(hooks));
-    return trainer.run();
+    const std::unique_ptr<Communicator> comm = connect_processes();
+    if (comm->size() == 1) {
+        Trainer trainer(start_run(std::move(config), option_given, *comm), std::move(hooks), *comm);
+        return trainer.run();
+    }
+    // A rank that fails alone would leave the others waiting in a collective: the job ends with it.
+    try {
+        Trainer trainer(start_run(std::move(config), option_given, *comm), std::move(hooks), *comm);
+        return trainer.run();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: rank %d: %s\n", comm->rank(), e.what());
+        std::fflush(stderr);
+        comm->abort(1);
+    }
+    return 1;  // not reached: abort ends the process
 }
 
 }  // namespace gpt

@@ -66,3 +66,23 @@ TEST_CASE("sampler: invalid arguments") {
     CHECK_THROWS_WITH(sampler.next_batch(wrong, right), doctest::Contains("B*T = 8"));
     CHECK_THROWS_AS(sampler.set_state(SamplerState{}), std::invalid_argument);
 }
+
+TEST_CASE("sampler: skip_batch moves the state exactly as next_batch (data-parallel ranks skip others' batches)") {
+    std::vector<int32_t> tokens(1000);
+    for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((i * 7919) % 1000);
+    BatchSampler all(TokenSpan(tokens), 3, 16, 11), rank0(TokenSpan(tokens), 3, 16, 11), rank1(TokenSpan(tokens), 3, 16, 11);
+    for (int step = 0; step < 4; ++step) {
+        // micro-batch 0 is rank 0's, micro-batch 1 rank 1's: their union is the single stream's two.
+        const Batch first = all.next_batch(), second = all.next_batch();
+        const Batch mine0 = rank0.next_batch();
+        rank0.skip_batch();
+        rank1.skip_batch();
+        const Batch mine1 = rank1.next_batch();
+        CHECK(mine0.inputs == first.inputs);
+        CHECK(mine1.inputs == second.inputs);
+        CHECK(mine1.targets == second.targets);
+    }
+    CHECK(rank0.state().rng == all.state().rng);
+    CHECK(rank1.state().rng == all.state().rng);
+    CHECK(rank1.batches_drawn() == all.batches_drawn());
+}

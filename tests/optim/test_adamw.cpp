@@ -344,3 +344,45 @@ TEST_CASE("step with update norms: the same update, and the norms a copy of the 
         CHECK(norms[0].update_sq > 0.0);
     }
 }
+
+TEST_CASE("sharded (ZeRO-1): two optimizers owning halves update exactly as one that owns all") {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal;
+    auto random_vector = [&](size_t n) {
+        std::vector<float> v(n);
+        for (float& x : v) x = normal(rng);
+        return v;
+    };
+    const std::vector<float> w0 = random_vector(12), b0 = random_vector(4);
+    std::vector<std::vector<float>> grads;
+    for (int s = 0; s < 4; ++s) grads.push_back(random_vector(16));
+    auto feed = [&](const Tensor& w, const Tensor& b, int s) {
+        set_grad(w, {grads[s].begin(), grads[s].begin() + 12});
+        set_grad(b, {grads[s].begin() + 12, grads[s].end()});
+    };
+    Tensor w = Tensor::from_vector({3, 4}, w0, true), b = Tensor::from_vector({4}, b0, true);
+    AdamW whole({{"w", w}, {"b", b}});
+    for (int s = 0; s < 4; ++s) feed(w, b, s), whole.step();
+
+    // Shards [0, 10) and [10, 16) of the 16 elements laid end to end: the second starts inside w.
+    Tensor w2 = Tensor::from_vector({3, 4}, w0, true), b2 = Tensor::from_vector({4}, b0, true);
+    AdamW low({{"w", w2}, {"b", b2}}, {}, AdamWShard{0, 10});
+    Tensor w3 = Tensor::from_vector({3, 4}, w0, true), b3 = Tensor::from_vector({4}, b0, true);
+    AdamW high({{"w", w3}, {"b", b3}}, {}, AdamWShard{10, 16});
+    CHECK(low.owned_range("w") == std::pair<int64_t, int64_t>{0, 10});
+    CHECK(low.owned_range("b") == std::pair<int64_t, int64_t>{0, 0});
+    CHECK(high.owned_range("w") == std::pair<int64_t, int64_t>{10, 12});
+    CHECK(high.first_moment("b").size() == 4);
+    for (int s = 0; s < 4; ++s) feed(w2, b2, s), low.step(), feed(w3, b3, s), high.step();
+    const std::vector<float> want_w = w.to_vector(), low_w = w2.to_vector(), high_w = w3.to_vector();
+    for (size_t i = 0; i < 12; ++i) CHECK((i < 10 ? low_w[i] : high_w[i]) == want_w[i]);  // bit for bit
+    CHECK(b3.to_vector() == b.to_vector());
+    CHECK(b2.to_vector() == b0);  // not owned: untouched (the all-gather brings it)
+
+    // A sharded optimizer takes a checkpoint's full moments and keeps its range.
+    AdamW restored({{"w", w3.clone()}, {"b", b3.clone()}}, {}, AdamWShard{10, 16});
+    restored.load_state(whole.state());
+    CHECK(restored.first_moment("w") == std::vector<float>(whole.first_moment("w").begin() + 10, whole.first_moment("w").end()));
+    CHECK(restored.second_moment("b") == whole.second_moment("b"));
+    CHECK_THROWS_WITH(AdamW({{"w", w}}, {}, AdamWShard{4, 20}), doctest::Contains("outside the 12 parameter elements"));
+}
