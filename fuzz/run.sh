@@ -14,7 +14,7 @@ targets=("$@")
 build=build-fuzz
 export CC=clang CXX=clang++
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPT_NATIVE=OFF -DGPT_BUILD_TESTS=OFF \
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPT_NATIVE=OFF -DGPT_BUILD_TESTS=OFF -DGPT_MPI=OFF \
       -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" > /dev/null || exit 1
 libs=()
 for target in "${targets[@]}"; do
@@ -36,7 +36,7 @@ hdf5_lib=$(pkg-config --libs hdf5 2>/dev/null || echo "-L/usr/lib/x86_64-linux-g
 pcre2_lib=$(pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
 link_data="$build/libgpt_data.a $pcre2_lib -fopenmp"
 link_train="$build/libgpt_train.a $build/libgpt_generate.a $build/libgpt_optim.a $build/libgpt_nn.a $build/libgpt_autograd.a $build/libgpt_data.a \
-  $build/libgpt_io.a $hdf5_lib $pcre2_lib /usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so -fopenmp"
+  $build/libgpt_io.a $build/libgpt_dist.a $hdf5_lib $pcre2_lib /usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so -fopenmp"
 link_report="$build/libgpt_report.a $link_train"
 
 mkdir -p "$build/corpus" fuzz/crashes

@@ -57,6 +57,7 @@ MetricsRecord parse_metrics_line(std::string_view line) {
     r.elapsed_s = field("elapsed_s");
     if (json.contains("grad_norms")) r.grad_norms = numbers_of(json["grad_norms"]);
     if (json.contains("update_ratios")) r.update_ratios = numbers_of(json["update_ratios"]);
+    if (json.contains("sample") && json["sample"].is_string()) r.sample = json["sample"].get<std::string>();
     return r;
 }
 

@@ -23,6 +23,7 @@ struct MetricsRecord {
     double elapsed_s = 0.0;
     std::vector<std::pair<std::string, double>> grad_norms;     // per parameter tensor; empty if not logged
     std::vector<std::pair<std::string, double>> update_ratios;  // ‖Δw‖/‖w‖ per parameter tensor
+    std::string sample;  // text sampled at this evaluation (eval_sample_tokens); empty if none
 };
 
 // Parses one metrics line. Missing numeric keys become NaN (step/tokens_seen: -1, also when not finite or

@@ -44,8 +44,10 @@ json training_view(const std::string& run_name, const std::vector<MetricsRecord>
     // lines), so everything is sent again.
     const size_t from = since >= 0 && static_cast<size_t>(since) <= records.size() ? static_cast<size_t>(since) : 0;
     json step = json::array(), train = json::array(), val = json::array(), lr = json::array(), norm = json::array();
+    json samples = json::array();  // [{step, text}] of the evaluations that sampled (eval_sample_tokens)
     for (size_t i = from; i < records.size(); ++i) {
         const MetricsRecord& r = records[i];
+        if (!r.sample.empty()) samples.push_back({{"step", r.step}, {"text", r.sample}});
         step.push_back(r.step);
         train.push_back(value_or_null(r.train_loss));
         val.push_back(value_or_null(r.val_loss));
@@ -60,6 +62,7 @@ json training_view(const std::string& run_name, const std::vector<MetricsRecord>
             {"val_loss", std::move(val)},
             {"lr", std::move(lr)},
             {"grad_norm", std::move(norm)},
+            {"samples", std::move(samples)},
             {"grad_norms", heatmap(records, from, &MetricsRecord::grad_norms)},
             {"update_ratios", heatmap(records, from, &MetricsRecord::update_ratios)}};
 }

@@ -141,6 +141,8 @@ const std::vector<ConfigField>& config_fields() {
         path(field("resume", &TrainConfig::resume, "run folder or checkpoint to continue exactly")),
         path(field("init_from", &TrainConfig::init_from, "checkpoint whose weights start a new run (fine-tuning)")),
         field("sample_tokens", &TrainConfig::sample_tokens, "tokens sampled at the end of training; 0 = none"),
+        field("eval_sample_tokens", &TrainConfig::eval_sample_tokens,
+              "tokens sampled at each evaluation, kept in metrics.jsonl (gpt serve shows them); 0 = none"),
         field("report_every", &TrainConfig::report_every, "also write report.html every N steps; 0 = only at the end"),
     };
     return fields;
@@ -200,6 +202,7 @@ void TrainConfig::validate() const {
     non_negative("ckpt_interval", ckpt_interval);
     non_negative("keep_last", keep_last);
     non_negative("sample_tokens", sample_tokens);
+    non_negative("eval_sample_tokens", eval_sample_tokens);
     non_negative("report_every", report_every);
     require(!out_dir.empty(), "out_dir must not be empty");
     require(resume.empty() || init_from.empty(), "resume and init_from cannot be used together");

@@ -57,6 +57,7 @@ struct TrainConfig {
     std::string resume;
     std::string init_from;
     int64_t sample_tokens = 300;  // length of the sample printed at the end (0: none)
+    int64_t eval_sample_tokens = 100;  // tokens sampled at each evaluation into metrics.jsonl (0: none)
     int64_t report_every = 0;     // also write report.html every N steps (0: only at the end)
 
     // Not a config field (never stored, never taken from a checkpoint): --overwrite allows replacing a

@@ -143,6 +143,7 @@ private:
     int64_t tokens_per_step_;
     int64_t ckpt_interval_;
     double last_val_ = std::numeric_limits<double>::quiet_NaN();
+    std::string last_sample_;  // the text sampled at the last evaluation (config.eval_sample_tokens)
     ProgressDisplay display_;
     Clock::time_point start_time_, window_start_;
     int64_t window_tokens_ = 0;
@@ -352,6 +353,9 @@ void Trainer::evaluate() {
     } timing{start, window_eval_s_, last_eval_s_};
     last_val_ = estimate_loss(*model_, data_.val.tokens(), config_.batch_size, config_.model.block_size,
                               config_.eval_iters, eval_seed_);
+    last_sample_.clear();
+    if (config_.eval_sample_tokens > 0)
+        last_sample_ = evaluation_sample(*model_, tokenizer_, config_.eval_sample_tokens, config_.seed, progress_.iter);
     if (last_val_ < progress_.best_val_loss) {
         progress_.best_val_loss = last_val_;
         save_weights((out_dir_ / "ckpt_best.h5").string(), *model_, tokenizer_, config_);
@@ -377,6 +381,7 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
         JsonLine line;
         line.add("step", progress_.iter).add("tokens_seen", progress_.tokens_seen).add("train_loss", result.loss);
         if (eval_now) line.add("val_loss", last_val_).add("eval_s", last_eval_s_);
+        if (eval_now && !last_sample_.empty()) line.add("sample", last_sample_);
         line.add("lr", static_cast<double>(lr)).add("grad_norm", result.grad_norm).add("tokens_per_s", pace.tokens_per_s);
         line.add("elapsed_s", elapsed);
         if (comm_.size() > 1) line.add("ranks", int64_t(comm_.size())).add("comm_s", window_comm_s_);

@@ -31,7 +31,7 @@ async function refreshRuns() {
 
 // Only the records a poll has not seen come back (since=N): append them column by column.
 function appendMetrics(old, fresh) {
-  for (const key of ['step', 'train_loss', 'val_loss', 'lr', 'grad_norm']) for (const v of fresh[key]) old[key].push(v);
+  for (const key of ['step', 'train_loss', 'val_loss', 'lr', 'grad_norm', 'samples']) for (const v of fresh[key]) old[key].push(v);
   for (const key of ['grad_norms', 'update_ratios']) {
     old[key].names = fresh[key].names;
     for (const v of fresh[key].steps) old[key].steps.push(v);
@@ -81,6 +81,24 @@ function drawTraining() {
   const m = state.metrics[state.model];
   heatmap($('heat-grad'), m && m.grad_norms, 'gradient norm');
   heatmap($('heat-update'), m && m.update_ratios, 'update ratio');
+  drawSamples($('samples'), m && m.samples);
+}
+
+// The text sampled at each evaluation (gpt train --eval_sample_tokens), newest first: how the model's
+// writing changes as the loss falls.
+function drawSamples(container, samples) {
+  container.innerHTML = '';
+  if (!samples || !samples.length) { container.textContent = 'no samples yet (gpt train writes one at each evaluation unless --eval_sample_tokens 0)'; return; }
+  for (const s of samples.slice().reverse().slice(0, 50)) {
+    const item = document.createElement('div');
+    item.className = 'sample';
+    const step = document.createElement('b');
+    step.textContent = 'step ' + s.step;
+    const text = document.createElement('pre');
+    text.textContent = s.text;
+    item.append(step, text);
+    container.appendChild(item);
+  }
 }
 
 // A [parameter × step] heatmap on a log10 colour scale, with a colour bar whose ticks are powers of ten.

@@ -81,6 +81,9 @@ if status == 200:
     check(len(g["names"]) > 0 and len(g["values"]) == len(g["steps"]) and all(len(r) == len(g["names"]) for r in g["values"]),
           f"gradient-flow heatmap [{len(g['steps'])} steps x {len(g['names'])} tensors]")
     check("h.0.attn.c_attn.weight" in m["update_ratios"]["names"], "update-ratio heatmap names the parameters")
+    evaluated = [s_ for s_, v in zip(m["step"], m["val_loss"]) if v is not None]
+    check([x["step"] for x in m["samples"]] == evaluated and all(len(x["text"]) > 0 for x in m["samples"]),
+          f"a sample at each evaluation (steps {evaluated})")
 
 status, tail = get("/api/metrics?run=a&since=2")
 check(status == 200 and tail["from"] == 2 and len(tail["step"]) == m["records"] - 2 and tail["step"] == m["step"][2:],

@@ -26,6 +26,9 @@ function check(condition, what) {
     await page.waitForSelector('#chart-loss path.series');
     await page.waitForSelector('#heat-grad canvas');
     check(true, 'training view: loss curve and gradient-flow heatmap render');
+    await page.waitForSelector('#samples .sample pre');
+    check(await page.$$eval('#samples .sample pre', (p) => p.filter((x) => x.textContent.length > 0).length) > 0,
+          'training view: the samples taken at evaluations are listed');
     await page.screenshot({ path: shots + '/training.png', fullPage: true });
 
     // Forward view: type a prompt.
