@@ -35,8 +35,8 @@ RunCatalog::RunCatalog(const std::string& path) {
     else throw std::runtime_error(path + ": not a checkpoint file, a run folder or a folder of runs");
 }
 
-std::vector<RunEntry> RunCatalog::list() const {
-    std::vector<RunEntry> runs;
+std::vector<ServedRun> RunCatalog::list() const {
+    std::vector<ServedRun> runs;
     switch (kind_) {
         case Kind::checkpoint_file:
             runs.push_back({root_.parent_path().filename().string() + "/" + root_.filename().string(), root_,
@@ -62,17 +62,17 @@ std::vector<RunEntry> RunCatalog::list() const {
     }
     // A file that resolves outside the served folder (a symlink out) is not served.
     const fs::path served = kind_ == Kind::checkpoint_file ? root_.parent_path() : root_;
-    for (RunEntry& run : runs) {
+    for (ServedRun& run : runs) {
         std::error_code error;
         for (fs::path* file : {&run.checkpoint, &run.metrics})
             if (fs::exists(*file, error) && !inside(*file, served)) file->clear();
     }
-    std::sort(runs.begin(), runs.end(), [](const RunEntry& a, const RunEntry& b) { return a.name < b.name; });
+    std::sort(runs.begin(), runs.end(), [](const ServedRun& a, const ServedRun& b) { return a.name < b.name; });
     return runs;
 }
 
-std::optional<RunEntry> RunCatalog::find(std::string_view name) const {
-    for (RunEntry& run : list())
+std::optional<ServedRun> RunCatalog::find(std::string_view name) const {
+    for (ServedRun& run : list())
         if (run.name == name) return std::move(run);
     return std::nullopt;
 }

@@ -17,7 +17,7 @@
 
 namespace gpt {
 
-struct RunEntry {
+struct ServedRun {
     std::string name;
     std::filesystem::path checkpoint;  // ckpt.h5 (may not exist yet: a run that has not saved one); empty: none
     std::filesystem::path metrics;     // metrics.jsonl beside it (may not exist yet); empty: none
@@ -28,8 +28,8 @@ public:
     // Throws std::runtime_error when `path` does not exist.
     explicit RunCatalog(const std::string& path);
 
-    std::vector<RunEntry> list() const;                       // sorted by name
-    std::optional<RunEntry> find(std::string_view name) const;  // nullopt: no such run (now)
+    std::vector<ServedRun> list() const;                       // sorted by name
+    std::optional<ServedRun> find(std::string_view name) const;  // nullopt: no such run (now)
 
 private:
     std::filesystem::path root_;  // canonical

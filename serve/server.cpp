@@ -94,7 +94,7 @@ private:
                       if (!request.is_object()) throw BadRequest("the request body must be a JSON object");
                       if (!request.contains("run") || !request["run"].is_string())
                           throw BadRequest("\"run\" (a run's name from /api/runs) is required");
-                      const RunEntry entry = run(request["run"].get<std::string>());
+                      const ServedRun entry = run(request["run"].get<std::string>());
                       std::lock_guard lock(model_mutex_);
                       return view(*checkpoint(entry), request);
                   }));
@@ -104,7 +104,7 @@ private:
         const std::string since = req.get_param_value("since");
         if (since.find_first_not_of("0123456789") != std::string::npos || since.size() > 12)
             throw BadRequest("since must be a record count (a non-negative integer), got '" + since + "'");
-        const RunEntry entry = run(req.get_param_value("run"));
+        const ServedRun entry = run(req.get_param_value("run"));
         std::error_code error;
         std::lock_guard lock(metrics_mutex_);
         const bool logged = !entry.metrics.empty() && std::filesystem::exists(entry.metrics, error);
@@ -114,7 +114,7 @@ private:
     }
 
     json model(const httplib::Request& req) {
-        const RunEntry entry = run(req.get_param_value("run"));
+        const ServedRun entry = run(req.get_param_value("run"));
         std::lock_guard lock(model_mutex_);
         json out = model_view(*checkpoint(entry));
         out["run"] = entry.name;
@@ -125,22 +125,22 @@ private:
     json runs() const {
         json list = json::array();
         std::error_code error;
-        for (const RunEntry& r : catalog_.list())
+        for (const ServedRun& r : catalog_.list())
             list.push_back({{"name", r.name},
                             {"checkpoint", !r.checkpoint.empty() && std::filesystem::exists(r.checkpoint, error)},
                             {"metrics", !r.metrics.empty() && std::filesystem::exists(r.metrics, error)}});
         return {{"runs", list}};
     }
 
-    RunEntry run(const std::string& name) const {
+    ServedRun run(const std::string& name) const {
         if (name.empty()) throw BadRequest("the run parameter is required (a name from /api/runs)");
-        std::optional<RunEntry> entry = catalog_.find(name);
+        std::optional<ServedRun> entry = catalog_.find(name);
         if (!entry) throw HttpError(404, "no run named '" + name + "' (was its folder removed?)");
         return *entry;
     }
 
     // Holds model_mutex_.
-    const LoadedCheckpoint* checkpoint(const RunEntry& entry) {
+    const LoadedCheckpoint* checkpoint(const ServedRun& entry) {
         std::error_code error;
         if (entry.checkpoint.empty() || !std::filesystem::exists(entry.checkpoint, error))
             throw HttpError(404, "run '" + entry.name + "' has no checkpoint yet (ckpt.h5 is written at the first "
