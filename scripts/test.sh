@@ -19,7 +19,7 @@ ctest --test-dir build --output-on-failure
 # allocator_may_return_null=1: an allocation the system cannot serve returns null, as malloc does without
 # ASan, so the out-of-memory paths (OutOfMemory, libhdf5's allocation errors) are tested as users meet them.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-      -DGPT_SANITIZE=ON > /dev/null
+      -DGPT_SANITIZE=ON -DGPT_BUILD_BENCH=OFF > /dev/null
 cmake --build build-asan -j"$(nproc)"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1:allocator_may_return_null=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -89,7 +89,9 @@ function drawTraining() {
 function drawSamples(container, samples) {
   container.innerHTML = '';
   if (!samples || !samples.length) { container.textContent = 'no samples yet (gpt train writes one at each evaluation unless --eval_sample_tokens 0)'; return; }
-  for (const s of samples.slice().reverse().slice(0, 50)) {
+  const shown = samples.slice().reverse().slice(0, 8);
+  if (samples.length > shown.length) container.append(`the latest ${shown.length} of ${samples.length} evaluations`);
+  for (const s of shown) {
     const item = document.createElement('div');
     item.className = 'sample';
     const step = document.createElement('b');
