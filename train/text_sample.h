@@ -20,7 +20,7 @@ void print_end_of_training_sample(GPT& model, const Tokenizer& tokenizer, const 
 // such bytes become U+FFFD), ready for metrics.jsonl. Leaves the model in train mode.
 std::string evaluation_sample(GPT& model, const Tokenizer& tokenizer, int64_t tokens, int64_t seed, int64_t step);
 
-// `bytes` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD.
+// `bytes` with invalid UTF-8 replaced by U+FFFD, one per maximal invalid subpart (data/utf8.h's rule).
 std::string valid_utf8(std::string_view bytes);
 
 }  // namespace gpt

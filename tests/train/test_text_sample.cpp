@@ -8,11 +8,11 @@
 
 using namespace gpt;
 
-TEST_CASE("valid_utf8 keeps well-formed sequences and replaces every other byte with U+FFFD") {
+TEST_CASE("valid_utf8 keeps well-formed sequences and replaces each maximal invalid subpart with U+FFFD") {
     const std::string fffd = "\xEF\xBF\xBD";
     CHECK(valid_utf8("plain ascii\n") == "plain ascii\n");
     CHECK(valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") == "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
-    CHECK(valid_utf8("\xE2\x82") == fffd + fffd);                   // cut mid-character (a byte-level token)
+    CHECK(valid_utf8("\xE2\x82") == fffd);                          // cut mid-character (a byte-level token)
     CHECK(valid_utf8("a\xFF" "b") == "a" + fffd + "b");              // never a lead byte
     CHECK(valid_utf8("\xC0\xAF") == fffd + fffd);                   // overlong '/'
     CHECK(valid_utf8("\xED\xA0\x80") == fffd + fffd + fffd);        // a UTF-16 surrogate
