@@ -67,11 +67,9 @@ MemoryEstimate estimate_training_memory(const GPTConfig& c, int64_t batch_size) 
     const double qkv_width = static_cast<double>(
         c.mla() ? c.kv_latent_dim + c.q_latent_dim + 6 * c.n_head * (c.head_dim() + c.mla_rope_dim())
                 : (c.n_head + 2 * c.kv_heads()) * c.head_dim());
-    const bool dropout = c.dropout > 0.0f;
     const double BT = B * T;
-    const double embeddings = BT * C * (dropout ? 3.0 : 2.0);
-    const double per_layer = 15.0 * BT * C + BT * qkv_width + B * H * T * (T + 1.0) / 2.0 + 4.0 * BT +
-                             (dropout ? 2.0 * BT * C : 0.0);
+    const double embeddings = 2.0 * BT * C;
+    const double per_layer = 15.0 * BT * C + BT * qkv_width + B * H * T * (T + 1.0) / 2.0 + 4.0 * BT;
     const double head = BT * C + 2.0 * BT + 3.0 * BT * V;
     MemoryEstimate estimate;
     estimate.parameters = count_parameters(c);

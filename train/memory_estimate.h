@@ -6,10 +6,11 @@
 // hd = C/H, V vocab, L n_layer):
 //   state        16·P: weights, gradients, AdamW's m and v
 //   activations  what the tape keeps alive from the forward pass until backward, per step:
-//     embeddings  2·BTC (+BTC with dropout)
+//     embeddings  2·BTC
 //     per layer   15·BTC (ln_1, attention output, projections, residual adds, ln_2, 4C fc + 4C GELU)
 //                 + BT·(H + 2·H_kv)·hd (qkv) + B·H·T(T+1)/2 (softmax P, packed lower triangles)
-//                 + 4·BT (LayerNorm means and 1/σ) (+2·BTC with dropout: the residual dropouts' outputs)
+//                 + 4·BT (LayerNorm means and 1/σ)
+//                 (dropout adds nothing: its masks are regenerated from a seed in backward)
 //     head        BTC (ln_f) + 3·BTV (logits, softmax saved by the loss, the logits' gradient)
 // An estimate: the backward pass's transient gradients and the allocator's slack come on top, which the
 // refusal threshold below leaves room for.

@@ -1,7 +1,7 @@
 // Fused causal self-attention, grouped-query aware, forward and backward per head with no [B, H, T, T]
 // mask, no permuted copies of q/k/v and no work on the masked half.
 //
-// qkv [B, T, (H + 2·H_kv)·hd] → out [B, T, H·hd] (layout in attention_kernels.h). For query head h,
+// qkv [B, T, (H + 2·H_kv)·hd] → out [B, T, H·hd] (layout: AttentionLayout in autograd/ops.h). For query head h,
 // kv head g = h / (H/H_kv), query i and keys j ≤ i:
 //   S_ij = q_i·k_j / √hd,   P_ij = exp(S_ij − max_j S) / Σ_j exp(S_ij − max_j S)
 //   D_ij = P_ij·mask_ij/(1 − p)   (inverted dropout; D = P when p = 0 or not training)
@@ -29,15 +29,13 @@
 #include "autograd/ops.h"
 #include "autograd/profile.h"
 #include "autograd/kernels/kernels.h"
-#include "autograd/ops/attention_kernels.h"
+#include "autograd/ops/dropout_mask.h"
 #include "autograd/ops/fast_math.h"
 #include "autograd/ops/gemm.h"
 
 namespace gpt {
 
-using attention_detail::DropoutMask;
-using attention_detail::head_key;
-using attention_detail::Layout;
+using Layout = AttentionLayout;  // the qkv layout, declared in autograd/ops.h for every caller
 
 namespace {
 
@@ -63,15 +61,6 @@ AttentionLayout attention_layout(const Tensor& qkv, int64_t n_head, int64_t n_kv
 }
 
 namespace {
-
-DropoutMask make_mask(float p, bool training) {
-    DropoutMask mask;
-    if (!training || p == 0.0f) return mask;
-    mask.active = true;
-    mask.threshold = static_cast<uint32_t>(static_cast<double>(p) * 16777216.0);
-    mask.scale = 1.0f / (1.0f - p);
-    return mask;
-}
 
 // Per-thread T×Tk work buffers (row-major, leading dimension Tk: the keys visible to the last query,
 // T in training, cached + T with a cache). Only the causal part of each row block is ever read; entries
@@ -114,7 +103,8 @@ void softmax_row(float* s, int64_t i, int64_t end, float scale) {
     kernels::table().softmax_causal_row(s, i, end, scale);  // per ISA: autograd/kernels
 }
 
-// Row i's dropout multipliers (keys 0..i; entry index i·T + j, see head_key) into keep, and
+// Row i's dropout multipliers into keep (stream dropout_key(seed, b·H + h), entry index i·T + j:
+// autograd/ops/dropout_mask.h), and
 // dropped = probs·keep, zero above the diagonal up to `end`.
 void dropout_row(const float* probs, float* keep, float* dropped, int64_t i, int64_t T, int64_t end,
                  const DropoutMask& mask, uint32_t key) {
@@ -135,7 +125,7 @@ void forward_head(const Layout& L, int64_t b, int64_t h, const float* qkv, const
                   uint64_t call_seed) {
     const int64_t g = h / L.group, T = L.T, Tk = kv.start + T;
     const float scale = 1.0f / std::sqrt(static_cast<float>(L.hd));
-    const uint32_t key = head_key(call_seed, b * L.H + h);
+    const uint32_t key = dropout_key(call_seed, b * L.H + h);
     const float* Q = qkv + L.q(b, 0, h);
     const float* K = kv.keys + g * L.hd;
     const float* V = kv.values + g * L.hd;
@@ -176,7 +166,7 @@ void backward_group(const Layout& L, int64_t b, int64_t g, const float* qkv, con
     float* D = mask.active ? scratch.dropped.data() : P;
     float* dS = scratch.grad.data();
     for (int64_t h = g * L.group; h < (g + 1) * L.group; ++h) {
-        const uint32_t key = head_key(call_seed, b * L.H + h);
+        const uint32_t key = dropout_key(call_seed, b * L.H + h);
         const float* Q = qkv + L.q(b, 0, h);
         float* dQ = dqkv + L.q(b, 0, h);
         const float* dO = dout + L.out(b, 0, h);
@@ -239,7 +229,7 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_hea
     check(dropout_p >= 0.0f && dropout_p < 1.0f, "causal_self_attention",
           "dropout_p " + std::to_string(dropout_p) + " is outside [0, 1)");
     const bool cached = inference && inference->keys && inference->values;
-    const DropoutMask mask = make_mask(dropout_p, training);
+    const DropoutMask mask = DropoutMask::make(dropout_p, training);
     const bool save = needs_grad({&qkv});
     check(!cached || (!save && !mask.active), "causal_self_attention",
           "a key/value cache is for inference: no gradient, no dropout");

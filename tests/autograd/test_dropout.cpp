@@ -1,7 +1,10 @@
 // dropout: inverted scaling, keep-rate statistics, seeded determinism, identity in eval.
 #include <doctest/doctest.h>
 
+#include <omp.h>
+
 #include <cmath>
+#include <vector>
 
 #include "autograd/ops.h"
 #include "op_test_util.h"
@@ -64,4 +67,19 @@ TEST_CASE("dropout backward uses the forward's mask") {
             return dropout(in[0], 0.4f, true, g);
         },
         {Tensor::from_vector({2, 4}, {0.5f, -1, 2, 0.1f, -0.3f, 1.5f, 0.7f, -2}, true)});
+}
+
+TEST_CASE("dropout's mask does not depend on the thread count (counter-based: bit-exact resume at any count)") {
+    const int64_t n = int64_t(1) << 20;  // well above the parallel threshold
+    Tensor x = Tensor::full({n}, 1.0f);
+    const int saved = omp_get_max_threads();
+    std::vector<std::vector<float>> outputs;
+    for (int threads : {1, 2, 3}) {
+        omp_set_num_threads(threads);
+        Generator gen(23);
+        outputs.push_back(dropout(x, 0.25f, true, gen).to_vector());
+    }
+    omp_set_num_threads(saved);
+    CHECK(outputs[0] == outputs[1]);
+    CHECK(outputs[0] == outputs[2]);
 }

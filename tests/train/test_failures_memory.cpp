@@ -61,7 +61,8 @@ TEST_CASE("the estimate: 16 bytes per parameter of state, activations linear in 
     CHECK(one.activation_bytes == doctest::Approx(4.0 * floats));
     GPTConfig with_dropout = c;
     with_dropout.dropout = 0.1f;
-    CHECK(estimate_training_memory(with_dropout, 1).activation_bytes > one.activation_bytes);
+    // Dropout keeps no mask (regenerated from its seed in backward): the same estimate.
+    CHECK(estimate_training_memory(with_dropout, 1).activation_bytes == one.activation_bytes);
 }
 
 TEST_CASE("check_training_memory refuses what does not fit and names the estimate") {
