@@ -8,6 +8,8 @@
 //   gpt_bench sgemm --threads N [--m M --k K --n N] [--reps R]
 //     the GFLOP/s of one plain cblas_sgemm C[M,N] = A[M,K]·B[K,N], best of R, for the machine's
 //     matrix ceiling under the same OpenBLAS and thread count.
+//   gpt_bench peak --threads N
+//     the fp32 FMA ceiling of N threads with 256- and 512-bit vectors (bench/peak_flops.h).
 //   gpt_bench kv_table | decode --checkpoint FILE --context L [--steps N]: see bench/attention_bench.h.
 #include <cblas.h>
 #include <omp.h>
@@ -28,6 +30,7 @@
 #include "autograd/profile.h"
 #include "bench/attention_bench.h"
 #include "bench/bench_config.h"
+#include "bench/peak_flops.h"
 #include "nn/gpt.h"
 #include "nn/init.h"
 #include "optim/adamw.h"
@@ -196,8 +199,9 @@ int main(int argc, char** argv) {
         omp_set_num_threads(static_cast<int>(args.number("threads", 1)));
         if (mode == "train") return run_train_bench(args);
         if (mode == "sgemm") return run_sgemm(args);
+        if (mode == "peak") return gpt::bench::run_peak(static_cast<int>(args.number("threads", 1)));
         if (mode == "kv_table" || mode == "decode" || mode == "train_time") return gpt::bench::run_attention_bench(mode, args.values);
-        std::fprintf(stderr, "usage: gpt_bench train|sgemm|kv_table|decode|train_time [--config baby|small|gpt2] [--threads N] [--steps S] "
+        std::fprintf(stderr, "usage: gpt_bench train|sgemm|peak|kv_table|decode|train_time [--config baby|small|gpt2] [--threads N] [--steps S] "
                              "[--warmup W] [--profile]\n");
         return 2;
     } catch (const std::exception& e) {
