@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "cli/options.h"
-#include "data/utf8.h"
+#include "data/token_display.h"
 #include "train/checkpoint.h"
 #include "generate/generate.h"
 #include "train/threads.h"
@@ -44,25 +44,7 @@ std::string read_prompt_file(const std::string& path) {
 
 // A token's bytes as a quoted, one-line label: '\n' and other control bytes escaped, and bytes that are
 // not whole UTF-8 characters (half of one, from a BPE token) shown as \xNN.
-std::string quote_token(std::string_view bytes) {
-    std::string out = "'";
-    for (size_t pos = 0; pos < bytes.size();) {
-        const auto byte = static_cast<uint8_t>(bytes[pos]);
-        char32_t code_point = 0;
-        const int length = utf8::sequence_length(bytes, pos, code_point);
-        if (byte == '\n') out += "\\n";
-        else if (byte == '\t') out += "\\t";
-        else if (byte == '\'' || byte == '\\') out += std::string("\\") + static_cast<char>(byte);
-        else if (length > 1 || (length == 1 && byte >= 0x20 && byte < 0x7F)) out.append(bytes.substr(pos, static_cast<size_t>(length)));
-        else {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned>(byte));
-            out += hex;
-        }
-        pos += length > 1 ? static_cast<size_t>(length) : 1;
-    }
-    return out + "'";
-}
+std::string quote_token(std::string_view bytes) { return "'" + printable_token(bytes, true) + "'"; }
 
 const char* reason_name(StopReason reason) {
     switch (reason) {

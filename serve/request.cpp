@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "data/utf8.h"
+#include "data/token_display.h"
 #include "generate/generate.h"
 #include "serve/api.h"
 
@@ -70,22 +70,8 @@ SamplingOptions sampling_options(const json& request) {
 
 json token_json(const Tokenizer& tokenizer, int32_t id) {
     const std::string bytes = tokenizer.token_bytes(id);
-    std::string text;
+    const std::string text = printable_token(bytes);
     json values = json::array();
-    for (size_t pos = 0; pos < bytes.size();) {
-        const auto byte = static_cast<uint8_t>(bytes[pos]);
-        char32_t code_point = 0;
-        const int length = utf8::sequence_length(bytes, pos, code_point);
-        if (byte == '\n') text += "\\n";
-        else if (byte == '\t') text += "\\t";
-        else if (length > 1 || (length == 1 && byte >= 0x20 && byte < 0x7F)) text.append(bytes, pos, static_cast<size_t>(length));
-        else {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned>(byte));
-            text += hex;
-        }
-        pos += length > 1 ? static_cast<size_t>(length) : 1;
-    }
     for (const char c : bytes) values.push_back(static_cast<uint8_t>(c));
     return {{"id", id}, {"text", text}, {"bytes", values}};
 }
