@@ -13,8 +13,7 @@ namespace gpt::kernels::avx2 {
 namespace {
 
 constexpr int64_t MR = 6, NR = 16;  // micro-tile: 6 rows × 2 ymm
-constexpr int64_t KC = 256;         // K block: a B panel (256×16 floats, 16 KB) stays in L1
-constexpr int64_t kMPanels = 16;    // A panels per group (96 rows, 96 KB) swept against each B panel
+constexpr int64_t KC = 256;         // K block: an A panel (256×6 floats, 6 KB) stays in L1
 
 // c[0:6, 0:16] (+)= a_panel[k][6] · b_panel[k][16] over k < kc.
 inline void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {

@@ -12,8 +12,7 @@ namespace gpt::kernels::avx512 {
 namespace {
 
 constexpr int64_t MR = 12, NR = 32;  // micro-tile: 12 rows × 2 zmm
-constexpr int64_t KC = 256;          // K block: a B panel (256×32 floats, 32 KB) stays in L1
-constexpr int64_t kMPanels = 8;      // A panels per group (96 rows) swept against each B panel
+constexpr int64_t KC = 256;          // K block: an A panel (256×12 floats, 12 KB) stays in L1
 
 // c[0:12, 0:32] (+)= a_panel[k][12] · b_panel[k][32] over k < kc.
 inline void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
