@@ -44,7 +44,9 @@ constexpr int64_t kElementwiseParallel = 1 << 14;
 
 #if GPT_KERNEL_HAS_SGEMM
 
-// op(A)[i, k] for rows [i0, i0+MR) and k in [k0, k0+kc) → panel[k][MR], zero rows past M.
+// op(A)[i, k] for rows [i0, i0+MR) and k in [k0, k0+kc) → panel[k][MR], zero rows past M. Both branches
+// write the panel in order (k-major): with A stored [M, K] the MR rows are read as MR sequential streams;
+// writing each row's kc values at a stride of MR instead made the AVX-512 products ~10 % slower.
 void pack_a(bool trans, const float* A, int64_t lda, int64_t M, int64_t i0, int64_t k0, int64_t kc, float* panel) {
     const int64_t rows = std::min(MR, M - i0);
     if (trans) {  // A stored [K, M]: row k holds op(A)[:, k] contiguously
@@ -55,18 +57,17 @@ void pack_a(bool trans, const float* A, int64_t lda, int64_t M, int64_t i0, int6
             for (int64_t r = rows; r < MR; ++r) dst[r] = 0.0f;
         }
     } else {
-        for (int64_t r = 0; r < MR; ++r) {
-            if (r < rows) {
-                const float* src = A + (i0 + r) * lda + k0;
-                for (int64_t k = 0; k < kc; ++k) panel[k * MR + r] = src[k];
-            } else {
-                for (int64_t k = 0; k < kc; ++k) panel[k * MR + r] = 0.0f;
-            }
+        const float* src = A + i0 * lda + k0;
+        for (int64_t k = 0; k < kc; ++k) {
+            float* dst = panel + k * MR;
+            for (int64_t r = 0; r < rows; ++r) dst[r] = src[r * lda + k];
+            for (int64_t r = rows; r < MR; ++r) dst[r] = 0.0f;
         }
     }
 }
 
-// op(B)[k, j] for columns [j0, j0+NR) and k in [k0, k0+kc) → panel[k][NR], zero columns past N.
+// op(B)[k, j] for columns [j0, j0+NR) and k in [k0, k0+kc) → panel[k][NR], zero columns past N, written in
+// order as pack_a (with B stored [N, K]: NR sequential streams).
 void pack_b(bool trans, const float* B, int64_t ldb, int64_t N, int64_t j0, int64_t k0, int64_t kc, float* panel) {
     const int64_t cols = std::min(NR, N - j0);
     if (!trans) {  // B stored [K, N]
@@ -77,13 +78,11 @@ void pack_b(bool trans, const float* B, int64_t ldb, int64_t N, int64_t j0, int6
             for (int64_t j = cols; j < NR; ++j) dst[j] = 0.0f;
         }
     } else {  // B stored [N, K]
-        for (int64_t j = 0; j < NR; ++j) {
-            if (j < cols) {
-                const float* src = B + (j0 + j) * ldb + k0;
-                for (int64_t k = 0; k < kc; ++k) panel[k * NR + j] = src[k];
-            } else {
-                for (int64_t k = 0; k < kc; ++k) panel[k * NR + j] = 0.0f;
-            }
+        const float* src = B + j0 * ldb + k0;
+        for (int64_t k = 0; k < kc; ++k) {
+            float* dst = panel + k * NR;
+            for (int64_t j = 0; j < cols; ++j) dst[j] = src[j * ldb + k];
+            for (int64_t j = cols; j < NR; ++j) dst[j] = 0.0f;
         }
     }
 }
