@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "autograd/profile.h"
@@ -238,6 +239,25 @@ std::vector<AutogradMeta*> topological_order(AutogradMeta* root) {
     return order;
 }
 
+// Leaves with an on_gradient_ready hook → how many inputs of the graph's nodes name them (a node that
+// takes the leaf twice counts twice). The hook runs when the count reaches zero.
+std::unordered_map<AutogradMeta*, int> pending_leaf_uses(const std::vector<AutogradMeta*>& order) {
+    std::unordered_map<AutogradMeta*, int> pending;
+    for (AutogradMeta* meta : order)
+        if (const Node* node = meta->grad_fn.get())
+            for (const auto& input : node->inputs)
+                if (input && !input->grad_fn && input->on_gradient_ready) ++pending[input.get()];
+    return pending;
+}
+
+void notify_ready_leaves(const Node& node, std::unordered_map<AutogradMeta*, int>& pending) {
+    if (pending.empty()) return;
+    for (const auto& input : node.inputs) {
+        const auto it = input ? pending.find(input.get()) : pending.end();
+        if (it != pending.end() && --it->second == 0) input->on_gradient_ready();
+    }
+}
+
 }  // namespace
 
 void Tensor::backward() {
@@ -251,6 +271,7 @@ void Tensor::backward(const Tensor& grad_output) {
           "grad_output shape " + shape_str(grad_output.shape()) + " differs from tensor shape " + shape_str(shape()));
     AutogradMeta* root = impl_->autograd.get();
     const std::vector<AutogradMeta*> order = topological_order(root);
+    std::unordered_map<AutogradMeta*, int> pending = pending_leaf_uses(order);
 
     float* seed = root->grad_buffer();
     const float* g = grad_output.data();
@@ -265,6 +286,7 @@ void Tensor::backward(const Tensor& grad_output) {
         }
         // Dropping the closure frees its saved values now, not when the graph dies: lower peak memory.
         node->backward = nullptr;
+        notify_ready_leaves(*node, pending);
         // An intermediate's gradient is dead once propagated: free it now to halve peak memory (unless
         // someone asked to read it: retain_grad, e.g. gpt serve's gradient w.r.t. the input embeddings).
         if (meta != root && !meta->retain_grad) meta->grad.reset();

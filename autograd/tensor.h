@@ -106,6 +106,13 @@ struct AutogradMeta {
     bool requires_grad = false;
     bool retain_grad = false;  // keep an intermediate's gradient after backward (PyTorch's retain_grad())
     std::shared_ptr<Node> grad_fn;  // the node that produced the tensor; nullptr for leaves
+    // Leaves only: called once per backward(), as soon as this leaf's gradient has received every
+    // contribution of the graph (PyTorch's register_post_accumulate_grad_hook). The optimizer can then
+    // update the parameter at once and free its gradient (optim/adamw_in_backward.h): no full set of
+    // gradients ever exists. Called whether or not a gradient arrived (then grad is nullptr). The
+    // values it may change are read by no closure still to run: every node that has this leaf as an
+    // input has run.
+    std::function<void()> on_gradient_ready;
 
     float* grad_buffer();  // the gradient, allocated zeroed on first use
 };

@@ -127,21 +127,24 @@ void AdamW::step(std::vector<AdamWUpdateNorm>& norms) { take_step(&norms); }
 
 void AdamW::take_step(std::vector<AdamWUpdateNorm>* norms) {
     if (norms) norms->assign(slots_.size(), AdamWUpdateNorm{});
-    for (size_t k = 0; k < slots_.size(); ++k) {
-        Slot& s = slots_[k];
-        if (norms) (*norms)[k].name = s.name;
-        const float* g = s.tensor.grad();
-        if (g == nullptr) continue;
-        s.steps += 1;
-        const StepScalars scalars = step_scalars(options_, s.decay, s.steps);
-        float* p = s.tensor.data() + s.first;
-        const int64_t n = static_cast<int64_t>(s.m.size());
-        if (norms)
-            adamw_update_measured(p, g + s.first, s.m.data(), s.v.data(), n, scalars, (*norms)[k]);
-        else
-            adamw_update(p, g + s.first, s.m.data(), s.v.data(), n, scalars);
-    }
-    step_count_ += 1;
+    for (size_t k = 0; k < slots_.size(); ++k) update_parameter(k, norms ? &(*norms)[k] : nullptr);
+    finish_step();
+}
+
+void AdamW::update_parameter(size_t k, AdamWUpdateNorm* norm) {
+    require(k < slots_.size(), "update_parameter: no parameter " + std::to_string(k));
+    Slot& s = slots_[k];
+    if (norm) *norm = AdamWUpdateNorm{s.name, 0.0, 0.0};
+    const float* g = s.tensor.grad();
+    if (g == nullptr) return;
+    s.steps += 1;
+    const StepScalars scalars = step_scalars(options_, s.decay, s.steps);
+    float* p = s.tensor.data() + s.first;
+    const int64_t n = static_cast<int64_t>(s.m.size());
+    if (norm)
+        adamw_update_measured(p, g + s.first, s.m.data(), s.v.data(), n, scalars, *norm);
+    else
+        adamw_update(p, g + s.first, s.m.data(), s.v.data(), n, scalars);
 }
 
 void AdamW::zero_grad() {

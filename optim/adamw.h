@@ -76,6 +76,16 @@ public:
     void step(std::vector<AdamWUpdateNorm>& norms);
     void zero_grad();  // zeroes every existing gradient buffer (keeps the buffers)
 
+    // The same step one parameter at a time, for the optimizer in backward (optim/adamw_in_backward.h):
+    // update_parameter(k) for each parameter k whose gradient is complete, in any order, then
+    // finish_step() once. step() is exactly this over k = 0, 1, … (each parameter's update reads only
+    // its own gradient and moments, so the order changes no bit).
+    size_t parameter_count() const { return slots_.size(); }
+    const std::string& parameter_name(size_t k) const { return slots_[k].name; }
+    const Tensor& parameter(size_t k) const { return slots_[k].tensor; }
+    void update_parameter(size_t k, AdamWUpdateNorm* norm = nullptr);
+    void finish_step() { step_count_ += 1; }
+
     void set_lr(float lr);  // the schedule's value for the coming step
     const AdamWOptions& options() const { return options_; }
     int64_t step_count() const { return step_count_; }  // step() calls so far (or as restored)

@@ -13,7 +13,9 @@ namespace {
 // is fixed (not derived from the thread count), so the result is the same for any number of threads.
 constexpr int64_t kBlock = 8192;
 
-double sum_of_squares(const float* g, int64_t n) {
+}  // namespace
+
+double gradient_sum_of_squares(const float* g, int64_t n) {
     const int64_t blocks = (n + kBlock - 1) / kBlock;
     std::vector<double> partial(static_cast<size_t>(blocks), 0.0);
 #pragma omp parallel for schedule(static) if (blocks >= 4)
@@ -28,12 +30,18 @@ double sum_of_squares(const float* g, int64_t n) {
     return total;
 }
 
-}  // namespace
+bool gradient_is_finite(const float* g, int64_t n) {
+    bool finite = true;
+    // Not a reduction over values: a logical AND, whose result does not depend on the order.
+#pragma omp parallel for schedule(static) reduction(&& : finite) if (n >= 32768)
+    for (int64_t i = 0; i < n; ++i) finite = finite && std::isfinite(g[i]);
+    return finite;
+}
 
 double grad_norm(const NamedTensors& parameters) {
     double total = 0.0;
     for (const auto& [name, tensor] : parameters)
-        if (const float* g = tensor.grad()) total += sum_of_squares(g, tensor.numel());
+        if (const float* g = tensor.grad()) total += gradient_sum_of_squares(g, tensor.numel());
     return std::sqrt(total);
 }
 
@@ -60,12 +68,7 @@ std::string first_nonfinite_gradient(const NamedTensors& parameters) {
     for (const auto& [name, tensor] : parameters) {
         const float* g = tensor.grad();
         if (g == nullptr) continue;
-        const int64_t n = tensor.numel();
-        bool finite = true;
-        // Not a reduction over values: a logical AND, whose result does not depend on the order.
-#pragma omp parallel for schedule(static) reduction(&& : finite) if (n >= 32768)
-        for (int64_t i = 0; i < n; ++i) finite = finite && std::isfinite(g[i]);
-        if (!finite) return name;
+        if (!gradient_is_finite(g, tensor.numel())) return name;
     }
     return "";
 }

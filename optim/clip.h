@@ -7,6 +7,7 @@
 // Parameters without a gradient buffer are left out, as PyTorch leaves out p.grad None.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "autograd/named_tensors.h"
@@ -20,6 +21,11 @@ double clip_grad_norm(const NamedTensors& parameters, double max_norm);
 
 // The global L2 norm alone (no clipping).
 double grad_norm(const NamedTensors& parameters);
+
+// One gradient's share of the norm: Σ_i g_i² in double, in fixed blocks added in order (grad_norm is the
+// square root of these summed over the parameters in list order).
+double gradient_sum_of_squares(const float* g, int64_t n);
+bool gradient_is_finite(const float* g, int64_t n);
 
 // The name of the first parameter (in list order) whose gradient holds a NaN or ±Inf; "" when all are finite.
 std::string first_nonfinite_gradient(const NamedTensors& parameters);

@@ -133,6 +133,9 @@ const std::vector<ConfigField>& config_fields() {
         field("seed", &TrainConfig::seed, "seed of every random draw"),
         field("threads", &TrainConfig::threads, "worker threads (per rank); 0 = OMP_NUM_THREADS, else the physical cores / ranks on the machine"),
         field("skip_nonfinite", &TrainConfig::skip_nonfinite, "skip a step with a NaN/Inf gradient instead of stopping"),
+        field("optimizer_in_backward", &TrainConfig::optimizer_in_backward,
+              "update each weight inside backward, once its gradient is complete: less memory, same result; "
+              "needs grad_clip 0, grad_accum 1, one process"),
         field("zero1", &TrainConfig::zero1, "under mpirun: each rank keeps the AdamW moments of 1/N of the weights (ZeRO-1)"),
         field("profile", &TrainConfig::profile, "print time per op type (forward/backward, evaluation included) at the end"),
         path(field("out_dir", &TrainConfig::out_dir, "run folder (checkpoints, metrics.jsonl, config.toml)")),
@@ -194,6 +197,14 @@ void TrainConfig::validate() const {
     require(beta1 >= 0.0 && beta1 < 1.0, "beta1 must be in [0, 1), got " + format_double(beta1));
     require(beta2 >= 0.0 && beta2 < 1.0, "beta2 must be in [0, 1), got " + format_double(beta2));
     require(grad_clip >= 0.0, "grad_clip must not be negative, got " + format_double(grad_clip));
+    // Clipping needs the global norm, i.e. every gradient, before the first update; a gradient is
+    // complete only after the last micro-batch.
+    require(!optimizer_in_backward || grad_clip == 0.0,
+            "optimizer_in_backward needs grad_clip 0 (clipping needs every gradient before the first update), got "
+            "grad_clip " + format_double(grad_clip));
+    require(!optimizer_in_backward || grad_accum == 1,
+            "optimizer_in_backward needs grad_accum 1 (a gradient is complete only after the last micro-batch), got " +
+                std::to_string(grad_accum));
     positive("eval_interval", eval_interval);
     positive("eval_iters", eval_iters);
     positive("log_interval", log_interval);

@@ -59,7 +59,7 @@ int64_t count_parameters(const GPTConfig& c) {
     return c.vocab_size * C + positions + c.n_layer * per_layer + layer_norm;
 }
 
-MemoryEstimate estimate_training_memory(const GPTConfig& c, int64_t batch_size) {
+MemoryEstimate estimate_training_memory(const GPTConfig& c, int64_t batch_size, bool optimizer_in_backward) {
     const double B = static_cast<double>(batch_size), T = static_cast<double>(c.block_size),
                  C = static_cast<double>(c.n_embd), V = static_cast<double>(c.vocab_size),
                  H = static_cast<double>(c.n_head), L = static_cast<double>(c.n_layer);
@@ -73,7 +73,8 @@ MemoryEstimate estimate_training_memory(const GPTConfig& c, int64_t batch_size) 
     const double head = BT * C + 2.0 * BT + 3.0 * BT * V;
     MemoryEstimate estimate;
     estimate.parameters = count_parameters(c);
-    estimate.state_bytes = 16.0 * static_cast<double>(estimate.parameters);
+    const double P = static_cast<double>(estimate.parameters);
+    estimate.state_bytes = optimizer_in_backward ? 4.0 * (3.0 * P + V * C + 4.0 * C * C) : 16.0 * P;
     estimate.activation_bytes = 4.0 * (embeddings + L * per_layer + head);
     return estimate;
 }
@@ -107,8 +108,9 @@ double available_memory_bytes() {
     return available;
 }
 
-MemoryEstimate check_training_memory(const GPTConfig& config, int64_t batch_size, double available, double fraction) {
-    const MemoryEstimate estimate = estimate_training_memory(config, batch_size);
+MemoryEstimate check_training_memory(const GPTConfig& config, int64_t batch_size, double available, double fraction,
+                                     bool optimizer_in_backward) {
+    const MemoryEstimate estimate = estimate_training_memory(config, batch_size, optimizer_in_backward);
     if (available >= 0.0 && estimate.total_bytes() > fraction * available)
         throw std::runtime_error("training would need about " + estimate.describe(batch_size) + ", but only " +
                                  gib(available) + " of memory is available: reduce n_embd, n_layer, block_size or "

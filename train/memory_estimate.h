@@ -5,6 +5,8 @@
 // Bytes, float32 throughout (P parameters; B batch, T block_size, C n_embd, H heads, H_kv kv heads,
 // hd = C/H, V vocab, L n_layer):
 //   state        16·P: weights, gradients, AdamW's m and v
+//                (optimizer_in_backward: 12·P + the gradients alive at once in backward: the tied embedding's
+//                 V·C, from the head's backward to the embedding's, and the largest other matrix, 4·C·C)
 //   activations  what the tape keeps alive from the forward pass until backward, per step:
 //     embeddings  2·BTC
 //     per layer   15·BTC (ln_1, attention output, projections, residual adds, ln_2, 4C fc + 4C GELU)
@@ -25,7 +27,7 @@ namespace gpt {
 
 struct MemoryEstimate {
     int64_t parameters = 0;
-    double state_bytes = 0.0;       // 16·P
+    double state_bytes = 0.0;       // 16·P (12·P + the live gradients with optimizer_in_backward)
     double activation_bytes = 0.0;  // per optimizer micro-step (grad_accum does not multiply it)
     double total_bytes() const { return state_bytes + activation_bytes; }
     // "0.42 GiB (4.4M parameters: 0.07 GiB weights+grads+AdamW; activations 0.35 GiB for B=12, T=64)"
@@ -34,7 +36,7 @@ struct MemoryEstimate {
 
 // The number of parameters GPT(config) would have, without building it.
 int64_t count_parameters(const GPTConfig& config);
-MemoryEstimate estimate_training_memory(const GPTConfig& config, int64_t batch_size);
+MemoryEstimate estimate_training_memory(const GPTConfig& config, int64_t batch_size, bool optimizer_in_backward = false);
 
 // Memory this process can still use: MemAvailable from /proc/meminfo, lowered to the cgroup's limit
 // (memory.max − memory.current) when there is one. -1 when unknown.
@@ -43,6 +45,6 @@ double available_memory_bytes();
 // Throws std::runtime_error with the estimate and the available memory when the estimate exceeds
 // `fraction` of `available` (an unknown availability, < 0, passes). Returns the estimate.
 MemoryEstimate check_training_memory(const GPTConfig& config, int64_t batch_size, double available,
-                                     double fraction = 0.9);
+                                     double fraction = 0.9, bool optimizer_in_backward = false);
 
 }  // namespace gpt

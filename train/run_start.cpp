@@ -97,7 +97,8 @@ LoadedCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option
 std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_size, LoadedCheckpoint* source,
                                     bool leader) {
     const GPTConfig model_config = source ? source->model->config() : config.model_config(vocab_size);
-    const MemoryEstimate memory = check_training_memory(model_config, config.batch_size, available_memory_bytes());
+    const MemoryEstimate memory = check_training_memory(model_config, config.batch_size, available_memory_bytes(), 0.9,
+                                                       config.optimizer_in_backward);
     if (leader) std::fprintf(stderr, "memory: about %s\n", memory.describe(config.batch_size).c_str());
     std::unique_ptr<GPT> model;
     if (source) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "optim/adamw_in_backward.h"
 #include "optim/clip.h"
 #include "train/zero1.h"
 
@@ -86,10 +87,7 @@ NamedValues gradient_norms(const NamedTensors& parameters) {
     NamedValues norms;
     for (const auto& [name, tensor] : parameters) {
         const float* g = tensor.grad();
-        double sum = 0.0;
-        if (g)
-            for (int64_t i = 0; i < tensor.numel(); ++i) sum += static_cast<double>(g[i]) * g[i];
-        norms.emplace_back(name, std::sqrt(sum));
+        norms.emplace_back(name, g ? std::sqrt(gradient_sum_of_squares(g, tensor.numel())) : 0.0);
     }
     return norms;
 }
@@ -103,9 +101,48 @@ NamedValues update_ratios(const std::vector<AdamWUpdateNorm>& norms) {
     return ratios;
 }
 
+// settings.optimizer_in_backward (optim/adamw_in_backward.h): one micro-batch on one rank, no clipping
+// (TrainConfig::validate and the trainer refuse the rest). Each parameter is updated as soon as backward
+// completes its gradient; a non-finite loss is caught before backward (nothing changes), a non-finite
+// gradient half-way leaves the parameters before it updated (result.nonfinite says so; the trainer stops).
+StepResult fused_step(const StepState& state, const StepSettings& settings) {
+    StepResult result;
+    for (const auto& [name, tensor] : state.parameters) tensor.release_grad();  // a missing gradient: no update
+    const Batch batch = state.sampler.next_batch();
+    Tensor loss = GPT::loss(
+        state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator),
+        batch.targets);
+    result.loss = loss.item();
+    if (!std::isfinite(result.loss)) {
+        result.nonfinite = describe_nonfinite(result.loss, "");
+        return result;
+    }
+    AdamWInBackward fused(state.optimizer, settings.measure);
+    loss.backward();
+    AdamWInBackwardResult outcome = fused.finish();
+    result.grad_norm = outcome.grad_norm;
+    if (!outcome.taken) {
+        result.bad_parameter = outcome.bad_parameter;
+        result.partly_applied = outcome.updated > 0;
+        result.nonfinite = describe_nonfinite(result.loss, outcome.bad_parameter) + " (optimizer_in_backward: " +
+                           std::to_string(outcome.updated) + " parameters were already updated)";
+        return result;
+    }
+    if (settings.measure) {
+        for (size_t k = 0; k < outcome.grad_norms.size(); ++k)
+            result.grad_norms.emplace_back(state.optimizer.parameter_name(k), outcome.grad_norms[k]);
+        result.update_ratios = update_ratios(outcome.update_norms);
+    }
+    return result;
+}
+
 }  // namespace
 
 StepResult train_step(const StepState& state, const StepSettings& settings) {
+    if (settings.optimizer_in_backward) {
+        state.optimizer.set_lr(settings.lr);
+        return fused_step(state, settings);
+    }
     StepResult result;
     state.optimizer.set_lr(settings.lr);
     state.optimizer.zero_grad();

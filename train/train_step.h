@@ -2,6 +2,8 @@
 //   lr → zero grads → grad_accum × [batch → forward → loss/(ranks·grad_accum) → backward]
 //   → (ranks > 1: non-finite check per rank, agreed; gradients summed across ranks in rank order)
 //   → non-finite check → clip (pre-clip norm reported) → AdamW.
+// Or, with optimizer_in_backward: lr → batch → forward → loss → backward, AdamW updating each parameter
+// inside backward as soon as its gradient is complete (same bits, without a full set of gradients).
 // Logging, evaluation, checkpoints and signals live in the trainer (train/trainer.cpp), which calls
 // this once per step.
 //
@@ -46,6 +48,9 @@ struct StepSettings {
     double grad_clip = 0.0;  // 0: no clipping (the norm is still reported)
     bool measure = false;    // fill grad_norms and update_ratios (log steps)
     bool zero1 = false;      // the optimizer is sharded (train/zero1.h): all-gather the weights after its step
+    // AdamW inside backward (optim/adamw_in_backward.h): the gradients never all exist at once. Only with
+    // grad_accum 1, one rank and grad_clip 0; a non-finite gradient then cannot be skipped.
+    bool optimizer_in_backward = false;
     AdamWShard shard{};      // this rank's range when zero1
 };
 
@@ -59,6 +64,7 @@ struct StepResult {
     NamedValues grad_norms;     // per parameter, before clipping (when measured)
     NamedValues update_ratios;  // per parameter ‖Δw‖ / ‖w‖ of this step's update (when measured)
     double comm_seconds = 0.0;  // time in the gradient sum across ranks, and the ZeRO-1 weight all-gather (0 for one process)
+    bool partly_applied = false;  // optimizer_in_backward: some parameters were updated before a non-finite gradient
     bool taken() const { return nonfinite.empty(); }
 };
 

@@ -182,6 +182,9 @@ Trainer::Trainer(RunStart start, TrainHooks hooks, Communicator& comm)
       ckpt_interval_(config_.ckpt_interval > 0 ? config_.ckpt_interval : config_.eval_interval),
       display_(config_.max_iters, !leader_) {
     progress_.best_val_loss = std::numeric_limits<double>::infinity();
+    if (config_.optimizer_in_backward && comm.size() > 1)
+        throw std::invalid_argument("optimizer_in_backward needs one process (the gradients are summed across ranks "
+                                    "before any update), got " + std::to_string(comm.size()) + " ranks");
     if (start.resumed) {
         try {  // the state was validated on load; what still does not fit this run names the checkpoint
             optimizer_.load_state(std::move(start.resumed->optimizer));
@@ -249,7 +252,7 @@ int Trainer::run() {
             const StepSettings settings = step_settings(step, log_now);
             const StepResult result = guarded_step(settings);
             if (!result.taken()) {
-                if (!config_.skip_nonfinite) return stop_nonfinite(step, result);
+                if (!config_.skip_nonfinite || result.partly_applied) return stop_nonfinite(step, result);
                 if (const std::optional<int> exit_code = skip_step(step, result)) return *exit_code;
                 continue;
             }
@@ -294,6 +297,7 @@ StepSettings Trainer::step_settings(int64_t step, bool measure) const {
     settings.measure = measure;
     settings.zero1 = zero1_;
     settings.shard = shard_;
+    settings.optimizer_in_backward = config_.optimizer_in_backward;
     return settings;
 }
 
@@ -337,9 +341,11 @@ std::string Trainer::last_good_checkpoint() const {
 int Trainer::stop_nonfinite(int64_t step, const StepResult& result) {
     display_.finish();
     if (leader_) std::fprintf(stderr,
-                 "error: step %lld: %s (parameter %s); stopping. %s (lower lr or use --skip_nonfinite)\n",
+                 "error: step %lld: %s (parameter %s); stopping. %s (%s)\n",
                  (long long)(step + 1), result.nonfinite.c_str(),
-                 result.bad_parameter.empty() ? "-" : result.bad_parameter.c_str(), last_good_checkpoint().c_str());
+                 result.bad_parameter.empty() ? "-" : result.bad_parameter.c_str(), last_good_checkpoint().c_str(),
+                 result.partly_applied ? "lower lr; --skip_nonfinite can skip such a step only without optimizer_in_backward"
+                                       : "lower lr or use --skip_nonfinite");
     return kExitNonFinite;
 }
 

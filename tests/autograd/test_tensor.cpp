@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
@@ -57,6 +59,32 @@ TEST_CASE("an intermediate's gradient is freed after backward unless retain_grad
     CHECK(kept.grad()[0] == doctest::Approx(3.0f));
     CHECK(dropped.grad() == nullptr);               // freed once propagated: the default
     CHECK(x.grad()[1] == doctest::Approx(18.0f));  // leaves keep theirs: 9 + 9
+}
+
+TEST_CASE("a leaf's on_gradient_ready hook runs once, after the last contribution to its gradient") {
+    // w feeds two chains that run at different times in backward: early (triple(w) near the loss) and
+    // late (w at the start of a long chain); b feeds one op twice (b + b). The hook must see the whole
+    // gradient, exactly once, and may free it (as the optimizer in backward does).
+    Tensor w = Tensor::from_vector({2}, {1.0f, 2.0f}, true);
+    Tensor b = Tensor::from_vector({2}, {0.5f, 0.5f}, true);
+    Tensor unused = Tensor::from_vector({2}, {0.0f, 0.0f}, true);
+    std::vector<std::string> calls;
+    std::vector<float> seen_w;
+    w.impl()->autograd_meta().on_gradient_ready = [&] {
+        calls.push_back("w");
+        seen_w.assign(w.grad(), w.grad() + 2);
+        w.release_grad();
+    };
+    b.impl()->autograd_meta().on_gradient_ready = [&] { calls.push_back("b"); };
+    unused.impl()->autograd_meta().on_gradient_ready = [&] { calls.push_back("unused"); };
+    Tensor late = triple(triple(triple(w)) + (b + b));  // d/dw 27, d/db 6
+    Tensor y = late + triple(w);                        // d/dw 3 more
+    y.backward(Tensor::full({2}, 1.0f));
+    CHECK(calls == std::vector<std::string>{"b", "w"});  // unused is in no node: never called
+    REQUIRE(seen_w.size() == 2);
+    CHECK(seen_w[0] == 30.0f);
+    CHECK(w.grad() == nullptr);  // the hook freed it
+    CHECK(b.grad()[0] == 6.0f);
 }
 
 TEST_CASE("no_grad records nothing") {

@@ -129,6 +129,22 @@ else fail "SIGINT while skipping: rc $rc after $skipped skipped steps: $(tail -n
 expect_error "100 skipped steps in a row" 4 "100 steps in a row had non-finite gradients" -- \
     "$GPT" train "${TINY[@]}" --data tiny.txt --out_dir skipall --max_iters 100000 --lr 1e30 --skip_nonfinite true
 
+# --- optimizer_in_backward: the same run bit for bit without a full set of gradients; refused where it cannot be exact
+train --out_dir plain --max_iters 4 --grad_clip 0 > plain.log 2>&1 || fail "grad_clip 0: $(tail -n 1 plain.log)"
+train --out_dir fused --max_iters 4 --grad_clip 0 --optimizer_in_backward true > fused.log 2>&1 ||
+    fail "optimizer_in_backward: $(tail -n 1 fused.log)"
+checks=$((checks + 1))
+if [ -n "$(losses_of plain/metrics.jsonl)" ] && [ "$(losses_of plain/metrics.jsonl)" = "$(losses_of fused/metrics.jsonl)" ] &&
+   h5diff -q plain/ckpt.h5 fused/ckpt.h5 /model > /dev/null 2>&1 && h5diff -q plain/ckpt.h5 fused/ckpt.h5 /optimizer > /dev/null 2>&1; then
+    pass "optimizer_in_backward: weights and AdamW state identical to the plain step after 4 steps"
+else fail "optimizer_in_backward differs: $(losses_of plain/metrics.jsonl) vs $(losses_of fused/metrics.jsonl)"; fi
+expect_error "optimizer_in_backward with clipping" 1 "optimizer_in_backward needs grad_clip 0" -- \
+    "$GPT" train "${TINY[@]}" --data tiny.txt --out_dir refused --max_iters 2 --optimizer_in_backward true
+expect_error "optimizer_in_backward with grad_accum" 1 "optimizer_in_backward needs grad_accum 1" -- \
+    "$GPT" train "${TINY[@]}" --data tiny.txt --out_dir refused --max_iters 2 --optimizer_in_backward true --grad_clip 0 --grad_accum 2
+expect_error "optimizer_in_backward: a non-finite loss stops the run before any update" 4 "error: step 6: the loss is" -- \
+    "$GPT" train --resume fused --max_iters 8 --lr 1e30
+
 # --- a second Ctrl-C aborts at once (no checkpoint): steps of ~1 s, the second signal 0.2 s after the first
 heavy=(--n_layer 4 --n_head 4 --n_embd 256 --block_size 128 --batch_size 32 --eval_iters 2 --sample_tokens 0
        --threads 1 --data tiny.txt --max_iters 1000 --out_dir twice)

@@ -120,6 +120,14 @@ checks=$((checks + 1))
 if [ "$rc" -eq 0 ] && grep -q "done: $((step + 2)) steps" term2.log; then pass "resumed after SIGTERM to step $((step + 2))"
 else fail "resume after SIGTERM: $(tail -n 3 term2.log)"; fi
 
+# --- optimizer_in_backward updates before the gradients are summed across ranks: refused -------------------
+checks=$((checks + 1))
+if "${MPIRUN[@]}" "$GPT" train "${base[@]}" --out_dir oib --max_iters 2 --grad_clip 0 --optimizer_in_backward true > oib.log 2>&1; then
+    fail "optimizer_in_backward under 2 ranks was not refused"
+elif grep -qF "optimizer_in_backward needs one process" oib.log && ! grep -qE "Segmentation|terminate called" oib.log; then
+    pass "optimizer_in_backward under 2 ranks refused: $(grep -m1 -F 'optimizer_in_backward needs' oib.log)"
+else fail "optimizer_in_backward under 2 ranks: $(tail -n 2 oib.log)"; fi
+
 # --- SIGTERM to the ranks themselves (a batch scheduler, kill): exit 143 and today's message ------------
 "${MPIRUN_SIGNALLED[@]}" "$GPT" train "${long[@]}" --out_dir term_ranks > term_ranks.log 2>&1 &
 pid=$!
