@@ -194,6 +194,16 @@ float* Grads::input(size_t k) const {
     return meta && meta->requires_grad ? meta->grad_buffer() : nullptr;
 }
 
+float* Grads::reuse_for_input(size_t k, const Tensor& saved) const {
+    AutogradMeta* meta = node.inputs[k].get();
+    TensorImpl* impl = saved.impl();
+    if (!meta || !meta->requires_grad || meta->grad || !impl || impl->offset != 0 || impl->numel != meta->numel ||
+        impl->storage->size != meta->numel || impl->storage.use_count() != 1)
+        return nullptr;
+    meta->grad = impl->storage;  // shared with `saved` until the closure is dropped
+    return meta->grad->data;
+}
+
 void record(Tensor& out, const char* op_name, const std::vector<Tensor>& inputs,
             std::function<void(const Grads&)> backward) {
     auto node = std::make_shared<Node>();

@@ -5,6 +5,8 @@
 //     trains the GPT of that shape with AdamW (as `gpt train` does: zero grads, forward, loss, backward,
 //     clip at 1.0, step) for W + S steps and reports the median step time of the last S, and its
 //     forward / backward / optimizer parts. --profile prints the per-op table on stderr.
+//     --optimizer_in_backward: no clipping, AdamW inside backward (optim/adamw_in_backward.h; the
+//     optimizer's time is then part of backward's).
 //   gpt_bench sgemm --threads N [--m M --k K --n N] [--reps R]
 //     the GFLOP/s of one plain cblas_sgemm C[M,N] = A[M,K]·B[K,N], best of R, for the machine's
 //     matrix ceiling under the same OpenBLAS and thread count.
@@ -34,6 +36,7 @@
 #include "nn/gpt.h"
 #include "nn/init.h"
 #include "optim/adamw.h"
+#include "optim/adamw_in_backward.h"
 #include "optim/clip.h"
 
 namespace {
@@ -73,7 +76,7 @@ Args parse(int argc, char** argv) {
         std::string key = argv[i];
         if (key.rfind("--", 0) != 0) throw std::invalid_argument(std::string("unexpected argument ").append(key));
         key.erase(0, 2);
-        if (key == "profile") {
+        if (key == "profile" || key == "optimizer_in_backward") {
             args.values[key].assign(1, '1');  // (not = "1": GCC 12 -Wrestrict false positive)
         } else {
             if (i + 1 >= argc) throw std::invalid_argument(std::string("--").append(key).append(" needs a value"));
@@ -119,6 +122,7 @@ int run_train_bench(const Args& args) {
     const bench::BenchShape shape = bench::bench_shape(args.get("config", "baby"));
     const int64_t steps = args.number("steps", 30), warmup = args.number("warmup", 3);
     const bool profiling = args.values.count("profile") > 0;
+    const bool in_backward = args.values.count("optimizer_in_backward") > 0;
     const std::vector<int32_t> data = bench::read_bytes(args.get("data", "/usr/share/games/fortunes/computers"));
 
     GPTConfig config;
@@ -155,9 +159,15 @@ int run_train_bench(const Args& args) {
         optimizer.zero_grad();
         Tensor loss = GPT::loss(model.forward(inputs, B, T, dropout_generator), targets);
         const double t_forward = ms_since(t0);
-        loss.backward();
+        if (in_backward) {
+            AdamWInBackward fused(optimizer, false);
+            loss.backward();
+            if (!fused.finish().taken) throw std::runtime_error("a non-finite gradient in step " + std::to_string(step));
+        } else {
+            loss.backward();
+        }
         const double t_backward = ms_since(t0);
-        {
+        if (!in_backward) {
             profile::Scope scope("clip+adamw", "optimizer");
             clip_grad_norm(parameters, 1.0);
             optimizer.step();
@@ -182,11 +192,11 @@ int run_train_bench(const Args& args) {
     std::printf("{\"side\": \"project\", \"config\": \"%s\", \"threads\": %d, \"steps\": %lld, \"ms\": %.3f, \"cpu_ms\": %.3f, "
                 "\"forward_ms\": %.3f, \"backward_ms\": %.3f, \"optimizer_ms\": %.3f, \"tokens_per_step\": %lld, "
                 "\"flops_per_token\": %.0f, \"parameters\": %lld, \"first_loss\": %.4f, \"last_loss\": %.4f, "
-                "\"kernels\": \"%s\", \"gemm\": \"%s\"}\n",
+                "\"kernels\": \"%s\", \"gemm\": \"%s\", \"optimizer_in_backward\": %s}\n",
                 shape.name.c_str(), omp_get_max_threads(), (long long)steps, median(step_ms), median(step_cpu_ms), median(forward_ms),
                 median(backward_ms), median(optimizer_ms), (long long)(B * T),
                 bench::flops_per_token(shape, without_wpe), (long long)model.parameter_count(), first_loss, last_loss,
-                kernel_path_name(), sgemm_is_own_kernel() ? "own" : "openblas");
+                kernel_path_name(), sgemm_is_own_kernel() ? "own" : "openblas", in_backward ? "true" : "false");
     return 0;
 }
 

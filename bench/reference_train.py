@@ -113,6 +113,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--data", default="/usr/share/games/fortunes/computers")
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (torch 2.x)")
+    ap.add_argument("--grad_clip", type=float, default=1.0, help="0: no clipping (gpt_bench --optimizer_in_backward)")
     args = ap.parse_args()
     if args.compile and not hasattr(torch, "compile"):
         raise SystemExit(f"--compile needs torch 2.x, this is {torch.__version__}")
@@ -140,7 +141,8 @@ def main():
         t1 = time.perf_counter()
         loss.backward()
         t2 = time.perf_counter()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if args.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
         opt.step()
         t3 = time.perf_counter()
         c3 = time.process_time()

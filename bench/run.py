@@ -90,6 +90,8 @@ def main():
     ap.add_argument("--kernels", default="native", help="comma list of native, avx512, avx2, portable")
     ap.add_argument("--compile", action="store_true", help="add a torch.compile side (torch 2.x)")
     ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--optimizer_in_backward", action="store_true",
+                    help="no clipping on either side; the project updates inside backward (less memory)")
     ap.add_argument("--baby_steps", type=int, default=30)
     ap.add_argument("--small_steps", type=int, default=6)
     ap.add_argument("--warmup", type=int, default=3)
@@ -109,11 +111,13 @@ def main():
                 common = ["--config", config, "--threads", str(threads), "--steps", str(steps), "--warmup",
                           str(args.warmup)]
                 for _ in range(args.reps):
-                    sides = [("project", *run_measured([bench, "train"] + common, ours_env))]
-                    sides.append(("pytorch", *run_measured(["/usr/bin/python3", reference] + common, torch_env)))
+                    fused = ["--optimizer_in_backward"] if args.optimizer_in_backward else []
+                    unclipped = ["--grad_clip", "0"] if args.optimizer_in_backward else []
+                    sides = [("project", *run_measured([bench, "train"] + common + fused, ours_env))]
+                    sides.append(("pytorch", *run_measured(["/usr/bin/python3", reference] + common + unclipped, torch_env)))
                     if args.compile:
                         sides.append(("pytorch compile",
-                                      *run_measured(["/usr/bin/python3", reference, "--compile"] + common, torch_env)))
+                                      *run_measured(["/usr/bin/python3", reference, "--compile"] + common + unclipped, torch_env)))
                     rows.append((kernels, config, threads, sides))
     print(f"CPU: {cpu_model()}; {os.cpu_count()} CPUs; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset on both sides "
           f"(except PyTorch's OPENBLAS_CORETYPE=Haswell in avx2 rows)")
@@ -132,7 +136,8 @@ def main():
         for name, r, rss, ld in sides:
             tps = r["tokens_per_step"] / (r["ms"] / 1e3)
             gflops = tps * fpt / 1e9
-            isa = (f"{r.get('kernels', '?')} (gemm {r.get('gemm', '?')})" if name == "project" else torch_isa(r))
+            isa = (f"{r.get('kernels', '?')} (gemm {r.get('gemm', '?')}" + (", AdamW in backward" if r.get("optimizer_in_backward") else "") + ")"
+                   if name == "project" else torch_isa(r))
             extra = f" (compile {r['compile_s']} s)" if r.get("compile_s") else ""
             print(f"| {kernels} | {config} | {threads} | {name}{extra} | {isa} | {r['ms']:.1f} | {r['cpu_ms']:.1f} | "
                   f"{r['forward_ms']:.1f} / {r['backward_ms']:.1f} / {r['optimizer_ms']:.1f} | {tps:,.0f} | {rss:.0f} | "

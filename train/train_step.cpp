@@ -35,9 +35,10 @@ double accumulate_gradients(const StepState& state, const StepSettings& settings
             continue;
         }
         const Batch batch = state.sampler.next_batch();
-        const Tensor logits =
-            state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator);
-        Tensor loss = GPT::loss(logits, batch.targets);
+        // The logits are not kept here: then cross-entropy's backward writes their gradient over them.
+        Tensor loss = GPT::loss(
+            state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator),
+            batch.targets);
         loss_sum += loss.item();
         if (micro_batches > 1) loss = mul_scalar(loss, 1.0f / static_cast<float>(micro_batches));
         loss.backward();

@@ -6,6 +6,9 @@
 //   dL/dl[n,v] = dloss · (exp(l[n,v] − lse_n) − [v == targets[n]]) / N_valid   (0 for ignored rows)
 // Saved for backward: the logits' values and lse per row, N floats; the softmax is recomputed from the
 // logits straight into their gradient. If every row is ignored the loss is 0 and the gradient stays zero.
+// When nothing else holds the logits (a training step), the gradient is written over them
+// (Grads::reuse_for_input): one [N, V] buffer for both instead of two.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -64,21 +67,34 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
     auto saved_targets = std::make_shared<const std::vector<int32_t>>(targets);
     record(loss, "cross_entropy", {logits},
            [lv_saved = logits.detach(), lse, saved_targets, ignore_index, N, V, valid](const Grads& grads) {
-        float* dl = grads.input(0);  // all rows ignored: the gradient exists and is zero
-        if (!dl || valid == 0) return;
+        if (valid == 0) {
+            grads.input(0);  // all rows ignored: the gradient exists and is zero
+            return;
+        }
+        float* const in_place = grads.reuse_for_input(0, lv_saved);
+        float* dl = in_place ? in_place : grads.input(0);
+        if (!dl) return;
         const float scale = grads.out[0] / static_cast<float>(valid);
         const float* lv = lv_saved.data();
         const float* lse_v = lse.data();
         const std::vector<int32_t>& tg = *saved_targets;
-#pragma omp parallel for schedule(static) if (N * V >= kParallelMinComputeBound)
-        for (int64_t n = 0; n < N; ++n) {
-            const int32_t target = tg[static_cast<size_t>(n)];
-            if (target == ignore_index) continue;
-            const float* row = lv + n * V;
-            float* grad_row = dl + n * V;
-            const float row_lse = lse_v[n];
-            kernels::table().row_add_scaled_exp(row, V, row_lse, scale, grad_row);
-            grad_row[target] -= scale;
+#pragma omp parallel if (N * V >= kParallelMinComputeBound)
+        {
+            std::vector<float> row_copy(in_place ? static_cast<size_t>(V) : 0);  // this thread's
+#pragma omp for schedule(static)
+            for (int64_t n = 0; n < N; ++n) {
+                const int32_t target = tg[static_cast<size_t>(n)];
+                float* grad_row = dl + n * V;
+                const float* row = lv + n * V;
+                if (in_place) {  // the row is its own gradient's buffer: read it out, then add into zeros
+                    std::copy(row, row + V, row_copy.begin());
+                    std::fill(grad_row, grad_row + V, 0.0f);
+                    row = row_copy.data();
+                }
+                if (target == ignore_index) continue;
+                kernels::table().row_add_scaled_exp(row, V, lse_v[n], scale, grad_row);
+                grad_row[target] -= scale;
+            }
         }
     });
     return loss;

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -104,4 +105,38 @@ TEST_CASE("cross_entropy on a large input (threaded path) matches a double refer
     CHECK(loss.item() == doctest::Approx(total / N).epsilon(1e-6));
     MESSAGE("cross_entropy [64, 1000] worst absolute gradient error " << worst_grad);
     CHECK(worst_grad < 1e-7);
+}
+
+TEST_CASE("cross_entropy writes the gradient over logits nobody else holds: the same bits, ignored rows zero") {
+    // logits = x·2 is an intermediate. Kept by the caller, its gradient gets a buffer of its own; dropped
+    // (as in a training step), cross-entropy's backward writes the gradient over the logits' storage.
+    // Either way x's gradient must be bit-identical (threaded path: N·V large).
+    const int64_t N = 64, V = 3001;
+    Generator generator(5);
+    std::vector<float> values(static_cast<size_t>(N * V));
+    for (float& v : values) v = 4.0f * generator.uniform() - 2.0f;
+    std::vector<int32_t> targets(static_cast<size_t>(N));
+    for (int64_t n = 0; n < N; ++n) targets[static_cast<size_t>(n)] = n % 5 == 0 ? -100 : static_cast<int32_t>((n * 37) % V);
+    std::vector<std::vector<float>> grads;
+    for (bool keep : {true, false}) {
+        Tensor x = Tensor::from_vector({N, V}, values, true);
+        Tensor kept = mul_scalar(x, 2.0f);
+        const float* logits_data = kept.data();
+        std::shared_ptr<AutogradMeta> meta = kept.impl()->autograd;
+        meta->retain_grad = true;  // to see where the gradient went
+        Tensor loss = cross_entropy(kept, targets);
+        if (!keep) kept = Tensor();
+        loss.backward();
+        grads.emplace_back(x.grad(), x.grad() + N * V);
+        REQUIRE(meta->grad);
+        if (keep) {
+            CHECK(kept.data()[1] == 2.0f * values[1]);  // the caller's logits were not overwritten
+            CHECK(meta->grad->data != logits_data);
+        } else {
+            CHECK(meta->grad->data == logits_data);  // written over the logits
+        }
+    }
+    CHECK(grads[0] == grads[1]);
+    CHECK(grads[1][0] == 0.0f);  // row 0 is ignored
+    CHECK(grads[1][static_cast<size_t>(V)] != 0.0f);
 }
