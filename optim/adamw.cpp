@@ -30,9 +30,10 @@ struct StepScalars {
     float bias_correction2_sqrt;  // √(1 − β2^t)
     float eps;
     float neg_step_size;    // −lr / (1 − β1^t)
+    float grad_scale;       // the clipping coefficient (1: none)
 };
 
-StepScalars step_scalars(const AdamWOptions& o, bool decay, int64_t t) {
+StepScalars step_scalars(const AdamWOptions& o, bool decay, int64_t t, float grad_scale) {
     const double lr = o.lr, b1 = o.beta1, b2 = o.beta2;
     const double bias_correction1 = 1.0 - std::pow(b1, static_cast<double>(t));
     const double bias_correction2 = 1.0 - std::pow(b2, static_cast<double>(t));
@@ -45,6 +46,7 @@ StepScalars step_scalars(const AdamWOptions& o, bool decay, int64_t t) {
     s.bias_correction2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
     s.eps = o.eps;
     s.neg_step_size = static_cast<float>(-(lr / bias_correction1));
+    s.grad_scale = grad_scale;
     return s;
 }
 
@@ -59,7 +61,7 @@ StepScalars step_scalars(const AdamWOptions& o, bool decay, int64_t t) {
 // time; every path computes the fmas exactly, so every path gives the same bits.
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const StepScalars& s) {
     const kernels::AdamWScalars k{s.decay, s.beta1, s.one_minus_beta1, s.beta2, s.one_minus_beta2,
-                                  s.bias_correction2_sqrt, s.eps, s.neg_step_size};
+                                  s.bias_correction2_sqrt, s.eps, s.neg_step_size, s.grad_scale};
     kernels::table().adamw_update(p, g, m, v, n, k);
 }
 
@@ -121,24 +123,25 @@ AdamW::AdamW(NamedTensors parameters, AdamWOptions options, AdamWShard shard) : 
     }
 }
 
-void AdamW::step() { take_step(nullptr); }
+void AdamW::step(float grad_scale) { take_step(nullptr, grad_scale); }
 
-void AdamW::step(std::vector<AdamWUpdateNorm>& norms) { take_step(&norms); }
+void AdamW::step(std::vector<AdamWUpdateNorm>& norms, float grad_scale) { take_step(&norms, grad_scale); }
 
-void AdamW::take_step(std::vector<AdamWUpdateNorm>* norms) {
+void AdamW::take_step(std::vector<AdamWUpdateNorm>* norms, float grad_scale) {
+    require(std::isfinite(grad_scale) && grad_scale >= 0.0f, "step: grad_scale must be finite and >= 0, got " + num(grad_scale));
     if (norms) norms->assign(slots_.size(), AdamWUpdateNorm{});
-    for (size_t k = 0; k < slots_.size(); ++k) update_parameter(k, norms ? &(*norms)[k] : nullptr);
+    for (size_t k = 0; k < slots_.size(); ++k) update_parameter(k, norms ? &(*norms)[k] : nullptr, grad_scale);
     finish_step();
 }
 
-void AdamW::update_parameter(size_t k, AdamWUpdateNorm* norm) {
+void AdamW::update_parameter(size_t k, AdamWUpdateNorm* norm, float grad_scale) {
     require(k < slots_.size(), "update_parameter: no parameter " + std::to_string(k));
     Slot& s = slots_[k];
     if (norm) *norm = AdamWUpdateNorm{s.name, 0.0, 0.0};
     const float* g = s.tensor.grad();
     if (g == nullptr) return;
     s.steps += 1;
-    const StepScalars scalars = step_scalars(options_, s.decay, s.steps);
+    const StepScalars scalars = step_scalars(options_, s.decay, s.steps, grad_scale);
     float* p = s.tensor.data() + s.first;
     const int64_t n = static_cast<int64_t>(s.m.size());
     if (norm)

@@ -70,10 +70,13 @@ public:
     // Names must be non-empty and unique, tensors defined and distinct.
     explicit AdamW(NamedTensors parameters, AdamWOptions options = {}, AdamWShard shard = {});
 
-    void step();
+    // grad_scale: gradient clipping's coefficient (optim/clip.h clip_scale), applied to each gradient
+    // element as the update reads it — the same float product as scaling the gradients first
+    // (clip_grad_norm), without a pass of its own over them. 1: no clipping.
+    void step(float grad_scale = 1.0f);
     // The same step, also filling `norms` (one entry per parameter, in the constructor's order). Each
     // parameter's sums run in element order on one thread, so they do not depend on the thread count.
-    void step(std::vector<AdamWUpdateNorm>& norms);
+    void step(std::vector<AdamWUpdateNorm>& norms, float grad_scale = 1.0f);
     void zero_grad();  // zeroes every existing gradient buffer (keeps the buffers)
 
     // The same step one parameter at a time, for the optimizer in backward (optim/adamw_in_backward.h):
@@ -83,7 +86,7 @@ public:
     size_t parameter_count() const { return slots_.size(); }
     const std::string& parameter_name(size_t k) const { return slots_[k].name; }
     const Tensor& parameter(size_t k) const { return slots_[k].tensor; }
-    void update_parameter(size_t k, AdamWUpdateNorm* norm = nullptr);
+    void update_parameter(size_t k, AdamWUpdateNorm* norm = nullptr, float grad_scale = 1.0f);
     void finish_step() { step_count_ += 1; }
 
     void set_lr(float lr);  // the schedule's value for the coming step
@@ -121,7 +124,7 @@ private:
     const Slot& slot(const std::string& name) const;
     void check_state(const AdamWState& state) const;
     static std::pair<size_t, size_t> owned_part(const Slot& s, size_t size);
-    void take_step(std::vector<AdamWUpdateNorm>* norms);
+    void take_step(std::vector<AdamWUpdateNorm>* norms, float grad_scale);
 
     AdamWOptions options_;
     std::vector<Slot> slots_;

@@ -45,15 +45,19 @@ double grad_norm(const NamedTensors& parameters) {
     return std::sqrt(total);
 }
 
+float clip_scale(double norm, double max_norm) {
+    if (max_norm == 0.0 || !std::isfinite(norm)) return 1.0f;
+    const double coef = max_norm / (norm + 1e-6);
+    return coef >= 1.0 ? 1.0f : static_cast<float>(coef);
+}
+
 double clip_grad_norm(const NamedTensors& parameters, double max_norm) {
     if (!(max_norm >= 0.0))
         throw std::invalid_argument("clip_grad_norm: max_norm must be >= 0 (0 = measure only), got " +
                                     std::to_string(max_norm));
     const double norm = grad_norm(parameters);
-    if (max_norm == 0.0 || !std::isfinite(norm)) return norm;
-    const double coef = max_norm / (norm + 1e-6);
-    if (coef >= 1.0) return norm;
-    const float scale = static_cast<float>(coef);
+    const float scale = clip_scale(norm, max_norm);
+    if (scale == 1.0f) return norm;
     for (const auto& [name, tensor] : parameters) {
         float* g = tensor.grad();
         if (g == nullptr) continue;

@@ -19,8 +19,14 @@ namespace gpt {
 // NaN); check first_nonfinite_gradient first. Throws std::invalid_argument for a negative or NaN max_norm.
 double clip_grad_norm(const NamedTensors& parameters, double max_norm);
 
-// The global L2 norm alone (no clipping).
+// The global L2 norm alone (no clipping). Finite exactly when every gradient is: a float's square is
+// finite in double, and so is the sum of any realistic number of them.
 double grad_norm(const NamedTensors& parameters);
+
+// The coefficient clip_grad_norm multiplies the gradients by, as a float: max_norm / (norm + 1e-6) when
+// that is below 1, else 1 (also for max_norm 0 and a non-finite norm). AdamW::step(scale) applies it
+// while it reads the gradients, saving clip_grad_norm's pass over them.
+float clip_scale(double norm, double max_norm);
 
 // One gradient's share of the norm: Σ_i g_i² in double, in fixed blocks added in order (grad_norm is the
 // square root of these summed over the parameters in list order).

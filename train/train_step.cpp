@@ -152,20 +152,23 @@ StepResult train_step(const StepState& state, const StepSettings& settings) {
     if (state.comm.size() > 1 && !reduce_across_ranks(state, result)) return result;
     if (micro_batches > 1) state.gradients.give_back(state.parameters);
     result.loss /= static_cast<double>(micro_batches);
-    result.bad_parameter = first_nonfinite_gradient(state.parameters);
-    if (!std::isfinite(result.loss) || !result.bad_parameter.empty()) {
+    // One pass over the gradients before AdamW's: the norm, which is finite exactly when every gradient
+    // is (optim/clip.h); only a failed step looks for the parameter to name.
+    result.grad_norm = grad_norm(state.parameters);
+    if (!std::isfinite(result.loss) || !std::isfinite(result.grad_norm)) {
+        result.bad_parameter = first_nonfinite_gradient(state.parameters);
         result.nonfinite = describe_nonfinite(result.loss, result.bad_parameter);
         return result;
     }
     if (settings.measure) result.grad_norms = gradient_norms(state.parameters);
-    result.grad_norm = clip_grad_norm(state.parameters, settings.grad_clip);
+    const float clip = clip_scale(result.grad_norm, settings.grad_clip);  // applied inside AdamW's pass
     if (settings.measure) {
         std::vector<AdamWUpdateNorm> norms;
-        state.optimizer.step(norms);
+        state.optimizer.step(norms, clip);
         if (settings.zero1) sum_update_norms(state.comm, norms);
         result.update_ratios = update_ratios(norms);
     } else {
-        state.optimizer.step();
+        state.optimizer.step(clip);
     }
     if (settings.zero1) {
         const auto start = std::chrono::steady_clock::now();

@@ -1,7 +1,8 @@
 // One optimizer step, and nothing else:
 //   lr → zero grads → grad_accum × [batch → forward → loss/(ranks·grad_accum) → backward]
 //   → (ranks > 1: non-finite check per rank, agreed; gradients summed across ranks in rank order)
-//   → non-finite check → clip (pre-clip norm reported) → AdamW.
+//   → gradient norm (reported; non-finite exactly when a gradient is) → AdamW, which applies the clip
+//   coefficient as it reads each gradient (one pass over the gradients besides its own).
 // Or, with optimizer_in_backward: lr → batch → forward → loss → backward, AdamW updating each parameter
 // inside backward as soon as its gradient is complete (same bits, without a full set of gradients).
 // Logging, evaluation, checkpoints and signals live in the trainer (train/trainer.cpp), which calls

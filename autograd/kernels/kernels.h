@@ -58,6 +58,7 @@ struct AdamWScalars {
     float bias_correction2_sqrt;
     float eps;
     float neg_step_size;  // −lr / (1 − β1^t)
+    float grad_scale;     // gradient clipping's coefficient, applied as the gradient is read (1: none)
 };
 
 struct Table {

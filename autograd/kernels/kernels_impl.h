@@ -253,7 +253,7 @@ void softmax_causal_row(float* s, int64_t i, int64_t end, float scale) {
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s) {
 #pragma omp parallel for schedule(static) if (n >= 32768)
     for (int64_t i = 0; i < n; ++i) {
-        const float gi = g[i];
+        const float gi = g[i] * s.grad_scale;  // clip_grad_norm_'s g.mul_(coef), same rounding; × 1 is exact
         const float pi = p[i] * s.decay;
         const float mi = std::fma(gi, s.one_minus_beta1, m[i] * s.beta1);
         const float vi = std::fma(s.one_minus_beta2 * gi, gi, v[i] * s.beta2);

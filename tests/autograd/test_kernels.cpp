@@ -116,7 +116,8 @@ TEST_CASE("kernel paths: GELU, LayerNorm, AdamW match the reference and are bit-
     const std::vector<float> w = random_vector(static_cast<size_t>(C), gen), b = random_vector(static_cast<size_t>(C), gen);
     const std::vector<float> g = random_vector(static_cast<size_t>(n), gen, 0.1f);
     const std::vector<float> v0 = random_vector(static_cast<size_t>(n), gen, 0.01f);
-    const kernels::AdamWScalars s{0.999f, 0.9f, 0.1f, 0.95f, 0.05f, 0.3f, 1e-8f, -0.003f};
+    // grad_scale 0.75: the clip coefficient, applied as g·0.75 rounded to float before anything else
+    const kernels::AdamWScalars s{0.999f, 0.9f, 0.1f, 0.95f, 0.05f, 0.3f, 1e-8f, -0.003f, 0.75f};
 
     // Everything each kernel writes, concatenated.
     auto run = [&] {
@@ -175,8 +176,9 @@ TEST_CASE("kernel paths: GELU, LayerNorm, AdamW match the reference and are bit-
         const size_t p_at = static_cast<size_t>(2 * n + N * C + 2 * N);
         for (int64_t i = 0; i < n; i += 13) {
             const float vi0 = std::fabs(v0[i]);
-            const float mi = std::fma(g[i], s.one_minus_beta1, 0.01f * s.beta1);
-            const float vi = std::fma(s.one_minus_beta2 * g[i], g[i], vi0 * s.beta2);
+            const float gi = g[i] * 0.75f;  // clip_grad_norm's g.mul_(coef)
+            const float mi = std::fma(gi, s.one_minus_beta1, 0.01f * s.beta1);
+            const float vi = std::fma(s.one_minus_beta2 * gi, gi, vi0 * s.beta2);
             const float pi = x[i] * s.decay + s.neg_step_size * mi / (std::sqrt(vi) / s.bias_correction2_sqrt + s.eps);
             REQUIRE(one[p_at + i] == pi);
             REQUIRE(one[p_at + n + i] == mi);

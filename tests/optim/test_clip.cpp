@@ -6,7 +6,9 @@
 #include <omp.h>
 #include <random>
 #include <stdexcept>
+#include <vector>
 
+#include "optim/adamw.h"
 #include "optim/clip.h"
 
 using namespace gpt;
@@ -83,4 +85,32 @@ TEST_CASE("non-finite gradients are found by parameter name and are not clipped"
     const float kept = params[0].second.grad()[0];
     CHECK(std::isnan(clip_grad_norm(params, 1.0)));
     CHECK(params[0].second.grad()[0] == kept);
+}
+
+TEST_CASE("AdamW::step(clip_scale(norm)) gives the bits of clip_grad_norm then step(), without touching the gradients") {
+    for (float grad_size : {0.001f, 3.0f}) {  // below and above max_norm 1: no clip, then a clip
+        NamedTensors plain = random_grads(40000, grad_size), folded = random_grads(40000, grad_size);
+        for (auto* params : {&plain, &folded})
+            for (auto& [name, t] : *params)
+                for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = 0.01f * static_cast<float>(i % 17) - 0.08f;
+        AdamW plain_opt(plain), folded_opt(folded);
+        const double norm = clip_grad_norm(plain, 1.0);
+        plain_opt.step();
+        const float scale = clip_scale(grad_norm(folded), 1.0);
+        CHECK(grad_norm(folded) == norm);
+        CHECK((scale < 1.0f) == (grad_size > 1.0f));
+        folded_opt.step(scale);
+        for (size_t k = 0; k < plain.size(); ++k) {
+            const Tensor &a = plain[k].second, &b = folded[k].second;
+            for (int64_t i = 0; i < a.numel(); ++i) REQUIRE(a.data()[i] == b.data()[i]);
+            const std::vector<float>& m1 = plain_opt.first_moment(plain[k].first);
+            const std::vector<float>& m2 = folded_opt.first_moment(plain[k].first);
+            CHECK(m1 == m2);
+            CHECK(plain_opt.second_moment(plain[k].first) == folded_opt.second_moment(plain[k].first));
+        }
+    }
+    CHECK(clip_scale(std::nan(""), 1.0) == 1.0f);
+    CHECK(clip_scale(5.0, 0.0) == 1.0f);
+    CHECK(clip_scale(0.5, 1.0) == 1.0f);
+    CHECK(clip_scale(4.0, 1.0) == static_cast<float>(1.0 / (4.0 + 1e-6)));
 }
