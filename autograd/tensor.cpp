@@ -1,5 +1,7 @@
 #include "autograd/tensor.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -95,10 +97,30 @@ AutogradMeta& TensorImpl::autograd_meta() {
     return *autograd;
 }
 
+namespace {
+
+// Gradient buffers are zeroed before backward adds into them: every step zeroes all the parameters'
+// gradients (GPT-2 124M: 495 MB) and each intermediate's. Large buffers are zeroed by all threads (one
+// memset alone, the other threads waiting, was ~2 % of a small model's step); not inside a parallel
+// region (one pool, no nesting).
+void zero_floats(float* data, int64_t n) {
+    constexpr int64_t kChunk = int64_t(1) << 16;  // 256 KB per task
+    if (n < 4 * kChunk || omp_in_parallel()) {
+        std::memset(data, 0, sizeof(float) * static_cast<size_t>(n));
+        return;
+    }
+    const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < chunks; ++c)
+        std::memset(data + c * kChunk, 0, sizeof(float) * static_cast<size_t>(std::min(kChunk, n - c * kChunk)));
+}
+
+}  // namespace
+
 float* AutogradMeta::grad_buffer() {
     if (!grad) {
         grad = std::make_shared<Storage>(numel);
-        std::memset(grad->data, 0, sizeof(float) * static_cast<size_t>(numel));
+        zero_floats(grad->data, numel);
     }
     return grad->data;
 }
@@ -120,7 +142,7 @@ Tensor Tensor::grad_tensor() const {
 }
 
 void Tensor::zero_grad() const {
-    if (float* d = grad()) std::memset(d, 0, sizeof(float) * static_cast<size_t>(numel()));
+    if (float* d = grad()) zero_floats(d, numel());
 }
 
 void Tensor::release_grad() const {
