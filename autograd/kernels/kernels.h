@@ -63,9 +63,10 @@ struct AdamWScalars {
 
 struct Table {
     KernelPath path;
-    // C = op(A)·op(B) + beta·C (gemm.h's contract); null on the portable path (OpenBLAS).
+    // C = op(A)·op(B) + beta·C, or + bias[N] on every row when bias is not null (gemm.h's contract);
+    // null on the portable path (OpenBLAS).
     void (*sgemm)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                  const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+                  const float* B, int64_t ldb, float beta, const float* bias, float* C, int64_t ldc);
     // y = gelu(x) and dx += dy·gelu'(x) over n elements (autograd/ops/gelu.cpp), parallel inside.
     void (*gelu_forward)(const float* x, float* y, int64_t n);
     void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n);

@@ -11,11 +11,15 @@
 namespace gpt::kernels::avx512 {
 namespace {
 
+// What a tile's first K block does with C: overwrite it, add to it, or overwrite it with product + bias.
+enum class TileMode { store, accumulate, bias };
+
 constexpr int64_t MR = 12, NR = 32;  // micro-tile: 12 rows × 2 zmm
 constexpr int64_t KC = 256;          // K block: an A panel (256×12 floats, 12 KB) stays in L1
 
 // c[0:12, 0:32] (+)= a_panel[k][12] · b_panel[k][32] over k < kc.
-inline void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+inline void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, TileMode mode,
+                         const float* bias) {
     __m512 acc[MR][2];
     // C's rows are fetched while the k loop runs (C is usually far out of cache: a tile is touched
     // once per K block); waiting for them at the end cost ~10% of a product.
@@ -35,11 +39,18 @@ inline void micro_kernel(int64_t kc, const float* a, const float* b, float* c, i
             acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
         }
     }
+    // The first K block adds the bias (linear's, instead of a pass that fills C with it first) or
+    // nothing (beta 0); the others add what C holds.
+    const __m512 bias0 = mode == TileMode::bias ? _mm512_loadu_ps(bias) : __m512{};
+    const __m512 bias1 = mode == TileMode::bias ? _mm512_loadu_ps(bias + 16) : __m512{};
     for (int64_t r = 0; r < MR; ++r) {
         float* cr = c + r * ldc;
-        if (accumulate) {
+        if (mode == TileMode::accumulate) {
             acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(cr));
             acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(cr + 16));
+        } else if (mode == TileMode::bias) {
+            acc[r][0] = _mm512_add_ps(acc[r][0], bias0);
+            acc[r][1] = _mm512_add_ps(acc[r][1], bias1);
         }
         _mm512_storeu_ps(cr, acc[r][0]);
         _mm512_storeu_ps(cr + 16, acc[r][1]);

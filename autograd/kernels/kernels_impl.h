@@ -114,14 +114,15 @@ constexpr int64_t kNPanels = std::max<int64_t>(1, (int64_t(1) << 19) / (NR * KC 
 // groups of A panels) left the AVX-512 path's 32 KB B panel fighting the A stream for a 48 KB L1:
 // products ~10–20 % slower. Each element of C still receives its K blocks in order: no bit changes.
 void sgemm_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                const float* B, int64_t ldb, float* C, int64_t ldc, int64_t pm0, int64_t pm1, int64_t pn0,
-                int64_t pn1) {
+                const float* B, int64_t ldb, TileMode first, const float* bias, float* C, int64_t ldc, int64_t pm0,
+                int64_t pm1, int64_t pn0, int64_t pn1) {
     static thread_local AlignedBuffer a_buffer, b_buffer;  // packed panels, reused across calls
     float* a_packed = a_buffer.get((pm1 - pm0) * MR * KC);
     float* b_packed = b_buffer.get(std::min(pn1 - pn0, kNPanels) * NR * KC);
     alignas(64) float edge[MR * NR];
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
         const int64_t kc = std::min(KC, K - k0);
+        const TileMode mode = k0 == 0 ? first : TileMode::accumulate;
         for (int64_t p = pm0; p < pm1; ++p) pack_a(trans_a, A, lda, M, p * MR, k0, kc, a_packed + (p - pm0) * MR * kc);
         for (int64_t c0 = pn0; c0 < pn1; c0 += kNPanels) {
             const int64_t c1 = std::min(pn1, c0 + kNPanels);
@@ -131,12 +132,18 @@ void sgemm_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
                 const float* a = a_packed + (pm - pm0) * MR * kc;
                 const float* b = b_packed + (pn - c0) * NR * kc;
                 if (i0 + MR <= M && j0 + NR <= N) {
-                    micro_kernel(kc, a, b, C + i0 * ldc + j0, ldc, true);
-                } else {  // edge tile: compute into a scratch tile, add the valid part
-                    micro_kernel(kc, a, b, edge, NR, false);
+                    micro_kernel(kc, a, b, C + i0 * ldc + j0, ldc, mode, bias + (bias ? j0 : 0));
+                } else {  // edge tile: compute into a scratch tile, then the valid part as the tile would
+                    micro_kernel(kc, a, b, edge, NR, TileMode::store, nullptr);
                     const int64_t rows = std::min(MR, M - i0), cols = std::min(NR, N - j0);
-                    for (int64_t r = 0; r < rows; ++r)
-                        for (int64_t j = 0; j < cols; ++j) C[(i0 + r) * ldc + j0 + j] += edge[r * NR + j];
+                    for (int64_t r = 0; r < rows; ++r) {
+                        float* c = C + (i0 + r) * ldc + j0;
+                        const float* e = edge + r * NR;
+                        for (int64_t j = 0; j < cols; ++j)
+                            c[j] = mode == TileMode::accumulate ? e[j] + c[j]
+                                   : mode == TileMode::bias     ? e[j] + bias[j0 + j]
+                                                                : e[j];
+                    }
                 }
             };
             for (int64_t pm = pm0; pm < pm1; ++pm)
@@ -146,12 +153,16 @@ void sgemm_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
 }
 
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-           int64_t ldb, float beta, float* C, int64_t ldc) {
+           int64_t ldb, float beta, const float* bias, float* C, int64_t ldc) {
     if (M == 0 || N == 0) return;
-    if (beta == 0.0f)
-        for (int64_t i = 0; i < M; ++i)
-            for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = 0.0f;
-    if (K == 0) return;
+    if (K == 0) {  // C = beta·C (0 or 1), or the bias on every row
+        if (beta == 0.0f || bias)
+            for (int64_t i = 0; i < M; ++i)
+                for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = bias ? bias[j] : 0.0f;
+        return;
+    }
+    // C is never filled beforehand: the first K block stores, adds to C (beta 1) or adds the bias.
+    const TileMode first = bias ? TileMode::bias : beta == 0.0f ? TileMode::store : TileMode::accumulate;
     const int64_t m_panels = (M + MR - 1) / MR, n_panels = (N + NR - 1) / NR;
     // Parallel only with real work per thread; C is split along its longer side, one part per thread,
     // each packing its own panels: one parallel region and no barrier inside a product.
@@ -165,9 +176,9 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const fl
         const int64_t p0 = panels * t / n, p1 = panels * (t + 1) / n;
         if (p1 > p0) {
             if (split_m)
-                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, p0, p1, 0, n_panels);
+                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, first, bias, C, ldc, p0, p1, 0, n_panels);
             else
-                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, 0, m_panels, p0, p1);
+                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, first, bias, C, ldc, 0, m_panels, p0, p1);
         }
     }
 }

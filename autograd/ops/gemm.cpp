@@ -73,8 +73,17 @@ bool sgemm_is_own_kernel() { return !openblas_forced() && kernels::table().sgemm
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
            int64_t ldb, float beta, float* C, int64_t ldc) {
     const auto own = kernels::table().sgemm;
-    if (own && !openblas_forced()) return own(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    if (own && !openblas_forced()) return own(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, nullptr, C, ldc);
     sgemm_openblas_tiled(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+}
+
+void sgemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc) {
+    const auto own = kernels::table().sgemm;
+    if (own && !openblas_forced()) return own(trans_a, trans_b, M, N, K, A, lda, B, ldb, 1.0f, bias, C, ldc);
+#pragma omp parallel for schedule(static) if (M * N >= (int64_t(1) << 15) && !omp_in_parallel())
+    for (int64_t i = 0; i < M; ++i) std::copy_n(bias, N, C + i * ldc);
+    sgemm_openblas_tiled(trans_a, trans_b, M, N, K, A, lda, B, ldb, 1.0f, C, ldc);
 }
 
 }  // namespace gpt

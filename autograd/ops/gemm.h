@@ -15,6 +15,12 @@ namespace gpt {
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
            int64_t ldb, float beta, float* C, int64_t ldc);
 
+// C[M, N] = op(A)·op(B) + bias[N] on every row: linear's forward. The own kernels add the bias as they
+// store C's first K block (no pass filling C with the bias first); OpenBLAS gets C filled with the bias
+// and beta 1. The same bits as that fill followed by sgemm(…, beta 1, …) on every path.
+void sgemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc);
+
 // Always OpenBLAS (the reference the own kernels are checked against in tests and gpt_bench's sgemm mode).
 void sgemm_openblas(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                     const float* B, int64_t ldb, float beta, float* C, int64_t ldc);

@@ -106,13 +106,14 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     out_shape.back() = out_features;
     Tensor out = Tensor::empty(out_shape);
 
-    // Y starts as the bias on every row (or zeros) so the product accumulates onto it with beta = 1.
+    // Y = X·Wᵀ + b: the bias is added as the product stores Y (gemm.h sgemm_bias), not in a pass of its own.
     float* y = out.data();
-    const float* bd = bias.defined() ? bias.data() : nullptr;
-#pragma omp parallel for schedule(static) if (R * out_features >= kParallelMinMemoryBound)
-    for (int64_t r = 0; r < R; ++r)
-        for (int64_t j = 0; j < out_features; ++j) y[r * out_features + j] = bd ? bd[j] : 0.0f;
-    gemm(false, true, R, out_features, in, x.data(), in, weight.data(), in, 1.0f, y, out_features);
+    if (R > 0 && out_features > 0) {
+        if (bias.defined())
+            sgemm_bias(false, true, R, out_features, in, x.data(), in, weight.data(), in, bias.data(), y, out_features);
+        else
+            sgemm(false, true, R, out_features, in, x.data(), in, weight.data(), in, 0.0f, y, out_features);
+    }
 
     if (needs_grad({&x, &weight, &bias}))
         record(out, "linear", {x, weight, bias},

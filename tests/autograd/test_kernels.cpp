@@ -101,6 +101,21 @@ TEST_CASE("kernel paths: sgemm matches OpenBLAS and is bit-identical for 1, 2 an
                     CHECK(max_diff <= 2e-6f * static_cast<float>(s.K) + 1e-6f);
                     CHECK(bitwise_equal(one, with_threads(2, run)));
                     CHECK(bitwise_equal(one, with_threads(3, run)));
+                    if (beta == 0.0f) continue;
+                    // sgemm_bias: the bits of filling C with the bias then sgemm with beta 1 (what linear
+                    // did before the bias moved into the kernel's store), at any thread count; the
+                    // padding columns of C (ldc > N) are left alone.
+                    const std::vector<float> bias = random_vector(static_cast<size_t>(s.N), gen);
+                    std::vector<float> filled = C0;
+                    for (int64_t i = 0; i < s.M; ++i) std::copy_n(bias.data(), s.N, filled.data() + i * ldc);
+                    sgemm(ta, tb, s.M, s.N, s.K, A.data(), lda, B.data(), ldb, 1.0f, filled.data(), ldc);
+                    auto run_bias = [&] {
+                        std::vector<float> C = C0;
+                        sgemm_bias(ta, tb, s.M, s.N, s.K, A.data(), lda, B.data(), ldb, bias.data(), C.data(), ldc);
+                        return C;
+                    };
+                    CHECK(bitwise_equal(filled, with_threads(1, run_bias)));
+                    CHECK(bitwise_equal(filled, with_threads(2, run_bias)));
                 }
     }
 }
