@@ -67,6 +67,13 @@ struct Table {
     // null on the portable path (OpenBLAS).
     void (*sgemm)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                   const float* B, int64_t ldb, float beta, const float* bias, float* C, int64_t ldc);
+    // B packed once for several products (gemm.h PackedB); null on the portable path. packed_b_floats:
+    // the buffer pack_b must be given (64-byte aligned); sgemm_packed: C = op(A)·op(B)[0:K, 0:N] + beta·C
+    // over the leading K ≤ packed_K rows and N ≤ packed_N columns of what was packed.
+    int64_t (*packed_b_floats)(int64_t N, int64_t K);
+    void (*pack_b)(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t K, float* packed);
+    void (*sgemm_packed)(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                         const float* packed, int64_t packed_N, int64_t packed_K, float beta, float* C, int64_t ldc);
     // y = gelu(x) and dx += dy·gelu'(x) over n elements (autograd/ops/gelu.cpp), parallel inside.
     void (*gelu_forward)(const float* x, float* y, int64_t n);
     void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n);

@@ -113,12 +113,32 @@ constexpr int64_t kNPanels = std::max<int64_t>(1, (int64_t(1) << 19) / (NR * KC 
 // side, streamed from L2), as BLIS does. The other order (a B panel of 16–32 KB held in L1 against
 // groups of A panels) left the AVX-512 path's 32 KB B panel fighting the A stream for a 48 KB L1:
 // products ~10–20 % slower. Each element of C still receives its K blocks in order: no bit changes.
+// B packed once for several products (gemm.h PackedB): every K block of KC rows, every panel of NR
+// columns, each panel k-major as sgemm_part packs it. The block at k0 starts at k0·P·NR floats (P panels);
+// its panel p at + p·NR·kc, kc = min(KC, K − k0). A product over the first k' ≤ K rows and n' ≤ N
+// columns reads prefixes of these panels: the same values, in the same order, as packing its own.
+struct Prepacked {
+    const float* data = nullptr;  // null: sgemm_part packs B itself
+    int64_t panels = 0;
+    int64_t K = 0;
+    const float* panel(int64_t k0, int64_t p) const { return data + k0 * panels * NR + p * NR * std::min(KC, K - k0); }
+};
+
+int64_t packed_b_floats(int64_t N, int64_t K) { return (N + NR - 1) / NR * NR * K; }
+
+void pack_b_all(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t K, float* out) {
+    const Prepacked layout{out, (N + NR - 1) / NR, K};
+    for (int64_t k0 = 0; k0 < K; k0 += KC)
+        for (int64_t p = 0; p < layout.panels; ++p)
+            pack_b(trans_b, B, ldb, N, p * NR, k0, std::min(KC, K - k0), const_cast<float*>(layout.panel(k0, p)));
+}
+
 void sgemm_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                 const float* B, int64_t ldb, TileMode first, const float* bias, float* C, int64_t ldc, int64_t pm0,
-                int64_t pm1, int64_t pn0, int64_t pn1) {
+                int64_t pm1, int64_t pn0, int64_t pn1, const Prepacked& prepacked = {}) {
     static thread_local AlignedBuffer a_buffer, b_buffer;  // packed panels, reused across calls
     float* a_packed = a_buffer.get((pm1 - pm0) * MR * KC);
-    float* b_packed = b_buffer.get(std::min(pn1 - pn0, kNPanels) * NR * KC);
+    float* b_packed = prepacked.data ? nullptr : b_buffer.get(std::min(pn1 - pn0, kNPanels) * NR * KC);
     alignas(64) float edge[MR * NR];
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
         const int64_t kc = std::min(KC, K - k0);
@@ -126,11 +146,12 @@ void sgemm_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
         for (int64_t p = pm0; p < pm1; ++p) pack_a(trans_a, A, lda, M, p * MR, k0, kc, a_packed + (p - pm0) * MR * kc);
         for (int64_t c0 = pn0; c0 < pn1; c0 += kNPanels) {
             const int64_t c1 = std::min(pn1, c0 + kNPanels);
-            for (int64_t p = c0; p < c1; ++p) pack_b(trans_b, B, ldb, N, p * NR, k0, kc, b_packed + (p - c0) * NR * kc);
+            if (!prepacked.data)
+                for (int64_t p = c0; p < c1; ++p) pack_b(trans_b, B, ldb, N, p * NR, k0, kc, b_packed + (p - c0) * NR * kc);
             auto tile = [&](int64_t pm, int64_t pn) {
                 const int64_t i0 = pm * MR, j0 = pn * NR;
                 const float* a = a_packed + (pm - pm0) * MR * kc;
-                const float* b = b_packed + (pn - c0) * NR * kc;
+                const float* b = prepacked.data ? prepacked.panel(k0, pn) : b_packed + (pn - c0) * NR * kc;
                 if (i0 + MR <= M && j0 + NR <= N) {
                     micro_kernel(kc, a, b, C + i0 * ldc + j0, ldc, mode, bias + (bias ? j0 : 0));
                 } else {  // edge tile: compute into a scratch tile, then the valid part as the tile would
@@ -180,6 +201,30 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const fl
             else
                 sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, first, bias, C, ldc, 0, m_panels, p0, p1);
         }
+    }
+}
+
+// C[M, N] = op(A)·op(B)[0:K, 0:N] + beta·C with op(B) packed by pack_b_all over packed_N ≥ N columns and
+// packed_K ≥ K rows. Split along M only (B is already packed); the same bits as sgemm() on the same B.
+void sgemm_packed(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* packed,
+                  int64_t packed_N, int64_t packed_K, float beta, float* C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        if (beta == 0.0f)
+            for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
+        return;
+    }
+    const TileMode first = beta == 0.0f ? TileMode::store : TileMode::accumulate;
+    const Prepacked prepacked{packed, (packed_N + NR - 1) / NR, packed_K};
+    const int64_t m_panels = (M + MR - 1) / MR, n_panels = (N + NR - 1) / NR;
+    const int64_t threads = M * N * K >= (int64_t(1) << 20) && !omp_in_parallel() ? omp_get_max_threads() : 1;
+#pragma omp parallel num_threads(static_cast<int>(threads)) if (threads > 1)
+    {
+        const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
+        const int64_t p0 = m_panels * t / n, p1 = m_panels * (t + 1) / n;
+        if (p1 > p0)
+            sgemm_part(trans_a, false, M, N, K, A, lda, nullptr, 0, first, nullptr, C, ldc, p0, p1, 0, n_panels,
+                       prepacked);
     }
 }
 
@@ -292,9 +337,9 @@ void row_add_scaled_exp(const float* x, int64_t n, float shift, float scale, flo
 const Table& path_table() {
     static const Table table{GPT_KERNEL_PATH,
 #if GPT_KERNEL_HAS_SGEMM
-                             &sgemm,
+                             &sgemm, &packed_b_floats, &pack_b_all, &sgemm_packed,
 #else
-                             nullptr,
+                             nullptr, nullptr, nullptr, nullptr,
 #endif
                              &gelu_forward,       &gelu_backward,      &layer_norm_forward,
                              &softmax_causal_row, &adamw_update,      &row_sum_exp,

@@ -20,7 +20,8 @@
 // of 64 query rows that skip the keys past the block (see kRowBlock); inside the parallel region they
 // run on the calling thread, so each task's arithmetic is sequential and results are bitwise identical
 // for any thread count. (A hand-written dot/axpy loop per (i, j) ran at ~5–12 GFLOP/s; the blocked
-// products run at OpenBLAS speed.)
+// products run at OpenBLAS speed.) The keys and values a head's blocks share are packed for the
+// products once per head (gemm.h PackedB), not once per block.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -67,6 +68,9 @@ namespace {
 // past a row's last key inside a block are written as zeros so the products see them.
 struct Scratch {
     std::vector<float> probs, dropped, keep, grad;
+    // A head's keys and values packed once for all its blocks of queries (gemm.h PackedB): forward
+    // reads Kᵀ and V, backward Vᵀ and K. Packed per block they were copied up to T/64 times over.
+    PackedB keys, values;
     Scratch(int64_t T, int64_t Tk, bool dropout, bool backward)
         : probs(static_cast<size_t>(T * Tk)), dropped(dropout ? static_cast<size_t>(T * Tk) : 0),
           keep(dropout ? static_cast<size_t>(T * Tk) : 0), grad(backward ? static_cast<size_t>(T * Tk) : 0) {}
@@ -109,9 +113,12 @@ void softmax_row(float* s, int64_t i, int64_t end, float scale) {
 void dropout_row(const float* probs, float* keep, float* dropped, int64_t i, int64_t T, int64_t end,
                  const DropoutMask& mask, uint32_t key) {
     const uint32_t row = static_cast<uint32_t>(i * T);
+    // A local copy: reached through the reference, GCC turns multiplier's `kept ? scale : 0` into a
+    // masked load of mask.scale, which it cannot vectorise (the loop then ran scalar: ~6 % of a step).
+    const DropoutMask local = mask;
 #pragma omp simd
     for (int64_t j = 0; j <= i; ++j) {
-        keep[j] = mask.multiplier(key, row + static_cast<uint32_t>(j));
+        keep[j] = local.multiplier(key, row + static_cast<uint32_t>(j));
         dropped[j] = probs[j] * keep[j];
     }
     for (int64_t j = i + 1; j < end; ++j) dropped[j] = 0.0f;
@@ -132,9 +139,11 @@ void forward_head(const Layout& L, int64_t b, int64_t h, const float* qkv, const
     float* O = out + L.out(b, 0, h);
     float* P = scratch.probs.data();
     float* D = mask.active ? scratch.dropped.data() : P;
+    scratch.keys.pack(true, Tk, L.hd, K, kv.ld);     // op(B) = Kᵀ [hd, Tk]
+    scratch.values.pack(false, L.hd, Tk, V, kv.ld);  // op(B) = V [Tk, hd]
     for (int64_t r0 = 0; r0 < T; r0 += kRowBlock) {
         const int64_t r1 = std::min(r0 + kRowBlock, T), keys = kv.start + r1;
-        gemm(false, true, r1 - r0, keys, L.hd, Q + r0 * L.row, L.row, K, kv.ld, 0.0f, P + r0 * Tk, Tk);
+        scratch.keys.multiply(false, r1 - r0, keys, L.hd, Q + r0 * L.row, L.row, 0.0f, P + r0 * Tk, Tk);
         for (int64_t i = r0; i < r1; ++i) {
             float* p = P + i * Tk;
             softmax_row(p, kv.start + i, keys, scale);
@@ -147,7 +156,7 @@ void forward_head(const Layout& L, int64_t b, int64_t h, const float* qkv, const
             // Dropout only in training, where Tk = T and entry (i, j) is index i·T + j.
             if (mask.active) dropout_row(p, scratch.keep.data() + i * Tk, D + i * Tk, i, T, r1, mask, key);
         }
-        gemm(false, false, r1 - r0, L.hd, keys, D + r0 * Tk, Tk, V, kv.ld, 0.0f, O + r0 * L.H * L.hd, L.H * L.hd);
+        scratch.values.multiply(false, r1 - r0, L.hd, keys, D + r0 * Tk, Tk, 0.0f, O + r0 * L.H * L.hd, L.H * L.hd);
     }
 }
 
@@ -165,6 +174,8 @@ void backward_group(const Layout& L, int64_t b, int64_t g, const float* qkv, con
     float* P = scratch.probs.data();
     float* D = mask.active ? scratch.dropped.data() : P;
     float* dS = scratch.grad.data();
+    scratch.values.pack(true, T, L.hd, V, L.row);  // op(B) = Vᵀ [hd, T], for dD = dO·Vᵀ
+    scratch.keys.pack(false, L.hd, T, K, L.row);   // op(B) = K [T, hd], for dQ += dS·K
     for (int64_t h = g * L.group; h < (g + 1) * L.group; ++h) {
         const uint32_t key = dropout_key(call_seed, b * L.H + h);
         const float* Q = qkv + L.q(b, 0, h);
@@ -178,7 +189,7 @@ void backward_group(const Layout& L, int64_t b, int64_t g, const float* qkv, con
                 for (int64_t j = i + 1; j < r1; ++j) p[j] = 0.0f;
                 if (mask.active) dropout_row(p, scratch.keep.data() + i * T, D + i * T, i, T, r1, mask, key);
             }
-            gemm(false, true, r1 - r0, r1, L.hd, dO + r0 * ld_out, ld_out, V, L.row, 0.0f, dS + r0 * T, T);
+            scratch.values.multiply(false, r1 - r0, r1, L.hd, dO + r0 * ld_out, ld_out, 0.0f, dS + r0 * T, T);
             for (int64_t i = r0; i < r1; ++i) {
                 const float* p = P + i * T;
                 float* ds = dS + i * T;
@@ -194,7 +205,7 @@ void backward_group(const Layout& L, int64_t b, int64_t g, const float* qkv, con
                 for (int64_t j = i + 1; j < r1; ++j) ds[j] = 0.0f;
             }
             gemm(true, false, r1, L.hd, r1 - r0, D + r0 * T, T, dO + r0 * ld_out, ld_out, 1.0f, dV, L.row);
-            gemm(false, false, r1 - r0, L.hd, r1, dS + r0 * T, T, K, L.row, 1.0f, dQ + r0 * L.row, L.row);
+            scratch.keys.multiply(false, r1 - r0, L.hd, r1, dS + r0 * T, T, 1.0f, dQ + r0 * L.row, L.row);
             gemm(true, false, r1, L.hd, r1 - r0, dS + r0 * T, T, Q + r0 * L.row, L.row, 1.0f, dK, L.row);
         }
     }

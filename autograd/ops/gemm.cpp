@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "autograd/kernels/kernels.h"
 
@@ -75,6 +76,34 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const fl
     const auto own = kernels::table().sgemm;
     if (own && !openblas_forced()) return own(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, nullptr, C, ldc);
     sgemm_openblas_tiled(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+}
+
+void PackedB::pack(bool trans_b, int64_t N, int64_t K, const float* B, int64_t ldb) {
+    trans_b_ = trans_b;
+    N_ = N;
+    K_ = K;
+    B_ = B;
+    ldb_ = ldb;
+    packed_by_ = nullptr;
+    const kernels::Table& table = kernels::table();
+    if (!table.sgemm_packed || openblas_forced()) return;
+    const int64_t floats = table.packed_b_floats(N, K);
+    if (floats > capacity_) {  // 64-byte aligned: the micro-kernels load panels with aligned loads
+        const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+        packed_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+        if (!packed_) throw std::bad_alloc();
+        capacity_ = floats;
+    }
+    table.pack_b(trans_b, B, ldb, N, K, packed_.get());
+    packed_by_ = &table;
+}
+
+void PackedB::multiply(bool trans_a, int64_t M, int64_t n, int64_t k, const float* A, int64_t lda, float beta,
+                       float* C, int64_t ldc) const {
+    const kernels::Table& table = kernels::table();
+    if (packed_by_ == &table && !openblas_forced())  // packed, and the path has not changed since
+        return table.sgemm_packed(trans_a, M, n, k, A, lda, packed_.get(), N_, K_, beta, C, ldc);
+    sgemm(trans_a, trans_b_, M, n, k, A, lda, B_, ldb_, beta, C, ldc);
 }
 
 void sgemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,

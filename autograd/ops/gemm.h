@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 
 namespace gpt {
 
@@ -20,6 +22,30 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const fl
 // and beta 1. The same bits as that fill followed by sgemm(…, beta 1, …) on every path.
 void sgemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                 const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc);
+
+// op(B) [K, N] packed once for several products that each read its leading k ≤ K rows and n ≤ N
+// columns: attention packs a head's keys and values once instead of once per block of queries. The
+// products give the same bits as sgemm() on the same operands (the packing is a copy). On the portable
+// path (or GPT_GEMM=openblas) nothing is packed: the products call sgemm() on B itself. Not thread-safe
+// to pack while another thread multiplies; one per thread.
+class PackedB {
+public:
+    void pack(bool trans_b, int64_t N, int64_t K, const float* B, int64_t ldb);
+    // C[M, n] = op(A)[M, k]·op(B)[0:k, 0:n] + beta·C, with n ≤ N, k ≤ K of the last pack().
+    void multiply(bool trans_a, int64_t M, int64_t n, int64_t k, const float* A, int64_t lda, float beta, float* C,
+                  int64_t ldc) const;
+
+private:
+    struct Free {
+        void operator()(float* p) const { std::free(p); }
+    };
+    bool trans_b_ = false;
+    int64_t N_ = 0, K_ = 0, ldb_ = 0;
+    const float* B_ = nullptr;
+    std::unique_ptr<float, Free> packed_;
+    int64_t capacity_ = 0;
+    const void* packed_by_ = nullptr;  // the kernel table whose layout packed_ holds; null: not packed
+};
 
 // Always OpenBLAS (the reference the own kernels are checked against in tests and gpt_bench's sgemm mode).
 void sgemm_openblas(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,

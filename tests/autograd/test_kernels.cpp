@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/kernels/kernels.h"
@@ -117,6 +118,43 @@ TEST_CASE("kernel paths: sgemm matches OpenBLAS and is bit-identical for 1, 2 an
                     CHECK(bitwise_equal(filled, with_threads(1, run_bias)));
                     CHECK(bitwise_equal(filled, with_threads(2, run_bias)));
                 }
+    }
+}
+
+TEST_CASE("kernel paths: a B packed once gives sgemm's bits for every leading block of it, at 1 and 2 threads") {
+    PathGuard guard;
+    Generator gen(9);
+    const int64_t N = 200, K = 300, M = 70;  // K > KC: two K blocks; N not a multiple of NR
+    for (KernelPath p : supported_kernel_paths()) {
+        set_kernel_path(p);
+        const std::string path_name = kernel_path_name(p);
+        CAPTURE(path_name);
+        for (bool tb : {false, true}) {
+            const int64_t ldb = (tb ? K : N) + 5;
+            const std::vector<float> B = random_vector(static_cast<size_t>((tb ? N : K) * ldb), gen);
+            PackedB packed;
+            packed.pack(tb, N, K, B.data(), ldb);
+            for (const auto& [n, k] : std::vector<std::pair<int64_t, int64_t>>{{200, 300}, {64, 256}, {33, 257}, {200, 17}})
+                for (bool ta : {false, true})
+                    for (float beta : {0.0f, 1.0f}) {
+                        CAPTURE(tb);
+                        CAPTURE(ta);
+                        CAPTURE(n);
+                        CAPTURE(k);
+                        const int64_t lda = (ta ? M : k) + 2, ldc = n + 3;
+                        const std::vector<float> A = random_vector(static_cast<size_t>((ta ? k : M) * lda), gen);
+                        const std::vector<float> C0 = random_vector(static_cast<size_t>(M * ldc), gen);
+                        std::vector<float> expected = C0;
+                        sgemm(ta, tb, M, n, k, A.data(), lda, B.data(), ldb, beta, expected.data(), ldc);
+                        auto run = [&] {
+                            std::vector<float> C = C0;
+                            packed.multiply(ta, M, n, k, A.data(), lda, beta, C.data(), ldc);
+                            return C;
+                        };
+                        CHECK(bitwise_equal(expected, with_threads(1, run)));
+                        CHECK(bitwise_equal(expected, with_threads(2, run)));
+                    }
+        }
     }
 }
 
