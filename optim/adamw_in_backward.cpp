@@ -20,15 +20,17 @@ AdamWInBackward::~AdamWInBackward() {
         optimizer_.parameter(k).impl()->autograd_meta().on_gradient_ready = nullptr;
 }
 
-// Parameter k's gradient is complete: check it, keep its share of the norm, update, free the gradient.
-// After a non-finite gradient nothing more is updated (the step is lost; the trainer stops).
+// Parameter k's gradient is complete: keep its share of the norm (one pass, which is also the check: it
+// is finite exactly when every element is, optim/clip.h), update, free the gradient. After a non-finite
+// gradient nothing more is updated (the step is lost; the trainer stops).
 void AdamWInBackward::on_ready(size_t k) {
     const Tensor& p = optimizer_.parameter(k);
     if (const float* g = p.grad(); g && result_.bad_parameter.empty()) {
-        if (!gradient_is_finite(g, p.numel())) {
+        sums_[k] = gradient_sum_of_squares(g, p.numel());
+        if (!std::isfinite(sums_[k])) {
             result_.bad_parameter = optimizer_.parameter_name(k);
+            sums_[k] = 0.0;  // the reported norm covers the parameters checked before it
         } else {
-            sums_[k] = gradient_sum_of_squares(g, p.numel());
             optimizer_.update_parameter(k, measure_ ? &result_.update_norms[k] : nullptr);
             result_.updated += 1;
         }

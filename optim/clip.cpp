@@ -13,6 +13,14 @@ namespace {
 // is fixed (not derived from the thread count), so the result is the same for any number of threads.
 constexpr int64_t kBlock = 8192;
 
+bool gradient_is_finite(const float* g, int64_t n) {
+    bool finite = true;
+    // Not a reduction over values: a logical AND, whose result does not depend on the order.
+#pragma omp parallel for schedule(static) reduction(&& : finite) if (n >= 32768)
+    for (int64_t i = 0; i < n; ++i) finite = finite && std::isfinite(g[i]);
+    return finite;
+}
+
 }  // namespace
 
 double gradient_sum_of_squares(const float* g, int64_t n) {
@@ -28,14 +36,6 @@ double gradient_sum_of_squares(const float* g, int64_t n) {
     double total = 0.0;
     for (double s : partial) total += s;
     return total;
-}
-
-bool gradient_is_finite(const float* g, int64_t n) {
-    bool finite = true;
-    // Not a reduction over values: a logical AND, whose result does not depend on the order.
-#pragma omp parallel for schedule(static) reduction(&& : finite) if (n >= 32768)
-    for (int64_t i = 0; i < n; ++i) finite = finite && std::isfinite(g[i]);
-    return finite;
 }
 
 double grad_norm(const NamedTensors& parameters) {

@@ -31,7 +31,6 @@ float clip_scale(double norm, double max_norm);
 // One gradient's share of the norm: Σ_i g_i² in double, in fixed blocks added in order (grad_norm is the
 // square root of these summed over the parameters in list order).
 double gradient_sum_of_squares(const float* g, int64_t n);
-bool gradient_is_finite(const float* g, int64_t n);
 
 // The name of the first parameter (in list order) whose gradient holds a NaN or ±Inf; "" when all are finite.
 std::string first_nonfinite_gradient(const NamedTensors& parameters);

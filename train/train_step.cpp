@@ -22,6 +22,15 @@ std::string describe_nonfinite(double loss, const std::string& bad_parameter) {
     return "the gradient of " + bad_parameter + " is not finite";
 }
 
+// The next micro-batch's loss. The logits are not kept here: then cross-entropy's backward writes their
+// gradient over them (Grads::reuse_for_input).
+Tensor next_batch_loss(const StepState& state, const StepSettings& settings) {
+    const Batch batch = state.sampler.next_batch();
+    return GPT::loss(
+        state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator),
+        batch.targets);
+}
+
 // This rank's micro-batches of the step (train_step.h): backward of loss/(N·A) for each; the others'
 // draws are skipped. With N·A > 1 the gradients are summed in `state.gradients` (the parameters'
 // gradients are left zeroed). Returns the sum of this rank's micro-batch losses.
@@ -34,11 +43,7 @@ double accumulate_gradients(const StepState& state, const StepSettings& settings
             state.sampler.skip_batch();
             continue;
         }
-        const Batch batch = state.sampler.next_batch();
-        // The logits are not kept here: then cross-entropy's backward writes their gradient over them.
-        Tensor loss = GPT::loss(
-            state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator),
-            batch.targets);
+        Tensor loss = next_batch_loss(state, settings);
         loss_sum += loss.item();
         if (micro_batches > 1) loss = mul_scalar(loss, 1.0f / static_cast<float>(micro_batches));
         loss.backward();
@@ -83,13 +88,27 @@ bool reduce_across_ranks(const StepState& state, StepResult& result) {
     return true;
 }
 
-// Per-parameter gradient norms for the report's gradient-flow view.
-NamedValues gradient_norms(const NamedTensors& parameters) {
-    NamedValues norms;
+// Σ g² per parameter (0 without a gradient), in list order: one pass gives both the global norm (the
+// same sums added in the same order as grad_norm(), so the same double) and, on log steps, the
+// per-parameter norms of the report's gradient-flow view.
+std::vector<double> gradient_squares(const NamedTensors& parameters) {
+    std::vector<double> squares;
     for (const auto& [name, tensor] : parameters) {
         const float* g = tensor.grad();
-        norms.emplace_back(name, g ? std::sqrt(gradient_sum_of_squares(g, tensor.numel())) : 0.0);
+        squares.push_back(g ? gradient_sum_of_squares(g, tensor.numel()) : 0.0);
     }
+    return squares;
+}
+
+double global_norm(const std::vector<double>& squares) {
+    double total = 0.0;
+    for (double s : squares) total += s;
+    return std::sqrt(total);
+}
+
+NamedValues gradient_norms(const NamedTensors& parameters, const std::vector<double>& squares) {
+    NamedValues norms;
+    for (size_t k = 0; k < parameters.size(); ++k) norms.emplace_back(parameters[k].first, std::sqrt(squares[k]));
     return norms;
 }
 
@@ -109,10 +128,7 @@ NamedValues update_ratios(const std::vector<AdamWUpdateNorm>& norms) {
 StepResult fused_step(const StepState& state, const StepSettings& settings) {
     StepResult result;
     for (const auto& [name, tensor] : state.parameters) tensor.release_grad();  // a missing gradient: no update
-    const Batch batch = state.sampler.next_batch();
-    Tensor loss = GPT::loss(
-        state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator),
-        batch.targets);
+    Tensor loss = next_batch_loss(state, settings);
     result.loss = loss.item();
     if (!std::isfinite(result.loss)) {
         result.nonfinite = describe_nonfinite(result.loss, "");
@@ -154,13 +170,14 @@ StepResult train_step(const StepState& state, const StepSettings& settings) {
     result.loss /= static_cast<double>(micro_batches);
     // One pass over the gradients before AdamW's: the norm, which is finite exactly when every gradient
     // is (optim/clip.h); only a failed step looks for the parameter to name.
-    result.grad_norm = grad_norm(state.parameters);
+    const std::vector<double> squares = gradient_squares(state.parameters);
+    result.grad_norm = global_norm(squares);
     if (!std::isfinite(result.loss) || !std::isfinite(result.grad_norm)) {
         result.bad_parameter = first_nonfinite_gradient(state.parameters);
         result.nonfinite = describe_nonfinite(result.loss, result.bad_parameter);
         return result;
     }
-    if (settings.measure) result.grad_norms = gradient_norms(state.parameters);
+    if (settings.measure) result.grad_norms = gradient_norms(state.parameters, squares);
     const float clip = clip_scale(result.grad_norm, settings.grad_clip);  // applied inside AdamW's pass
     if (settings.measure) {
         std::vector<AdamWUpdateNorm> norms;

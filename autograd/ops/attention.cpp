@@ -113,12 +113,9 @@ void softmax_row(float* s, int64_t i, int64_t end, float scale) {
 void dropout_row(const float* probs, float* keep, float* dropped, int64_t i, int64_t T, int64_t end,
                  const DropoutMask& mask, uint32_t key) {
     const uint32_t row = static_cast<uint32_t>(i * T);
-    // A local copy: reached through the reference, GCC turns multiplier's `kept ? scale : 0` into a
-    // masked load of mask.scale, which it cannot vectorise (the loop then ran scalar: ~6 % of a step).
-    const DropoutMask local = mask;
 #pragma omp simd
     for (int64_t j = 0; j <= i; ++j) {
-        keep[j] = local.multiplier(key, row + static_cast<uint32_t>(j));
+        keep[j] = mask.multiplier(key, row + static_cast<uint32_t>(j));
         dropped[j] = probs[j] * keep[j];
     }
     for (int64_t j = i + 1; j < end; ++j) dropped[j] = 0.0f;

@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "autograd/kernels/kernels.h"
 
@@ -88,13 +87,11 @@ void PackedB::pack(bool trans_b, int64_t N, int64_t K, const float* B, int64_t l
     const kernels::Table& table = kernels::table();
     if (!table.sgemm_packed || openblas_forced()) return;
     const int64_t floats = table.packed_b_floats(N, K);
-    if (floats > capacity_) {  // 64-byte aligned: the micro-kernels load panels with aligned loads
-        const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
-        packed_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-        if (!packed_) throw std::bad_alloc();
-        capacity_ = floats;
+    if (!packed_ || packed_->size < floats) {
+        packed_.reset();  // back to the storage cache before a larger one is taken
+        packed_ = std::make_unique<Storage>(floats);
     }
-    table.pack_b(trans_b, B, ldb, N, K, packed_.get());
+    table.pack_b(trans_b, B, ldb, N, K, packed_->data);
     packed_by_ = &table;
 }
 
@@ -102,7 +99,7 @@ void PackedB::multiply(bool trans_a, int64_t M, int64_t n, int64_t k, const floa
                        float* C, int64_t ldc) const {
     const kernels::Table& table = kernels::table();
     if (packed_by_ == &table && !openblas_forced())  // packed, and the path has not changed since
-        return table.sgemm_packed(trans_a, M, n, k, A, lda, packed_.get(), N_, K_, beta, C, ldc);
+        return table.sgemm_packed(trans_a, M, n, k, A, lda, packed_->data, N_, K_, beta, C, ldc);
     sgemm(trans_a, trans_b_, M, n, k, A, lda, B_, ldb_, beta, C, ldc);
 }
 

@@ -9,8 +9,9 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
+
+#include "autograd/tensor.h"
 
 namespace gpt {
 
@@ -36,14 +37,10 @@ public:
                   int64_t ldc) const;
 
 private:
-    struct Free {
-        void operator()(float* p) const { std::free(p); }
-    };
     bool trans_b_ = false;
     int64_t N_ = 0, K_ = 0, ldb_ = 0;
     const float* B_ = nullptr;
-    std::unique_ptr<float, Free> packed_;
-    int64_t capacity_ = 0;
+    std::unique_ptr<Storage> packed_;  // 64-byte aligned (the micro-kernels load panels aligned), grown as needed
     const void* packed_by_ = nullptr;  // the kernel table whose layout packed_ holds; null: not packed
 };
 
