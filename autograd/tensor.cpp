@@ -216,6 +216,14 @@ float* Grads::input(size_t k) const {
     return meta && meta->requires_grad ? meta->grad_buffer() : nullptr;
 }
 
+GradTarget Grads::target(size_t k) const {
+    AutogradMeta* meta = node.inputs[k].get();
+    if (!meta || !meta->requires_grad) return {};
+    if (meta->grad) return {meta->grad->data, false};
+    meta->grad = std::make_shared<Storage>(meta->numel);
+    return {meta->grad->data, true};
+}
+
 float* Grads::reuse_for_input(size_t k, const Tensor& saved) const {
     AutogradMeta* meta = node.inputs[k].get();
     TensorImpl* impl = saved.impl();

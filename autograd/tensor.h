@@ -128,6 +128,12 @@ struct TensorImpl {
     AutogradMeta& autograd_meta();  // creates it on first use
 };
 
+// Where a closure writes input k's gradient (Grads::target).
+struct GradTarget {
+    float* data = nullptr;  // nullptr: input k needs no gradient
+    bool assign = false;    // a new buffer, not zeroed: write every element once (=); false: add (+=)
+};
+
 // What a backward closure is given: dL/d(out), and where to add dL/d(input k).
 struct Grads {
     const float* out;  // dL/d(out), contiguous, the output's shape
@@ -135,6 +141,12 @@ struct Grads {
     // Input k's gradient buffer (allocated zeroed on first use), or nullptr when input k needs no
     // gradient (a constant, an undefined optional input). Closures add (+=), never assign.
     float* input(size_t k) const;
+    // Input k's gradient to write: while input k has no gradient yet (the first of the ops that read it
+    // to run backward, for every activation read once), a new buffer that is not zeroed, with assign =
+    // true: the closure writes every element with = (0 + v is v: the same value, up to the sign of a
+    // zero). Otherwise the existing buffer and assign = false: the closure adds, as into input(k). This
+    // spares the zero fill and the read of the zeros (a pass over the activation each).
+    GradTarget target(size_t k) const;
     // Input k's gradient buffer made from `saved`'s storage instead of a new one, when `saved` is the
     // last reference to that storage (values only this closure reads), covers it whole, and input k has
     // no gradient yet. The buffer then holds `saved`'s values, not zeros: the closure must assign every

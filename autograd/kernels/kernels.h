@@ -76,7 +76,7 @@ struct Table {
                          const float* packed, int64_t packed_N, int64_t packed_K, float beta, float* C, int64_t ldc);
     // y = gelu(x) and dx += dy·gelu'(x) over n elements (autograd/ops/gelu.cpp), parallel inside.
     void (*gelu_forward)(const float* x, float* y, int64_t n);
-    void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n);
+    void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n, bool assign);  // dx = or += …
     // LayerNorm forward over N rows of C (w, b may be null), saving mean and rstd per row; parallel inside.
     void (*layer_norm_forward)(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
                                int64_t N, int64_t C, float eps);

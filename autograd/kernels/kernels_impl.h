@@ -296,7 +296,9 @@ void gelu_forward(const float* in, float* y, int64_t n) {
     }
 }
 
-void gelu_backward(const float* xs, const float* dy, float* dx, int64_t count) {
+// dx = (assign) or += dy·gelu'(x): one loop per case, so that assigning never reads dx.
+template <bool Add>
+void gelu_backward_loop(const float* xs, const float* dy, float* dx, int64_t count) {
 #pragma omp parallel for simd schedule(static) if (count >= kElementwiseParallel)
     for (int64_t i = 0; i < count; ++i) {
         const float v = xs[i];
@@ -305,8 +307,13 @@ void gelu_backward(const float* xs, const float* dy, float* dx, int64_t count) {
         const float e = fast_math::exp(kMaxExponent < m2u ? kMaxExponent : m2u);
         const float sig = 1.0f / (1.0f + e);
         const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
-        dx[i] += dy[i] * (sig + 2.0f * v * sig * (e * sig) * du_dx);
+        const float d = dy[i] * (sig + 2.0f * v * sig * (e * sig) * du_dx);
+        dx[i] = Add ? dx[i] + d : d;
     }
+}
+
+void gelu_backward(const float* xs, const float* dy, float* dx, int64_t count, bool assign) {
+    assign ? gelu_backward_loop<false>(xs, dy, dx, count) : gelu_backward_loop<true>(xs, dy, dx, count);
 }
 
 void layer_norm_forward(const float* xs, const float* w, const float* b, float* y, float* mean_out, float* rstd_out,

@@ -75,13 +75,20 @@ void broadcast_forward(const BroadcastPlan& p, const float* a, const float* b, f
 // thread in output order: rows in parallel when the target is not stretched (every element written
 // once), column blocks in parallel when only its leading axes are stretched, serial otherwise.
 template <bool IntoA, class F>
-void broadcast_accumulate(const BroadcastPlan& p, const float* g, const float* a, const float* b, float* grad, F term) {
+void broadcast_accumulate(const BroadcastPlan& p, const float* g, const float* a, const float* b, float* grad, F term,
+                          bool assign = false) {
     const bool full = IntoA ? p.a_full : p.b_full;
-    if (p.a_full && p.b_full) {
+    if (p.a_full && p.b_full) {  // assign (a fresh gradient buffer, Grads::target): = instead of +=
+        if (assign) {
 #pragma omp parallel for schedule(static) if (p.numel >= kParallelMinMemoryBound)
-        for (int64_t i = 0; i < p.numel; ++i) grad[i] += term(g[i], a[i], b[i]);
+            for (int64_t i = 0; i < p.numel; ++i) grad[i] = term(g[i], a[i], b[i]);
+        } else {
+#pragma omp parallel for schedule(static) if (p.numel >= kParallelMinMemoryBound)
+            for (int64_t i = 0; i < p.numel; ++i) grad[i] += term(g[i], a[i], b[i]);
+        }
         return;
     }
+    check(!assign, "broadcast_accumulate", "assign needs both operands of the output's shape");
     dispatch_strides(p, [&]<int SA, int SB>() {
         auto rows_cols = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
             for (int64_t r = r0; r < r1; ++r) {

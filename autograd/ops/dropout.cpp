@@ -48,7 +48,7 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& generator) {
     apply_mask(mask, seed, x.data(), out.data(), n, false);
     if (needs_grad({&x}))
         record(out, "dropout", {x}, [mask, seed, n](const Grads& g) {
-            if (float* gx = g.input(0)) apply_mask(mask, seed, g.out, gx, n, true);
+            if (const GradTarget gx = g.target(0); gx.data) apply_mask(mask, seed, g.out, gx.data, n, !gx.assign);
         });
     return out;
 }

@@ -98,8 +98,11 @@ Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f, DA da, Read
         record(out, op, {a, b}, [av, bv, plan, da, db](const Grads& g) {
             const float* a_values = values_or(av, g.out);
             const float* b_values = values_or(bv, g.out);
-            if (float* grad_a = g.input(0)) broadcast_accumulate<true>(plan, g.out, a_values, b_values, grad_a, da);
-            if (float* grad_b = g.input(1)) broadcast_accumulate<false>(plan, g.out, a_values, b_values, grad_b, db);
+            // An operand of the output's shape is written whole: it may take a fresh buffer (Grads::target).
+            const GradTarget ta = plan.a_full && plan.b_full ? g.target(0) : GradTarget{g.input(0), false};
+            const GradTarget tb = plan.a_full && plan.b_full ? g.target(1) : GradTarget{g.input(1), false};
+            if (ta.data) broadcast_accumulate<true>(plan, g.out, a_values, b_values, ta.data, da, ta.assign);
+            if (tb.data) broadcast_accumulate<false>(plan, g.out, a_values, b_values, tb.data, db, tb.assign);
         });
     }
     return out;
@@ -121,10 +124,15 @@ Tensor unary(const char* op, const Tensor& x, F f, D dfdx, Reads reads) {
         record(out, op, {x}, [xs, os, dfdx, n](const Grads& g) {
             const float* xv = values_or(xs, g.out);
             const float* ov = values_or(os, g.out);
-            float* gx = g.input(0);
-            if (!gx) return;
+            const GradTarget gx = g.target(0);
+            if (!gx.data) return;
+            if (gx.assign) {  // a fresh buffer (Grads::target)
 #pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
-            for (int64_t i = 0; i < n; ++i) gx[i] += g.out[i] * dfdx(xv[i], ov[i]);
+                for (int64_t i = 0; i < n; ++i) gx.data[i] = g.out[i] * dfdx(xv[i], ov[i]);
+            } else {
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
+                for (int64_t i = 0; i < n; ++i) gx.data[i] += g.out[i] * dfdx(xv[i], ov[i]);
+            }
         });
     }
     return out;

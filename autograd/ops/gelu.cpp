@@ -31,9 +31,8 @@ Tensor gelu(const Tensor& x) {
     kernels::table().gelu_forward(in, y, n);  // autograd/kernels: the loop, per ISA
     if (needs_grad({&x}))
         record(out, "gelu", {x}, [xv = x.detach(), n](const Grads& g) {
-            float* dx = g.input(0);
-            if (!dx) return;
-            kernels::table().gelu_backward(xv.data(), g.out, dx, n);
+            const GradTarget dx = g.target(0);
+            if (dx.data) kernels::table().gelu_backward(xv.data(), g.out, dx.data, n, dx.assign);
         });
     return out;
 }

@@ -70,7 +70,9 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
         const float* wv = w_saved.defined() ? w_saved.data() : nullptr;
         const float* m = mean.data();
         const float* s = rstd.data();
-        float* dx = grads.input(0);
+        const GradTarget dx_target = grads.target(0);
+        float* const dx = dx_target.data;
+        const bool dx_add = !dx_target.assign;
         float* dw = grads.input(1);
         float* db = grads.input(2);
         const bool parallel = N * C >= kParallelMinComputeBound;
@@ -108,7 +110,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
                         for (int64_t c = 0; c < C; ++c) {
                             const float norm = (row[c] - mn) * sn;
                             const float g = (wv ? wv[c] : 1.0f) * dout[c];
-                            dx_row[c] += sn * (g - g_mean - norm * g_norm_mean);
+                            const float d = sn * (g - g_mean - norm * g_norm_mean);
+                            dx_row[c] = dx_add ? dx_row[c] + d : d;
                         }
                     }
                 }

@@ -9,7 +9,8 @@
 //
 // linear: Y[R, out] = X[R, in] · Wᵀ + b  with R = all leading axes of x, W [out, in] as PyTorch stores it
 //   dX += dY · W        dW += dYᵀ · X       db += Σ_rows dY
-// Every gradient product uses beta = 1, accumulating straight into the (zero-initialised) grad buffers.
+// Every gradient product uses beta = 1, accumulating straight into the (zero-initialised) grad buffers,
+// except linear's dX while x has no gradient yet (Grads::target): beta 0, no zero fill.
 // Saved for backward: B's values only if A needs a gradient, A's only if B does (W and X for linear).
 //
 // sgemm is never called inside an OpenMP region: it threads itself.
@@ -120,8 +121,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                [xv = weight.requires_grad() ? x.detach() : Tensor(),
                 wv = x.requires_grad() ? weight.detach() : Tensor(), R, in, out_features](const Grads& g) {
             const float* dY = g.out;
-            if (float* dX = g.input(0))  // dX[R, in] += dY[R, out] · W[out, in]
-                gemm(false, false, R, in, out_features, dY, out_features, wv.data(), in, 1.0f, dX, in);
+            if (const GradTarget dX = g.target(0); dX.data) {  // dX[R, in] (+)= dY[R, out] · W[out, in]
+                if (out_features == 0 && dX.assign) std::fill_n(dX.data, R * in, 0.0f);
+                gemm(false, false, R, in, out_features, dY, out_features, wv.data(), in, dX.assign ? 0.0f : 1.0f,
+                     dX.data, in);
+            }
             if (float* dW = g.input(1))  // dW[out, in] += dYᵀ · X[R, in]
                 gemm(true, false, out_features, in, R, dY, out_features, xv.data(), in, 1.0f, dW, in);
             if (float* db = g.input(2)) {

@@ -177,7 +177,14 @@ TEST_CASE("kernel paths: GELU, LayerNorm, AdamW match the reference and are bit-
         const kernels::Table& k = kernels::table();
         std::vector<float> y(static_cast<size_t>(n)), dx(static_cast<size_t>(n), 0.5f);
         k.gelu_forward(x.data(), y.data(), n);
-        k.gelu_backward(x.data(), dy.data(), dx.data(), n);
+        k.gelu_backward(x.data(), dy.data(), dx.data(), n, false);  // dx += …
+        std::vector<float> dx_set(static_cast<size_t>(n), NAN);
+        k.gelu_backward(x.data(), dy.data(), dx_set.data(), n, true);  // dx = …, every element, no read
+        std::vector<float> dx_zero(static_cast<size_t>(n), 0.0f);
+        k.gelu_backward(x.data(), dy.data(), dx_zero.data(), n, false);
+        bool same = true;
+        for (size_t i = 0; i < dx_set.size(); ++i) same = same && dx_set[i] == dx_zero[i];
+        CHECK(same);
         std::vector<float> ly(lx.size()), mean(static_cast<size_t>(N)), rstd(static_cast<size_t>(N));
         k.layer_norm_forward(lx.data(), w.data(), b.data(), ly.data(), mean.data(), rstd.data(), N, C, 1e-5f);
         std::vector<float> p = x, m(static_cast<size_t>(n), 0.01f), v = v0;

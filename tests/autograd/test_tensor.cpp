@@ -1,11 +1,14 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "op_test_util.h"
 
 using namespace gpt;
 
@@ -85,6 +88,67 @@ TEST_CASE("a leaf's on_gradient_ready hook runs once, after the last contributio
     CHECK(seen_w[0] == 30.0f);
     CHECK(w.grad() == nullptr);  // the hook freed it
     CHECK(b.grad()[0] == 6.0f);
+}
+
+TEST_CASE("the first op to reach an input writes its gradient into a fresh buffer (=); later ones add") {
+    // Each op alone, so that it is the first (and only) to reach x: Grads::target gives a new buffer,
+    // not zeroed. The storage cache is first filled with NaN buffers of x's size, so a fresh buffer holds
+    // NaN and an element the op failed to write would show. Then the same op with x's gradient already
+    // present and zero (the += path) must give the same values, and all ops together their sum.
+    const int64_t R = 24, C = 40;
+    Generator gen(11);
+    const Tensor x0 = test::random_tensor({R, C}, gen);
+    const Tensor w = test::random_tensor({C, C}, gen), b = test::random_tensor({C}, gen);
+    const Tensor ln_w = test::random_tensor({C}, gen), ln_b = test::random_tensor({C}, gen), other = test::random_tensor({R, C}, gen);
+    using Op = Tensor (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&);
+    const std::vector<std::pair<const char*, Op>> ops = {
+        {"linear", [](const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor&, const Tensor&,
+                      const Tensor&) { return linear(x, weight, bias);
+         }},
+        {"gelu", [](const Tensor& x, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&) {
+             return gelu(x);
+         }},
+        {"layer_norm", [](const Tensor& x, const Tensor&, const Tensor&, const Tensor& lw, const Tensor& lb,
+                          const Tensor&) { return layer_norm(x, lw, lb); }},
+        {"dropout", [](const Tensor& x, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&) {
+             Generator g(5);
+             return dropout(x, 0.3f, true, g);
+         }},
+        {"add", [](const Tensor& x, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor& y) {
+             return x + y;
+         }},
+        {"exp", [](const Tensor& x, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&) {
+             return exp(x);
+         }},
+    };
+    const Tensor seed = test::random_tensor({R, C}, gen);
+    auto gradient = [&](const std::vector<Op>& chosen, bool zero_grad_first) {
+        for (int i = 0; i < 8; ++i) Tensor::full({R, C}, NAN);  // back to the storage cache, NaN inside
+        Tensor x = x0.clone();
+        x.set_requires_grad(true);
+        if (zero_grad_first) x.grad_buffer();  // a zeroed gradient exists: ops add into it
+        Tensor total;
+        for (Op op : chosen) {
+            Tensor y = op(x, w, b, ln_w, ln_b, other);
+            total = total.defined() ? total + y : y;
+        }
+        total.backward(seed);
+        return std::vector<float>(x.grad(), x.grad() + R * C);
+    };
+    std::vector<float> sum(static_cast<size_t>(R * C), 0.0f);
+    std::vector<Op> all;
+    for (const auto& [name, op] : ops) {
+        const std::string op_name = name;
+        CAPTURE(op_name);
+        const std::vector<float> fresh = gradient({op}, false), added = gradient({op}, true);
+        bool equal = true;
+        for (size_t i = 0; i < fresh.size(); ++i) equal = equal && fresh[i] == added[i];  // NaN fails
+        CHECK(equal);
+        for (size_t i = 0; i < sum.size(); ++i) sum[i] += fresh[i];
+        all.push_back(op);
+    }
+    const std::vector<float> together = gradient(all, false);
+    for (size_t i = 0; i < sum.size(); ++i) CHECK(together[i] == doctest::Approx(sum[i]).epsilon(1e-5));
 }
 
 TEST_CASE("no_grad records nothing") {
