@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+
+#include <sys/mman.h>
 #include <new>
 #include <unordered_map>
 #include <vector>
@@ -12,6 +14,10 @@ namespace {
 
 // 64-byte alignment: one cache line, and what AVX-512 loads want.
 constexpr size_t kAlignment = 64;
+// Buffers of 4 MB and more start on a 2 MB boundary and ask for transparent huge pages (Linux's default
+// THP mode on many distributions, and this VM's, is "madvise": none unless asked). A product's C and A
+// are read row by row at strides of kilobytes; with 4 KB pages every row of a tile is another TLB entry.
+constexpr size_t kHuge = size_t(2) << 20, kHugeFrom = size_t(4) << 20;
 
 struct Cache {
     std::mutex mutex;
@@ -43,9 +49,12 @@ float* storage_cache_acquire(int64_t floats) {
     }
     if (static_cast<uint64_t>(floats) > (uint64_t{1} << 60) / sizeof(float)) throw OutOfMemory(floats);
     const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
-    void* p = std::aligned_alloc(kAlignment, bytes);
-    if (!p && storage_cache_trim() > 0) p = std::aligned_alloc(kAlignment, bytes);  // cached buffers of other sizes
+    const size_t alignment = bytes >= kHugeFrom ? kHuge : kAlignment;
+    void* p = std::aligned_alloc(alignment, (bytes + alignment - 1) / alignment * alignment);
+    if (!p && storage_cache_trim() > 0)  // cached buffers of other sizes
+        p = std::aligned_alloc(alignment, (bytes + alignment - 1) / alignment * alignment);
     if (!p) throw OutOfMemory(floats);
+    if (alignment == kHuge) madvise(p, bytes / kHuge * kHuge, MADV_HUGEPAGE);  // advice: failure is harmless
     return static_cast<float*>(p);
 }
 
