@@ -3,11 +3,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-
-#include <sys/mman.h>
 #include <new>
 #include <unordered_map>
 #include <vector>
+
+#include <sys/mman.h>
 
 namespace gpt {
 namespace {
@@ -54,7 +54,9 @@ float* storage_cache_acquire(int64_t floats) {
     if (!p && storage_cache_trim() > 0)  // cached buffers of other sizes
         p = std::aligned_alloc(alignment, (bytes + alignment - 1) / alignment * alignment);
     if (!p) throw OutOfMemory(floats);
+#ifdef MADV_HUGEPAGE
     if (alignment == kHuge) madvise(p, bytes / kHuge * kHuge, MADV_HUGEPAGE);  // advice: failure is harmless
+#endif
     return static_cast<float*>(p);
 }
 
