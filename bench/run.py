@@ -95,6 +95,8 @@ def main():
     ap.add_argument("--baby_steps", type=int, default=30)
     ap.add_argument("--small_steps", type=int, default=6)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--data", help="training bytes for both sides (default: their /usr/share/games/fortunes/computers)")
+    ap.add_argument("--python", default="/usr/bin/python3", help="the interpreter with torch (the reference side)")
     args = ap.parse_args()
     bench = os.path.join(args.build_dir, "gpt_bench")
     reference = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_train.py")
@@ -109,15 +111,15 @@ def main():
             for config in args.configs.split(","):
                 steps = args.baby_steps if config == "baby" else args.small_steps
                 common = ["--config", config, "--threads", str(threads), "--steps", str(steps), "--warmup",
-                          str(args.warmup)]
+                          str(args.warmup)] + (["--data", args.data] if args.data else [])
                 for _ in range(args.reps):
                     fused = ["--optimizer_in_backward"] if args.optimizer_in_backward else []
                     unclipped = ["--grad_clip", "0"] if args.optimizer_in_backward else []
                     sides = [("project", *run_measured([bench, "train"] + common + fused, ours_env))]
-                    sides.append(("pytorch", *run_measured(["/usr/bin/python3", reference] + common + unclipped, torch_env)))
+                    sides.append(("pytorch", *run_measured([args.python, reference] + common + unclipped, torch_env)))
                     if args.compile:
                         sides.append(("pytorch compile",
-                                      *run_measured(["/usr/bin/python3", reference, "--compile"] + common + unclipped, torch_env)))
+                                      *run_measured([args.python, reference, "--compile"] + common + unclipped, torch_env)))
                     rows.append((kernels, config, threads, sides))
     print(f"CPU: {cpu_model()}; {os.cpu_count()} CPUs; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset on both sides "
           f"(except PyTorch's OPENBLAS_CORETYPE=Haswell in avx2 rows)")
