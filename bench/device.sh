@@ -4,8 +4,8 @@
 #
 # Here:   bash bench/device.sh bundle DIR
 #   builds gpt_bench with -DGPT_NATIVE=OFF (portable flags: the AVX-512 and AVX2 kernels are still chosen
-#   at run time) in build-device/, and copies it, the shared libraries it needs (OpenBLAS, gfortran,
-#   quadmath, gomp), the corpus and bench/*.py into DIR (list DIR in .git/info/exclude and carry it).
+#   at run time) in build-device/, and copies it, every shared library it needs but glibc's, the corpus
+#   and bench/*.py into DIR (list DIR in .git/info/exclude and carry it).
 # There: bash bench/device.sh run DIR OUT
 #   every measurement, logged under OUT: project vs PyTorch eager and torch.compile, baby and small,
 #   1, 2, 4, 8 and 16 threads, the native (AVX-512) and the AVX2 paths, one row each, alternating.
@@ -18,18 +18,26 @@ bundle)
     cmake -S "$here/.." -B "$here/../build-device" -DCMAKE_BUILD_TYPE=Release -DGPT_NATIVE=OFF > /dev/null
     cmake --build "$here/../build-device" -j"$(nproc)" --target gpt_bench
     mkdir -p "$dir"
-    cp "$here/../build-device/gpt_bench" "$here/run.py" "$here/reference_train.py" "$dir/"
-    for lib in libopenblas.so.0 libgfortran.so.5 libquadmath.so.0 libgomp.so.1; do
-        path="$(ldd "$dir/gpt_bench" | awk -v l="$lib" '$1 == l {print $3}')"
-        [ -n "$path" ] && cp -L "$path" "$dir/"
+    mkdir -p "$dir/lib"
+    cp "$here/../build-device/gpt_bench" "$dir/gpt_bench.bin"
+    strip "$dir/gpt_bench.bin"  # the bundle must stay under the 64 MiB a device call carries (~62 MB)
+    cp "$here/run.py" "$here/reference_train.py" "$dir/"
+    # Every shared library it loads except glibc's own (the machine's loader must match those): OpenBLAS,
+    # gfortran, quadmath, gomp, HDF5 and what HDF5 pulls in, PCRE2, libstdc++.
+    ldd "$dir/gpt_bench.bin" | awk '$3 ~ /^\// {print $1, $3}' | while read -r name path; do
+        case "$name" in libc.so*|libm.so*|libpthread.so*|libdl.so*|librt.so*|libresolv.so*|ld-linux*) ;;
+            *) cp -L "$path" "$dir/lib/$name" ;;
+        esac
     done
+    # run.py starts "gpt_bench" in the bundle: a wrapper that points only it (not PyTorch) at lib/.
+    printf '#!/bin/sh\nhere="$(dirname "$0")"\nLD_LIBRARY_PATH="$here/lib" exec "$here/gpt_bench.bin" "$@"\n' > "$dir/gpt_bench"
+    chmod +x "$dir/gpt_bench"
     cp /usr/share/games/fortunes/computers "$dir/corpus.txt"
     echo "bundle in $dir: $(ls "$dir" | tr '\n' ' ')"
     ;;
 run)
     out="${3:?usage: bench/device.sh run DIR OUT}"
     mkdir -p "$out"
-    export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     { lscpu; python3 -c 'import torch; print("torch", torch.__version__, torch.backends.cpu.get_cpu_capability())'; } \
         > "$out/machine.txt" 2>&1 || true
     for kernels in native avx2; do
