@@ -156,12 +156,9 @@ StepResult fused_step(const StepState& state, const StepSettings& settings) {
 }  // namespace
 
 StepResult train_step(const StepState& state, const StepSettings& settings) {
-    if (settings.optimizer_in_backward) {
-        state.optimizer.set_lr(settings.lr);
-        return fused_step(state, settings);
-    }
-    StepResult result;
     state.optimizer.set_lr(settings.lr);
+    if (settings.optimizer_in_backward) return fused_step(state, settings);
+    StepResult result;
     state.optimizer.zero_grad();
     result.loss = accumulate_gradients(state, settings);  // this rank's sum, for now
     const int64_t micro_batches = state.comm.size() * settings.grad_accum;

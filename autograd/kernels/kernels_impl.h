@@ -224,22 +224,29 @@ void sgemm_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
     }
 }
 
+// A product with K = 0: C = beta·C (0 or 1), or the bias on every row.
+void empty_product(int64_t M, int64_t N, float beta, const float* bias, float* C, int64_t ldc) {
+    if (beta == 0.0f || bias)
+        for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = bias ? bias[j] : 0.0f;
+}
+
+// Threads for one product: parallel only with real work per thread. Inside another parallel region
+// (attention's per-head tasks) it runs on the calling thread.
+int64_t product_threads(int64_t M, int64_t N, int64_t K) {
+    return M * N * K >= (int64_t(1) << 20) && !omp_in_parallel() ? omp_get_max_threads() : 1;
+}
+
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
            int64_t ldb, float beta, const float* bias, float* C, int64_t ldc) {
     if (M == 0 || N == 0) return;
-    if (K == 0) {  // C = beta·C (0 or 1), or the bias on every row
-        if (beta == 0.0f || bias)
-            for (int64_t i = 0; i < M; ++i)
-                for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = bias ? bias[j] : 0.0f;
-        return;
-    }
+    if (K == 0) return empty_product(M, N, beta, bias, C, ldc);
     // C is never filled beforehand: the first K block stores, adds to C (beta 1) or adds the bias.
     const TileMode first = bias ? TileMode::bias : beta == 0.0f ? TileMode::store : TileMode::accumulate;
     const int64_t m_panels = (M + MR - 1) / MR, n_panels = (N + NR - 1) / NR;
-    // Parallel only with real work per thread; C is split along its longer side, one part per thread,
-    // each packing its own panels: one parallel region and no barrier inside a product.
-    // Inside another parallel region (attention's per-head tasks) it runs on the calling thread.
-    const int64_t threads = M * N * K >= (int64_t(1) << 20) && !omp_in_parallel() ? omp_get_max_threads() : 1;
+    // C is split along its longer side, one part per thread, each packing its own panels: one parallel
+    // region and no barrier inside a product.
+    const int64_t threads = product_threads(M, N, K);
     const bool split_m = m_panels * MR >= n_panels * NR;
 #pragma omp parallel num_threads(static_cast<int>(threads)) if (threads > 1)
     {
@@ -260,15 +267,11 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const fl
 void sgemm_packed(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* packed,
                   int64_t packed_N, int64_t packed_K, float beta, float* C, int64_t ldc) {
     if (M == 0 || N == 0) return;
-    if (K == 0) {
-        if (beta == 0.0f)
-            for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
-        return;
-    }
+    if (K == 0) return empty_product(M, N, beta, nullptr, C, ldc);
     const TileMode first = beta == 0.0f ? TileMode::store : TileMode::accumulate;
     const Prepacked prepacked{packed, (packed_N + NR - 1) / NR, packed_K};
     const int64_t m_panels = (M + MR - 1) / MR, n_panels = (N + NR - 1) / NR;
-    const int64_t threads = M * N * K >= (int64_t(1) << 20) && !omp_in_parallel() ? omp_get_max_threads() : 1;
+    const int64_t threads = product_threads(M, N, K);
 #pragma omp parallel num_threads(static_cast<int>(threads)) if (threads > 1)
     {
         const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
