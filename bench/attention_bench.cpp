@@ -8,7 +8,7 @@
 
 #include "nn/init.h"
 #include "nn/kv_cache.h"
-#include "train/checkpoint.h"
+#include "checkpoint/model_file.h"
 
 namespace gpt::bench {
 

@@ -9,9 +9,9 @@
 #include "cli/options.h"
 #include "data/corpus.h"
 #include "data/prepare.h"
-#include "train/checkpoint.h"
+#include "checkpoint/model_file.h"
 #include "train/evaluate.h"
-#include "train/threads.h"
+#include "common/threads.h"
 
 namespace gpt {
 

@@ -1,25 +1,25 @@
 #include "cli/interop_commands.h"
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 
 namespace gpt {
 
-CLI::App* add_import_command(CLI::App& app, ImportCommandOptions& o) {
-    CLI::App* c = app.add_subcommand("import", "convert a Hugging Face GPT-2 folder (config.json + model.safetensors) to a checkpoint");
+void add_import_options(CLI::App& command, ImportCommandOptions& o) {
+    CLI::App* c = &command;
     c->add_option("dir", o.dir, "folder with config.json, model.safetensors and (usually) vocab.json + merges.txt")->required();
     c->add_option("out", o.out, "checkpoint to write (.h5)")->required();
     c->add_option("--tokenizer_files", o.options.tokenizer_files, "GPT-2 tokenizer files when DIR has none");
     c->add_option("--block_size", o.options.block_size, "keep only the first N positions (shorter context, less memory)");
     c->add_option("--vocab_pad", o.options.vocab_pad, "pad the vocabulary to a multiple of N (64: 50257 -> 50304); padded ids get no probability");
-    return c;
 }
 
-CLI::App* add_export_command(CLI::App& app, ExportCommandOptions& o) {
-    CLI::App* c = app.add_subcommand("export", "write a checkpoint as safetensors: Hugging Face GPT-2 layout (hf) or own names");
+void add_export_options(CLI::App& command, ExportCommandOptions& o) {
+    CLI::App* c = &command;
     c->add_option("checkpoint", o.checkpoint, "checkpoint file or run folder")->required();
     c->add_option("out_dir", o.out_dir, "folder to write config.json + model.safetensors into")->required();
     c->add_option("--format", o.format, "hf | safetensors")->required()->check(CLI::IsMember({"hf", "safetensors"}));
-    return c;
 }
 
 int run_import(const ImportCommandOptions& o) {

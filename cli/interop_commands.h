@@ -1,7 +1,9 @@
 // `gpt import` and `gpt export` (interop/gpt2_interop.h) as CLI11 subcommands.
 #pragma once
 
-#include <CLI/CLI.hpp>
+namespace CLI {
+class App;
+}
 
 #include "interop/gpt2_interop.h"
 
@@ -15,8 +17,8 @@ struct ExportCommandOptions {
     std::string checkpoint, format, out_dir;
 };
 
-CLI::App* add_import_command(CLI::App& app, ImportCommandOptions& options);
-CLI::App* add_export_command(CLI::App& app, ExportCommandOptions& options);
+void add_import_options(CLI::App& command, ImportCommandOptions& options);
+void add_export_options(CLI::App& command, ExportCommandOptions& options);
 int run_import(const ImportCommandOptions& options);
 int run_export(const ExportCommandOptions& options);
 

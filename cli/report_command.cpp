@@ -6,7 +6,7 @@
 
 #include "cli/options.h"
 #include "report/report_html.h"
-#include "train/threads.h"
+#include "common/threads.h"
 
 namespace gpt {
 

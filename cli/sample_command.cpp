@@ -12,9 +12,9 @@
 
 #include "cli/options.h"
 #include "data/token_display.h"
-#include "train/checkpoint.h"
+#include "checkpoint/model_file.h"
 #include "generate/generate.h"
-#include "train/threads.h"
+#include "common/threads.h"
 
 namespace gpt {
 

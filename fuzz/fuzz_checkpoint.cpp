@@ -1,4 +1,4 @@
-// libFuzzer target: the checkpoint loader (train/checkpoint.h load_checkpoint) on mutated files. Seed it
+// libFuzzer target: the checkpoint loader (checkpoint/model_file.h load_checkpoint) on mutated files. Seed it
 // with a small valid checkpoint (fuzz/run.sh writes one with `gpt train`); every input is written to a
 // temporary file and loaded. Refusal (std::runtime_error / std::invalid_argument) is the expected outcome
 // for damaged bytes; a crash, a hang or a sanitizer report is a finding.
@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "train/checkpoint.h"
+#include "checkpoint/model_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static const std::string path = "/tmp/fuzz_checkpoint_" + std::to_string(getpid()) + ".h5";

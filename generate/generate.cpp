@@ -87,17 +87,12 @@ NextLogits model_logits(const GPT& model, bool use_cache) {
     }
     return [&model](std::span<const int32_t> context) {
         NoGradGuard no_grad;
-        Generator unused(0);
         const size_t window = std::min(context.size(), static_cast<size_t>(model.config().block_size));
         const std::vector<int32_t> ids(context.end() - static_cast<std::ptrdiff_t>(window), context.end());
         // V: the real tokens only, so a padded id (vocab_used < vocab_size) can never be sampled.
         const int64_t T = static_cast<int64_t>(window), V = model.config().tokens();
         // As nanoGPT at inference: every block over the whole window, ln_f and the projection on the last row.
-        const Tensor x = model.hidden(ids, 1, T, unused);
-        const int64_t C = model.config().n_embd;
-        Tensor last = Tensor::empty({1, C});
-        std::copy_n(x.data() + (T - 1) * C, C, last.data());
-        const Tensor logits = model.logits_from_hidden(last);
+        const Tensor logits = model.last_logits(model.hidden(ids, 1, T));
         return std::vector<float>(logits.data(), logits.data() + V);
     };
 }

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/atomic_write.h"
 #include "io/hdf5.h"
 
 namespace gpt {

@@ -139,9 +139,4 @@ private:
 // disk writes are ours, checked call by call. Cost: the checkpoint's bytes are held twice in memory.
 void write_atomically(const std::string& path, const std::function<void(H5File&)>& fill);
 
-// The same steps for plain bytes (config.toml, report.html, a rewritten metrics.jsonl): PATH.tmp written
-// and fsynced, renamed over PATH, the folder fsynced; the .tmp is removed on failure. Throws
-// std::runtime_error naming the file and errno's message.
-void write_bytes_atomically(const std::string& path, std::string_view bytes);
-
 }  // namespace gpt

@@ -12,7 +12,7 @@ CausalSelfAttention::CausalSelfAttention(const GPTConfig& config)
     register_module("resid_dropout", resid_dropout_);
 }
 
-Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator, AttentionInference* inference) const {
+Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator, AttentionInference* inference, Tensor*) const {
     Tensor qkv = c_attn->forward(x);  // [B, T, (H + 2·H_kv)·hd]
     if (rope_) {  // rotate the q and k heads; v passes through
         const int64_t hd = qkv.size(2) / (n_head_ + 2 * n_kv_head_);
@@ -39,7 +39,7 @@ Tensor MLP::forward(const Tensor& x, Generator& generator, Tensor* gelu_out) con
 Block::Block(const GPTConfig& config) {
     ln_1 = register_module("ln_1", std::make_shared<LayerNorm>(config.n_embd, config.bias));
     if (config.mla())
-        latent_attn = register_module("attn", std::make_shared<LatentAttention>(config));
+        attn = register_module("attn", std::make_shared<LatentAttention>(config));
     else
         attn = register_module("attn", std::make_shared<CausalSelfAttention>(config));
     ln_2 = register_module("ln_2", std::make_shared<LayerNorm>(config.n_embd, config.bias));
@@ -49,8 +49,7 @@ Block::Block(const GPTConfig& config) {
 Tensor Block::forward(const Tensor& x, Generator& generator, AttentionInference* inference,
                       BlockActivations* record) const {
     const Tensor a = ln_1->forward(x);
-    const Tensor h = add(x, attn ? attn->forward(a, generator, inference)
-                                 : latent_attn->forward(a, generator, inference, record ? &record->latent : nullptr));
+    const Tensor h = add(x, attn->forward(a, generator, inference, record ? &record->latent : nullptr));
     Tensor out = add(h, mlp->forward(ln_2->forward(h), generator, record ? &record->gelu : nullptr));
     if (record) {
         record->residual_mid = h;

@@ -9,16 +9,19 @@
 
 #include "nn/gpt_config.h"
 #include "nn/latent_attention.h"
+#include "nn/self_attention.h"
 #include "nn/layers.h"
 
 namespace gpt {
 
-class CausalSelfAttention : public Module {
+class CausalSelfAttention : public SelfAttention {
 public:
     explicit CausalSelfAttention(const GPTConfig& config);
     // [B, T, C] → [B, T, C]. `inference` (optional) hands the attention op this layer's key/value cache
     // and probability sink (autograd/ops.h, AttentionInference).
-    Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr) const;
+    Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr,
+                   Tensor* cache_out = nullptr) const override;
+    const char* kind() const override { return "mha"; }
 
     int64_t n_head() const { return n_head_; }
     int64_t n_kv_head() const { return n_kv_head_; }
@@ -48,7 +51,7 @@ private:
     std::shared_ptr<Dropout> dropout_;
 };
 
-// What one block's forward passes through, for those who look inside (nn/gpt.h, Inference): the
+// What one block's forward passes through, for those who look inside (nn/gpt.h, ForwardProbe): the
 // residual stream after the attention half [B, T, C], the MLP's GELU output [B, T, 4C], the block's
 // output [B, T, C]. Handles to the tensors the forward computed, not copies.
 struct BlockActivations {
@@ -60,8 +63,8 @@ struct BlockActivations {
 
 // Pre-LayerNorm residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). The only place the block's
 // forward is written: training, evaluation, generation (with a cache) and the report all run it.
-// The attention is CausalSelfAttention (attention = "mha") or LatentAttention ("mla"), registered as
-// "attn" either way; the other pointer is null.
+// The attention is a SelfAttention (nn/self_attention.h): CausalSelfAttention (attention = "mha") or
+// LatentAttention ("mla"), registered as "attn" either way.
 class Block : public Module {
 public:
     explicit Block(const GPTConfig& config);
@@ -69,8 +72,7 @@ public:
                    BlockActivations* record = nullptr) const;
 
     std::shared_ptr<LayerNorm> ln_1;
-    std::shared_ptr<CausalSelfAttention> attn;
-    std::shared_ptr<LatentAttention> latent_attn;
+    std::shared_ptr<SelfAttention> attn;
     std::shared_ptr<LayerNorm> ln_2;
     std::shared_ptr<MLP> mlp;
 };

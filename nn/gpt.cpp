@@ -1,5 +1,6 @@
 #include "nn/gpt.h"
 
+#include <algorithm>
 #include <string>
 
 #include "nn/kv_cache.h"
@@ -56,7 +57,8 @@ Tensor GPT::logits_from_hidden(const Tensor& hidden) const {
 }
 
 Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
-                   Inference* inference) const {
+                   ForwardProbe* probe) const {
+    ForwardProbe* const inference = probe;
     KVCache* cache = inference ? inference->cache : nullptr;
     if (cache) cache->check_fits(*this, T);
     if (inference) inference->attention.clear();
@@ -79,8 +81,29 @@ Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Genera
 }
 
 Tensor GPT::forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
-                    Inference* inference) const {
-    return logits_from_hidden(hidden(ids, B, T, generator, inference));
+                    ForwardProbe* probe) const {
+    return logits_from_hidden(hidden(ids, B, T, generator, probe));
+}
+
+Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, ForwardProbe* probe) const {
+    check(!is_training() || config_.dropout == 0.0, "GPT",
+          "a forward without a random generator has no dropout, but the model is in train mode with dropout " +
+              std::to_string(config_.dropout) + ": pass the generator, or call eval()");
+    Generator no_dropout(0);  // never drawn from: dropout is the identity in eval mode or at p = 0
+    return hidden(ids, B, T, no_dropout, probe);
+}
+
+Tensor GPT::forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, ForwardProbe* probe) const {
+    return logits_from_hidden(hidden(ids, B, T, probe));
+}
+
+Tensor GPT::last_logits(const Tensor& hidden) const {
+    check(hidden.dim() == 3 && hidden.size(0) == 1, "GPT", "last_logits expects hidden [1, T, C], got " +
+                                                                 shape_str(hidden.shape()));
+    const int64_t T = hidden.size(1), C = config_.n_embd;
+    Tensor last = Tensor::empty({1, C});
+    std::copy_n(hidden.data() + (T - 1) * C, C, last.data());
+    return logits_from_hidden(last).view({config_.vocab_size});
 }
 
 Tensor GPT::loss(const Tensor& logits, const std::vector<int32_t>& targets) { return cross_entropy(logits, targets); }

@@ -14,15 +14,15 @@ namespace gpt {
 
 class KVCache;
 
-// Optional extras of a forward pass at inference time (no tape):
+// What a forward pass is asked to use or keep besides its output (a probe: with or without a tape):
 //   cache: this call's tokens sit at positions cache.length().. and their keys and values are appended
-//          to it; attention sees everything cached. B must be 1.
+//          to it; attention sees everything cached. B must be 1; no tape.
 //   record_attention: `attention` receives one P [B, H, T, cached + T] per layer, computed by the same
 //          kernel the model trains with.
 //   record_activations: `embedding` receives the block input (token + position embeddings) [B, T, C]
-//          and `activations` one BlockActivations per layer (nn/attention.h). Also with a tape, where
-//          they are the tape's own tensors (gpt serve's forward and backpropagation views).
-struct Inference {
+//          and `activations` one BlockActivations per layer (nn/attention.h): the forward's own tensors,
+//          so with a tape they carry gradients (gpt serve's forward and backpropagation views).
+struct ForwardProbe {
     KVCache* cache = nullptr;
     bool record_attention = false;
     std::vector<Tensor> attention;  // output, one per layer
@@ -37,10 +37,18 @@ public:
 
     // ids [B·T] → logits [B, T, V]: logits_from_hidden(hidden(...)).
     Tensor forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
-                   Inference* inference = nullptr) const;
+                   ForwardProbe* probe = nullptr) const;
     // ids [B·T] → the last block's output [B, T, C], before ln_f: the one forward of the transformer.
+    // `generator` is dropout's random stream.
     Tensor hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
-                  Inference* inference = nullptr) const;
+                  ForwardProbe* probe = nullptr) const;
+    // The same without a generator: no dropout. Throws std::logic_error when the model is in train mode
+    // with dropout > 0 (it would silently train without dropout).
+    Tensor forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, ForwardProbe* probe = nullptr) const;
+    Tensor hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, ForwardProbe* probe = nullptr) const;
+    // The next-token logits of the last position of hidden [1, T, C]: ln_f and the [V, C] projection on
+    // that one row only (generation needs no other) → [V].
+    Tensor last_logits(const Tensor& hidden) const;
     // Mean next-token cross-entropy of logits [B, T, V] against targets [B·T].
     static Tensor loss(const Tensor& logits, const std::vector<int32_t>& targets);
 

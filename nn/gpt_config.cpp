@@ -69,4 +69,32 @@ void GPTConfig::validate() const {
                                                              std::to_string(vocab_size) + "], got " + std::to_string(vocab_used));
 }
 
+namespace {
+
+// The attention's projections (nn/attention.h, nn/latent_attention.h), c_proj included.
+int64_t attention_parameters(const GPTConfig& c) {
+    const int64_t C = c.n_embd, hd = c.head_dim(), bias = c.bias ? 1 : 0;
+    auto linear = [bias](int64_t in, int64_t out, bool with_bias = true) { return in * out + (with_bias ? bias * out : 0); };
+    const int64_t proj = linear(C, C);
+    if (!c.mla()) return linear(C, (c.n_head + 2 * c.kv_heads()) * hd) + proj;
+    const int64_t H = c.n_head, d_c = c.kv_latent_dim, d_cq = c.q_latent_dim, d_R = c.mla_rope_dim();
+    const int64_t q_in = d_cq > 0 ? d_cq : C;
+    const int64_t query = d_cq > 0 ? linear(C, d_cq) + linear(d_cq, H * hd) : linear(C, H * hd);
+    const int64_t kv = linear(C, d_c) + 2 * linear(d_c, H * hd, false);
+    const int64_t rotary = d_R > 0 ? linear(q_in, H * d_R) + linear(C, d_R) : 0;
+    return query + kv + rotary + proj;
+}
+
+}  // namespace
+
+int64_t count_parameters(const GPTConfig& c) {
+    const int64_t C = c.n_embd, bias = c.bias ? 1 : 0;
+    const int64_t layer_norm = C * (1 + bias);
+    const int64_t per_layer = layer_norm + attention_parameters(c) + layer_norm +
+                              (C * 4 * C + bias * 4 * C) + (4 * C * C + bias * C);
+    const int64_t positions = c.pos_encoding == "learned" ? c.block_size * C : 0;
+    // The output head shares wte's weight (weight tying), so it adds nothing.
+    return c.vocab_size * C + positions + c.n_layer * per_layer + layer_norm;
+}
+
 }  // namespace gpt

@@ -43,4 +43,8 @@ private:
     void validate_attention() const;  // attention, kv_latent_dim, q_latent_dim, rope_head_dim
 };
 
+// The number of parameters GPT(config) would have, without building it (weights are float32, so
+// 4 bytes each: the memory check and the checkpoint's file-size check use it).
+int64_t count_parameters(const GPTConfig& config);
+
 }  // namespace gpt

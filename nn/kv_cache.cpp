@@ -65,16 +65,11 @@ AttentionInference KVCache::layer(int64_t l) {
 }
 
 Tensor forward_tokens(const GPT& model, KVCache& cache, const std::vector<int32_t>& ids) {
-    const int64_t T = static_cast<int64_t>(ids.size()), C = model.config().n_embd;
+    const int64_t T = static_cast<int64_t>(ids.size());
     NoGradGuard no_grad;  // GPT::hidden checks that the T tokens fit the cache (KVCache::check_fits)
-    Generator unused(0);  // eval mode: dropout is the identity and draws nothing
-    Inference inference;
-    inference.cache = &cache;
-    const Tensor x = model.hidden(ids, 1, T, unused, &inference);  // [1, T, C]
-    // Only the last row's logits are needed: ln_f and the [V, C] projection on one row.
-    Tensor last = Tensor::empty({1, C});
-    std::copy_n(x.data() + (T - 1) * C, C, last.data());
-    return model.logits_from_hidden(last).view({model.config().vocab_size});
+    ForwardProbe probe;
+    probe.cache = &cache;
+    return model.last_logits(model.hidden(ids, 1, T, &probe));  // hidden [1, T, C] → [V]
 }
 
 Tensor forward_step(const GPT& model, KVCache& cache, int32_t token) { return forward_tokens(model, cache, {token}); }

@@ -7,7 +7,7 @@
 // its H query heads over the p+1 cached rows (query head h reads kv head h / (H/H_kv)), c_proj and the
 // MLP: O(n_layer·(12·C² + p·C)) per token instead of a full forward's O(n_layer·T·(12·C² + T·C)).
 //
-// The cache only holds memory: the forward is the model's own (GPT::hidden with an Inference whose
+// The cache only holds memory: the forward is the model's own (GPT::hidden with a ForwardProbe whose
 // cache is this), and the attention op itself appends each layer's new rows and attends over them.
 //
 // Size: 2 (k and v) · n_layer · H_kv · hd · 4 bytes per position, so grouped-query (H_kv < H) and

@@ -29,17 +29,19 @@
 
 #include "nn/gpt_config.h"
 #include "nn/layers.h"
+#include "nn/self_attention.h"
 
 namespace gpt {
 
-class LatentAttention : public Module {
+class LatentAttention : public SelfAttention {
 public:
     explicit LatentAttention(const GPTConfig& config);
     // [B, T, C] → [B, T, C]. inference with a cache (keys set): the absorbed form over the cache's latent
     // rows (keys == values, d_c + d_R floats each); otherwise the explicit form (a probability sink only).
     // latent_out (optional): receives c_KV [B, T, d_c] of this call's tokens (the explainer shows it).
     Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr,
-                   Tensor* latent_out = nullptr) const;
+                   Tensor* latent_out = nullptr) const override;
+    const char* kind() const override { return "mla"; }
 
     int64_t latent_row() const { return d_c_ + d_R_; }  // floats cached per token
 

@@ -3,11 +3,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 #include <stdexcept>
 
 #include "nn/gpt.h"
@@ -35,69 +33,6 @@ std::string shell_quote(const std::string& text) {
 }
 
 }  // namespace
-
-TapeGraph tape_graph(const Tensor& root, const NamedTensors& parameters) {
-    // Tensors are told apart by their autograd half, the part of a tensor the tape holds.
-    std::map<const AutogradMeta*, std::string> parameter_names;
-    for (const auto& [name, tensor] : parameters) parameter_names[&tensor.impl()->autograd_meta()] = name;
-
-    const AutogradMeta* root_meta = &root.impl()->autograd_meta();
-    TapeGraph graph;
-    std::map<const AutogradMeta*, int64_t> tensor_ids;
-    std::map<const Node*, int64_t> op_ids;
-    auto tensor_id = [&](const AutogradMeta* t) {
-        const auto [it, added] = tensor_ids.emplace(t, static_cast<int64_t>(graph.tensors.size()));
-        if (added) {
-            TapeGraph::TensorNode tensor;
-            const auto named = parameter_names.find(t);
-            tensor.parameter = named != parameter_names.end();
-            tensor.name = t == root_meta ? "loss" : tensor.parameter ? named->second : "";
-            tensor.shape = t->shape;
-            tensor.requires_grad = t->requires_grad;
-            if (t->grad) {
-                double sum = 0.0;
-                for (int64_t i = 0; i < t->numel; ++i) sum += static_cast<double>(t->grad->data[i]) * t->grad->data[i];
-                tensor.grad_norm = std::sqrt(sum);
-            }
-            graph.tensors.push_back(std::move(tensor));
-        }
-        return it->second;
-    };
-
-    std::deque<const AutogradMeta*> pending{root_meta};
-    tensor_id(root_meta);
-    while (!pending.empty()) {
-        const AutogradMeta* t = pending.front();
-        pending.pop_front();
-        const Node* node = t->grad_fn.get();
-        if (!node) continue;
-        const auto [it, added] = op_ids.emplace(node, static_cast<int64_t>(graph.ops.size()));
-        if (!added) continue;
-        graph.ops.push_back(node->op_name);
-        graph.edges.push_back({true, it->second, tensor_id(t), false});
-        for (const auto& input : node->inputs) {
-            if (!input) continue;
-            const bool seen = tensor_ids.count(input.get()) > 0;
-            graph.edges.push_back({false, tensor_id(input.get()), it->second, !input->requires_grad});
-            if (!seen) pending.push_back(input.get());
-        }
-    }
-    return graph;
-}
-
-void retain_tape_grads(const Tensor& root) {
-    std::set<AutogradMeta*> seen;
-    std::deque<AutogradMeta*> pending{&root.impl()->autograd_meta()};
-    while (!pending.empty()) {
-        AutogradMeta* t = pending.front();
-        pending.pop_front();
-        if (!seen.insert(t).second) continue;
-        t->retain_grad = true;
-        if (t->grad_fn)
-            for (const auto& input : t->grad_fn->inputs)
-                if (input) pending.push_back(input.get());
-    }
-}
 
 TapeDot tape_to_dot(const Tensor& root, const NamedTensors& parameters, const std::string& title) {
     const TapeGraph graph = tape_graph(root, parameters);

@@ -12,36 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "autograd/tape_graph.h"
 #include "autograd/tensor.h"
 #include "nn/module.h"
 
 namespace gpt {
-
-// The tape as plain data: tensors and ops in the order a breadth-first walk from the root meets them,
-// and the edges data flows along (input tensor → op → output tensor). gpt serve draws this in the page.
-struct TapeGraph {
-    struct TensorNode {
-        std::string name;  // the parameter's dotted name, "loss" for the root, else empty
-        Shape shape;
-        bool requires_grad = false;
-        bool parameter = false;
-        double grad_norm = -1.0;  // ‖dL/dt‖ when the tensor holds a gradient, else -1
-    };
-    struct Edge {
-        bool from_op = false;  // op → tensor (from = op index, to = tensor index); else tensor → op
-        int64_t from = 0, to = 0;
-        bool constant = false;  // the input takes no gradient (drawn dashed)
-    };
-    std::vector<TensorNode> tensors;
-    std::vector<std::string> ops;  // op names
-    std::vector<Edge> edges;
-};
-
-TapeGraph tape_graph(const Tensor& root, const NamedTensors& parameters);
-
-// Marks every tensor on the tape that reaches `root` to keep its gradient after backward (retain_grad),
-// so that tape_graph can report each one's gradient norm. Call before root.backward().
-void retain_tape_grads(const Tensor& root);
 
 struct TapeDot {
     std::string text;

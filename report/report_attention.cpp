@@ -14,16 +14,15 @@ PromptAnalysis analyse_prompt(const GPT& model, const std::vector<int32_t>& ids)
         throw std::invalid_argument("analyse_prompt: prompt has " + std::to_string(T) + " tokens, need 1.." +
                                     std::to_string(config.block_size));
     NoGradGuard no_grad;
-    Generator unused(0);  // eval mode: dropout draws nothing
     PromptAnalysis out;
     out.n_layer = config.n_layer;
     out.n_head = config.n_head;
     out.T = T;
     out.attention.reserve(static_cast<size_t>(out.n_layer * out.n_head * T * T));
 
-    Inference inference;
+    ForwardProbe inference;
     inference.record_attention = true;
-    const Tensor x = model.hidden(ids, 1, T, unused, &inference);
+    const Tensor x = model.hidden(ids, 1, T, &inference);
     for (const Tensor& layer : inference.attention)  // [1, H, T, T] each
         out.attention.insert(out.attention.end(), layer.data(), layer.data() + layer.numel());
     const Tensor logits = model.logits_from_hidden(x);  // [1, T, V]

@@ -1,6 +1,6 @@
 // What the model does with one prompt, for the report's attention maps and next-token view.
 //
-// The model's own forward runs once without a tape (NoGradGuard), with an Inference that asks each
+// The model's own forward runs once without a tape (NoGradGuard), with a ForwardProbe that asks each
 // layer's attention op for its probabilities (nn/gpt.h): the maps are what the kernel the model trains
 // with computes, P[l, h, i, j] = softmax_j(q_h,i · k_g,j / √hd) for j ≤ i, 0 for j > i.
 // Shapes: T prompt tokens, L layers, H query heads, V vocabulary.

@@ -1,6 +1,6 @@
 #include "report/report_html.h"
 
-#include "io/hdf5.h"
+#include "io/atomic_write.h"
 
 #include <fstream>
 #include <sstream>
@@ -154,7 +154,7 @@ std::string write_report(const std::string& run_dir_or_checkpoint, const ReportO
     LoadedCheckpoint loaded = load_checkpoint(checkpoint);
     const fs::path run_dir = fs::path(checkpoint).parent_path();
     return write_report(run_dir.empty() ? fs::path(".") : run_dir, *loaded.model, *loaded.tokenizer,
-                        loaded.train_config, options);
+                        stored_train_config(loaded, checkpoint), options);
 }
 
 }  // namespace gpt

@@ -2,7 +2,7 @@
 //   training_view  metrics.jsonl as columns, the records from index `since` on (a page that polls
 //                  asks only for what is new; a line still being written is left for the next poll)
 //   model_view     the checkpoint's configuration and parameter shapes
-//   forward_view   one prompt through GPT::hidden with an Inference that records attention (the
+//   forward_view   one prompt through GPT::hidden with a ForwardProbe that records attention (the
 //                  attention op's sink) and activations (nn/gpt.h), then the sampling steps of
 //                  generate/sampling.h one by one — the same functions `gpt sample` runs
 //   generate_view  n tokens appended by generate() (the code of `gpt sample`)
@@ -23,7 +23,7 @@
 
 #include "report/report_data.h"
 #include "serve/run_catalog.h"
-#include "train/checkpoint.h"
+#include "checkpoint/model_file.h"
 
 namespace gpt {
 

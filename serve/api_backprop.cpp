@@ -3,15 +3,16 @@
 //   x = GPT::hidden(ids[0..p]) → logits [1, p+1, V] → loss = −log softmax(logits[p])[target]
 //   (the other rows carry ignore_index, so only position p's prediction is scored)
 //   loss.backward() → dL/dθ for every parameter, dL/d(embedding) [p+1, C] (retain_grad), every tape
-//   tensor's ‖gradient‖ (report/graph.h)
+//   tensor's ‖gradient‖ (autograd/tape_graph.h)
 // "step": θ' = θ − lr·∇θ (sgd) or one AdamW step from zero moments, applied to a scratch copy of the
 // model; the served model and the checkpoint on disk are never changed.
 #include <cmath>
 
 #include <nlohmann/json.hpp>
 
+#include "autograd/ops.h"
+#include "autograd/tape_graph.h"
 #include "optim/adamw.h"
-#include "report/graph.h"
 #include "serve/api.h"
 #include "serve/request.h"
 
@@ -34,9 +35,8 @@ struct Prediction {
 };
 Prediction predict(const GPT& model, const std::vector<int32_t>& ids, int32_t target) {
     NoGradGuard no_grad;
-    Generator unused(0);
     const auto T = static_cast<int64_t>(ids.size());
-    const Tensor logits = model.forward(ids, 1, T, unused);
+    const Tensor logits = model.forward(ids, 1, T);
     const int64_t V = model.config().tokens(), stride = logits.size(-1);
     const float* row = logits.data() + (T - 1) * stride;
     Prediction out;
@@ -45,14 +45,16 @@ Prediction predict(const GPT& model, const std::vector<int32_t>& ids, int32_t ta
     return out;
 }
 
-// The rows of c_attn.weight [(H + 2·H_kv)·hd, C] belong to query heads, then key heads, then value heads:
+// Row j of c_attn.weight [(H + 2·H_kv)·hd, C] makes feature j of a token's qkv row, so the op's own
+// layout (AttentionLayout, one token: b = t = 0) says which rows are each head's q, k and v:
 // ‖gradient‖ of each head's block, so the page can say which head the example pulls on.
 json head_norms(const float* grad, int64_t H, int64_t H_kv, int64_t hd, int64_t C) {
+    const AttentionLayout L{1, 1, H, H_kv, hd, (H + 2 * H_kv) * hd, H / H_kv};
     auto block = [&](int64_t first_row) { return norm(grad + first_row * C, hd * C); };
     json q = json::array(), k = json::array(), v = json::array();
-    for (int64_t h = 0; h < H; ++h) q.push_back(block(h * hd));
-    for (int64_t g = 0; g < H_kv; ++g) k.push_back(block((H + g) * hd));
-    for (int64_t g = 0; g < H_kv; ++g) v.push_back(block((H + H_kv + g) * hd));
+    for (int64_t h = 0; h < H; ++h) q.push_back(block(L.q(0, 0, h)));
+    for (int64_t g = 0; g < H_kv; ++g) k.push_back(block(L.k(0, 0, g)));
+    for (int64_t g = 0; g < H_kv; ++g) v.push_back(block(L.v(0, 0, g)));
     return {{"q", q}, {"k", k}, {"v", v}};
 }
 
@@ -182,10 +184,9 @@ json backprop_view(const LoadedCheckpoint& checkpoint, const json& request) {
 
     ReleaseGrads release{model};
     for (const auto& [name, w] : model.named_parameters()) w.release_grad();
-    Generator unused(0);  // eval mode: no dropout
-    Inference inference;
+    ForwardProbe inference;
     inference.record_activations = true;
-    Tensor loss = GPT::loss(model.logits_from_hidden(model.hidden(prefix, 1, T, unused, &inference)), targets);
+    Tensor loss = GPT::loss(model.logits_from_hidden(model.hidden(prefix, 1, T, &inference)), targets);
     inference.embedding.impl()->autograd_meta().retain_grad = true;
     retain_tape_grads(loss);
     loss.backward();

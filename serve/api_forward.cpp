@@ -85,11 +85,10 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     const int64_t T = static_cast<int64_t>(ids.size());
 
     NoGradGuard no_grad;
-    Generator unused(0);  // eval mode: dropout draws nothing
-    Inference inference;
+    ForwardProbe inference;
     inference.record_attention = true;
     inference.record_activations = true;
-    const Tensor hidden = model.hidden(ids, 1, T, unused, &inference);
+    const Tensor hidden = model.hidden(ids, 1, T, &inference);
     const Tensor logits = model.logits_from_hidden(hidden);  // [1, T, V]
     const int64_t V = model.config().tokens();
     const float* last = logits.data() + (T - 1) * logits.size(-1);

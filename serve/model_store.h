@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "train/checkpoint.h"
+#include "checkpoint/model_file.h"
 
 namespace gpt {
 

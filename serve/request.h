@@ -11,7 +11,7 @@
 
 #include "data/tokenizer.h"
 #include "generate/sampling.h"
-#include "train/checkpoint.h"
+#include "checkpoint/model_file.h"
 
 namespace gpt {
 

@@ -15,7 +15,7 @@
 #include "serve/metrics_follower.h"
 #include "serve/model_store.h"
 #include "serve/run_catalog.h"
-#include "train/threads.h"
+#include "common/threads.h"
 
 namespace gpt {
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/text.h"
 #include "nn/gpt_config.h"
 
 namespace gpt {
@@ -24,8 +25,8 @@ struct TrainConfig {
     // data
     std::string data = "/usr/share/games/fortunes";
     std::string tokenizer = "char";
-    std::string tokenizer_files;
-    int64_t vocab_pad = 0;  // > 0: pad the model's vocabulary to a multiple of this (GPT-2: 64 -> 50304)  // gpt2: folder with encoder.json + vocab.bpe (data/gpt2_tokenizer.h)
+    std::string tokenizer_files;  // gpt2: folder with encoder.json + vocab.bpe (data/gpt2_tokenizer.h)
+    int64_t vocab_pad = 0;        // > 0: pad the model's vocabulary to a multiple of this (GPT-2: 64 -> 50304)
     int64_t vocab_size = 512;  // bpe only; char takes its vocabulary from the text
     double val_fraction = 0.1;
     std::string invalid_utf8 = "error";  // char tokenizer: "error" | "replace" (U+FFFD)
@@ -104,20 +105,5 @@ void lint_config_file(const std::string& path);
 // every key the file sets.
 std::vector<std::string> apply_config_file(TrainConfig& config, const std::string& path,
                                            const std::function<bool(const std::string&)>& accept);
-
-// --- Numbers and words as people type them (shared by the config files and every subcommand) ---
-
-// Shortest text that reads back as the same double (std::to_chars): 0.1, 1e-4, 1.0 (always with a
-// '.' or an exponent, so that TOML reads a float).
-std::string format_double(double value);
-// A whole string as an int64 / a finite or infinite double / a boolean (true, false, 1, 0, yes, no,
-// any case). Throw std::invalid_argument saying what was expected; out-of-range integers are refused,
-// never clamped.
-int64_t parse_int64(const std::string& text);
-double parse_double(const std::string& text);
-bool parse_bool(const std::string& text);
-// Of `candidates`, the one closest to `name` by edit distance (case-insensitive, adjacent
-// transpositions count once) if it is close enough to be a likely typo; "" otherwise.
-std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);
 
 }  // namespace gpt

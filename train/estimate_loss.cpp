@@ -8,12 +8,11 @@ double estimate_loss(GPT& model, TokenSpan tokens, int64_t B, int64_t T, int64_t
     model.eval();
     NoGradGuard no_grad;
     BatchSampler sampler(tokens, B, T, seed);
-    Generator unused(0);  // eval mode: dropout draws nothing
     Batch batch;
     double total = 0.0;
     for (int64_t i = 0; i < iters; ++i) {
         batch = sampler.next_batch();
-        total += GPT::loss(model.forward(batch.inputs, B, T, unused), batch.targets).item();
+        total += GPT::loss(model.forward(batch.inputs, B, T), batch.targets).item();
     }
     model.train(was_training);
     return total / static_cast<double>(iters);

@@ -16,7 +16,6 @@ WindowEvaluation evaluate_windows(GPT& model, TokenSpan tokens, int64_t T, int64
     const bool was_training = model.is_training();
     model.eval();
     NoGradGuard no_grad;
-    Generator unused(0);  // dropout is off in eval mode: nothing is drawn
     double total = 0.0;
     for (int64_t first = 0; first < result.windows; first += windows_per_batch) {
         const int64_t B = std::min(windows_per_batch, result.windows - first);
@@ -26,7 +25,7 @@ WindowEvaluation evaluate_windows(GPT& model, TokenSpan tokens, int64_t T, int64
             tokens.copy(start, T, inputs.data() + b * T);
             tokens.copy(start + 1, T, targets.data() + b * T);
         }
-        const Tensor logits = model.forward(inputs, B, T, unused);
+        const Tensor logits = model.forward(inputs, B, T);
         // cross_entropy is a mean over B·T targets; weight it back into a sum over every target.
         total += static_cast<double>(GPT::loss(logits, targets).item()) * static_cast<double>(B * T);
     }

@@ -1,7 +1,6 @@
 #include "train/memory_estimate.h"
 
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -17,47 +16,7 @@ std::string gib(double bytes) {
     return buffer;
 }
 
-// One number from a cgroup v2 file ("max" or unreadable: -1).
-double read_cgroup_value(const std::string& path) {
-    std::ifstream in(path);
-    std::string word;
-    if (!(in >> word) || word == "max") return -1.0;
-    try {
-        return std::stod(word);
-    } catch (const std::exception&) {
-        return -1.0;
-    }
-}
-
 }  // namespace
-
-namespace {
-
-// The attention's projections (nn/attention.h, nn/latent_attention.h), c_proj included.
-int64_t attention_parameters(const GPTConfig& c) {
-    const int64_t C = c.n_embd, hd = c.head_dim(), bias = c.bias ? 1 : 0;
-    auto linear = [bias](int64_t in, int64_t out, bool with_bias = true) { return in * out + (with_bias ? bias * out : 0); };
-    const int64_t proj = linear(C, C);
-    if (!c.mla()) return linear(C, (c.n_head + 2 * c.kv_heads()) * hd) + proj;
-    const int64_t H = c.n_head, d_c = c.kv_latent_dim, d_cq = c.q_latent_dim, d_R = c.mla_rope_dim();
-    const int64_t q_in = d_cq > 0 ? d_cq : C;
-    const int64_t query = d_cq > 0 ? linear(C, d_cq) + linear(d_cq, H * hd) : linear(C, H * hd);
-    const int64_t kv = linear(C, d_c) + 2 * linear(d_c, H * hd, false);
-    const int64_t rotary = d_R > 0 ? linear(q_in, H * d_R) + linear(C, d_R) : 0;
-    return query + kv + rotary + proj;
-}
-
-}  // namespace
-
-int64_t count_parameters(const GPTConfig& c) {
-    const int64_t C = c.n_embd, bias = c.bias ? 1 : 0;
-    const int64_t layer_norm = C * (1 + bias);
-    const int64_t per_layer = layer_norm + attention_parameters(c) + layer_norm +
-                              (C * 4 * C + bias * 4 * C) + (4 * C * C + bias * C);
-    const int64_t positions = c.pos_encoding == "learned" ? c.block_size * C : 0;
-    // The output head shares wte's weight (weight tying), so it adds nothing.
-    return c.vocab_size * C + positions + c.n_layer * per_layer + layer_norm;
-}
 
 MemoryEstimate estimate_training_memory(const GPTConfig& c, int64_t batch_size, bool optimizer_in_backward) {
     const double B = static_cast<double>(batch_size), T = static_cast<double>(c.block_size),
@@ -85,27 +44,6 @@ std::string MemoryEstimate::describe(int64_t batch_size) const {
          << " for weights, gradients and AdamW moments; " << gib(activation_bytes) << " of activations at batch_size "
          << batch_size << ")";
     return text.str();
-}
-
-double available_memory_bytes() {
-    double available = -1.0;
-    std::ifstream meminfo("/proc/meminfo");
-    std::string key;
-    double kib = 0.0;
-    std::string unit;
-    while (meminfo >> key >> kib >> unit) {
-        if (key == "MemAvailable:") {
-            available = kib * 1024.0;
-            break;
-        }
-    }
-    const double limit = read_cgroup_value("/sys/fs/cgroup/memory.max");
-    const double used = read_cgroup_value("/sys/fs/cgroup/memory.current");
-    if (limit > 0.0 && used >= 0.0) {
-        const double room = limit - used;
-        if (available < 0.0 || room < available) available = room;
-    }
-    return available;
 }
 
 MemoryEstimate check_training_memory(const GPTConfig& config, int64_t batch_size, double available, double fraction,

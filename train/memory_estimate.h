@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/memory.h"
 #include "nn/gpt_config.h"
 
 namespace gpt {
@@ -34,13 +35,8 @@ struct MemoryEstimate {
     std::string describe(int64_t batch_size) const;
 };
 
-// The number of parameters GPT(config) would have, without building it.
-int64_t count_parameters(const GPTConfig& config);
 MemoryEstimate estimate_training_memory(const GPTConfig& config, int64_t batch_size, bool optimizer_in_backward = false);
 
-// Memory this process can still use: MemAvailable from /proc/meminfo, lowered to the cgroup's limit
-// (memory.max − memory.current) when there is one. -1 when unknown.
-double available_memory_bytes();
 
 // Throws std::runtime_error with the estimate and the available memory when the estimate exceeds
 // `fraction` of `available` (an unknown availability, < 0, passes). Returns the estimate.

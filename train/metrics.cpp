@@ -1,6 +1,6 @@
 #include "train/metrics.h"
 
-#include "io/hdf5.h"
+#include "io/atomic_write.h"
 
 #include <cmath>
 #include <cstdio>

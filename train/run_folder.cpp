@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "io/hdf5.h"
+#include "checkpoint/training_state.h"
 #include "train/metrics.h"
 
 namespace gpt {
@@ -48,12 +48,6 @@ RunFolderLock& RunFolderLock::operator=(RunFolderLock&& other) noexcept {
         fd_ = std::exchange(other.fd_, -1);
     }
     return *this;
-}
-
-int64_t checkpoint_step(const fs::path& checkpoint) {
-    const H5File file = H5File::open_read(checkpoint.string());
-    if (!file.is_group("train")) return -1;
-    return file.open_group("train").attr_int("iter");
 }
 
 std::vector<std::pair<int64_t, fs::path>> periodic_checkpoints(const fs::path& dir) {

@@ -44,9 +44,6 @@ struct RunEntry {
 // Applies the rules above; throws std::runtime_error with one line naming --resume / --overwrite.
 void enter_run_folder(const RunEntry& entry);
 
-// The optimizer step a checkpoint was saved at (/train iter), or -1 for a weights-only file.
-int64_t checkpoint_step(const std::filesystem::path& checkpoint);
-
 // ckpt_<step>.h5 copies in `dir`, sorted by step.
 std::vector<std::pair<int64_t, std::filesystem::path>> periodic_checkpoints(const std::filesystem::path& dir);
 // Deletes all but the `keep` copies with the highest steps.

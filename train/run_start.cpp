@@ -8,7 +8,7 @@
 #include "nn/init.h"
 #include "train/memory_estimate.h"
 #include "train/run_folder.h"
-#include "train/threads.h"
+#include "common/threads.h"
 #include "train/trainer.h"
 
 namespace gpt {
@@ -18,16 +18,16 @@ namespace {
 
 // --resume: the checkpoint with its training state, built with the dropout given again (if any); the
 // config becomes the stored one with the options given again (shape changes refused).
-LoadedCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& option_given, const std::string& path,
+RunCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& option_given, const std::string& path,
                                     bool leader) {
     // A fine-tuning run stores the init_from it started from; resuming it continues from its own
     // checkpoint, so only an init_from given again now is a conflict.
     if (option_given("init_from") && !config.init_from.empty())
         throw std::invalid_argument("resume and init_from cannot be used together");
-    CheckpointLoadOptions options;
+    RunCheckpointOptions options;
     options.training_state = true;
     if (option_given("dropout")) options.dropout = config.model.dropout;
-    LoadedCheckpoint loaded = load_checkpoint(path, options);
+    RunCheckpoint loaded = load_run_checkpoint(path, options);
     std::string changes;
     const std::string resume_option = config.resume;
     const bool overwrite = config.overwrite;  // an action of this command, never a stored option
@@ -43,7 +43,7 @@ LoadedCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& opti
 // Rebuilds the loaded model with `block_size` positions: every parameter is copied by name; the
 // learned position table wpe.weight [block, C] keeps its first block_size rows (a prefix in row-major
 // order). Other shapes do not depend on block_size.
-void crop_block_size(LoadedCheckpoint& loaded, int64_t block_size) {
+void crop_block_size(RunCheckpoint& loaded, int64_t block_size) {
     GPTConfig cropped = loaded.model->config();
     cropped.block_size = block_size;
     auto model = std::make_unique<GPT>(cropped);
@@ -62,11 +62,11 @@ void crop_block_size(LoadedCheckpoint& loaded, int64_t block_size) {
 // --init_from: the checkpoint's weights, tokenizer and shape start a new run with this run's dropout.
 // A shape option given now that differs from the checkpoint's is refused (it cannot apply to loaded
 // weights); the config then records the shape actually trained.
-LoadedCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option_given) {
-    CheckpointLoadOptions options;
+RunCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option_given) {
+    RunCheckpointOptions options;
     options.dropout = config.model.dropout;
     const std::string path = resolve_checkpoint_path(config.init_from);
-    LoadedCheckpoint loaded = load_checkpoint(path, options);
+    RunCheckpoint loaded = load_run_checkpoint(path, options);
     TrainConfig from = config;
     from.model = loaded.model->config();
     from.model.dropout = config.model.dropout;
@@ -94,7 +94,7 @@ LoadedCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option
 // The model a run starts from: the source checkpoint's (moved, not copied), else a new one with
 // GPT-2's initialisation. The memory check runs before the optimizer state is allocated (and, for a
 // new model, before the model).
-std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_size, LoadedCheckpoint* source,
+std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_size, RunCheckpoint* source,
                                     bool leader) {
     const GPTConfig model_config = source ? source->model->config() : config.model_config(vocab_size);
     const MemoryEstimate memory = check_training_memory(model_config, config.batch_size, available_memory_bytes(), 0.9,
@@ -116,7 +116,7 @@ std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_siz
 
 RunStart start_run(TrainConfig config, const OptionGiven& option_given, Communicator& comm) {
     const bool leader = comm.rank() == 0;
-    std::optional<LoadedCheckpoint> source;
+    std::optional<RunCheckpoint> source;
     std::string resume_path;
     if (!config.resume.empty()) {
         resume_path = resolve_checkpoint_path(config.resume);

@@ -125,7 +125,7 @@ NamedValues update_ratios(const std::vector<AdamWUpdateNorm>& norms) {
 // (TrainConfig::validate and the trainer refuse the rest). Each parameter is updated as soon as backward
 // completes its gradient; a non-finite loss is caught before backward (nothing changes), a non-finite
 // gradient half-way leaves the parameters before it updated (result.nonfinite says so; the trainer stops).
-StepResult fused_step(const StepState& state, const StepSettings& settings) {
+StepResult step_with_update_in_backward(const StepState& state, const StepSettings& settings) {
     StepResult result;
     for (const auto& [name, tensor] : state.parameters) tensor.release_grad();  // a missing gradient: no update
     Tensor loss = next_batch_loss(state, settings);
@@ -157,7 +157,7 @@ StepResult fused_step(const StepState& state, const StepSettings& settings) {
 
 StepResult train_step(const StepState& state, const StepSettings& settings) {
     state.optimizer.set_lr(settings.lr);
-    if (settings.optimizer_in_backward) return fused_step(state, settings);
+    if (settings.optimizer_in_backward) return step_with_update_in_backward(state, settings);
     StepResult result;
     state.optimizer.zero_grad();
     result.loss = accumulate_gradients(state, settings);  // this rank's sum, for now

@@ -25,7 +25,7 @@
 
 #include "autograd/profile.h"
 #include "dist/communicator.h"
-#include "io/hdf5.h"
+#include "io/atomic_write.h"
 #include "optim/adamw.h"
 #include "optim/schedule.h"
 #include "train/checkpoint.h"

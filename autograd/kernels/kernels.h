@@ -66,28 +66,32 @@ struct Table {
     // C = op(A)·op(B) + beta·C, or + bias[N] on every row when bias is not null (gemm.h's contract);
     // null on the portable path (OpenBLAS).
     void (*sgemm)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                  const float* B, int64_t ldb, float beta, const float* bias, float* C, int64_t ldc);
+                  const float* B, int64_t ldb, float beta, const float* bias, float* C, int64_t ldc) = nullptr;
     // B packed once for several products (gemm.h PackedB); null on the portable path. packed_b_floats:
     // the buffer pack_b must be given (64-byte aligned); sgemm_packed: C = op(A)·op(B)[0:K, 0:N] + beta·C
     // over the leading K ≤ packed_K rows and N ≤ packed_N columns of what was packed.
-    int64_t (*packed_b_floats)(int64_t N, int64_t K);
-    void (*pack_b)(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t K, float* packed);
+    int64_t (*packed_b_floats)(int64_t N, int64_t K) = nullptr;
+    void (*pack_b)(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t K, float* packed) = nullptr;
     void (*sgemm_packed)(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                         const float* packed, int64_t packed_N, int64_t packed_K, float beta, float* C, int64_t ldc);
+                         const float* packed, int64_t packed_N, int64_t packed_K, float beta, float* C, int64_t ldc) = nullptr;
     // y = gelu(x) and dx += dy·gelu'(x) over n elements (autograd/ops/gelu.cpp), parallel inside.
-    void (*gelu_forward)(const float* x, float* y, int64_t n);
-    void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n, bool assign);  // dx = or += …
+    void (*gelu_forward)(const float* x, float* y, int64_t n) = nullptr;
+    void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n, bool assign) = nullptr;  // dx = or += …
     // LayerNorm forward over N rows of C (w, b may be null), saving mean and rstd per row; parallel inside.
     void (*layer_norm_forward)(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
-                               int64_t N, int64_t C, float eps);
+                               int64_t N, int64_t C, float eps) = nullptr;
+    // Its backward (dx = or += …, dw and db added into; any may be null), parallel when asked.
+    void (*layer_norm_backward)(const float* x, const float* w, const float* mean, const float* rstd, const float* dy,
+                                float* dx, bool dx_add, float* dw, float* db, int64_t N, int64_t C,
+                                bool parallel) = nullptr;
     // Attention's causal softmax of one row in place: s[0..i] scaled, softmaxed; s[i+1..end) zeroed.
-    void (*softmax_causal_row)(float* s, int64_t i, int64_t end, float scale);
+    void (*softmax_causal_row)(float* s, int64_t i, int64_t end, float scale) = nullptr;
     // One AdamW step over n elements (PyTorch's operation order, with FMAs), parallel inside.
-    void (*adamw_update)(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s);
+    void (*adamw_update)(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s) = nullptr;
     // Σ_j exp(x[j] − shift) over n (a fixed vector-lane order) and out[j] += scale·exp(x[j] − shift): the
     // rows of cross-entropy's log-sum-exp and its gradient (autograd/ops/cross_entropy.cpp).
-    float (*row_sum_exp)(const float* x, int64_t n, float shift);
-    void (*row_add_scaled_exp)(const float* x, int64_t n, float shift, float scale, float* out);
+    float (*row_sum_exp)(const float* x, int64_t n, float shift) = nullptr;
+    void (*row_add_scaled_exp)(const float* x, int64_t n, float shift, float scale, float* out) = nullptr;
 };
 
 // The table of the path in use.

@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <new>
 #include <utility>
+#include <vector>
 
 #include "autograd/kernels/kernels.h"
 #include "autograd/ops/fast_math.h"
@@ -347,6 +348,70 @@ void layer_norm_forward(const float* xs, const float* w, const float* b, float* 
     }
 }
 
+// LayerNorm's backward over N rows of C, beside its forward (autograd/ops/layer_norm.cpp gives the maths):
+// dx = or += rstd·(g − mean_c(g) − norm·mean_c(g ⊙ norm)) with g = w ⊙ dy; dw += Σ_n norm ⊙ dy,
+// db += Σ_n dy (either may be null). The sums over rows go through fixed chunks of kLayerNormRowChunk
+// rows added in chunk order: the same additions for any thread count.
+constexpr int64_t kLayerNormRowChunk = 32;
+
+void layer_norm_backward(const float* x, const float* w, const float* mean, const float* rstd, const float* dy,
+                         float* dx, bool dx_add, float* dw, float* db, int64_t N, int64_t C, bool parallel) {
+    // dw and db sum over all N rows. Rows are taken in fixed chunks of kLayerNormRowChunk (not one share per
+    // thread), each chunk's sums go to its own partial, and the partials are added in chunk order:
+    // the same additions in the same order for any thread count.
+    const int64_t chunks = (N + kLayerNormRowChunk - 1) / kLayerNormRowChunk;
+    std::vector<float> partial(static_cast<size_t>(chunks) * 2 * static_cast<size_t>(C), 0.0f);
+
+#pragma omp parallel if (parallel)
+    {
+#pragma omp for schedule(static)
+        for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+            float* pw = partial.data() + static_cast<size_t>(chunk) * 2 * static_cast<size_t>(C);
+            float* pb = pw + C;
+            for (int64_t n = chunk * kLayerNormRowChunk; n < std::min(N, (chunk + 1) * kLayerNormRowChunk); ++n) {
+                const float* row = x + n * C;
+                const float* dout = dy + n * C;
+                const float mn = mean[n];
+                const float sn = rstd[n];
+                float g_mean = 0.0f;
+                float g_norm_mean = 0.0f;
+                for (int64_t c = 0; c < C; ++c) {
+                    const float norm = (row[c] - mn) * sn;
+                    const float g = (w ? w[c] : 1.0f) * dout[c];
+                    g_mean += g;
+                    g_norm_mean += g * norm;
+                    pw[c] += norm * dout[c];
+                    pb[c] += dout[c];
+                }
+                g_mean /= static_cast<float>(C);
+                g_norm_mean /= static_cast<float>(C);
+                if (dx) {
+                    float* dx_row = dx + n * C;
+                    for (int64_t c = 0; c < C; ++c) {
+                        const float norm = (row[c] - mn) * sn;
+                        const float g = (w ? w[c] : 1.0f) * dout[c];
+                        const float d = sn * (g - g_mean - norm * g_norm_mean);
+                        dx_row[c] = dx_add ? dx_row[c] + d : d;
+                    }
+                }
+            }
+        }
+        // Reduce the chunk sums, each column by one thread, adding chunks in order.
+#pragma omp for schedule(static)
+        for (int64_t c = 0; c < C; ++c) {
+            float sw = 0.0f;
+            float sb = 0.0f;
+            for (int64_t k = 0; k < chunks; ++k) {
+                const float* pk = partial.data() + static_cast<size_t>(k) * 2 * static_cast<size_t>(C);
+                sw += pk[c];
+                sb += pk[C + c];
+            }
+            if (dw) dw[c] += sw;
+            if (db) db[c] += sb;
+        }
+    }
+}
+
 void softmax_causal_row(float* s, int64_t i, int64_t end, float scale) {
     float max = -INFINITY;
     for (int64_t j = 0; j <= i; ++j) {
@@ -396,15 +461,23 @@ void row_add_scaled_exp(const float* x, int64_t n, float shift, float scale, flo
 }  // namespace
 
 const Table& path_table() {
-    static const Table table{GPT_KERNEL_PATH,
-#if GPT_KERNEL_HAS_SGEMM
-                             &sgemm, &packed_b_floats, &pack_b_all, &sgemm_packed,
-#else
-                             nullptr, nullptr, nullptr, nullptr,
+    static const Table table{
+        .path = GPT_KERNEL_PATH,
+#if GPT_KERNEL_HAS_SGEMM  // else left null: the portable path's products go to OpenBLAS
+        .sgemm = &sgemm,
+        .packed_b_floats = &packed_b_floats,
+        .pack_b = &pack_b_all,
+        .sgemm_packed = &sgemm_packed,
 #endif
-                             &gelu_forward,       &gelu_backward,      &layer_norm_forward,
-                             &softmax_causal_row, &adamw_update,      &row_sum_exp,
-                             &row_add_scaled_exp};
+        .gelu_forward = &gelu_forward,
+        .gelu_backward = &gelu_backward,
+        .layer_norm_forward = &layer_norm_forward,
+        .layer_norm_backward = &layer_norm_backward,
+        .softmax_causal_row = &softmax_causal_row,
+        .adamw_update = &adamw_update,
+        .row_sum_exp = &row_sum_exp,
+        .row_add_scaled_exp = &row_add_scaled_exp,
+    };
     return table;
 }
 

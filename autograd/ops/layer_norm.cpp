@@ -9,13 +9,9 @@
 // Backward per row, with g = weight ⊙ dout:
 //   dx   += rstd·(g − mean_c(g) − norm·mean_c(g ⊙ norm))
 //   dw   += Σ_n norm ⊙ dout,   db += Σ_n dout
-// dw/db are summed across rows: each thread accumulates its static block of rows into its own [2C]
-// buffer, and the buffers are added in thread order, so results are identical run to run at a fixed
-// thread count.
-#include <algorithm>
-
+// dw/db are summed across rows in fixed chunks of 32 rows, added in chunk order: the same bits for any
+// thread count. Forward and backward loops are per ISA, side by side in autograd/kernels/kernels_impl.h.
 #include <cmath>
-#include <vector>
 
 #include "autograd/kernels/kernels.h"
 #include "autograd/ops.h"
@@ -23,11 +19,6 @@
 #include "autograd/profile.h"
 
 namespace gpt {
-
-namespace {
-// Rows per partial sum of the weight and bias gradients (see the backward).
-constexpr int64_t kRowChunk = 32;
-}  // namespace
 
 namespace {
 
@@ -76,60 +67,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
         float* dw = grads.input(1);
         float* db = grads.input(2);
         const bool parallel = N * C >= kParallelMinComputeBound;
-        // dw and db sum over all N rows. Rows are taken in fixed chunks of kRowChunk (not one share per
-        // thread), each chunk's sums go to its own partial, and the partials are added in chunk order:
-        // the same additions in the same order for any thread count.
-        const int64_t chunks = (N + kRowChunk - 1) / kRowChunk;
-        std::vector<float> partial(static_cast<size_t>(chunks) * 2 * static_cast<size_t>(C), 0.0f);
-
-#pragma omp parallel if (parallel)
-        {
-#pragma omp for schedule(static)
-            for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-                float* pw = partial.data() + static_cast<size_t>(chunk) * 2 * static_cast<size_t>(C);
-                float* pb = pw + C;
-                for (int64_t n = chunk * kRowChunk; n < std::min(N, (chunk + 1) * kRowChunk); ++n) {
-                    const float* row = xv + n * C;
-                    const float* dout = dy + n * C;
-                    const float mn = m[n];
-                    const float sn = s[n];
-                    float g_mean = 0.0f;
-                    float g_norm_mean = 0.0f;
-                    for (int64_t c = 0; c < C; ++c) {
-                        const float norm = (row[c] - mn) * sn;
-                        const float g = (wv ? wv[c] : 1.0f) * dout[c];
-                        g_mean += g;
-                        g_norm_mean += g * norm;
-                        pw[c] += norm * dout[c];
-                        pb[c] += dout[c];
-                    }
-                    g_mean /= static_cast<float>(C);
-                    g_norm_mean /= static_cast<float>(C);
-                    if (dx) {
-                        float* dx_row = dx + n * C;
-                        for (int64_t c = 0; c < C; ++c) {
-                            const float norm = (row[c] - mn) * sn;
-                            const float g = (wv ? wv[c] : 1.0f) * dout[c];
-                            const float d = sn * (g - g_mean - norm * g_norm_mean);
-                            dx_row[c] = dx_add ? dx_row[c] + d : d;
-                        }
-                    }
-                }
-            }
-            // Reduce the chunk sums, each column by one thread, adding chunks in order.
-#pragma omp for schedule(static)
-            for (int64_t c = 0; c < C; ++c) {
-                float sw = 0.0f;
-                float sb = 0.0f;
-                for (int64_t k = 0; k < chunks; ++k) {
-                    const float* pk = partial.data() + static_cast<size_t>(k) * 2 * static_cast<size_t>(C);
-                    sw += pk[c];
-                    sb += pk[C + c];
-                }
-                if (dw) dw[c] += sw;
-                if (db) db[c] += sb;
-            }
-        }
+        kernels::table().layer_norm_backward(xv, wv, m, s, dy, dx, dx_add, dw, db, N, C, parallel);
     });
     return out;
 }

@@ -213,7 +213,7 @@ TEST_CASE("causal_self_attention rejects bad head counts and shapes") {
     CHECK_NOTHROW(causal_self_attention(qkv, 2, 1, 0.0f, false, generator));  // 24 = (2 + 2)·6
 }
 
-// Inference through the same op: a sequence fed in chunks through a key/value cache gives the outputs of
+// ForwardProbe through the same op: a sequence fed in chunks through a key/value cache gives the outputs of
 // one full call, and the probability sink holds rows that sum to 1 and reproduce the output.
 TEST_CASE("causal_self_attention with a cache and a probability sink equals the full call") {
     const int64_t T = 70, H = 4, hd = 8;  // 70 > one 64-row block

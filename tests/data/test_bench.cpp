@@ -1,5 +1,5 @@
-// Benchmark, skipped by default; run by hand:
-//   ./build-data/test_data -tc="*bench*" --no-skip
+// Benchmark, skipped by default; run by hand (Tiny Shakespeare beside the checkout, ../shared/data/):
+//   ./build/test_data -tc="*bench*" --no-skip
 #include <doctest/doctest.h>
 
 #include <chrono>

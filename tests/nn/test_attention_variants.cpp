@@ -145,7 +145,7 @@ TEST_CASE("attention maps of MLA come from the same op: [1, H, T, T] rows that s
     const auto model = random_model(config, 8);
     NoGradGuard no_grad;
     Generator unused(0);
-    Inference inference;
+    ForwardProbe inference;
     inference.record_attention = true;
     model->forward({1, 2, 3, 4, 5}, 1, 5, unused, &inference);
     REQUIRE(inference.attention.size() == 2);

@@ -257,7 +257,8 @@ TEST_CASE("attention weights reproduce the fused attention op (GQA) and the logi
     Tensor x = model.embed(ids, 1, T, generator);
     for (int64_t layer = 0; layer < 2; ++layer) {
         const auto& block = model.h[static_cast<size_t>(layer)];
-        const Tensor qkv = block->attn->c_attn->forward(block->ln_1->forward(x));
+        const auto& attention = static_cast<const CausalSelfAttention&>(*block->attn);
+        const Tensor qkv = attention.c_attn->forward(block->ln_1->forward(x));
         const Tensor fused = causal_self_attention(qkv, H, 2, 0.0f, false, generator);  // [1, T, H·hd]
         for (int64_t h = 0; h < H; ++h)
             for (int64_t i = 0; i < T; ++i) {

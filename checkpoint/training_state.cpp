@@ -3,11 +3,10 @@
 #include <limits>
 #include <stdexcept>
 
-#include "io/hdf5.h"
-#include "optim/adamw.h"
-#include "train/checkpoint.h"
-
 #include <cstdint>
+
+#include "checkpoint/training_state.h"
+#include "io/hdf5.h"
 
 namespace gpt {
 
@@ -52,44 +51,46 @@ void read_rank_states(const std::string& path, const H5Group& train, TrainProgre
     }
 }
 
+// /optimizer: AdamW's options and step, and its moments named as the model's parameters.
+void write_optimizer(H5File& file, const GPT& model, const AdamW& optimizer) {
+    H5Group adam = file.require_group("optimizer");
+    const AdamWOptions& options = optimizer.options();
+    adam.set_attr_int("step", optimizer.step_count());
+    adam.set_attr_double("lr", options.lr);
+    adam.set_attr_double("beta1", options.beta1);
+    adam.set_attr_double("beta2", options.beta2);
+    adam.set_attr_double("eps", options.eps);
+    adam.set_attr_double("weight_decay", options.weight_decay);
+    for (const auto& [name, tensor] : model.named_parameters()) {
+        const H5Shape shape(tensor.shape().begin(), tensor.shape().end());
+        adam.write<float>("m/" + name, shape, optimizer.first_moment(name).data());
+        adam.write<float>("v/" + name, shape, optimizer.second_moment(name).data());
+    }
+}
+
+// /train: the step, the tokens seen, the best validation loss and the generators' states.
+void write_progress(H5File& file, const TrainProgress& progress) {
+    H5Group train = file.require_group("train");
+    train.set_attr_int("iter", progress.iter);
+    train.set_attr_int("tokens_seen", progress.tokens_seen);
+    train.set_attr_double("best_val_loss", progress.best_val_loss);
+    train.write<uint64_t>("dropout_rng", std::vector<uint64_t>(progress.dropout_rng.begin(), progress.dropout_rng.end()));
+    train.write<uint64_t>("sampler_state", sampler_state_to_words(progress.sampler));
+    train.set_attr_int("ranks", progress.ranks);
+    // One row per rank; a single process's file (no rank states given) holds its one generator.
+    std::vector<Generator::State> ranks = progress.rank_dropout_rng;
+    if (ranks.empty()) ranks.push_back(progress.dropout_rng);
+    std::vector<uint64_t> rank_words(ranks.size() * 4);
+    for (size_t r = 0; r < ranks.size(); ++r)
+        for (size_t i = 0; i < 4; ++i) rank_words[r * 4 + i] = ranks[r][i];
+    train.write<uint64_t>("rank_dropout_rng", H5Shape{static_cast<int64_t>(ranks.size()), 4}, rank_words.data());
+}
+
 }  // namespace
 
-void save_checkpoint(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const AdamW& optimizer,
-                     const TrainConfig& config, const TrainProgress& progress) {
-    write_atomically(path, [&](H5File& file) {
-        write_model(file, model);
-        write_tokenizer(file, tokenizer);
-        file.open_group("config").set_attr_string("train_config", config_to_toml(config));
-
-        H5Group adam = file.require_group("optimizer");
-        const AdamWOptions& options = optimizer.options();
-        adam.set_attr_int("step", optimizer.step_count());
-        adam.set_attr_double("lr", options.lr);
-        adam.set_attr_double("beta1", options.beta1);
-        adam.set_attr_double("beta2", options.beta2);
-        adam.set_attr_double("eps", options.eps);
-        adam.set_attr_double("weight_decay", options.weight_decay);
-        for (const auto& [name, tensor] : model.named_parameters()) {
-            const H5Shape shape(tensor.shape().begin(), tensor.shape().end());
-            adam.write<float>("m/" + name, shape, optimizer.first_moment(name).data());
-            adam.write<float>("v/" + name, shape, optimizer.second_moment(name).data());
-        }
-
-        H5Group train = file.require_group("train");
-        train.set_attr_int("iter", progress.iter);
-        train.set_attr_int("tokens_seen", progress.tokens_seen);
-        train.set_attr_double("best_val_loss", progress.best_val_loss);
-        train.write<uint64_t>("dropout_rng", std::vector<uint64_t>(progress.dropout_rng.begin(), progress.dropout_rng.end()));
-        train.write<uint64_t>("sampler_state", sampler_state_to_words(progress.sampler));
-        train.set_attr_int("ranks", progress.ranks);
-        // One row per rank; a single process's file (no rank states given) holds its one generator.
-        std::vector<Generator::State> ranks = progress.rank_dropout_rng;
-        if (ranks.empty()) ranks.push_back(progress.dropout_rng);
-        std::vector<uint64_t> rank_words(ranks.size() * 4);
-        for (size_t r = 0; r < ranks.size(); ++r)
-            for (size_t i = 0; i < 4; ++i) rank_words[r * 4 + i] = ranks[r][i];
-        train.write<uint64_t>("rank_dropout_rng", H5Shape{static_cast<int64_t>(ranks.size()), 4}, rank_words.data());
-    });
+void write_training_state(H5File& file, const GPT& model, const AdamW& optimizer, const TrainProgress& progress) {
+    write_optimizer(file, model, optimizer);
+    write_progress(file, progress);
 }
 
 TrainingState read_training_state(const H5File& file, const GPT& model) {
@@ -123,6 +124,27 @@ TrainingState read_training_state(const H5File& file, const GPT& model) {
         throw std::runtime_error(path + ": /optimizer step " + std::to_string(state.optimizer.step) +
                                  " differs from /train iter " + std::to_string(progress.iter));
     return state;
+}
+
+ResumableCheckpoint load_resumable_checkpoint(const std::string& path, const CheckpointLoadOptions& options,
+                                              bool training_state) {
+    try {
+        const H5File file = H5File::open_read(path);
+        ResumableCheckpoint loaded;
+        static_cast<LoadedCheckpoint&>(loaded) = read_checkpoint(file, options);
+        if (training_state && !loaded.has_training_state)
+            throw std::runtime_error(path + ": holds weights only (no /optimizer, /train): use --init_from");
+        if (training_state) loaded.training = read_training_state(file, *loaded.model);
+        return loaded;
+    } catch (const std::bad_alloc& e) {
+        throw std::runtime_error(path + ": out of memory while loading this checkpoint (" + e.what() + ")");
+    }
+}
+
+int64_t checkpoint_step(const std::filesystem::path& checkpoint) {
+    const H5File file = H5File::open_read(checkpoint.string());
+    if (!file.is_group("train")) return -1;
+    return file.open_group("train").attr_int("iter");
 }
 
 }  // namespace gpt

@@ -2,13 +2,12 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "io/hdf5.h"
-#include "train/checkpoint.h"
-
 #include <algorithm>
 #include <cmath>
 
-#include "train/memory_estimate.h"
+#include "checkpoint/model_file.h"
+#include "common/memory.h"
+#include "io/hdf5.h"
 
 namespace gpt {
 
@@ -132,11 +131,13 @@ void write_tokenizer(H5File& file, const Tokenizer& tokenizer) {
     group.write<int32_t>("special_ids", state.special_ids);
 }
 
-void save_weights(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const TrainConfig& config) {
+void save_weights(const std::string& path, const GPT& model, const Tokenizer& tokenizer,
+                  const std::string& train_config_toml, const std::function<void(H5File&)>& fill_more) {
     write_atomically(path, [&](H5File& file) {
         write_model(file, model);
         write_tokenizer(file, tokenizer);
-        file.open_group("config").set_attr_string("train_config", config_to_toml(config));
+        file.open_group("config").set_attr_string("train_config", train_config_toml);
+        if (fill_more) fill_more(file);
     });
 }
 
@@ -179,34 +180,36 @@ void check_finite(const GPT& model, const std::string& path) {
     }
 }
 
-LoadedCheckpoint load_checkpoint_unguarded(const std::string& path, const CheckpointLoadOptions& options);
+LoadedCheckpoint read_checkpoint_unguarded(const H5File& file, const CheckpointLoadOptions& options);
 
 }  // namespace
 
 LoadedCheckpoint load_checkpoint(const std::string& path, const CheckpointLoadOptions& options) {
     try {
-        return load_checkpoint_unguarded(path, options);
+        const H5File file = H5File::open_read(path);
+        return read_checkpoint_unguarded(file, options);
     } catch (const std::bad_alloc& e) {
         throw std::runtime_error(path + ": out of memory while loading this checkpoint (" + e.what() + ")");
     }
 }
 
+LoadedCheckpoint read_checkpoint(const H5File& file, const CheckpointLoadOptions& options) {
+    try {
+        return read_checkpoint_unguarded(file, options);
+    } catch (const std::bad_alloc& e) {
+        throw std::runtime_error(file.file_name() + ": out of memory while loading this checkpoint (" + e.what() + ")");
+    }
+}
+
 namespace {
 
-LoadedCheckpoint load_checkpoint_unguarded(const std::string& path, const CheckpointLoadOptions& options) {
-    H5File file = H5File::open_read(path);
+LoadedCheckpoint read_checkpoint_unguarded(const H5File& file, const CheckpointLoadOptions& options) {
+    const std::string& path = file.file_name();
     check_meta(file);
     LoadedCheckpoint loaded;
     loaded.model_config = read_model_config(file);
     const H5Group config_group = file.open_group("config");
-    if (config_group.has_attr("train_config")) {
-        try {
-            apply_toml(loaded.train_config, config_group.attr_string("train_config"), path + " /config/train_config",
-                       [](const std::string&) { return true; });
-        } catch (const std::invalid_argument& e) {
-            throw std::runtime_error(e.what());
-        }
-    }
+    if (config_group.has_attr("train_config")) loaded.train_config_toml = config_group.attr_string("train_config");
     try {
         loaded.tokenizer = Tokenizer::from_state(read_tokenizer_state(file));
     } catch (const std::invalid_argument& e) {
@@ -218,15 +221,12 @@ LoadedCheckpoint load_checkpoint_unguarded(const std::string& path, const Checkp
                                  (loaded.model_config.vocab_used > 0 ? "vocab_used is " : "vocab_size is ") +
                                  std::to_string(loaded.model_config.tokens()));
     loaded.has_training_state = file.is_group("optimizer") && file.is_group("train");
-    if (options.training_state && !loaded.has_training_state)
-        throw std::runtime_error(path + ": holds weights only (no /optimizer, /train): use --init_from");
     if (options.dropout) loaded.model_config.dropout = *options.dropout;
     check_config_fits_file(loaded.model_config, path);
     loaded.model = std::make_unique<GPT>(loaded.model_config);
     read_model(file, *loaded.model);
     check_finite(*loaded.model, path);
     loaded.model->eval();
-    if (options.training_state) loaded.training = read_training_state(file, *loaded.model);
     return loaded;
 }
 

@@ -1,0 +1,36 @@
+#include "train/checkpoint.h"
+
+#include <stdexcept>
+
+namespace gpt {
+
+void save_checkpoint(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const AdamW& optimizer,
+                     const TrainConfig& config, const TrainProgress& progress) {
+    save_weights(path, model, tokenizer, config_to_toml(config),
+                 [&](H5File& file) { write_training_state(file, model, optimizer, progress); });
+}
+
+void save_weights(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const TrainConfig& config) {
+    save_weights(path, model, tokenizer, config_to_toml(config));
+}
+
+TrainConfig stored_train_config(const LoadedCheckpoint& loaded, const std::string& path) {
+    TrainConfig config;
+    if (loaded.train_config_toml.empty()) return config;
+    try {
+        apply_toml(config, loaded.train_config_toml, path + " /config/train_config",
+                   [](const std::string&) { return true; });
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(e.what());
+    }
+    return config;
+}
+
+RunCheckpoint load_run_checkpoint(const std::string& path, const RunCheckpointOptions& options) {
+    RunCheckpoint run;
+    static_cast<ResumableCheckpoint&>(run) = load_resumable_checkpoint(path, {options.dropout}, options.training_state);
+    run.train_config = stored_train_config(run, path);
+    return run;
+}
+
+}  // namespace gpt
