@@ -10,7 +10,7 @@
 #include "data/corpus.h"
 #include "data/prepare.h"
 #include "checkpoint/model_file.h"
-#include "train/evaluate.h"
+#include "evaluate/evaluate.h"
 #include "common/threads.h"
 
 namespace gpt {

@@ -3,11 +3,11 @@
 #pragma once
 
 #include "autograd/profile.h"
-#include "train/signals.h"
+#include "common/signals.h"
 
 namespace gpt {
 
-// The stop handlers (train/signals.h) for the scope's life; SIGINT and SIGTERM back to SIG_DFL after.
+// The stop handlers (common/signals.h) for the scope's life; SIGINT and SIGTERM back to SIG_DFL after.
 class StopHandlersScope {
 public:
     StopHandlersScope() { install_stop_handlers(); }

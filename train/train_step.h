@@ -11,7 +11,7 @@
 // Data parallel (N ranks, A = grad_accum): a step is N·A micro-batches k = 0 … N·A−1, drawn in that
 // order from one sampler stream that every rank advances alike; rank r computes k = r·A … r·A+A−1 and
 // only skips over the others' draws (BatchSampler::skip_batch). The gradient is
-//   g = Σ_r Σ_a ∇(loss_{r·A+a} / (N·A)),  summed in that order (train/gradient_buffer.h)
+//   g = Σ_r Σ_a ∇(loss_{r·A+a} / (N·A)),  summed in that order (optim/gradient_buffer.h)
 // so N ranks × grad_accum 1 give the same bits as 1 process × grad_accum N over the same samples.
 #pragma once
 
@@ -25,7 +25,7 @@
 #include "dist/communicator.h"
 #include "nn/gpt.h"
 #include "optim/adamw.h"
-#include "train/gradient_buffer.h"
+#include "optim/gradient_buffer.h"
 
 namespace gpt {
 

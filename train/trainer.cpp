@@ -29,7 +29,7 @@
 #include "optim/adamw.h"
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
-#include "train/evaluate.h"
+#include "evaluate/evaluate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/rank_agreement.h"
@@ -136,7 +136,7 @@ private:
     // Separate streams: batches, dropout, evaluation (re-seeded per evaluation, so it never moves the others).
     BatchSampler sampler_;
     Generator dropout_generator_;  // this rank's
-    GradientBuffer gradients_;     // micro-batch and cross-rank sums (train/gradient_buffer.h)
+    GradientBuffer gradients_;     // micro-batch and cross-rank sums (optim/gradient_buffer.h)
     uint64_t eval_seed_;
     TrainProgress progress_;
     std::optional<MetricsLog> metrics_;  // opened once the resumed step is known

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "train/gradient_buffer.h"
+#include "optim/gradient_buffer.h"
 
 using namespace gpt;
 

@@ -1,4 +1,4 @@
-#include "train/gradient_buffer.h"
+#include "optim/gradient_buffer.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 #include "data/batch_sampler.h"
-#include "train/evaluate.h"
+#include "evaluate/evaluate.h"
 
 namespace gpt {
 

@@ -2,7 +2,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "train/evaluate.h"
+#include "evaluate/evaluate.h"
 
 namespace gpt {
 
