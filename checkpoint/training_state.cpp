@@ -93,11 +93,11 @@ void write_training_state(H5File& file, const GPT& model, const AdamW& optimizer
     write_progress(file, progress);
 }
 
-TrainingState read_training_state(const H5File& file, const GPT& model) {
+ResumeState read_training_state(const H5File& file, const GPT& model) {
     const std::string& path = file.file_name();
     if (!file.is_group("optimizer") || !file.is_group("train"))
         throw std::runtime_error(path + ": checkpoint has no /optimizer and /train groups (weights only?)");
-    TrainingState state;
+    ResumeState state;
     const H5Group adam = file.open_group("optimizer");
     state.optimizer.step = adam.attr_int("step");
     for (const auto& [name, tensor] : model.named_parameters()) {

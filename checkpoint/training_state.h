@@ -41,7 +41,7 @@ struct TrainProgress {
 };
 
 // What continuing a run needs beside the weights: /optimizer and /train.
-struct TrainingState {
+struct ResumeState {
     AdamWState optimizer;
     TrainProgress progress;
 };
@@ -51,12 +51,12 @@ void write_training_state(H5File& file, const GPT& model, const AdamW& optimizer
 
 // /optimizer and /train of an open checkpoint, the moments shaped as `model`'s parameters. Throws
 // std::runtime_error naming the file and the object.
-TrainingState read_training_state(const H5File& file, const GPT& model);
+ResumeState read_training_state(const H5File& file, const GPT& model);
 
 // A checkpoint as a run continues from it: the model file and, when asked, its training state, read
 // from one opening of the file (a weights-only file is refused when the state is asked for).
 struct ResumableCheckpoint : LoadedCheckpoint {
-    std::optional<TrainingState> training;
+    std::optional<ResumeState> training;
 };
 ResumableCheckpoint load_resumable_checkpoint(const std::string& path, const CheckpointLoadOptions& options,
                                               bool training_state);

@@ -2,8 +2,9 @@
 //
 // rename(2) within one filesystem replaces the directory entry in one step, so a reader (or a crash,
 // kill -9, power loss) sees either the old file or the complete new one, never a partial file:
-//   1. build the file in memory (core driver) and take its image: HDF5 does no disk I/O, so a full disk
-//      cannot make an HDF5 close fail (libhdf5 1.10.8 crashes at exit after one: see io/hdf5.h)
+//   1. build the file in memory (core driver), close it and keep its buffer (io/hdf5_image.cpp): HDF5
+//      does no disk I/O, so a full disk cannot make an HDF5 close fail (libhdf5 1.10.8 crashes at exit
+//      after one: see io/hdf5.h)
 //   2. write the image to PATH.tmp, fsync it  the data is on disk before the name points at it
 //   3. rename(PATH.tmp, PATH)     the switch
 //   4. fsync(folder)              the new directory entry itself is on disk
@@ -67,13 +68,13 @@ std::string folder_of(const std::string& path) {
 void write_atomically(const std::string& path, const std::function<void(H5File&)>& fill) {
     const std::string tmp = path + ".tmp";
     try {
-        std::vector<unsigned char> bytes;
+        FileImage image;
         {
             H5File file = H5File::create_in_memory(tmp);
             fill(file);
-            bytes = file.image();
+            image = file.close_to_image();
         }
-        write_file_synced(tmp, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+        write_file_synced(tmp, image.bytes());
         if (std::rename(tmp.c_str(), path.c_str()) != 0)
             throw std::runtime_error(tmp + ": cannot rename to " + path + ": " + std::strerror(errno));
     } catch (const std::exception& e) {

@@ -109,7 +109,7 @@ void H5Id::reset() {
 H5File::H5File(H5Id file, H5Id root, const std::string& path)
     : H5Group(std::move(root), path, "/"), file_id_(std::move(file)) {}
 
-static H5Id file_access_properties(const std::string& path) {
+H5Id h5detail::file_access_properties(const std::string& path) {
     H5Id fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), path, "file", "cannot create access properties"));
     // 1.10 format: checksummed superblock, object headers and indexes.
     check_status(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST), path, "file",
@@ -122,14 +122,6 @@ static H5Id file_access_properties(const std::string& path) {
 H5File H5File::create(const std::string& path) {
     quiet_errors();
     return create_with(path, file_access_properties(path));
-}
-
-H5File H5File::create_in_memory(const std::string& name) {
-    quiet_errors();
-    H5Id fapl = file_access_properties(name);
-    check_status(H5Pset_fapl_core(fapl.get(), size_t{1} << 20, /*backing_store=*/0), name, "file",
-                 "cannot select the in-memory driver");
-    return create_with(name, std::move(fapl));
 }
 
 H5File H5File::create_with(const std::string& path, H5Id fapl) {

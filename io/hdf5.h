@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,6 +107,23 @@ protected:
     std::string path_;
 };
 
+// The bytes of a closed in-memory file (H5File::close_to_image): the core driver's own buffer, kept when
+// the file closed instead of copied, so a checkpoint's bytes exist once in memory, not twice.
+struct ImageBuffer;
+class FileImage {
+public:
+    FileImage();
+    FileImage(std::unique_ptr<ImageBuffer> buffer, std::size_t size);
+    ~FileImage();
+    FileImage(FileImage&&) noexcept;
+    FileImage& operator=(FileImage&&) noexcept;
+    std::string_view bytes() const;
+
+private:
+    std::unique_ptr<ImageBuffer> buffer_;
+    std::size_t size_ = 0;
+};
+
 // A file; as a group it is the root "/". Closing (explicit or in the destructor) closes every object
 // still open in it.
 class H5File : public H5Group {
@@ -113,13 +131,14 @@ public:
     static H5File create(const std::string& path);     // truncates an existing file
     static H5File open_read(const std::string& path);  // read-only; clear errors for missing/non-HDF5/truncated
     // A file built in memory (HDF5's core driver, no backing store): HDF5 itself never touches the disk, so
-    // no HDF5 call on it can fail for lack of space. image() flushes it and returns the bytes of the
-    // complete file, for the caller to write (write_atomically does). `name` is only used in messages.
+    // no HDF5 call on it can fail for lack of space. close_to_image() flushes and closes it and hands over
+    // the driver's buffer: the bytes of the complete file, for the caller to write (write_atomically
+    // does). `name` is only used in messages.
     static H5File create_in_memory(const std::string& name);
-    std::vector<unsigned char> image() const;
-    ~H5File() = default;
-    H5File(H5File&&) noexcept = default;
-    H5File& operator=(H5File&&) noexcept = default;
+    FileImage close_to_image();
+    ~H5File();
+    H5File(H5File&&) noexcept;
+    H5File& operator=(H5File&&) noexcept;
 
     // Flushes and closes, throwing if either fails (a full disk shows up here). Later use throws.
     void close();
@@ -127,6 +146,9 @@ public:
 private:
     H5File(H5Id file, H5Id root, const std::string& path);
     static H5File create_with(const std::string& path, H5Id fapl);
+    // In-memory files: the core driver's buffer, allocated through HDF5's file-image callbacks. Declared
+    // before file_id_ so that it outlives the file's close (which hands the buffer to it).
+    std::unique_ptr<ImageBuffer> image_;
     H5Id file_id_;  // a member, so released before the base's root-group id: closing the file closes all
 };
 
@@ -136,7 +158,8 @@ private:
 // Why in memory: libhdf5 1.10.8 cannot survive a failed close. When H5Fclose's flush fails (disk full),
 // H5F__dest frees the file's structures but H5I keeps the id, whose free callback then runs again on the
 // freed memory at exit (H5_term_library → H5F__close_cb: a segfault). With the core driver the only
-// disk writes are ours, checked call by call. Cost: the checkpoint's bytes are held twice in memory.
+// disk writes are ours, checked call by call. Cost: the file's bytes are held once in memory (the core
+// driver's buffer, handed over at close: FileImage) until they are written.
 void write_atomically(const std::string& path, const std::function<void(H5File&)>& fill);
 
 }  // namespace gpt

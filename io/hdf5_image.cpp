@@ -1,13 +1,15 @@
-// The bytes of an in-memory HDF5 file (H5File::image), with a workaround for libhdf5 1.10.8.
+// The bytes of an in-memory HDF5 file (H5File::create_in_memory, close_to_image) without a copy.
 //
-// H5Fget_file_image clears the superblock's status flags in the copy (the file is open for writing, the
-// image must not say so) but leaves the checksum computed over the flags as they were, so the image is
-// refused on open ("incorrect metadata checksum"). We recompute that checksum. Superblock version 2/3
-// layout (O = size of offsets): signature[8] version[1] O[1] L[1] flags[1] base, extension, EOF,
-// root-object-header addresses [4·O], checksum[4] = lookup3 (Bob Jenkins, initval 0) of all before it.
-#include <algorithm>
-#include <cstdint>
-#include <vector>
+// The core driver keeps the file in one growing buffer. Its allocations go through HDF5's file-image
+// callbacks (H5Pset_file_image_callbacks), which we give, so the buffer is ours: we zero what it grows
+// by (the bytes are the same for the same content), and when the file closes the driver "frees" it
+// through our callback, which keeps it instead. Closing writes the final superblock (status flags
+// cleared, checksum over them), so the buffer is then the complete file: no copy, and no repair of the
+// superblock checksum that H5Fget_file_image's copy of an open file needs in libhdf5 1.10.8.
+// The file's length is its end of allocation, read with H5Fget_file_image(file, NULL, 0) (no copy);
+// the buffer may be longer (the driver grows it in 1 MiB steps).
+#include <cstdlib>
+#include <cstring>
 
 #include "io/hdf5_internal.h"
 
@@ -15,65 +17,94 @@ namespace gpt {
 
 using namespace h5detail;
 
+
 namespace {
 
-uint32_t rotate(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+// The driver's buffer is the one it opens the file with or resizes; other allocations (copies of a
+// property list's image, which we never set) are plain.
+bool is_file_buffer(H5FD_file_image_op_t op) {
+    return op == H5FD_FILE_IMAGE_OP_FILE_OPEN || op == H5FD_FILE_IMAGE_OP_FILE_RESIZE;
+}
 
-// H5_checksum_lookup3(key, length, 0): Jenkins' hashlittle over bytes, as HDF5's metadata checksums.
-uint32_t lookup3(const unsigned char* k, size_t length) {
-    uint32_t a, b, c;
-    a = b = c = 0xdeadbeefu + static_cast<uint32_t>(length);
-    auto word = [](const unsigned char* p, size_t n) {  // up to 4 bytes, little-endian
-        uint32_t w = 0;
-        for (size_t i = 0; i < n; ++i) w += static_cast<uint32_t>(p[i]) << (8 * i);
-        return w;
-    };
-    while (length > 12) {
-        a += word(k, 4), b += word(k + 4, 4), c += word(k + 8, 4);
-        a -= c, a ^= rotate(c, 4), c += b;
-        b -= a, b ^= rotate(a, 6), a += c;
-        c -= b, c ^= rotate(b, 8), b += a;
-        a -= c, a ^= rotate(c, 16), c += b;
-        b -= a, b ^= rotate(a, 19), a += c;
-        c -= b, c ^= rotate(b, 4), b += a;
-        length -= 12, k += 12;
+void* image_malloc(std::size_t size, H5FD_file_image_op_t op, void* udata) {
+    auto* image = static_cast<ImageBuffer*>(udata);
+    void* p = std::calloc(size, 1);
+    if (p && is_file_buffer(op)) image->data = static_cast<unsigned char*>(p), image->allocated = size;
+    return p;
+}
+
+void* image_memcpy(void* dest, const void* src, std::size_t size, H5FD_file_image_op_t, void*) {
+    return std::memcpy(dest, src, size);
+}
+
+void* image_realloc(void* ptr, std::size_t size, H5FD_file_image_op_t op, void* udata) {
+    auto* image = static_cast<ImageBuffer*>(udata);
+    const std::size_t old = ptr && ptr == image->data ? image->allocated : 0;
+    auto* p = static_cast<unsigned char*>(std::realloc(ptr, size));
+    if (!p) return nullptr;
+    if (size > old) std::memset(p + old, 0, size - old);  // grown bytes are zeros, whatever malloc left
+    if (is_file_buffer(op) || ptr == image->data) image->data = p, image->allocated = size;
+    return p;
+}
+
+herr_t image_free(void* ptr, H5FD_file_image_op_t op, void* udata) {
+    auto* image = static_cast<ImageBuffer*>(udata);
+    if (ptr && ptr == image->data) {
+        if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE) {
+            image->closed = true;  // kept: ~ImageBuffer frees it
+            return 0;
+        }
+        image->data = nullptr, image->allocated = 0;
     }
-    if (length == 0) return c;
-    a += word(k, length < 4 ? length : 4);
-    if (length > 4) b += word(k + 4, length < 8 ? length - 4 : 4);
-    if (length > 8) c += word(k + 8, length - 8);
-    c ^= b, c -= rotate(b, 14);
-    a ^= c, a -= rotate(c, 11);
-    b ^= a, b -= rotate(a, 25);
-    c ^= b, c -= rotate(b, 16);
-    a ^= c, a -= rotate(c, 4);
-    b ^= a, b -= rotate(a, 14);
-    c ^= b, c -= rotate(b, 24);
-    return c;
+    std::free(ptr);
+    return 0;
 }
 
-void fix_superblock_checksum(std::vector<unsigned char>& bytes) {
-    static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-    if (bytes.size() < 12 || !std::equal(signature, signature + 8, bytes.begin())) return;
-    const unsigned version = bytes[8];
-    if (version != 2 && version != 3) return;  // older superblocks carry no checksum
-    const size_t checksum_at = 12 + 4 * static_cast<size_t>(bytes[9]);
-    if (bytes.size() < checksum_at + 4) return;
-    const uint32_t sum = lookup3(bytes.data(), checksum_at);
-    for (size_t i = 0; i < 4; ++i) bytes[checksum_at + i] = static_cast<unsigned char>(sum >> (8 * i));
-}
+// The ImageBuffer outlives the file (H5File::image_), so HDF5's copies of the pointer need no care.
+void* udata_copy(void* udata) { return udata; }
+herr_t udata_free(void*) { return 0; }
 
 }  // namespace
 
-std::vector<unsigned char> H5File::image() const {
-    // H5Fget_file_image copies the driver's buffer: the metadata cache must be written into it first.
+FileImage::FileImage() = default;
+FileImage::FileImage(std::unique_ptr<ImageBuffer> buffer, std::size_t size) : buffer_(std::move(buffer)), size_(size) {}
+FileImage::~FileImage() = default;
+FileImage::FileImage(FileImage&&) noexcept = default;
+FileImage& FileImage::operator=(FileImage&&) noexcept = default;
+
+std::string_view FileImage::bytes() const {
+    if (!buffer_ || !buffer_->data) return {};
+    return {reinterpret_cast<const char*>(buffer_->data), size_};
+}
+
+H5File::~H5File() = default;
+H5File::H5File(H5File&&) noexcept = default;
+H5File& H5File::operator=(H5File&&) noexcept = default;
+
+H5File H5File::create_in_memory(const std::string& name) {
+    quiet_errors();
+    auto image = std::make_unique<ImageBuffer>();
+    H5Id fapl = file_access_properties(name);
+    check_status(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 20, /*backing_store=*/0), name, "file",
+                 "cannot select the in-memory driver");
+    H5FD_file_image_callbacks_t callbacks{&image_malloc, &image_memcpy, &image_realloc, &image_free,
+                                          &udata_copy,   &udata_free,   image.get()};
+    check_status(H5Pset_file_image_callbacks(fapl.get(), &callbacks), name, "file",
+                 "cannot set the in-memory file's allocation callbacks");
+    H5File file = create_with(name, std::move(fapl));
+    file.image_ = std::move(image);
+    return file;
+}
+
+FileImage H5File::close_to_image() {
+    if (!image_ || !file_id_.valid()) fail(file_, "file", "close_to_image needs an open in-memory file");
     check_status(H5Fflush(file_id_.get(), H5F_SCOPE_GLOBAL), file_, "file", "cannot flush");
-    const ssize_t size = H5Fget_file_image(file_id_.get(), nullptr, 0);
-    if (size < 0) fail(file_, "file", "cannot get the file image");
-    std::vector<unsigned char> bytes(static_cast<size_t>(size));
-    if (H5Fget_file_image(file_id_.get(), bytes.data(), bytes.size()) < 0) fail(file_, "file", "cannot get the file image");
-    fix_superblock_checksum(bytes);
-    return bytes;
+    const ssize_t size = H5Fget_file_image(file_id_.get(), nullptr, 0);  // the end of allocation: no copy
+    if (size < 0) fail(file_, "file", "cannot get the file image's size");
+    close();
+    if (!image_->closed || !image_->data || static_cast<std::size_t>(size) > image_->allocated)
+        fail(file_, "file", "the in-memory file's buffer was not handed over when it closed");
+    return FileImage(std::move(image_), static_cast<std::size_t>(size));
 }
 
 }  // namespace gpt

@@ -11,10 +11,23 @@
 #endif
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <type_traits>
 
 #include "io/hdf5.h"
+
+namespace gpt {
+
+// The core driver's buffer of an in-memory file (io/hdf5_image.cpp).
+struct ImageBuffer {
+    unsigned char* data = nullptr;  // the core driver's buffer
+    std::size_t allocated = 0;
+    bool closed = false;  // the driver let go of it when the file closed; ours from then on
+    ~ImageBuffer() { std::free(data); }
+};
+
+}  // namespace gpt
 
 namespace gpt::h5detail {
 
@@ -35,6 +48,9 @@ void check_status(herr_t status, const std::string& file, const std::string& wha
 
 // "/a" + "b" → "/a/b"; an absolute name stays as it is.
 std::string join_path(const std::string& base, const std::string& name);
+
+// File access properties every file of the project is opened with (1.10 format, strong close).
+H5Id file_access_properties(const std::string& path);
 
 // Link creation properties that create missing intermediate groups.
 H5Id intermediate_lcpl();

@@ -9,13 +9,13 @@
 namespace gpt {
 namespace fs = std::filesystem;
 
-RunData prepare_run_data(const TrainConfig& config, const fs::path& out_dir,
+RunTokens prepare_run_data(const TrainConfig& config, const fs::path& out_dir,
                          std::shared_ptr<const Tokenizer> given_tokenizer, bool reuse_existing) {
     const fs::path train_path = out_dir / "train.bin", val_path = out_dir / "val.bin";
     if (reuse_existing && given_tokenizer && fs::exists(train_path) && fs::exists(val_path)) {
         TokenFile train(train_path), val(val_path);
         if (train.vocab_size() == given_tokenizer->vocab_size() && val.vocab_size() == given_tokenizer->vocab_size())
-            return RunData{given_tokenizer, std::move(train), std::move(val)};
+            return RunTokens{given_tokenizer, std::move(train), std::move(val)};
     }
     PrepareOptions options;
     options.input = config.data;
@@ -33,7 +33,7 @@ RunData prepare_run_data(const TrainConfig& config, const fs::path& out_dir,
     } catch (const std::bad_alloc&) {
         throw std::runtime_error("corpus " + config.data + ": out of memory while reading and tokenizing it");
     }
-    return RunData{prepared.tokenizer, TokenFile(prepared.train_path), TokenFile(prepared.val_path)};
+    return RunTokens{prepared.tokenizer, TokenFile(prepared.train_path), TokenFile(prepared.val_path)};
 }
 
 }  // namespace gpt

@@ -13,20 +13,20 @@
 
 namespace gpt {
 
-struct RunData {
+struct RunTokens {
     std::shared_ptr<const Tokenizer> tokenizer;
     TokenFile train;
     TokenFile val;
 };
 
 // given_tokenizer: the checkpoint's (resume, init_from) or null to train one on the corpus.
-RunData prepare_run_data(const TrainConfig& config, const std::filesystem::path& out_dir,
+RunTokens prepare_run_data(const TrainConfig& config, const std::filesystem::path& out_dir,
                          std::shared_ptr<const Tokenizer> given_tokenizer, bool reuse_existing);
 
 // Data-parallel runs (train/shared_run_data.cpp): rank 0 calls `prepare` and sends its tokenizer to
 // the other ranks, which then open out_dir's train.bin and val.bin (same path on every rank). One
 // process: prepare().
-RunData share_run_data(Communicator& comm, const std::filesystem::path& out_dir, const std::function<RunData()>& prepare);
+RunTokens share_run_data(Communicator& comm, const std::filesystem::path& out_dir, const std::function<RunTokens()>& prepare);
 
 
 }  // namespace gpt

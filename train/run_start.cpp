@@ -114,7 +114,7 @@ std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_siz
 
 }  // namespace
 
-RunStart start_run(TrainConfig config, const OptionGiven& option_given, Communicator& comm) {
+RunSetup start_run(TrainConfig config, const OptionGiven& option_given, Communicator& comm) {
     const bool leader = comm.rank() == 0;
     std::optional<RunCheckpoint> source;
     std::string resume_path;
@@ -133,7 +133,7 @@ RunStart start_run(TrainConfig config, const OptionGiven& option_given, Communic
     if (!config.init_from.empty()) source = load_init_source(config, option_given);
     std::shared_ptr<const Tokenizer> tokenizer;
     if (source) tokenizer = std::move(source->tokenizer);
-    RunData data = share_run_data(comm, config.out_dir, [&] {
+    RunTokens data = share_run_data(comm, config.out_dir, [&] {
         return prepare_run_data(config, config.out_dir, std::move(tokenizer), !config.resume.empty());
     });
     // vocab_size is an option of the BPE trainer; for the other tokenizers the vocabulary comes from
@@ -141,9 +141,9 @@ RunStart start_run(TrainConfig config, const OptionGiven& option_given, Communic
     if (config.tokenizer != "bpe") config.vocab_size = data.tokenizer->vocab_size();
     std::unique_ptr<GPT> model =
         starting_model(config, data.tokenizer->vocab_size(), source ? &*source : nullptr, leader);
-    std::optional<TrainingState> resumed;
+    std::optional<ResumeState> resumed;
     if (source) resumed = std::move(source->training);
-    return RunStart{std::move(config), threads, std::move(data), std::move(model), std::move(resumed), std::move(lock)};
+    return RunSetup{std::move(config), threads, std::move(data), std::move(model), std::move(resumed), std::move(lock)};
 }
 
 }  // namespace gpt

@@ -20,12 +20,12 @@ namespace gpt {
 
 using OptionGiven = std::function<bool(const std::string&)>;
 
-struct RunStart {
+struct RunSetup {
     TrainConfig config;  // validated
     int threads = 1;     // as configured (configure_threads)
-    RunData data;
+    RunTokens data;
     std::unique_ptr<GPT> model;            // in train mode
-    std::optional<TrainingState> resumed;  // the optimizer moments and progress of a resumed run
+    std::optional<ResumeState> resumed;  // the optimizer moments and progress of a resumed run
     RunFolderLock lock;                    // held until the run ends (train/run_folder.h); rank 0 only
 };
 
@@ -33,6 +33,6 @@ struct RunStart {
 // Data-parallel runs: every rank reads the source checkpoint; rank 0 alone locks and enters the run
 // folder and prepares the token files, which the others then map (train/run_data.h); rank 0 alone
 // prints. The weights are made equal on every rank by the trainer (broadcast from rank 0).
-RunStart start_run(TrainConfig config, const OptionGiven& option_given, Communicator& comm);
+RunSetup start_run(TrainConfig config, const OptionGiven& option_given, Communicator& comm);
 
 }  // namespace gpt

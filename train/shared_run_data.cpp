@@ -90,10 +90,10 @@ TokenizerState unpack(const std::vector<std::byte>& bytes) {
 
 }  // namespace
 
-RunData share_run_data(Communicator& comm, const fs::path& out_dir, const std::function<RunData()>& prepare) {
+RunTokens share_run_data(Communicator& comm, const fs::path& out_dir, const std::function<RunTokens()>& prepare) {
     if (comm.size() == 1) return prepare();
     std::vector<std::byte> bytes;
-    std::optional<RunData> data;
+    std::optional<RunTokens> data;
     if (comm.rank() == 0) {
         data = prepare();
         bytes = pack(data->tokenizer->state());
@@ -106,7 +106,7 @@ RunData share_run_data(Communicator& comm, const fs::path& out_dir, const std::f
         throw std::runtime_error((out_dir / "train.bin").string() + ": vocabulary " + std::to_string(train.vocab_size()) +
                                  " differs from rank 0's tokenizer (" + std::to_string(tokenizer->vocab_size()) +
                                  "); is the run folder the same on every machine?");
-    return RunData{std::move(tokenizer), std::move(train), std::move(val)};
+    return RunTokens{std::move(tokenizer), std::move(train), std::move(val)};
 }
 
 }  // namespace gpt

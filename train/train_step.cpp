@@ -24,7 +24,7 @@ std::string describe_nonfinite(double loss, const std::string& bad_parameter) {
 
 // The next micro-batch's loss. The logits are not kept here: then cross-entropy's backward writes their
 // gradient over them (Grads::reuse_for_input).
-Tensor next_batch_loss(const StepState& state, const StepSettings& settings) {
+Tensor next_batch_loss(const StepContext& state, const StepSettings& settings) {
     const Batch batch = state.sampler.next_batch();
     return GPT::loss(
         state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator),
@@ -34,7 +34,7 @@ Tensor next_batch_loss(const StepState& state, const StepSettings& settings) {
 // This rank's micro-batches of the step (train_step.h): backward of loss/(N·A) for each; the others'
 // draws are skipped. With N·A > 1 the gradients are summed in `state.gradients` (the parameters'
 // gradients are left zeroed). Returns the sum of this rank's micro-batch losses.
-double accumulate_gradients(const StepState& state, const StepSettings& settings) {
+double accumulate_gradients(const StepContext& state, const StepSettings& settings) {
     const int64_t ranks = state.comm.size(), rank = state.comm.rank(), A = settings.grad_accum;
     const int64_t micro_batches = ranks * A;
     double loss_sum = 0.0;
@@ -55,7 +55,7 @@ double accumulate_gradients(const StepState& state, const StepSettings& settings
 // Ranks > 1: each rank checks its own loss and gradients before the sum (after it, a NaN would be on
 // every rank and the one that produced it unknown); the first bad rank's description goes to all.
 // Returns "" when every rank is finite.
-std::string agree_nonfinite(const StepState& state, double local_loss, std::string* bad_parameter) {
+std::string agree_nonfinite(const StepContext& state, double local_loss, std::string* bad_parameter) {
     const std::string local_bad = state.gradients.first_nonfinite(state.parameters);
     const int local_flag = std::isfinite(local_loss) && local_bad.empty() ? 0 : 1;
     const std::vector<int> flags = gather_values(state.comm, local_flag);
@@ -76,7 +76,7 @@ std::string agree_nonfinite(const StepState& state, double local_loss, std::stri
 // micro-batches), and the gradients summed across ranks. False when a rank was not finite.
 // comm_seconds times the gradient sum alone: the small gathers before it wait for the slowest rank, so
 // the ranks enter it together and the time is the transfer and the additions, not load imbalance.
-bool reduce_across_ranks(const StepState& state, StepResult& result) {
+bool reduce_across_ranks(const StepContext& state, StepResult& result) {
     result.nonfinite = agree_nonfinite(state, result.loss, &result.bad_parameter);
     if (!result.nonfinite.empty()) return false;
     double loss_sum = 0.0;
@@ -125,7 +125,7 @@ NamedValues update_ratios(const std::vector<AdamWUpdateNorm>& norms) {
 // (TrainConfig::validate and the trainer refuse the rest). Each parameter is updated as soon as backward
 // completes its gradient; a non-finite loss is caught before backward (nothing changes), a non-finite
 // gradient half-way leaves the parameters before it updated (result.nonfinite says so; the trainer stops).
-StepResult step_with_update_in_backward(const StepState& state, const StepSettings& settings) {
+StepResult step_with_update_in_backward(const StepContext& state, const StepSettings& settings) {
     StepResult result;
     for (const auto& [name, tensor] : state.parameters) tensor.release_grad();  // a missing gradient: no update
     Tensor loss = next_batch_loss(state, settings);
@@ -155,7 +155,7 @@ StepResult step_with_update_in_backward(const StepState& state, const StepSettin
 
 }  // namespace
 
-StepResult train_step(const StepState& state, const StepSettings& settings) {
+StepResult train_step(const StepContext& state, const StepSettings& settings) {
     state.optimizer.set_lr(settings.lr);
     if (settings.optimizer_in_backward) return step_with_update_in_backward(state, settings);
     StepResult result;

@@ -31,7 +31,7 @@ namespace gpt {
 
 // What a step reads and changes: the model and its parameters, the optimizer, and the two random
 // streams the step draws from (batches, dropout).
-struct StepState {
+struct StepContext {
     GPT& model;
     const NamedTensors& parameters;  // model.named_parameters(), in the optimizer's order
     AdamW& optimizer;
@@ -71,6 +71,6 @@ struct StepResult {
 
 // A non-finite loss or gradient leaves the weights and the optimizer unchanged (result.nonfinite says
 // which); the batches and dropout draws were consumed either way. Every rank returns the same result.
-StepResult train_step(const StepState& state, const StepSettings& settings);
+StepResult train_step(const StepContext& state, const StepSettings& settings);
 
 }  // namespace gpt

@@ -99,7 +99,7 @@ struct Throughput {
 
 class Trainer {
 public:
-    Trainer(RunStart start, TrainHooks hooks, Communicator& comm);
+    Trainer(RunSetup start, TrainHooks hooks, Communicator& comm);
     int run();  // the process exit code (trainer.h)
 
 private:
@@ -125,7 +125,7 @@ private:
     TrainConfig config_;
     TrainHooks hooks_;
     fs::path out_dir_;
-    RunData data_;
+    RunTokens data_;
     const Tokenizer& tokenizer_;
     std::unique_ptr<GPT> model_;
     NamedTensors parameters_;
@@ -160,7 +160,7 @@ uint64_t dropout_seed(int64_t seed, int rank) {
     return static_cast<uint64_t>(seed) + 1 + 0xD1B54A32D192ED03ull * static_cast<uint64_t>(rank);
 }
 
-Trainer::Trainer(RunStart start, TrainHooks hooks, Communicator& comm)
+Trainer::Trainer(RunSetup start, TrainHooks hooks, Communicator& comm)
     : lock_(std::move(start.lock)),
       comm_(comm),
       leader_(comm.rank() == 0),
