@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -37,6 +38,12 @@ public:
     // Ends every process of the job with `exit_code` (a rank that fails alone must not leave the
     // others waiting in a collective).
     [[noreturn]] virtual void abort(int exit_code) = 0;
+};
+
+// An error every rank raises alike, from values they all gathered (ranks started with different
+// options): rank 0 reports it once and the ranks end together, without MPI_Abort.
+struct RanksDisagree : std::runtime_error {
+    using std::runtime_error::runtime_error;
 };
 
 // MPI's world when this build has MPI and the process was started by mpirun (OMPI_COMM_WORLD_SIZE,

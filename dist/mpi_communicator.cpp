@@ -63,11 +63,13 @@ public:
     int ranks_on_node() const override { return ranks_on_node_; }
 
     void sum_in_rank_order(std::span<float> data) override {
+        check_same_length(data.size(), "a gradient sum (floats)");
         for (size_t offset = 0; offset < data.size(); offset += kBucketFloats)
             sum_bucket(data.subspan(offset, std::min<size_t>(kBucketFloats, data.size() - offset)));
     }
 
     std::vector<std::byte> all_gather(std::span<const std::byte> mine) override {
+        check_same_length(mine.size(), "an all-gather (bytes)");
         std::vector<std::byte> all(mine.size() * static_cast<size_t>(size_));
         check(MPI_Allgather(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
                             static_cast<int>(mine.size()), MPI_BYTE, MPI_COMM_WORLD),
@@ -93,6 +95,22 @@ public:
     }
 
 private:
+    // Every collective whose ranks must pass the same length checks it first (one tiny all-gather), so
+    // ranks that disagree (started with different options) get one clear error on every rank instead
+    // of MPI_ERR_TRUNCATE or a buffer overrun.
+    void check_same_length(size_t n, const char* what) {
+        const unsigned long long mine = n;
+        std::vector<unsigned long long> all(static_cast<size_t>(size_));
+        check(MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG_LONG, all.data(), 1, MPI_UNSIGNED_LONG_LONG, MPI_COMM_WORLD),
+              "MPI_Allgather");
+        for (int r = 1; r < size_; ++r)
+            if (all[static_cast<size_t>(r)] != all[0])
+                throw RanksDisagree("ranks disagree on the size of " + std::string(what) + ": rank 0 has " +
+                                         std::to_string(all[0]) + ", rank " + std::to_string(r) + " has " +
+                                         std::to_string(all[static_cast<size_t>(r)]) +
+                                         " (start every rank with the same options)");
+    }
+
     // Slice r of a bucket of n floats: [r·n/N, (r+1)·n/N).
     int slice_begin(size_t n, int r) const { return static_cast<int>(n * static_cast<size_t>(r) / static_cast<size_t>(size_)); }
 

@@ -9,8 +9,14 @@
 #include "autograd/named_tensors.h"
 #include "data/batch_sampler.h"
 #include "dist/communicator.h"
+#include "train/config.h"
 
 namespace gpt {
+
+// Before anything is written or shared: every rank resolved the same training configuration (all of
+// it but `threads`, which may differ per machine). Throws RanksDisagree on every rank otherwise, naming
+// the first differing option, its value on rank 0 and on the first rank that differs.
+void check_config_agrees(Communicator& comm, const TrainConfig& config);
 
 // Rank 0's weights on every rank (a new model is initialised from the same seed everywhere, a resumed
 // one read from the same file: this makes it certain, whatever each rank read).

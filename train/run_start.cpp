@@ -7,6 +7,7 @@
 
 #include "nn/init.h"
 #include "train/memory_estimate.h"
+#include "train/rank_agreement.h"
 #include "train/run_folder.h"
 #include "common/threads.h"
 #include "train/trainer.h"
@@ -123,6 +124,7 @@ RunSetup start_run(TrainConfig config, const OptionGiven& option_given, Communic
         source = load_resume_source(config, option_given, resume_path, leader);
     }
     config.validate();
+    check_config_agrees(comm, config);  // before the folder is touched or anything is shared
     const int threads = configure_threads(config.threads, comm.ranks_on_node());
     // Nothing is written into the folder before it is locked and its rules applied (run_folder.h).
     RunFolderLock lock;

@@ -481,9 +481,13 @@ int run_train(TrainConfig config, const std::function<bool(const std::string&)>&
         return trainer.run();
     }
     // A rank that fails alone would leave the others waiting in a collective: the job ends with it.
+    // An error every rank raised alike (RanksDisagree) is said once, and the ranks end together.
     try {
         Trainer trainer(start_run(std::move(config), option_given, *comm), std::move(hooks), *comm);
         return trainer.run();
+    } catch (const RanksDisagree& e) {
+        if (comm->rank() == 0) std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: rank %d: %s\n", comm->rank(), e.what());
         std::fflush(stderr);

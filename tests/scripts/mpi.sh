@@ -162,4 +162,29 @@ if [ -n "$stored" ] && "$GPT" train --resume killed --max_iters $((stored + 2)) 
     pass "the checkpoint of the killed job (step $stored) resumes as one process, with one warning"
 else fail "resume after kill -9: $(tail -n 3 killed2.log)"; fi
 
+# --- ranks started with different options: one clear error, no crash, nothing in the run folder ----------
+# (MPMD launch: "-np 1 A : -np 1 B" starts rank 0 with A and rank 1 with B.)
+disagree() {  # $1 = name, $2 $3 = the option and the value rank 1 gets instead of rank 0's; writes $1.log
+    local rank0=("${base[@]}" --out_dir "$1" --max_iters 2) rank1=() i replaced=0
+    for ((i = 0; i < ${#rank0[@]}; i++)); do
+        if [ "${rank0[i]}" = "$2" ]; then rank1+=("$2" "$3"); i=$((i + 1)); replaced=1; else rank1+=("${rank0[i]}"); fi
+    done
+    [ "$replaced" = 1 ] || rank1+=("$2" "$3")  # an option rank 0 leaves at its default
+    timeout 60 mpirun --oversubscribe -np 1 "$GPT" train "${rank0[@]}" : -np 1 "$GPT" train "${rank1[@]}" > "$1.log" 2>&1
+}
+for case in "n_embd:--n_embd 32:n_embd is 16 on rank 0 but 32 on rank 1" \
+            "max_iters:--max_iters 3:max_iters is 2 on rank 0 but 3 on rank 1" \
+            "seed:--seed 7:seed is 1337 on rank 0 but 7 on rank 1"; do
+    IFS=: read -r name option said <<<"$case"
+    # shellcheck disable=SC2086
+    disagree "differ_$name" $option; rc=$?
+    checks=$((checks + 1))
+    errors=$(grep -c '^error: ' "differ_$name.log")
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$errors" -eq 1 ] &&
+       grep -qF "error: ranks disagree on the training configuration: $said (start every rank with the same options)" "differ_$name.log" &&
+       ! grep -qiE 'corrupted|MPI_ERR|Segmentation|AddressSanitizer|core dumped' "differ_$name.log" && [ ! -e "differ_$name" ]; then
+        pass "ranks with different $name: rc $rc, one error line naming it, no run folder"
+    else fail "ranks with different $name: rc $rc, $errors error lines, folder $( [ -e "differ_$name" ] && echo written || echo absent): $(grep -v '^-' "differ_$name.log" | head -n 3)"; fi
+done
+
 finish
