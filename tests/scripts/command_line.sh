@@ -75,7 +75,7 @@ checks=$((checks + 1))
 if grep -qx 'bias = false' run1/config.toml && grep -qx 'lr = 0.003' run1/config.toml &&
    grep -qx 'grad_accum = 2' run1/config.toml && grep -qx 'data = "tiny.txt"' run1/config.toml &&
    grep -qx 'skip_nonfinite = true' run1/config.toml && grep -qx 'weight_decay = 0.1' run1/config.toml &&
-   grep -qx 'min_lr = 1e-4' run1/config.toml; then
+   grep -qx 'min_lr = 3e-4' run1/config.toml; then
     pass "config.toml: bias = false, aliases arrived, shortest numbers"
 else fail "config.toml:"; cat run1/config.toml; fi
 printf '[train]\nbias = False\nlearning_rate = 0.002\ngradient_accumulation_steps = 3\ndataset = "tiny.txt"\n' > nano.toml
