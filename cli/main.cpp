@@ -37,6 +37,7 @@
 #endif
 
 int main(int argc, char** argv) {
+    gpt::choose_wait_policy(argv);  // may re-execute the program: before anything else (train/threads.h)
     CLI::App app{"gpt: train small GPT language models on a CPU, from scratch, with a readable autograd tape", "gpt"};
     app.require_subcommand(1);
     app.set_help_flag("-h,--help", "print this help and exit");  // before the subcommands: they copy it
