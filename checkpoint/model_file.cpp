@@ -237,8 +237,16 @@ std::string resolve_checkpoint_path(const std::string& run_dir_or_file) {
     std::error_code error;
     if (fs::is_directory(run_dir_or_file, error)) {
         const std::string candidate = (fs::path(run_dir_or_file) / "ckpt.h5").string();
-        if (!fs::exists(candidate, error))
-            throw std::runtime_error(run_dir_or_file + ": run folder has no ckpt.h5 to resume from");
+        if (!fs::exists(candidate, error)) {
+            const fs::path folder(run_dir_or_file);
+            const fs::path name = folder.filename().empty() ? folder.parent_path().filename() : folder.filename();
+            if (fs::exists(folder / "config.json", error) && fs::exists(folder / "model.safetensors", error))
+                throw std::runtime_error(run_dir_or_file + ": a Hugging Face model folder (config.json + "
+                                         "model.safetensors), not a checkpoint; convert it first: gpt import " +
+                                         run_dir_or_file + " " + name.string() + ".h5");
+            throw std::runtime_error(run_dir_or_file + ": folder has no ckpt.h5 (expected a run folder or a .h5 "
+                                     "checkpoint)");
+        }
         return candidate;
     }
     if (!fs::exists(run_dir_or_file, error)) throw std::runtime_error(run_dir_or_file + ": no such checkpoint");

@@ -17,6 +17,7 @@
 #include "autograd/kernels/kernels.h"
 #include "cli/options.h"
 #include "cli/subcommand.h"
+#include "common/threads.h"
 
 #ifndef GPT_VERSION
 #define GPT_VERSION "unknown"
@@ -58,6 +59,7 @@ int run_parsed(const std::vector<std::pair<CLI::App*, std::function<int()>>>& co
 }  // namespace
 
 int main(int argc, char** argv) {
+    gpt::choose_wait_policy(argv);  // may re-execute the program: before anything else (common/threads.h)
     CLI::App app{"gpt: train small GPT language models on a CPU, from scratch, with a readable autograd tape", "gpt"};
     app.require_subcommand(1);
     app.set_help_flag("-h,--help", "print this help and exit");  // before the subcommands: they copy it

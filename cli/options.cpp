@@ -70,7 +70,7 @@ void add_config_options(CLI::App& command, TrainConfig& config) {
         // The same parser as the config files, so "--bias false" and "bias = false" mean the same thing.
         std::string names = "--" + f.name;
         for (const std::string& alias : f.aliases) names += ",--" + alias;
-        std::string default_text = f.to_toml(defaults);
+        std::string default_text = f.default_note.empty() ? f.to_toml(defaults) : f.default_note;
         if (f.type == "TEXT" || f.type == "PATH") default_text = default_text.substr(1, default_text.size() - 2);  // unquoted
         const bool is_bool = f.type == "BOOL";
         auto* option = add_parsed(command, names, f.type, f.help, default_text,
@@ -82,7 +82,7 @@ void add_config_options(CLI::App& command, TrainConfig& config) {
     // Not a config field: an action of this command, never stored in config.toml or a checkpoint.
     add_bool_option(command, "--overwrite", config.overwrite,
                     "replace the run in --out_dir, or branch from an older checkpoint given to --resume "
-                    "(removes the newer checkpoints); never stored (default false)");
+                    "(removes the newer checkpoints); never stored");
 }
 
 namespace {

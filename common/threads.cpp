@@ -101,4 +101,11 @@ int configure_threads(int64_t requested, int ranks_on_node) {
     return threads;
 }
 
+void choose_wait_policy(char** argv) {
+    if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;  // the user's choice
+    if (::setenv("GOMP_SPINCOUNT", "1000", 1) != 0) return;
+    ::execv("/proc/self/exe", argv);
+    ::unsetenv("GOMP_SPINCOUNT");  // exec failed: nothing changed, the run goes on as before
+}
+
 }  // namespace gpt

@@ -18,4 +18,15 @@ int configure_threads(int64_t requested, int ranks_on_node = 1);
 // cgroup v2 cpu.max or v1 cpu.cfs_quota_us), rounded up. At least 1.
 int usable_core_count();
 
+// How the pool's idle threads wait. libgomp spins 300,000 rounds (milliseconds) at every barrier before
+// it sleeps, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT say otherwise; OpenBLAS (the OpenMP build) runs in
+// the same pool. On a machine where another process holds a core, a spinning thread takes the time the
+// thread it waits for needs, and training at the default 2 threads ran 5x slower than at 1. So, when the
+// user set neither variable, the program asks for GOMP_SPINCOUNT=1000 (the spin libgomp itself uses once
+// it sees more threads than CPUs): a barrier that completes within microseconds still spins, a longer
+// wait sleeps. libgomp reads its environment once, in a constructor that runs before main, so this
+// sets the variable and re-executes the program (/proc/self/exe, same pid, arguments and environment
+// otherwise); if the exec fails the run goes on with libgomp's defaults. Call first thing in main.
+void choose_wait_policy(char** argv);
+
 }  // namespace gpt

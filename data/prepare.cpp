@@ -133,7 +133,10 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
     }
     result.train_seconds = options.tokenizer ? 0.0 : seconds_since(start);
     log(result.tokenizer->type() + " tokenizer, vocab " + std::to_string(result.tokenizer->vocab_size()) +
-        (options.tokenizer ? " (given)" : " trained in " + fixed(result.train_seconds, 2) + " s"));
+        (options.tokenizer                   ? " (given)"
+         : options.tokenizer_type == "gpt2" ? " read from " + options.tokenizer_files.string() + " in " +
+                                                  fixed(result.train_seconds, 2) + " s"
+                                            : " trained in " + fixed(result.train_seconds, 2) + " s"));
 
     start = std::chrono::steady_clock::now();
     const std::optional<int32_t> end_of_text = result.tokenizer->end_of_text_id();

@@ -179,6 +179,43 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
            (m.tokens() < m.vocab_size ? " padded to " + std::to_string(m.vocab_size) : "");
 }
 
+namespace {
+
+constexpr const char* kTokenizerJson = "gpt_cpp_tokenizer.json";
+
+// A character-level or BPE tokenizer as JSON, enough to decode the export's ids without this program:
+// every token's bytes as hex in id order (a token may be half a UTF-8 character), the BPE merges in rank
+// order (merge k makes id 256 + k), the special ids. Decoding: concatenate bytes.fromhex(tokens[i]).
+void write_tokenizer_json(const Tokenizer& tokenizer, const fs::path& path) {
+    const TokenizerState state = tokenizer.state();
+    static const char* digits = "0123456789abcdef";
+    nlohmann::ordered_json tokens = nlohmann::ordered_json::array();
+    for (int32_t id = 0; id < state.vocab_size(); ++id) {
+        std::string hex;
+        for (int64_t i = state.token_offsets[size_t(id)]; i < state.token_offsets[size_t(id) + 1]; ++i) {
+            const uint8_t b = state.token_bytes[size_t(i)];
+            hex += digits[b >> 4];
+            hex += digits[b & 15];
+        }
+        tokens.push_back(hex);
+    }
+    nlohmann::ordered_json merges = nlohmann::ordered_json::array();
+    for (size_t k = 0; k + 1 < state.merges.size(); k += 2) merges.push_back({state.merges[k], state.merges[k + 1]});
+    const nlohmann::ordered_json json = {
+        {"format", "gpt-cpp tokenizer"},
+        {"type", state.type},
+        {"vocab_size", state.vocab_size()},
+        {"decode", "text = b''.join(bytes.fromhex(tokens[i]) for i in ids).decode('utf-8', 'replace')"},
+        {"tokens", tokens},
+        {"merges", merges},
+        {"special_ids", state.special_ids}};
+    std::ofstream out(path);
+    out << json.dump(1) << "\n";
+    if (!out) throw std::runtime_error(path.string() + ": cannot be written");
+}
+
+}  // namespace
+
 std::string export_checkpoint(const fs::path& checkpoint, const std::string& format, const fs::path& out_dir) {
     if (format != "hf" && format != "safetensors")
         throw std::invalid_argument("--format must be \"hf\" or \"safetensors\", got \"" + format + "\"");
@@ -258,9 +295,12 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
     write_safetensors(out_dir / "model.safetensors", tensors, metadata);
     std::ofstream(out_dir / "config.json") << config.dump(2) << "\n";
     std::string extra;
-    if (const auto* gpt2 = dynamic_cast<const Gpt2Tokenizer*>(loaded.tokenizer.get()); gpt2 && format == "hf") {
+    if (const auto* gpt2 = dynamic_cast<const Gpt2Tokenizer*>(loaded.tokenizer.get())) {
         gpt2->write_files(out_dir, "hf");
         extra = " + vocab.json + merges.txt";
+    } else {
+        write_tokenizer_json(*loaded.tokenizer, out_dir / kTokenizerJson);
+        extra = std::string(" + ") + kTokenizerJson;
     }
     return "exported " + checkpoint.string() + " -> " + (out_dir / "config.json").string() + " + model.safetensors" + extra +
            " (" + (format == "hf" ? "Hugging Face GPT2LMHeadModel layout" : "gpt-cpp names") + ")";

@@ -9,11 +9,14 @@
 // encoder.json + vocab.bpe) or from `tokenizer_files`.
 //
 // Export (`gpt export CKPT --format hf|safetensors OUT_DIR`):
-//   hf:          config.json + model.safetensors in GPT2LMHeadModel's names and layout (+ vocab.json and
-//                merges.txt for a GPT-2 tokenizer). Refused, naming the field, for a model GPT-2 cannot
-//                represent: pos_encoding sinusoidal, n_kv_head != n_head, bias false.
+//   hf:          config.json + model.safetensors in GPT2LMHeadModel's names and layout. Refused, naming
+//                the field, for a model GPT-2 cannot represent: pos_encoding sinusoidal, n_kv_head !=
+//                n_head, bias false.
 //   safetensors: model.safetensors with this project's own names and shapes (any model), the
 //                config in its __metadata__ and in config.json.
+// Both formats add the vocabulary, so the export's ids can be decoded: vocab.json + merges.txt for a
+// GPT-2 tokenizer, gpt_cpp_tokenizer.json (every token's bytes as hex, the merges, the special ids) for a
+// character-level or BPE one.
 #pragma once
 
 #include <filesystem>

@@ -1,6 +1,7 @@
 #include "nn/gpt.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "nn/kv_cache.h"
@@ -47,7 +48,12 @@ Tensor GPT::embed(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generat
     const Tensor tokens = wte->forward(ids, {B, T});  // [B, T, C]
     if (!wpe) return drop_->forward(tokens, generator);  // rope: positions enter in attention
     const Tensor positions = wpe->forward(T, start);  // [T, C], broadcast over B
-    return drop_->forward(add(tokens, positions), generator);
+    const float scale = token_scale();
+    return drop_->forward(add(scale == 1.0f ? tokens : mul_scalar(tokens, scale), positions), generator);
+}
+
+float GPT::token_scale() const {
+    return config_.pos_encoding == "sinusoidal" ? static_cast<float>(std::sqrt(static_cast<double>(config_.n_embd))) : 1.0f;
 }
 
 Tensor GPT::logits_from_hidden(const Tensor& hidden) const {

@@ -52,13 +52,18 @@ public:
     // Mean next-token cross-entropy of logits [B, T, V] against targets [B·T].
     static Tensor loss(const Tensor& logits, const std::vector<int32_t>& targets);
 
-    // Token + position embeddings (positions start.., dropout) [B, T, C].
+    // Token + position embeddings (positions start.., dropout) [B, T, C]; with sinusoidal positions the
+    // token embeddings are multiplied by token_scale() first.
     Tensor embed(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator, int64_t start = 0) const;
     Tensor logits_from_hidden(const Tensor& hidden) const;  // ln_f, then · wteᵀ
 
     const GPTConfig& config() const { return config_; }
 
     std::shared_ptr<Embedding> wte;
+    // The factor on the token embeddings before positions are added: √n_embd with sinusoidal positions
+    // (Vaswani et al. 2017, §3.4: the fixed table has amplitude 1 and would drown embeddings initialised
+    // at std 0.02, so the model could not learn), 1 otherwise (GPT-2). The tied head reads wte unscaled.
+    float token_scale() const;
     std::shared_ptr<PositionalEncoding> wpe;  // Learned… registers wpe.weight; Sinusoidal… has no parameters; null with rope
     std::vector<std::shared_ptr<Block>> h;
     std::shared_ptr<LayerNorm> ln_f;

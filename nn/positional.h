@@ -1,4 +1,5 @@
-// Position information added to the token embedding (as it is: no √C scaling, as GPT-2).
+// Position information added to the token embedding (learned: as it is, as GPT-2; sinusoidal: to the
+// token embedding times √C, as the original Transformer — GPT::token_scale).
 //   learned:    wpe.weight [block_size, C], trained (GPT-2).
 //   sinusoidal: fixed, no parameters (Vaswani et al. 2017):
 //               PE(p, 2i) = sin(p / 10000^(2i/C)),  PE(p, 2i+1) = cos(p / 10000^(2i/C)).

@@ -19,6 +19,8 @@ packages=(g++ cmake make pkg-config libopenblas-openmp-dev libhdf5-dev libcli11-
 # node + npm for GPT-2's tokenizer reference (the npm package gpt-3-encoder, below); chromium for gpt serve's
 # browser test (driven by the npm package playwright-core, fetched by tests/scripts/serve_browser.sh).
 ((tests)) && packages+=(doctest-dev python3-torch python3-h5py hdf5-tools chromium)
+# Not installed (optional): Graphviz (`apt-get install graphviz`), whose `dot` turns `gpt graph`'s DOT
+# file into graph.svg; without it gpt graph writes the DOT file only.
 
 missing=()
 for p in "${packages[@]}"; do

@@ -98,8 +98,12 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     // The two halves of the embedding, read from the weights; their sum is the forward's own tensor.
     json token_embedding = json::array();
     const int64_t C = model.config().n_embd;
-    for (const int32_t id : ids)
-        token_embedding.push_back(std::vector<float>(model.wte->weight.data() + id * C, model.wte->weight.data() + (id + 1) * C));
+    const float scale = model.token_scale();  // √C with sinusoidal positions, else 1
+    for (const int32_t id : ids) {
+        std::vector<float> row(model.wte->weight.data() + id * C, model.wte->weight.data() + (id + 1) * C);
+        for (float& v : row) v *= scale;
+        token_embedding.push_back(std::move(row));
+    }
     // Learned or sinusoidal positions are added here; rotary ones (no wpe) enter inside attention.
     const json positions = model.wpe ? rows(model.wpe->forward(T, 0), T) : json(nullptr);  // [T, C]
 

@@ -7,9 +7,14 @@
     logits = model(torch.tensor([ids]))                # [1, T, vocab_size]
     text = tokenizer.decode(ids)
 
-Command line: load_checkpoint.py CKPT [--ids 1,2,3 | --ids-file F] [--logits-out F.bin] [--greedy N]
-prints the config, then writes the logits of the ids as raw float32 (row-major [T, V]) and/or greedily
-extends them by N tokens and prints the decoded text.
+Command line: load_checkpoint.py CKPT [--text "The " | --ids 1,2,3 | --ids-file F] [--logits-out F.bin]
+[--greedy N] prints the config, then writes the logits of the ids as raw float32 (row-major [T, V])
+and/or greedily extends them by N tokens and prints the decoded text. --text is encoded with the
+checkpoint's own tokenizer (character-level, BPE or GPT-2's, from its /tokenizer group); ids must be
+below the model's vocab_size.
+
+Needs h5py and torch: on Debian, run it with /usr/bin/python3 and the packages python3-h5py and
+python3-torch (a python3 from pyenv, conda or a venv first on PATH usually has neither).
 
 The maths is docs/checkpoint_format.md's "The model's maths": pre-LN blocks, LayerNorm eps 1e-5,
 GELU in its tanh form, c_attn rows = q heads, k heads, v heads; query head h reads key/value head
@@ -21,8 +26,18 @@ import argparse
 import math
 import sys
 
-import h5py
-import torch
+import unicodedata
+
+try:
+    import h5py
+    import torch
+except ImportError as e:
+    _message = (f"load_checkpoint.py needs h5py and torch, and {sys.executable} has no {e.name!r} ({e}); "
+                "run it with Debian's /usr/bin/python3 after apt-get install python3-h5py python3-torch")
+    if __name__ == "__main__":
+        print("error: " + _message, file=sys.stderr)
+        sys.exit(1)
+    raise ImportError(_message) from e
 
 
 def _str(v):
@@ -111,7 +126,7 @@ class GPT(torch.nn.Module):
         if cfg["pos_encoding"] == "learned":
             x = x + self.p("wpe.weight")[:T]
         elif cfg["pos_encoding"] == "sinusoidal":
-            x = x + self.pos_table[:T]
+            x = x * math.sqrt(cfg["n_embd"]) + self.pos_table[:T]  # tokens scaled by sqrt(C), as the original Transformer
         for layer in range(cfg["n_layer"]):
             pre = f"h.{layer}."
             h = self.layer_norm(x, pre + "ln_1")
@@ -122,18 +137,103 @@ class GPT(torch.nn.Module):
         return self.layer_norm(x, "ln_f") @ self.p("wte.weight").T
 
 
+def _is_space(c):  # Python regex's \s, as data/pretokenize.h: the White_Space property
+    return "\t" <= c <= "\r" or c == "\x85" or unicodedata.category(c) in ("Zs", "Zl", "Zp")
+
+
+def _is_letter(c):
+    return unicodedata.category(c).startswith("L")
+
+
+def _is_number(c):
+    return unicodedata.category(c).startswith("N")
+
+
+def pretokenize(text):
+    """GPT-2's pre-split (data/pretokenize.h), written out without the regex module:
+    's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+    pieces, i, n = [], 0, len(text)
+    while i < n:
+        if text[i] == "'":
+            for c in ("s", "t", "re", "ve", "m", "ll", "d"):
+                if text.startswith(c, i + 1):
+                    break
+            else:
+                c = None
+            if c is not None:
+                pieces.append(text[i:i + 1 + len(c)])
+                i += 1 + len(c)
+                continue
+        j = i + 1 if text[i] == " " and i + 1 < n else i
+        matched = False
+        for cls in (_is_letter, _is_number, lambda ch: not (_is_space(ch) or _is_letter(ch) or _is_number(ch))):
+            if cls(text[j]):
+                k = j
+                while k < n and cls(text[k]):
+                    k += 1
+                pieces.append(text[i:k])
+                i, matched = k, True
+                break
+        if matched:
+            continue
+        k = i  # whitespace: a run, leaving its last character to the word that follows it
+        while k < n and _is_space(text[k]):
+            k += 1
+        if k < n and k - i > 1:
+            k -= 1
+        pieces.append(text[i:k])
+        i = k
+    return pieces
+
+
 class Tokenizer:
-    """The checkpoint's /tokenizer: id -> bytes (decode). Encoding needs the C++ side or, for GPT-2,
-    any GPT-2 tokenizer (the ids are GPT-2's)."""
+    """The checkpoint's /tokenizer: id -> bytes (decode) and text -> ids (encode), for the character
+    tokenizer (one id per character), byte-level BPE and GPT-2's (GPT-2's pre-split, then the merges in
+    rank order: merge k makes id 256 + k). Special tokens in the text are encoded as ordinary text, as
+    gpt sample does."""
 
     def __init__(self, group):
         self.type = _str(group.attrs["type"])
         data, offsets = group["token_bytes"][()].tobytes(), group["token_offsets"][()]
         self.tokens = [data[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
         self.special_ids = [int(i) for i in group["special_ids"][()]]
+        merges = group["merges"][()].reshape(-1, 2) if "merges" in group else []
+        self.merge_rank = {(int(a), int(b)): k for k, (a, b) in enumerate(merges)}
+        ordinary = [i for i in range(len(self.tokens)) if i not in set(self.special_ids)]
+        self.byte_id = {self.tokens[i]: i for i in ordinary if len(self.tokens[i]) == 1}
+        self.char_id = {self.tokens[i].decode("utf-8", errors="replace"): i for i in ordinary}
 
     def decode(self, ids):
         return b"".join(self.tokens[i] for i in ids).decode("utf-8", errors="replace")
+
+    def encode(self, text):
+        if self.type == "char":
+            ids = []
+            for offset, c in enumerate(text):
+                if c not in self.char_id:
+                    raise ValueError(f"character {c!r} (U+{ord(c):04X}) at offset {offset} is not in the "
+                                     "checkpoint's vocabulary")
+                ids.append(self.char_id[c])
+            return ids
+        ids = []
+        for piece in pretokenize(text):
+            symbols = [self.byte_id[bytes([b])] for b in piece.encode("utf-8")]
+            while len(symbols) > 1:
+                ranks = [self.merge_rank.get(pair, math.inf) for pair in zip(symbols, symbols[1:])]
+                best = min(ranks)
+                if best == math.inf:
+                    break
+                pair, merged, i = (symbols[ranks.index(best)], symbols[ranks.index(best) + 1]), [], 0
+                while i < len(symbols):
+                    if i + 1 < len(symbols) and (symbols[i], symbols[i + 1]) == pair:
+                        merged.append(256 + best)
+                        i += 2
+                    else:
+                        merged.append(symbols[i])
+                        i += 1
+                symbols = merged
+            ids.extend(symbols)
+        return ids
 
 
 def load(path):
@@ -156,6 +256,7 @@ def load(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("checkpoint")
+    ap.add_argument("--text", help="text to encode with the checkpoint's own tokenizer")
     ap.add_argument("--ids", help="comma-separated token ids")
     ap.add_argument("--ids-file", help="file of whitespace-separated token ids")
     ap.add_argument("--logits-out", help="write the logits [T, V] as raw float32")
@@ -164,14 +265,33 @@ def main():
     model, tokenizer = load(args.checkpoint)
     print("config", model.cfg, "tokenizer", tokenizer.type, len(tokenizer.tokens))
     ids = []
-    if args.ids:
-        ids = [int(i) for i in args.ids.split(",")]
-    elif args.ids_file:
-        ids = [int(i) for i in open(args.ids_file).read().split()]
+    if sum(x is not None for x in (args.text, args.ids, args.ids_file)) > 1:
+        print("error: give one of --text, --ids, --ids-file", file=sys.stderr)
+        return 2
+    try:
+        if args.text is not None:
+            ids = tokenizer.encode(args.text)
+        elif args.ids:
+            ids = [int(i) for i in args.ids.split(",")]
+        elif args.ids_file:
+            ids = [int(i) for i in open(args.ids_file).read().split()]
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    vocab = model.cfg["vocab_size"]
+    bad = [i for i in ids if not 0 <= i < vocab]
+    if bad:
+        print(f"error: token id {bad[0]} is outside this checkpoint's vocabulary [0, {vocab}) "
+              f"({tokenizer.type} tokenizer, {len(tokenizer.tokens)} tokens); --text encodes text with it",
+              file=sys.stderr)
+        return 2
+    if len(ids) > model.cfg["block_size"] and args.logits_out:
+        print(f"error: {len(ids)} ids, more than the model's block_size {model.cfg['block_size']}", file=sys.stderr)
+        return 2
     if not ids:
         return 0
     with torch.no_grad():
-        logits = model(torch.tensor([ids]))[0]
+        logits = model(torch.tensor([ids[-model.cfg["block_size"]:]]))[0]
         if args.logits_out:
             logits.float().numpy().tofile(args.logits_out)
         for _ in range(args.greedy):

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <filesystem>
 #include <fstream>
@@ -45,7 +46,7 @@ std::string unquote(const std::string& value) {
 // `member(config)` is the field's value in a TrainConfig (const or not).
 template <class T, class Member>
 ConfigField make_field(const char* name, Member member, const char* help, bool shapes_model) {
-    ConfigField f{name, help, shapes_model, nullptr, nullptr, "", {}};
+    ConfigField f{name, help, shapes_model, nullptr, nullptr, "", {}, ""};
     if constexpr (std::is_same_v<T, int64_t>) {
         f.type = "INT";
         f.to_toml = [member](const TrainConfig& c) { return std::to_string(member(c)); };
@@ -79,6 +80,15 @@ ConfigField model_field(const char* name, T GPTConfig::*member, const char* help
 
 ConfigField aliased(ConfigField f, std::vector<std::string> aliases) {
     f.aliases = std::move(aliases);
+    return f;
+}
+
+// min_lr: written as the number it resolves to (lr / 10 unless given), so config.toml and checkpoints
+// always hold a number.
+ConfigField min_lr_field() {
+    ConfigField f = field("min_lr", &TrainConfig::min_lr, "learning rate at the end of the cosine decay");
+    f.to_toml = [](const TrainConfig& c) { return format_double(c.effective_min_lr()); };
+    f.default_note = "lr / 10";
     return f;
 }
 
@@ -119,7 +129,7 @@ const std::vector<ConfigField>& config_fields() {
                 {"gradient_accumulation_steps"}),
         field("max_iters", &TrainConfig::max_iters, "total optimizer steps of the run (also when resuming)"),
         aliased(field("lr", &TrainConfig::lr, "peak learning rate"), {"learning_rate"}),
-        field("min_lr", &TrainConfig::min_lr, "learning rate at the end of the cosine decay"),
+        min_lr_field(),
         field("warmup_iters", &TrainConfig::warmup_iters, "linear warm-up steps"),
         field("lr_decay_iters", &TrainConfig::lr_decay_iters, "step where the cosine reaches min_lr; 0 = max_iters"),
         field("lr_schedule", &TrainConfig::lr_schedule, "learning-rate schedule after warm-up: cosine | constant"),
@@ -149,6 +159,17 @@ const std::vector<ConfigField>& config_fields() {
         field("report_every", &TrainConfig::report_every, "also write report.html every N steps; 0 = only at the end"),
     };
     return fields;
+}
+
+double TrainConfig::effective_min_lr() const {
+    if (!std::isnan(min_lr)) return min_lr;
+    // The shortest decimal of lr with its exponent lowered by one: exactly the decimal lr / 10.
+    char text[64];
+    const auto result = std::to_chars(text, text + sizeof text - 8, lr, std::chars_format::scientific);
+    const std::string decimal(text, result.ptr);
+    const size_t e = decimal.find('e');
+    if (result.ec != std::errc() || e == std::string::npos || !std::isfinite(lr)) return lr / 10.0;
+    return std::strtod((decimal.substr(0, e) + "e" + std::to_string(std::stoi(decimal.substr(e + 1)) - 1)).c_str(), nullptr);
 }
 
 GPTConfig TrainConfig::model_config(int64_t vocab) const {
@@ -188,7 +209,8 @@ void TrainConfig::validate() const {
     positive("grad_accum", grad_accum);
     non_negative("max_iters", max_iters);
     require(lr > 0.0 && std::isfinite(lr), "lr must be positive, got " + format_double(lr));
-    require(min_lr >= 0.0 && min_lr <= lr, "min_lr must be in [0, lr], got " + format_double(min_lr));
+    require(std::isnan(min_lr) || (min_lr >= 0.0 && min_lr <= lr),
+            "min_lr must be in [0, lr], got " + format_double(min_lr));
     non_negative("warmup_iters", warmup_iters);
     non_negative("lr_decay_iters", lr_decay_iters);
     require(lr_schedule == "cosine" || lr_schedule == "constant",

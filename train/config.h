@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -35,7 +37,9 @@ struct TrainConfig {
     int64_t grad_accum = 1;
     int64_t max_iters = 2000;
     double lr = 1e-3;
-    double min_lr = 1e-4;
+    // NaN (the default, which no option or file can spell): lr / 10, as nanoGPT advises, so that a
+    // fine-tune at --lr 3e-5 gets 3e-6. start_run resolves it; config.toml records the number.
+    double min_lr = std::numeric_limits<double>::quiet_NaN();
     int64_t warmup_iters = 100;
     int64_t lr_decay_iters = 0;  // 0: max_iters
     std::string lr_schedule = "cosine";  // "cosine" | "constant"
@@ -68,6 +72,9 @@ struct TrainConfig {
     // run folder's run, or branching from an older checkpoint (train/run_folder.h).
     bool overwrite = false;
 
+    // min_lr as given, or lr / 10 when it was not (in decimal: lr 0.003 gives 0.0003, not the binary
+    // quotient 0.00030000000000000003).
+    double effective_min_lr() const;
     // `model` with the tokenizer's vocabulary size.
     GPTConfig model_config(int64_t vocab) const;
     // Throws std::invalid_argument naming the first bad option and its value.
@@ -82,6 +89,7 @@ struct ConfigField {
     std::function<void(TrainConfig&, const std::string&)> from_text;  // parse a value; throws without the name
     std::string type;                  // INT, FLOAT, BOOL, TEXT or PATH (a text naming a file; what --help shows)
     std::vector<std::string> aliases;  // other accepted names (nanoGPT's), on the command line and in files
+    std::string default_note;          // --help's "(default ...)" when it is not a fixed value ("lr / 10")
 };
 
 const std::vector<ConfigField>& config_fields();

@@ -113,6 +113,28 @@ std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_siz
     return model;
 }
 
+// A new run's schedule against its length: min_lr becomes a number (lr / 10 unless given); a warm-up
+// that would fill the whole run is cut to a tenth of it (one line in the log; config.toml records the
+// warm-up trained, which a resumed run keeps). A cosine decay that ends after the run is only reported:
+// a run meant to be resumed for longer sets it so, and changing it would break exact resume.
+// A resumed run keeps its stored schedule (changing it now would change the steps already taken).
+void fit_schedule_to_run(TrainConfig& config, bool leader) {
+    config.min_lr = config.effective_min_lr();
+    if (config.lr_schedule != "cosine") return;
+    if (config.max_iters > 0 && config.warmup_iters >= config.max_iters) {
+        const int64_t clamped = config.max_iters / 10;
+        if (leader)
+            std::fprintf(stderr, "schedule: warmup_iters %lld >= max_iters %lld: warm-up clamped to %lld steps (a tenth "
+                         "of the run)\n", static_cast<long long>(config.warmup_iters),
+                         static_cast<long long>(config.max_iters), static_cast<long long>(clamped));
+        config.warmup_iters = clamped;
+    }
+    if (config.lr_decay_iters > config.max_iters && leader)
+        std::fprintf(stderr, "schedule: lr_decay_iters %lld > max_iters %lld: this run ends before the cosine reaches "
+                     "min_lr (resume with --max_iters %lld to finish it)\n", static_cast<long long>(config.lr_decay_iters),
+                     static_cast<long long>(config.max_iters), static_cast<long long>(config.lr_decay_iters));
+}
+
 }  // namespace
 
 RunSetup start_run(TrainConfig config, const OptionGiven& option_given, Communicator& comm) {
@@ -124,6 +146,7 @@ RunSetup start_run(TrainConfig config, const OptionGiven& option_given, Communic
         source = load_resume_source(config, option_given, resume_path, leader);
     }
     config.validate();
+    if (config.resume.empty()) fit_schedule_to_run(config, leader);
     check_config_agrees(comm, config);  // before the folder is touched or anything is shared
     const int threads = configure_threads(config.threads, comm.ranks_on_node());
     // Nothing is written into the folder before it is locked and its rules applied (run_folder.h).

@@ -79,7 +79,7 @@ LrSchedule make_schedule(const TrainConfig& config) {
     if (config.lr_schedule == "constant") return LrSchedule::constant(config.lr);
     const int64_t decay_end = std::max(config.lr_decay_iters > 0 ? config.lr_decay_iters : config.max_iters,
                                        config.warmup_iters);
-    return LrSchedule::warmup_cosine(config.lr, config.min_lr, config.warmup_iters, decay_end);
+    return LrSchedule::warmup_cosine(config.lr, config.effective_min_lr(), config.warmup_iters, decay_end);
 }
 
 AdamWOptions adamw_options(const TrainConfig& config) {
@@ -151,6 +151,7 @@ private:
     double window_comm_s_ = 0.0;                      // gradient sum across ranks in this log window
     double training_peak_mib_ = 0.0;  // peak resident memory before the first checkpoint write (steps only)
     int64_t consecutive_skips_ = 0;
+    bool nothing_left_ = false;  // resumed at (or past) max_iters: run() says so and takes no step
 };
 
 // Rank r's dropout stream: rank 0's is the single process's (seed + 1), the others' are distinct.
@@ -196,7 +197,8 @@ Trainer::Trainer(RunSetup start, TrainHooks hooks, Communicator& comm)
         }
     }
     broadcast_weights(comm_, parameters_);
-    if (!leader_) return;
+    nothing_left_ = start.resumed && progress_.iter >= config_.max_iters;
+    if (!leader_ || nothing_left_) return;
     write_text_file(out_dir_ / "config.toml", config_to_toml(config_));
     metrics_.emplace((out_dir_ / "metrics.jsonl").string(), progress_.iter);
     print_banner(start.threads);
@@ -242,6 +244,12 @@ void Trainer::print_banner(int threads) const {
 // on for exactly this loop (scope guards: also when a save throws).
 int Trainer::run() {
     const int64_t first_step = progress_.iter;
+    if (nothing_left_) {
+        if (leader_)
+            std::fprintf(stderr, "nothing left to do: run is at step %lld %s max_iters %lld; raise --max_iters to continue\n",
+                         (long long)first_step, first_step == config_.max_iters ? "=" : ">", (long long)config_.max_iters);
+        return kExitFinished;
+    }
     {
         const ProfilingScope profiling(config_.profile);
         const StopHandlersScope stop_handlers;

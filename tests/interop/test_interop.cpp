@@ -17,6 +17,8 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "data/char_tokenizer.h"
 #include "data/gpt2_tokenizer.h"
 #include "interop/gpt2_interop.h"
@@ -293,5 +295,37 @@ TEST_CASE("tools/load_checkpoint.py gives the C++ logits for rope (GQA) and MLA 
         const double error = max_relative(read_floats(dir.path / "loader.bin"), mine);
         MESSAGE(config.attention << ": tools/load_checkpoint.py vs C++ logits, max relative error " << error);
         CHECK(error <= 1e-4);
+    }
+}
+
+TEST_CASE("export of a character-level model writes a vocabulary that decodes its ids (both formats)") {
+    TempDir dir;
+    const std::string text = "héllo, world: wörds\n";
+    const auto tokenizer = CharTokenizer::train(text);
+    GPTConfig m;
+    m.vocab_size = tokenizer->vocab_size();
+    m.n_embd = 16;
+    m.n_head = 2;
+    m.n_layer = 1;
+    m.block_size = 8;
+    GPT model(m);
+    const fs::path path = dir.path / "char.h5";
+    save_weights(path.string(), model, *tokenizer, TrainConfig());
+    const std::vector<int32_t> ids = tokenizer->encode(text);
+    for (const char* format : {"hf", "safetensors"}) {
+        const fs::path out = dir.path / format;
+        const std::string summary = export_checkpoint(path, format, out);
+        CHECK(summary.find("gpt_cpp_tokenizer.json") != std::string::npos);
+        std::ifstream in(out / "gpt_cpp_tokenizer.json");
+        REQUIRE(in);
+        const nlohmann::json json = nlohmann::json::parse(in);
+        CHECK(json["type"] == "char");
+        const std::vector<std::string> tokens = json["tokens"].get<std::vector<std::string>>();
+        REQUIRE(tokens.size() == size_t(tokenizer->vocab_size()));
+        std::string decoded;
+        for (int32_t id : ids)
+            for (size_t i = 0; i < tokens[size_t(id)].size(); i += 2)
+                decoded += char(std::stoi(tokens[size_t(id)].substr(i, 2), nullptr, 16));
+        CHECK(decoded == text);
     }
 }

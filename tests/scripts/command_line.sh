@@ -75,7 +75,7 @@ checks=$((checks + 1))
 if grep -qx 'bias = false' run1/config.toml && grep -qx 'lr = 0.003' run1/config.toml &&
    grep -qx 'grad_accum = 2' run1/config.toml && grep -qx 'data = "tiny.txt"' run1/config.toml &&
    grep -qx 'skip_nonfinite = true' run1/config.toml && grep -qx 'weight_decay = 0.1' run1/config.toml &&
-   grep -qx 'min_lr = 1e-4' run1/config.toml; then
+   grep -qx 'min_lr = 3e-4' run1/config.toml; then
     pass "config.toml: bias = false, aliases arrived, shortest numbers"
 else fail "config.toml:"; cat run1/config.toml; fi
 printf '[train]\nbias = False\nlearning_rate = 0.002\ngradient_accumulation_steps = 3\ndataset = "tiny.txt"\n' > nano.toml
@@ -99,5 +99,32 @@ check "sample --show_probs False" "$GPT" sample --out_dir run1 --max_new_tokens 
 checks=$((checks + 1))
 if ! grep -q '^\[probs\]' err; then pass "--show_probs False is false"; else fail "--show_probs False printed probs"; fi
 check "graph --render 0" "$GPT" graph --out g.dot --render 0
+
+# Issue 32's journeys: the schedule fits a short fine-tune, a resume with nothing left says so, a
+# Hugging Face folder given to --init_from points at gpt import.
+TINY_COSINE=(--n_layer 1 --n_head 2 --n_embd 16 --block_size 8 --batch_size 2 --eval_iters 2 --eval_interval 1000
+             --log_interval 1 --sample_tokens 0 --threads 1)
+check "init_from at --lr 3e-5, default min_lr and warm-up" \
+    "$GPT" train --init_from run1/ckpt.h5 --data tiny.txt --out_dir ft "${TINY_COSINE[@]}" --max_iters 20 --lr 3e-5
+checks=$((checks + 1))
+if grep -qx 'min_lr = 3e-6' ft/config.toml && grep -qx 'warmup_iters = 2' ft/config.toml &&
+   grep -q '^schedule: warmup_iters 100 >= max_iters 20: warm-up clamped to 2 steps' err; then
+    pass "min_lr = lr / 10, warm-up clamped to a tenth of the run with a log line"
+else fail "short fine-tune schedule:"; cat err; grep -E 'min_lr|warmup' ft/config.toml; fi
+check "resume at max_iters" "$GPT" train --resume ft
+checks=$((checks + 1))
+if grep -qx 'nothing left to do: run is at step 20 = max_iters 20; raise --max_iters to continue' err; then
+    pass "resume at max_iters says there is nothing left to do"
+else fail "resume at max_iters:"; cat err; fi
+expect_error "explicit min_lr above lr" 1 "min_lr must be in [0, lr], got 0.01" -- \
+    "$GPT" train "${TINY[@]}" --data tiny.txt --out_dir bad_min_lr --min_lr 0.01
+mkdir -p hf && : > hf/config.json && : > hf/model.safetensors
+expect_error "init_from a Hugging Face folder" 1 "not a checkpoint; convert it first: gpt import hf hf.h5" -- \
+    "$GPT" train --init_from hf --data tiny.txt --out_dir from_hf
+expect_error "init_from a missing path" 1 "nothing_here: no such checkpoint" -- \
+    "$GPT" train --init_from nothing_here --data tiny.txt --out_dir from_missing
+checks=$((checks + 1))
+if ! "$GPT" train --help | grep -q '(default false) (default false)'; then pass "--overwrite's default once"
+else fail "--help repeats a default"; fi
 
 finish

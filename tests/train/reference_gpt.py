@@ -107,7 +107,7 @@ class Reference(torch.nn.Module):
             two_i = two_i - torch.remainder(two_i, 2)
             angle = pos / torch.pow(torch.tensor(10000.0, dtype=torch.float64), two_i / C)
             pe = torch.where(torch.arange(C) % 2 == 0, torch.sin(angle), torch.cos(angle))
-            x = x + pe
+            x = x * math.sqrt(C) + pe  # the original Transformer scales the token embeddings by sqrt(d_model)
         for i in range(cfg["n_layer"]):
             pre = f"h.{i}."
             h = self.layer_norm(x, pre + "ln_1")
