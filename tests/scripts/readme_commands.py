@@ -44,6 +44,9 @@ SUBSTITUTIONS = [
                                           "its training command is the README's configs/default.toml line")),
     (r"^bash scripts/test\.sh", ("skip", "runs this suite (recursion)")),
     (r"^bench/run\.sh", ("skip", "a benchmark: minutes, and needs gpt_bench")),
+    (r"(^|\s)(python3 )?bench/\S+\.py\b", ("skip", "a benchmark script: minutes of training and timing")),
+    (r"^build/gpt_bench ", ("skip", "a benchmark: gpt_bench is not part of the test build")),
+    (r"^cmake --build build --target .*gpt_bench", ("skip", "builds the benchmark into the suite's build folder")),
     (r"^mpirun .*(--host|--hostfile)", ("skip", "needs other machines")),
     (r"^mpirun ", ("sub", r"^mpirun ", "mpirun --oversubscribe --allow-run-as-root ")),
     (r"^bash scripts/get_data\.sh", ("sub", r"^bash scripts/get_data\.sh",
@@ -94,9 +97,9 @@ def prepare():
     return r.returncode == 0
 
 
-def blocks(readme):
-    """(language, line number, lines) of every code block: fenced ones, and indented ones (4 spaces
-    after a blank line, outside a fence)."""
+def blocks(readme, indented=True):
+    """(language, line number, lines) of every code block: fenced ones, and (indented=True) indented
+    ones (4 spaces after a blank line, outside a fence)."""
     lines = open(readme).read().split("\n")
     out, i = [], 0
     while i < len(lines):
@@ -108,7 +111,7 @@ def blocks(readme):
             out.append((m.group(1) or "(none)", i + 1, lines[i + 1:j]))
             i = j + 1
             continue
-        if lines[i].startswith("    ") and lines[i].strip() and (i == 0 or not lines[i - 1].strip()):
+        if indented and lines[i].startswith("    ") and lines[i].strip() and (i == 0 or not lines[i - 1].strip()):
             j = i
             while j < len(lines) and lines[j].startswith("    "):
                 j += 1
@@ -156,16 +159,30 @@ def serve(cmd):
         proc.wait(timeout=10)
 
 
+def pages():
+    """(name, blocks) of the README (fenced and indented blocks), then of every docs/ page with a fenced
+    shell block (their indented blocks are diagrams, not commands), in name order."""
+    readme = README or os.path.join(REPO, "README.md")
+    out = [("README.md", blocks(readme))]
+    docs = os.path.join(REPO, "docs")
+    for name in sorted(os.listdir(docs)):
+        if name.endswith(".md"):
+            found = [b for b in blocks(os.path.join(docs, name), indented=False) if b[0] in ("sh", "bash")]
+            if found:
+                out.append(("docs/" + name, found))
+    return out
+
+
 def main():
     have_hf = prepare()
-    readme = README or os.path.join(REPO, "README.md")
     failures, ran, skipped = [], 0, []
-    for lang, where, body in blocks(readme):
+    for page, where, lang, body in [(p, w, l, b) for p, bs in pages() for l, w, b in bs]:
+        where = f"{page}:{where}"
         if lang == "cmake":
-            skipped.append(f"README.md:{where}: a CMake snippet, not a command (tests/scripts/install_consumer.sh runs it)")
+            skipped.append(f"{where}: a CMake snippet, not a command (tests/scripts/install_consumer.sh runs it)")
             continue
-        if lang not in ("sh", "sh (indented)"):
-            failures.append(f"README.md:{where}: a ```{lang} block this test does not know how to run")
+        if lang not in ("sh", "bash", "sh (indented)"):
+            failures.append(f"{where}: a ```{lang} block this test does not know how to run")
             continue
         for cmd in commands(body):
             original, action = cmd, None
@@ -177,30 +194,30 @@ def main():
                     break
                 cmd = re.sub(rule[1], rule[2], cmd) if rule[0] == "sub" else rule[1](cmd)
             if action and action[0] == "skip":
-                skipped.append(f"README.md:{where}: {original}  ({action[1]})")
+                skipped.append(f"{where}: {original}  ({action[1]})")
                 continue
             if HF_URL in original and not have_hf:
-                skipped.append(f"README.md:{where}: {original}  (no torch to write the GPT-2 fixture)")
+                skipped.append(f"{where}: {original}  (no torch to write the GPT-2 fixture)")
                 continue
             if original.startswith("mpirun") and not shutil.which("mpirun"):
-                skipped.append(f"README.md:{where}: {original}  (mpirun is not installed)")
+                skipped.append(f"{where}: {original}  (mpirun is not installed)")
                 continue
             ran += 1
             if action and action[0] == "serve":
                 ok, out = serve(cmd)
                 print(("ok   " if ok else "FAIL ") + cmd)
                 if not ok:
-                    failures.append(f"README.md:{where}: {original}: no page ({out.strip()})")
+                    failures.append(f"{where}: {original}: no page ({out.strip()})")
                 continue
             r = run(cmd)
             print(("ok   " if r.returncode == 0 else "FAIL ") + cmd + ("" if cmd == original else f"   [as written: {original}]"))
             if r.returncode != 0:
-                failures.append(f"README.md:{where}: {original}: exit {r.returncode}\n{(r.stdout + r.stderr)[-1500:]}")
+                failures.append(f"{where}: {original}: exit {r.returncode}\n{(r.stdout + r.stderr)[-1500:]}")
     for s in skipped:
         print("skip " + s)
     for f in failures:
         print("FAIL " + f)
-    print(f"{ran} README commands run, {len(skipped)} skipped (reasons above), {len(failures)} failed")
+    print(f"{ran} commands of the README and docs/ run, {len(skipped)} skipped (reasons above), {len(failures)} failed")
     shutil.rmtree(WORK, ignore_errors=True)
     return 1 if failures or ran == 0 else 0
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README as a test: every shell command in README.md's code blocks runs as written in a scratch
+# The README as a test: every shell command in README.md's code blocks (and in docs/ pages' ```sh blocks) runs as written in a scratch
 # copy of the working tree, offline, with only the substitutions listed in readme_commands.py
 # (SUBSTITUTIONS: fewer steps, file:// instead of downloads, local fixtures). A failing command or a
 # block of unknown kind fails the test.
