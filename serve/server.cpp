@@ -10,6 +10,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "common/untrusted_text.h"
 #include "serve/api.h"
 #include "serve/assets.h"
 #include "serve/metrics_follower.h"
@@ -28,10 +29,38 @@ struct HttpError : std::runtime_error {
     int status;
 };
 
-void send_json(httplib::Response& res, int status, const json& body) {
+// Every answer's bytes go out through a content provider of known length. Debian's cpp-httplib is built
+// with Brotli and zlib (cpp-httplib.pc), and httplib compresses a body set with set_content whenever the
+// request's Accept-Encoding allows it -- which every browser's does: Brotli at its default quality took
+// 12-19 s for a 1.8 MB forward view (issue 28). httplib never compresses a provider's content, and on
+// loopback sending the bytes as they are is the fastest answer. (Undefining CPPHTTPLIB_BROTLI_SUPPORT
+// here would not help: the choice is made inside the compiled library.)
+void send_body(httplib::Response& res, int status, std::string body, const char* content_type) {
     res.status = status;
+    if (body.empty()) {
+        res.set_content("", content_type);
+        return;
+    }
+    auto shared = std::make_shared<const std::string>(std::move(body));
+    res.set_content_provider(shared->size(), content_type,
+                             [shared](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 return sink.write(shared->data() + offset, length);
+                             });
+}
+
+void send_json(httplib::Response& res, int status, const json& body) {
     // Invalid UTF-8 cannot reach here (token text is escaped); replace rather than throw if it ever does.
-    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+    send_body(res, status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+// A request body as JSON. The body is at most kMaxBodyBytes, but nested arrays that deep would still be
+// walked recursively by any copy or dump of the value: refused before parsing.
+inline constexpr size_t kMaxRequestDepth = 32;
+
+json parse_request(const std::string& body) {
+    if (json_nesting_depth(body) > kMaxRequestDepth)
+        throw BadRequest("the request nests arrays or objects more than " + std::to_string(kMaxRequestDepth) + " deep");
+    return json::parse(body);
 }
 
 class Server {
@@ -39,58 +68,124 @@ public:
     explicit Server(const std::string& path) : catalog_(path) {}
 
     void install(httplib::Server& http) {
-        http.set_payload_max_length(kMaxBodyBytes);  // a chunked body past the limit: 413 from httplib
-        // A declared body over the limit is answered before it is read.
+        // Request bodies: at most kMaxBodyBytes, whatever their framing. A declared Content-Length over
+        // the limit is answered before the body is read; chunked bodies, bodies without a length and
+        // decoded (Content-Encoding) bodies are counted as they are read by the POST routes' content
+        // receivers, which stop reading at the limit (cpp-httplib 0.11 reads a chunked body whole
+        // otherwise, whatever set_payload_max_length says). Routes that take no body must not read one:
+        // any other method, or a POST to another path, is answered from its headers alone. Every
+        // connection carries one request (set in run_serve), so the unread rest of a refused body is
+        // never parsed as a next request.
+        http.set_payload_max_length(kMaxBodyBytes);
         http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+            if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+            if (req.method != "POST") {
+                send_json(res, 405, {{"error", "method " + excerpt(req.method) + " is not allowed (GET and POST only)"}});
+                return httplib::Server::HandlerResponse::Handled;
+            }
+            if (!is_post_route(req.path)) {
+                send_json(res, 404, {{"error", "no such route: POST " + excerpt(req.path)}});
+                return httplib::Server::HandlerResponse::Handled;
+            }
+            if (req.get_header_value("Content-Type").rfind("multipart/", 0) == 0) {
+                send_json(res, 415, {{"error", "the request body must be a JSON object, not multipart data"}});
+                return httplib::Server::HandlerResponse::Handled;
+            }
             const auto length = req.get_header_value<uint64_t>("Content-Length");
-            if (length <= kMaxBodyBytes) return httplib::Server::HandlerResponse::Unhandled;
-            send_json(res, 400, {{"error", "request body of " + std::to_string(length) + " bytes; the limit is " +
-                                               std::to_string(kMaxBodyBytes) + " bytes"}});
-            res.set_header("Connection", "close");
-            return httplib::Server::HandlerResponse::Handled;
+            if (length > kMaxBodyBytes) {
+                send_json(res, 413, {{"error", "request body of " + std::to_string(length) + " bytes; the limit is " +
+                                                   std::to_string(kMaxBodyBytes) + " bytes"}});
+                return httplib::Server::HandlerResponse::Handled;
+            }
+            return httplib::Server::HandlerResponse::Unhandled;
         });
         for (const std::string_view page : asset_paths())
             http.Get(std::string(page), [](const httplib::Request& req, httplib::Response& res) {
                 const Asset asset = find_asset(req.path);
-                res.set_content(std::string(asset.content), std::string(asset.content_type).c_str());
+                send_body(res, 200, std::string(asset.content), std::string(asset.content_type).c_str());
             });
-        http.Get("/api/runs", handler([this](const httplib::Request&) { return runs(); }));
-        http.Get("/api/metrics", handler([this](const httplib::Request& req) { return metrics(req); }));
-        http.Get("/api/model", handler([this](const httplib::Request& req) { return model(req); }));
+        http.Get("/api/runs", get_handler([this](const httplib::Request&, const std::string&) { return runs(); }));
+        http.Get("/api/metrics", get_handler([this](const httplib::Request& req, const std::string&) { return metrics(req); }, false));  // a run's whole history
+        http.Get("/api/model", get_handler([this](const httplib::Request& req, const std::string&) { return model(req); }));
         post(http, "/api/forward", forward_view);
         post(http, "/api/generate", generate_view);
         post(http, "/api/backprop", backprop_view);
         http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-            if (res.status == 404 && res.body.empty())
-                send_json(res, 404, {{"error", "no such route: " + req.method + " " + req.path}});
-            else if (res.body.empty())
+            if (res.has_header("Content-Type")) return;  // an answer of ours
+            if (res.status == 404)
+                send_json(res, 404, {{"error", "no such route: " + req.method + " " + excerpt(req.path)}});
+            else if (res.status == 413)
+                send_json(res, 413, {{"error", "request body over the limit of " + std::to_string(kMaxBodyBytes) + " bytes"}});
+            else
                 send_json(res, res.status, {{"error", "HTTP " + std::to_string(res.status)}});
         });
     }
 
 private:
-    using View = std::function<json(const httplib::Request&)>;
+    using View = std::function<json(const httplib::Request&, const std::string& body)>;
 
-    // Every API answer goes through here: exceptions become status codes with {"error": message}.
-    static httplib::Server::Handler handler(View view) {
-        return [view = std::move(view)](const httplib::Request& req, httplib::Response& res) {
+    static bool is_post_route(const std::string& path) {
+        return path == "/api/forward" || path == "/api/generate" || path == "/api/backprop";
+    }
+
+    // Every API answer goes through here: exceptions become status codes with {"error": message}. POST
+    // bodies are read here, through a receiver that stops at kMaxBodyBytes (413).
+    static httplib::Server::HandlerWithContentReader handler(View view, bool bounded = true) {
+        return [view = std::move(view), bounded](const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& reader) {
+            std::string body;
+            bool over_limit = false;
+            if (req.method == "POST") {
+                const bool complete = reader([&](const char* data, size_t length) {
+                    if (length > kMaxBodyBytes - body.size()) {
+                        over_limit = true;
+                        return false;  // stop reading: the rest of the body is never received
+                    }
+                    body.append(data, length);
+                    return true;
+                });
+                if (over_limit) {
+                    send_json(res, 413, {{"error", "request body over the limit of " + std::to_string(kMaxBodyBytes) +
+                                                       " bytes"}});
+                    return;
+                }
+                if (!complete) {
+                    send_json(res, 400, {{"error", "the request body could not be read (malformed chunked framing, "
+                                                   "or the client stopped sending)"}});
+                    return;
+                }
+            }
             try {
-                send_json(res, 200, view(req));
+                json answer = view(req, body);
+                std::string text = answer.dump(-1, ' ', false, json::error_handler_t::replace);
+                answer = json();  // the tree is several times the text's size: free it before sending
+                if (bounded && text.size() > kMaxResponseBytes)  // a backstop: the views refuse such requests first
+                    throw HttpError(413, "the answer would be " + std::to_string(text.size()) +
+                                             " bytes; the limit is " + std::to_string(kMaxResponseBytes) + " bytes");
+                send_body(res, 200, std::move(text), "application/json");
             } catch (const HttpError& e) {
                 send_json(res, e.status, {{"error", e.what()}});
             } catch (const json::exception& e) {  // malformed JSON, or a field of the wrong JSON type
                 send_json(res, 400, {{"error", std::string("malformed request: ") + e.what()}});
             } catch (const BadRequest& e) {
                 send_json(res, 400, {{"error", e.what()}});
+            } catch (const ResponseTooLarge& e) {
+                send_json(res, 413, {{"error", e.what()}});
             } catch (const std::exception& e) {
                 send_json(res, 500, {{"error", e.what()}});
             }
         };
     }
 
+    static httplib::Server::Handler get_handler(View view, bool bounded = true) {
+        return [h = handler(std::move(view), bounded)](const httplib::Request& req, httplib::Response& res) {
+            h(req, res, httplib::ContentReader(nullptr, nullptr));
+        };
+    }
+
     void post(httplib::Server& http, const char* route, json (*view)(const LoadedCheckpoint&, const json&)) {
-        http.Post(route, handler([this, view](const httplib::Request& req) {
-                      const json request = json::parse(req.body);
+        http.Post(route, handler([this, view](const httplib::Request&, const std::string& body) {
+                      const json request = parse_request(body);
                       if (!request.is_object()) throw BadRequest("the request body must be a JSON object");
                       if (!request.contains("run") || !request["run"].is_string())
                           throw BadRequest("\"run\" (a run's name from /api/runs) is required");
@@ -103,14 +198,18 @@ private:
     json metrics(const httplib::Request& req) {
         const std::string since = req.get_param_value("since");
         if (since.find_first_not_of("0123456789") != std::string::npos || since.size() > 12)
-            throw BadRequest("since must be a record count (a non-negative integer), got '" + since + "'");
+            throw BadRequest("since must be a record count (a non-negative integer), got " + excerpt(since));
         const ServedRun entry = run(req.get_param_value("run"));
         std::error_code error;
         std::lock_guard lock(metrics_mutex_);
         const bool logged = !entry.metrics.empty() && std::filesystem::exists(entry.metrics, error);
         static const std::vector<MetricsRecord> none;  // a run that has not logged yet: empty charts
-        return training_view(entry.name, logged ? metrics_[entry.name].read(entry.metrics) : none,
-                             since.empty() ? 0 : std::stoll(since));
+        MetricsFollower& follower = metrics_[entry.name];
+        json out = training_view(entry.name, logged ? follower.read(entry.metrics) : none,
+                                 since.empty() ? 0 : std::stoll(since));
+        out["skipped_lines"] = logged ? follower.skipped() : 0;  // invalid lines of metrics.jsonl, left out
+        if (logged && follower.skipped() > 0) out["first_skipped"] = follower.first_skipped();
+        return out;
     }
 
     json model(const httplib::Request& req) {
@@ -135,7 +234,7 @@ private:
     ServedRun run(const std::string& name) const {
         if (name.empty()) throw BadRequest("the run parameter is required (a name from /api/runs)");
         std::optional<ServedRun> entry = catalog_.find(name);
-        if (!entry) throw HttpError(404, "no run named '" + name + "' (was its folder removed?)");
+        if (!entry) throw HttpError(404, "no run named " + excerpt(name) + " (was its folder removed?)");
         return *entry;
     }
 
@@ -143,7 +242,7 @@ private:
     const LoadedCheckpoint* checkpoint(const ServedRun& entry) {
         std::error_code error;
         if (entry.checkpoint.empty() || !std::filesystem::exists(entry.checkpoint, error))
-            throw HttpError(404, "run '" + entry.name + "' has no checkpoint yet (ckpt.h5 is written at the first "
+            throw HttpError(404, "run " + excerpt(entry.name) + " has no checkpoint yet (ckpt.h5 is written at the first "
                                  "checkpoint interval or when training ends)");
         return store_.get(entry.name, entry.checkpoint).checkpoint.get();
     }
@@ -169,6 +268,19 @@ int run_serve(const ServeOptions& options) {
     configure_threads(options.threads);
     Server server(options.path);
     httplib::Server http;
+    // Slow and idle clients (docs/reliability.md): each connection holds a worker thread while it is open,
+    // so the pool is large (kServeThreads; idle threads cost nothing), a connection carries one request
+    // (no idle keep-alive connection holds a thread; a refused body's unread rest is never parsed as a
+    // next request), and every wait for the client is bounded: kReadTimeoutSeconds for each read
+    // (request line, each header line, each part of a body), kWriteTimeoutSeconds for each write.
+    // cpp-httplib 0.11 has no hook before the headers are read, so a client that keeps sending one byte
+    // within every read timeout holds its thread until its header lines reach httplib's 8 KiB limit;
+    // that takes kServeThreads such clients to fill the pool.
+    http.new_task_queue = [] { return new httplib::ThreadPool(kServeThreads); };
+    http.set_read_timeout(kReadTimeoutSeconds, 0);
+    http.set_write_timeout(kWriteTimeoutSeconds, 0);
+    http.set_keep_alive_max_count(1);
+    http.set_keep_alive_timeout(kReadTimeoutSeconds);
     // httplib's default also sets SO_REUSEPORT, which lets a second server bind a port already in use and
     // steal half its connections: SO_REUSEADDR alone (a restart need not wait out TIME_WAIT).
     http.set_socket_options([](auto sock) {
@@ -185,7 +297,9 @@ int run_serve(const ServeOptions& options) {
     if (options.host != "127.0.0.1" && options.host != "localhost" && options.host != "::1")
         std::fprintf(stderr, "warning: --host %s: the server is reachable from other machines; it has no "
                      "authentication and shows your runs' data to anyone who can connect\n", options.host.c_str());
-    std::printf("gpt serve: http://%s:%d/  (serving %s; Ctrl-C stops)\n", options.host.c_str(), port,
+    // An IPv6 address goes in brackets in a URL (RFC 3986): http://[::1]:8080/.
+    const std::string url_host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+    std::printf("gpt serve: http://%s:%d/  (serving %s; Ctrl-C stops)\n", url_host.c_str(), port,
                 options.path.c_str());
     std::fflush(stdout);
     if (!http.listen_after_bind()) throw std::runtime_error("the server stopped unexpectedly");

@@ -118,12 +118,16 @@ function drawForward(data) {
     emb.appendChild(figure(name, matrixCanvas(m, cell, null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} channel ${j}: ${fmt(v)}`))));
   const att = $('attention');
   att.innerHTML = '';
-  const size = Math.max(180, Math.min(360, Math.floor((window.innerWidth - 80) / Math.max(1, data.attention[0].length)) - 16));
+  // Layers and heads the request did not ask for ("layers", "heads") are null.
+  const shownHeads = data.attention.find((heads) => heads) || [];
+  const size = Math.max(180, Math.min(360, Math.floor((window.innerWidth - 80) / Math.max(1, shownHeads.length)) - 16));
   const attCell = Math.max(2, Math.floor(size / T));
   data.attention.forEach((heads, l) => {
+    if (!heads) return;
     const row = document.createElement('div');
     row.className = 'layer';
     heads.forEach((matrix, h) => {
+      if (!matrix) return;
       const canvas = matrixCanvas(matrix, attCell, sequential, (e, i, j, v) => {
         tooltip(e, i < 0 ? '' : `layer ${l} head ${h}\n${label(i)} (#${i}) attends to ${label(j)} (#${j}): ${fmt(v)}` + (j > i ? '  (masked: future)' : ''));
         document.querySelectorAll('#tokens .token').forEach((t, k) => t.classList.toggle('hot', i >= 0 && (k === i || k === j)));
@@ -148,18 +152,19 @@ function drawForward(data) {
   // Multi-head latent attention: c_KV = W_DKV·h per token and layer, the only thing its KV cache keeps.
   const latent = $('latent');
   latent.innerHTML = '';
-  latent.hidden = !data.latent.length;
-  if (data.latent.length) {
+  const latentShown = data.latent.find((m) => m);
+  latent.hidden = !latentShown;
+  if (latentShown) {
     const lead = document.createElement('p');
     lead.className = 'lead';
-    lead.textContent = `Multi-head latent attention: each token's keys and values are rebuilt from one latent row c_KV = W_DKV·h (${data.latent[0][0].length} numbers per token and layer), which is all the KV cache keeps.`;
+    lead.textContent = `Multi-head latent attention: each token's keys and values are rebuilt from one latent row c_KV = W_DKV·h (${latentShown[0].length} numbers per token and layer), which is all the KV cache keeps.`;
     latent.appendChild(lead);
-    data.latent.forEach((m, l) => latent.appendChild(figure(`layer ${l}: latent c_KV  [${T} × ${m[0].length}]`,
+    data.latent.forEach((m, l) => m && latent.appendChild(figure(`layer ${l}: latent c_KV  [${T} × ${m[0].length}]`,
       matrixCanvas(m, Math.max(3, Math.min(10, Math.floor(600 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} latent ${j}: ${fmt(v)}`)))));
   }
   const gelu = $('gelu');
   gelu.innerHTML = '';
-  data.gelu.forEach((m, l) => gelu.appendChild(figure(`layer ${l}: GELU(c_fc(ln_2(x)))  [${T} × ${m[0].length}]`,
+  data.gelu.forEach((m, l) => m && gelu.appendChild(figure(`layer ${l}: GELU(c_fc(ln_2(x)))  [${T} × ${m[0].length}]`,
     matrixCanvas(m, Math.max(2, Math.min(6, Math.floor(900 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} unit ${j}: ${fmt(v)}`)))));
 }
 
