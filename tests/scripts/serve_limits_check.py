@@ -190,6 +190,18 @@ polls = [request("GET", "/api/metrics?run=a") for _ in range(5)]
 check(all(p[0] == 200 and p[2]["records"] == records + 1 and p[2]["skipped_lines"] == 1 for p in polls),
       f"a garbage line: 5 polls all 200 with {records} + 1 records, 1 line skipped ({[p[2].get('records') for p in polls]})")
 
+# ---- a truncated checkpoint loaded by several worker threads at once: one line each, no HDF5 stack ----
+import concurrent.futures  # noqa: E402
+import shutil  # noqa: E402
+shutil.copytree(WORK + "/runs/a", WORK + "/runs/trunc")
+with open(WORK + "/runs/trunc/ckpt.h5", "r+b") as ckpt:
+    ckpt.truncate(4096)
+with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    answers = list(pool.map(lambda _: request("GET", "/api/model?run=trunc"), range(8)))
+check(all(a[0] == 500 and "ckpt.h5" in error_of(a) and "\n" not in error_of(a) for a in answers),
+      f"a truncated checkpoint, 8 requests at once: {sorted(set(a[0] for a in answers))} {error_of(answers[0])[:120]!r}")
+normal_request_ok("after the truncated checkpoint")
+
 # ---- slow clients: 16 connections sending their headers one byte at a time ----
 stop = threading.Event()
 
