@@ -16,10 +16,21 @@ function scheduleForward() { clearTimeout(forwardTimer); forwardTimer = setTimeo
 async function refreshForward() {
   if (!state.model) return;
   try {
-    const data = await api('/api/forward', samplingRequest());
+    // An answer over the server's 8 MiB bound (a large model at a long prompt) is refused with 413: then
+    // the first layer's maps only, then its first head's.
+    let data = null, note = '';
+    for (const part of [{}, { layers: [0] }, { layers: [0], heads: [0] }]) {
+      try {
+        data = await api('/api/forward', { ...samplingRequest(), ...part });
+        if (part.layers) note = `forward: showing layer 0${part.heads ? ', head 0' : ''} only (the whole view exceeds the server's response bound)`;
+        break;
+      } catch (e) {
+        if (e.status !== 413 || part.heads) throw e;
+      }
+    }
     state.forward = data;
     drawForward(data);
-    showError('');
+    showError(note);
   } catch (e) {
     showError('forward: ' + e.message);
   }
