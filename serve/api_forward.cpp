@@ -28,18 +28,41 @@ json rows(const Tensor& t, int64_t T) {
 // An upper bound on the bytes of the forward view's matrices, from the shapes alone: every number at
 // most 11 bytes ("-1.234e-05,"), the masked upper triangle of attention 2 ("0,"). Checked against
 // kMaxResponseBytes before any work is done.
-void check_forward_size(const GPTConfig& c, int64_t T, size_t layers, size_t heads) {
+struct Parts {
+    bool attention = true, gelu = true, embeddings = true, latent = true;
+};
+
+// "include": which matrices to send, a list of "attention", "gelu", "embeddings", "latent"; all by default.
+Parts parts_field(const json& request) {
+    if (!request.contains("include") || request["include"].is_null()) return {};
+    const json& list = request["include"];
+    if (!list.is_array()) throw BadRequest("include must be an array of \"attention\", \"gelu\", \"embeddings\", \"latent\"");
+    Parts parts{false, false, false, false};
+    for (const json& item : list) {
+        const std::string name = item.is_string() ? item.get<std::string>() : "";
+        if (name == "attention") parts.attention = true;
+        else if (name == "gelu") parts.gelu = true;
+        else if (name == "embeddings") parts.embeddings = true;
+        else if (name == "latent") parts.latent = true;
+        else throw BadRequest("include must hold \"attention\", \"gelu\", \"embeddings\" or \"latent\"");
+    }
+    return parts;
+}
+
+void check_forward_size(const GPTConfig& c, int64_t T, size_t layers, size_t heads, const Parts& parts) {
     const auto t = static_cast<double>(T);
-    const double per_layer = static_cast<double>(heads) * (t * (t + 1) / 2 * 11 + t * (t - 1) / 2 * 2) +
-                             t * 4.0 * static_cast<double>(c.n_embd) * 11 +      // GELU outputs [T, 4C]
-                             t * static_cast<double>(c.kv_latent_dim) * 11;     // MLA latent [T, d_c]
-    const double bytes = static_cast<double>(layers) * per_layer + 3 * t * static_cast<double>(c.n_embd) * 11 + 64 * 1024;
+    const double per_layer =
+        (parts.attention ? static_cast<double>(heads) * (t * (t + 1) / 2 * 11 + t * (t - 1) / 2 * 2) : 0.0) +
+        (parts.gelu ? t * 4.0 * static_cast<double>(c.n_embd) * 11 : 0.0) +        // GELU outputs [T, 4C]
+        (parts.latent ? t * static_cast<double>(c.kv_latent_dim) * 11 : 0.0);     // MLA latent [T, d_c]
+    const double bytes = static_cast<double>(layers) * per_layer +
+                         (parts.embeddings ? 3 * t * static_cast<double>(c.n_embd) * 11 : 0.0) + 64 * 1024;
     if (bytes <= static_cast<double>(kMaxResponseBytes)) return;
-    char text[320];
+    char text[384];
     std::snprintf(text, sizeof text,
                   "the forward view of %lld tokens for %zu layers x %zu heads would be up to %.1f MB; the limit is "
-                  "%zu bytes (%.0f MB): ask for fewer with \"layers\" and \"heads\" (lists of indices), or a "
-                  "shorter prompt",
+                  "%zu bytes (%.0f MB): ask for less with \"layers\", \"heads\" (lists of "
+                  "indices) and \"include\", or a shorter prompt",
                   static_cast<long long>(T), layers, heads, bytes / 1e6, kMaxResponseBytes,
                   static_cast<double>(kMaxResponseBytes) / (1024.0 * 1024.0));
     throw ResponseTooLarge(text);
@@ -105,10 +128,11 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     const SamplingOptions options = sampling_options(request);
     const int64_t T = static_cast<int64_t>(ids.size());
     // Attention maps, GELU outputs and MLA latents for these layers, attention for these heads (the
-    // others are null); all by default.
+    // others are null), and only the matrices "include" names; all by default.
     const std::vector<int64_t> layers = index_list_field(request, "layers", model.config().n_layer);
     const std::vector<int64_t> heads = index_list_field(request, "heads", model.config().n_head);
-    check_forward_size(model.config(), T, layers.size(), heads.size());
+    const Parts parts = parts_field(request);
+    check_forward_size(model.config(), T, layers.size(), heads.size(), parts);
 
     NoGradGuard no_grad;
     Generator unused(0);  // eval mode: dropout draws nothing
@@ -123,11 +147,15 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     json tokens = json::array();
     for (const int32_t id : ids) tokens.push_back(token_json(tokenizer, id));
     // The two halves of the embedding, read from the weights; their sum is the forward's own tensor.
-    json token_embedding = json::array();
-    const int64_t C = model.config().n_embd;
-    for (const int32_t id : ids) token_embedding.push_back(compact_row(model.wte->weight.data() + id * C, C));
-    // Learned or sinusoidal positions are added here; rotary ones (no wpe) enter inside attention.
-    const json positions = model.wpe ? rows(model.wpe->forward(T, 0), T) : json(nullptr);  // [T, C]
+    json embeddings = nullptr;  // left out unless "include" names it
+    if (parts.embeddings) {
+        json token_embedding = json::array();
+        const int64_t C = model.config().n_embd;
+        for (const int32_t id : ids) token_embedding.push_back(compact_row(model.wte->weight.data() + id * C, C));
+        // Learned or sinusoidal positions are added here; rotary ones (no wpe) enter inside attention.
+        const json positions = model.wpe ? rows(model.wpe->forward(T, 0), T) : json(nullptr);  // [T, C]
+        embeddings = {{"token", token_embedding}, {"position", positions}, {"sum", rows(inference.embedding, T)}};
+    }
 
     const size_t L = inference.attention.size();
     json attention(L, nullptr), gelu(L, nullptr), latent = json::array(), mid_norms = json::array(),
@@ -139,13 +167,14 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
         const Tensor& p = inference.attention[l];  // [1, H, T, T]
         json by_head(static_cast<size_t>(p.size(1)), nullptr);
         for (const int64_t h : heads) {
+            if (!parts.attention) break;
             json matrix = json::array();
             for (int64_t i = 0; i < T; ++i) matrix.push_back(compact_row(p.data() + (h * T + i) * T, T));
             by_head[static_cast<size_t>(h)] = std::move(matrix);
         }
         attention[l] = std::move(by_head);
-        gelu[l] = rows(inference.activations[l].gelu, T);
-        if (has_latent) latent[l] = rows(inference.activations[l].latent, T);  // MLA: c_KV [T, d_c], what is cached
+        if (parts.gelu) gelu[l] = rows(inference.activations[l].gelu, T);
+        if (has_latent && parts.latent) latent[l] = rows(inference.activations[l].latent, T);  // MLA: c_KV [T, d_c], cached
     }
     for (size_t l = 0; l < L; ++l) {
         const BlockActivations& a = inference.activations[l];
@@ -154,7 +183,7 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     }
     return {{"tokens", tokens},
             {"T", T},
-            {"embeddings", {{"token", token_embedding}, {"position", positions}, {"sum", rows(inference.embedding, T)}}},
+            {"embeddings", embeddings},
             {"attention", attention},
             {"residual_norms",
              {{"embedding", compact_row(row_norms(inference.embedding, T).data(), T)}, {"mid", mid_norms}, {"out", out_norms}}},

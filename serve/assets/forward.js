@@ -19,13 +19,14 @@ async function refreshForward() {
     // An answer over the server's 8 MiB bound (a large model at a long prompt) is refused with 413: then
     // the first layer's maps only, then its first head's.
     let data = null, note = '';
-    for (const part of [{}, { layers: [0] }, { layers: [0], heads: [0] }]) {
+    const fallbacks = [{}, { layers: [0] }, { layers: [0], heads: [0] }, { layers: [0], heads: [0], include: ['attention'] }];
+    for (const [k, part] of fallbacks.entries()) {
       try {
         data = await api('/api/forward', { ...samplingRequest(), ...part });
-        if (part.layers) note = `forward: showing layer 0${part.heads ? ', head 0' : ''} only (the whole view exceeds the server's response bound)`;
+        if (part.layers) note = `forward: showing layer 0${part.heads ? ', head 0' : ''}${part.include ? ', attention' : ''} only (the whole view exceeds the server's response bound)`;
         break;
       } catch (e) {
-        if (e.status !== 413 || part.heads) throw e;
+        if (e.status !== 413 || k === fallbacks.length - 1) throw e;
       }
     }
     state.forward = data;
@@ -120,9 +121,10 @@ function drawForward(data) {
   drawBars(data.sampling);
   const emb = $('embeddings');
   emb.innerHTML = '';
-  const cell = Math.max(3, Math.min(10, Math.floor(280 / Math.max(1, data.embeddings.sum[0].length))));
+  // Left out (null) when the request did not "include" them: a large model at a long prompt.
+  const cell = data.embeddings ? Math.max(3, Math.min(10, Math.floor(280 / Math.max(1, data.embeddings.sum[0].length)))) : 0;
   // Rotary positions (pos_encoding = "rope") have no wpe: positions rotate q and k inside attention.
-  const parts = data.embeddings.position
+  const parts = !data.embeddings ? [] : data.embeddings.position
     ? [['token embedding (wte)', data.embeddings.token], ['+ position (wpe)', data.embeddings.position], ['= sum', data.embeddings.sum]]
     : [['token embedding (wte) = the first residual stream; positions: rotary, applied to q and k in attention', data.embeddings.token]];
   for (const [name, m] of parts)

@@ -138,6 +138,12 @@ check(answer[0] == 413 and "8388608 bytes" in error_of(answer) and '"layers"' in
 status, headers, one = request("POST", "/api/forward", {"run": "big", "prompt": long_prompt, "layers": [3], "heads": [0, 1]})
 check(status == 200 and int(headers.get("content-length", 0)) < 8 * 1024 * 1024 and len(one["attention"][3][1]) == 250,
       f"the same prompt for layer 3, heads 0-1: {status}, {headers.get('content-length')} bytes")
+status, _, att_only = request("POST", "/api/forward", {"run": "big", "prompt": long_prompt, "layers": [0], "heads": [0],
+                                                        "include": ["attention"]})
+check(status == 200 and att_only["gelu"] == [None] * 4 and att_only["embeddings"] is None and len(att_only["attention"][0][0]) == 250,
+      f"include [\"attention\"]: no GELU, no embeddings ({status})")
+answer = request("POST", "/api/forward", {"run": "a", "prompt": "the", "include": ["everything"]})
+check(answer[0] == 400 and "include must hold" in error_of(answer), f"include [everything] -> {answer[0]} {error_of(answer)!r}")
 check(rss_mb() - before < 200, f"server memory after the large answers: {before:.0f} -> {rss_mb():.0f} MB")
 
 # ---- request bodies, every framing ----
