@@ -1,5 +1,6 @@
 #include "serve/metrics_follower.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -11,17 +12,28 @@ namespace gpt {
 
 const std::vector<MetricsRecord>& MetricsFollower::read(const std::filesystem::path& file) {
     const FileStamp stamp = stamp_of(file);
-    if (stamp.inode != inode_ || stamp.size < offset_) {  // replaced or rewritten: start over
+    if (stamp.size == offset_ && stamp.mtime_ns == mtime_ns_ && stamp.inode == inode_) return records_;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error(file.string() + ": cannot be read (was the run folder removed?)");
+    bool start_over = stamp.inode != inode_ || stamp.size < offset_;  // replaced or rewritten
+    if (!start_over && !tail_.empty()) {  // edited in place: the bytes already read changed
+        std::string now(tail_.size(), '\0');
+        in.seekg(static_cast<std::streamoff>(offset_ - tail_.size()));
+        in.read(now.data(), static_cast<std::streamsize>(now.size()));
+        start_over = !in || now != tail_;
+        in.clear();
+    }
+    if (start_over) {
         inode_ = stamp.inode;
         offset_ = 0;
         lines_ = 0;
         skipped_ = 0;
         first_skipped_.clear();
+        tail_.clear();
         records_.clear();
     }
+    mtime_ns_ = stamp.mtime_ns;
     if (stamp.size == offset_) return records_;
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw std::runtime_error(file.string() + ": cannot be read (was the run folder removed?)");
     in.seekg(static_cast<std::streamoff>(offset_));
     std::string added(static_cast<size_t>(stamp.size - offset_), '\0');
     in.read(added.data(), static_cast<std::streamsize>(added.size()));
@@ -46,6 +58,8 @@ const std::vector<MetricsRecord>& MetricsFollower::read(const std::filesystem::p
     records_.insert(records_.end(), std::make_move_iterator(parsed.begin()), std::make_move_iterator(parsed.end()));
     offset_ += start;  // up to the end of the last complete line
     lines_ = lines;
+    const size_t keep = std::min<size_t>(start, 256);
+    if (keep > 0) tail_ = added.substr(start - keep, keep);
     for (const std::string& message : bad) {
         if (skipped_++ == 0) first_skipped_ = message;
         std::fprintf(stderr, "warning: %s (line skipped)\n", message.c_str());

@@ -1,7 +1,8 @@
 // metrics.jsonl as `gpt train` appends to it, read incrementally: each call parses only the bytes added
 // since the last one, so a page polling a long run every second costs what the new lines cost. A line
 // still being written (no '\n' yet) waits for the next call. A file that shrank or was replaced (another
-// inode: a resume from an older checkpoint rewrites it) is read again from the start.
+// inode: a resume from an older checkpoint rewrites it) is read again from the start, and so is a file
+// edited in place (the last bytes already read no longer match: a bad line fixed in an editor).
 //
 // State changes only when a read completes: the records of the new lines and the offset past them are
 // committed together, so a failed read never leaves half of them behind to be appended again. A complete
@@ -31,6 +32,8 @@ public:
 private:
     uintmax_t inode_ = 0;
     uintmax_t offset_ = 0;  // bytes of complete lines parsed
+    int64_t mtime_ns_ = 0;
+    std::string tail_;      // the last bytes before offset_ (up to 256), to notice an edit in place
     int64_t lines_ = 0;     // complete lines parsed (for line numbers in messages)
     int64_t skipped_ = 0;
     std::string first_skipped_;

@@ -65,6 +65,25 @@ TEST_CASE("a bad metrics line is skipped once and never duplicates the records")
     for (int i = 1; i <= 60; ++i) append(file, record(i));
     CHECK(follower.read(file).size() == 60);
     CHECK(follower.skipped() == 0);
+
+    // The bad line fixed in place (an editor; same inode, the file longer): read again from the start,
+    // 5,001 lines -> 5,001 records in the terms.
+    {
+        std::ofstream out(file, std::ios::binary | std::ios::trunc);
+        for (int i = 1; i <= 50; ++i) out << record(i);
+        out << "{garbage\n";
+        for (int i = 52; i <= 60; ++i) out << record(i);
+    }
+    MetricsFollower fixed;
+    CHECK(fixed.read(file).size() == 59);
+    CHECK(fixed.skipped() == 1);
+    {
+        std::ofstream out(file, std::ios::binary | std::ios::trunc);
+        for (int i = 1; i <= 60; ++i) out << record(i);
+    }
+    CHECK(fixed.read(file).size() == 60);
+    CHECK(fixed.read(file).size() == 60);
+    CHECK(fixed.skipped() == 0);
     std::filesystem::remove_all(file.parent_path());
 }
 
