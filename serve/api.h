@@ -44,6 +44,7 @@ inline constexpr size_t kMaxResponseBytes = 8 * 1024 * 1024;
 inline constexpr int kServeThreads = 64;
 inline constexpr int kReadTimeoutSeconds = 5;
 inline constexpr int kWriteTimeoutSeconds = 10;
+inline constexpr int kRequestDeadlineSeconds = 10;  // from accept to the whole request (headers and body) read
 
 // A request whose answer would exceed kMaxResponseBytes: HTTP 413.
 struct ResponseTooLarge : std::runtime_error {

@@ -2,10 +2,24 @@
 // includes httplib.h.
 #include "serve/server.h"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
+#include <thread>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -53,6 +67,128 @@ void send_json(httplib::Response& res, int status, const json& body) {
     send_body(res, status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
+// ---- the request deadline ----
+// cpp-httplib 0.11 calls nothing of ours before a request's headers are read, and its timeouts bound each
+// read, not the request: a client that sends one byte every few seconds would hold a worker thread for
+// as long as it likes. RequestDeadlines gives every connection kRequestDeadlineSeconds to deliver its
+// whole request (headers and body): the task queue below registers each accepted socket (found by its
+// socket inode among the process's descriptors, since httplib passes the socket only inside its job)
+// under a duplicate descriptor, the handlers mark the request received, and a watchdog shuts down the
+// sockets of requests past their deadline. The duplicate keeps the socket (and its inode) alive until
+// the job has finished, so the watchdog can never shut down another connection that reused the number.
+struct Connection {
+    int dup_fd = -1;
+    ino_t inode = 0;
+    std::chrono::steady_clock::time_point deadline;
+    std::atomic<bool> received{false};
+    bool shut = false;  // guarded by RequestDeadlines::mutex_
+};
+
+thread_local Connection* current_connection = nullptr;
+
+// Called by the handlers once a request has been read whole: its deadline no longer applies.
+void mark_request_received() {
+    if (current_connection) current_connection->received = true;
+}
+
+class RequestDeadlines {
+public:
+    explicit RequestDeadlines(int port) : port_(port), watchdog_([this] { watch(); }) {}
+    ~RequestDeadlines() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        watchdog_.join();
+    }
+
+    // The socket just accepted (on the listening thread, before its job runs), or null when it cannot be
+    // told apart (then it has no deadline; the read timeouts still bound each read).
+    std::shared_ptr<Connection> adopt() {
+        std::lock_guard lock(mutex_);
+        int found = -1;
+        ino_t found_inode = 0;
+        std::error_code error;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
+            const int fd = std::atoi(entry.path().filename().c_str());
+            struct stat st {};
+            if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) || inodes_.count(st.st_ino)) continue;
+            int listening = 0;
+            socklen_t length = sizeof listening;
+            if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening) continue;
+            sockaddr_storage address{};
+            socklen_t address_length = sizeof address;
+            if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_length) != 0) continue;
+            int local_port = -1;
+            if (address.ss_family == AF_INET) local_port = ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+            if (address.ss_family == AF_INET6) local_port = ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+            if (local_port != port_) continue;
+            if (found >= 0) return nullptr;  // two unknown connections: cannot tell which is new
+            found = fd;
+            found_inode = st.st_ino;
+        }
+        if (found < 0) return nullptr;
+        auto connection = std::make_shared<Connection>();
+        connection->dup_fd = ::fcntl(found, F_DUPFD_CLOEXEC, 0);
+        if (connection->dup_fd < 0) return nullptr;
+        connection->inode = found_inode;
+        connection->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kRequestDeadlineSeconds);
+        inodes_.insert(found_inode);
+        live_.insert(connection);
+        return connection;
+    }
+
+    void release(const std::shared_ptr<Connection>& connection) {
+        std::lock_guard lock(mutex_);
+        ::close(connection->dup_fd);
+        inodes_.erase(connection->inode);
+        live_.erase(connection);
+    }
+
+private:
+    void watch() {
+        std::unique_lock lock(mutex_);
+        while (!stop_) {
+            wake_.wait_for(lock, std::chrono::milliseconds(250));
+            const auto now = std::chrono::steady_clock::now();
+            for (const auto& c : live_)
+                if (!c->received && !c->shut && now > c->deadline) {
+                    ::shutdown(c->dup_fd, SHUT_RDWR);  // httplib's next read sees the end of the stream
+                    c->shut = true;
+                }
+        }
+    }
+
+    const int port_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stop_ = false;
+    std::set<std::shared_ptr<Connection>> live_;
+    std::set<ino_t> inodes_;
+    std::thread watchdog_;  // last: started once the members above exist
+};
+
+// httplib's thread pool, with every connection's job run under its request deadline.
+class DeadlineTaskQueue : public httplib::TaskQueue {
+public:
+    DeadlineTaskQueue(size_t threads, int port) : deadlines_(port), pool_(threads) {}
+    void enqueue(std::function<void()> job) override {
+        std::shared_ptr<Connection> connection = deadlines_.adopt();
+        pool_.enqueue([this, connection, job = std::move(job)] {
+            current_connection = connection.get();
+            job();
+            current_connection = nullptr;
+            if (connection) deadlines_.release(connection);
+        });
+    }
+    void shutdown() override { pool_.shutdown(); }
+
+private:
+    RequestDeadlines deadlines_;
+    httplib::ThreadPool pool_;
+};
+
 // A request body as JSON. The body is at most kMaxBodyBytes, but nested arrays that deep would still be
 // walked recursively by any copy or dump of the value: refused before parsing.
 inline constexpr size_t kMaxRequestDepth = 32;
@@ -78,6 +214,8 @@ public:
         // never parsed as a next request.
         http.set_payload_max_length(kMaxBodyBytes);
         http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+            // Received whole, unless a POST body is still to come (its handler marks it once read).
+            if (req.method != "POST" || !is_post_route(req.path)) mark_request_received();
             if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
             if (req.method != "POST") {
                 send_json(res, 405, {{"error", "method " + excerpt(req.method) + " is not allowed (GET and POST only)"}});
@@ -144,6 +282,7 @@ private:
                     body.append(data, length);
                     return true;
                 });
+                mark_request_received();
                 if (over_limit) {
                     send_json(res, 413, {{"error", "request body over the limit of " + std::to_string(kMaxBodyBytes) +
                                                        " bytes"}});
@@ -268,15 +407,14 @@ int run_serve(const ServeOptions& options) {
     configure_threads(options.threads);
     Server server(options.path);
     httplib::Server http;
+    int port = static_cast<int>(options.port);  // the port actually bound, once bound (the queue reads it)
     // Slow and idle clients (docs/reliability.md): each connection holds a worker thread while it is open,
     // so the pool is large (kServeThreads; idle threads cost nothing), a connection carries one request
     // (no idle keep-alive connection holds a thread; a refused body's unread rest is never parsed as a
-    // next request), and every wait for the client is bounded: kReadTimeoutSeconds for each read
-    // (request line, each header line, each part of a body), kWriteTimeoutSeconds for each write.
-    // cpp-httplib 0.11 has no hook before the headers are read, so a client that keeps sending one byte
-    // within every read timeout holds its thread until its header lines reach httplib's 8 KiB limit;
-    // that takes kServeThreads such clients to fill the pool.
-    http.new_task_queue = [] { return new httplib::ThreadPool(kServeThreads); };
+    // next request), every wait for the client is bounded -- kReadTimeoutSeconds for each read,
+    // kWriteTimeoutSeconds for each write -- and each request must arrive whole (headers and body) within
+    // kRequestDeadlineSeconds of its connection (DeadlineTaskQueue above).
+    http.new_task_queue = [&port] { return new DeadlineTaskQueue(kServeThreads, static_cast<int>(port)); };
     http.set_read_timeout(kReadTimeoutSeconds, 0);
     http.set_write_timeout(kWriteTimeoutSeconds, 0);
     http.set_keep_alive_max_count(1);
@@ -288,7 +426,6 @@ int run_serve(const ServeOptions& options) {
         ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
     server.install(http);
-    int port = static_cast<int>(options.port);
     const bool bound = port == 0 ? (port = http.bind_to_any_port(options.host)) > 0 : http.bind_to_port(options.host, port);
     if (!bound)
         throw std::runtime_error("cannot listen on " + options.host + ":" + std::to_string(options.port) +

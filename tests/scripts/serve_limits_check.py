@@ -4,6 +4,7 @@ WORK_DIR/runs holds a (2 layers, block_size 24) and big (4 layers x 4 heads, blo
 library only. Every socket has a timeout, so a server that stops answering fails the check instead of
 hanging it; the only time bounds asserted are generous liveness bounds."""
 import json
+import select
 import socket
 import sys
 import threading
@@ -208,33 +209,55 @@ check(all(a[0] == 500 and "ckpt.h5" in error_of(a) and "\n" not in error_of(a) f
       f"a truncated checkpoint, 8 requests at once: {sorted(set(a[0] for a in answers))} {error_of(answers[0])[:120]!r}")
 normal_request_ok("after the truncated checkpoint")
 
-# ---- slow clients: 16 connections sending their headers one byte at a time ----
+# ---- slow clients: 16 connections sending their headers one byte a second, one its body ----
+# Each byte arrives within the read timeout, so only the request deadline (10 s from the connection)
+# ends them; a normal request is answered meanwhile. Bounded: a client gives up after 60 s.
 stop = threading.Event()
+closed_after = {}
 
 
-def slow_client(k):
+SLOW_HEADERS = b"GET /api/runs HTTP/1.1\r\nHost: slow\r\nX-Pad: " + b"a" * 100
+SLOW_BODY = b"POST /api/forward HTTP/1.1\r\nHost: slow\r\nContent-Length: 200\r\n\r\n" + b" " * 200  # headers at once
+
+
+def slow_client(k, payload=SLOW_HEADERS):
+    start = time.monotonic()
     try:
         s = socket.create_connection((HOST, PORT), timeout=30)
-        for byte in b"GET /api/runs HTTP/1.1\r\nHost: slow\r\nX-Pad: " + b"a" * 100:
-            if stop.is_set():
+        if payload is SLOW_BODY:
+            s.send(payload[:payload.index(b"\r\n\r\n") + 4])
+            payload = payload[payload.index(b"\r\n\r\n") + 4:]
+        for byte in payload:
+            if stop.is_set() or time.monotonic() - start > 60:
                 break
-            s.send(bytes([byte]))
+            try:
+                s.send(bytes([byte]))
+                if select.select([s], [], [], 0)[0] and s.recv(1) == b"":  # closed by the server
+                    closed_after[k] = time.monotonic() - start
+                    break
+            except OSError:
+                closed_after[k] = time.monotonic() - start
+                break
             stop.wait(1.0)
         s.close()
     except OSError:
-        pass
+        closed_after[k] = time.monotonic() - start
 
 
 slow = [threading.Thread(target=slow_client, args=(k,), daemon=True) for k in range(16)]
+slow.append(threading.Thread(target=slow_client, args=(16, SLOW_BODY), daemon=True))  # and one slow body
 for t in slow:
     t.start()
 time.sleep(2)
 t0 = time.monotonic()
 normal_request_ok("with 16 slow-header clients connected")
 check(time.monotonic() - t0 < 10, f"answered within 10 s while they hold their connections ({time.monotonic() - t0:.2f} s)")
-stop.set()
 for t in slow:
-    t.join(5)
+    t.join(70)
+stop.set()
+check(len(closed_after) == 17 and max(closed_after.values()) < 60,
+      f"the server closed all 16 slow-header connections and the slow body (request deadline 10 s): after {sorted(round(v) for v in closed_after.values())} s")
+normal_request_ok("after the slow clients")
 
 print(f"{len(failures)} failed")
 sys.exit(1 if failures else 0)
