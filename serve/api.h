@@ -45,6 +45,7 @@ inline constexpr int kServeThreads = 64;
 inline constexpr int kReadTimeoutSeconds = 5;
 inline constexpr int kWriteTimeoutSeconds = 10;
 inline constexpr int kRequestDeadlineSeconds = 10;  // from accept to the whole request (headers and body) read
+inline constexpr size_t kMaxRequestBytes = kMaxBodyBytes + 64 * 1024;  // request line, headers and body
 
 // A request whose answer would exceed kMaxResponseBytes: HTTP 413.
 struct ResponseTooLarge : std::runtime_error {

@@ -30,6 +30,7 @@
 #include "serve/metrics_follower.h"
 #include "serve/model_store.h"
 #include "serve/run_catalog.h"
+#include "serve/tcp_bytes.h"
 #include "train/threads.h"
 
 namespace gpt {
@@ -147,13 +148,18 @@ public:
     }
 
 private:
+    // Every 50 ms: a request past its deadline, or one that has sent more than kMaxRequestBytes before
+    // it was read whole, is cut off. (httplib 0.11 keeps a request line or header lines in memory however
+    // long they are: 400 MB of 'A' without a newline grew the server to 418 MB. Counting the bytes the
+    // kernel received bounds that to what arrives in 50 ms.)
     void watch() {
         std::unique_lock lock(mutex_);
         while (!stop_) {
-            wake_.wait_for(lock, std::chrono::milliseconds(250));
+            wake_.wait_for(lock, std::chrono::milliseconds(50));
             const auto now = std::chrono::steady_clock::now();
             for (const auto& c : live_)
-                if (!c->received && !c->shut && now > c->deadline) {
+                if (!c->received && !c->shut &&
+                    (now > c->deadline || tcp_bytes_received(c->dup_fd) > static_cast<int64_t>(kMaxRequestBytes))) {
                     ::shutdown(c->dup_fd, SHUT_RDWR);  // httplib's next read sees the end of the stream
                     c->shut = true;
                 }

@@ -172,6 +172,25 @@ check(status == 415, f"a multipart body -> {status} {body[:100]!r}")
 check(rss_mb() - before < 100, f"server memory after the bodies: {before:.0f} -> {rss_mb():.0f} MB")
 normal_request_ok("after the bodies")
 
+# A request line or header lines that never end: httplib 0.11 keeps them in memory however long they are
+# (400 MB sent -> 418 MB of server); the watchdog cuts a connection that sends more than 128 KiB before its
+# request is read whole. The client stops after 100 MiB or when its sends block for 5 s.
+for what, first, chunk in (("a request line without an end", b"", b"A" * (1 << 20)),
+                           ("a million header lines", b"GET / HTTP/1.1\r\n", b"X-A: b\r\n" * 131072)):
+    before = rss_mb()
+    s = socket.create_connection((HOST, PORT), timeout=5)
+    sent = 0
+    try:
+        s.sendall(first)
+        while sent < 100:
+            s.sendall(chunk)
+            sent += 1
+    except OSError:
+        pass
+    s.close()
+    check(sent < 100 and rss_mb() - before < 50, f"{what}: cut off after {sent} MiB; server memory {before:.0f} -> {rss_mb():.0f} MB")
+normal_request_ok("after the endless request lines")
+
 # ---- deep JSON, sampling ranges, %00 ----
 answer = request("POST", "/api/forward", b"[" * 60000 + b"]" * 60000)
 check(answer[0] in (400, 413), f"60,000-deep JSON -> {answer[0]} {error_of(answer)[:100]!r}")
