@@ -132,7 +132,10 @@ public:
         if (found < 0) return nullptr;
         auto connection = std::make_shared<Connection>();
         connection->dup_fd = ::fcntl(found, F_DUPFD_CLOEXEC, 0);
-        if (connection->dup_fd < 0) return nullptr;
+        if (connection->dup_fd < 0) {  // out of descriptors: this one goes without a deadline, and is
+            inodes_.insert(found_inode);  // remembered so that later scans still find the new socket
+            return nullptr;
+        }
         connection->inode = found_inode;
         connection->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kRequestDeadlineSeconds);
         inodes_.insert(found_inode);
