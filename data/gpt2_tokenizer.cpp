@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/untrusted_text.h"
 #include "data/utf8.h"
 
 namespace gpt {
@@ -99,15 +100,23 @@ std::unique_ptr<Gpt2Tokenizer> Gpt2Tokenizer::from_files(const fs::path& dir) {
         throw std::runtime_error(dir.string() + ": no GPT-2 tokenizer files (encoder.json + vocab.bpe, or vocab.json + merges.txt)");
     std::vector<std::pair<std::string, int32_t>> vocabulary;
     try {
-        const nlohmann::json json = nlohmann::json::parse(read_file(vocab_path));
+        const std::string text_of_file = read_file(vocab_path);
+        // Token -> id is one level deep; a value nested deeper is refused before anything walks it
+        // (issue 27: a 1,000,000-deep value crashed the error path's dump()).
+        if (const size_t depth = json_nesting_depth(text_of_file); depth > 1)
+            throw std::runtime_error("nests arrays or objects " + std::to_string(depth) +
+                                     " deep; expected one JSON object of token -> id");
+        const nlohmann::json json = nlohmann::json::parse(text_of_file);
         if (!json.is_object()) throw std::runtime_error("not a JSON object of token -> id");
         for (const auto& [text, id] : json.items()) {
             if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
-                throw std::runtime_error("token \"" + text + "\" has id " + id.dump() + ", not an integer in [0, 2^31)");
+                throw std::runtime_error("token " + excerpt(text) + " has a " + std::string(id.type_name()) +
+                                         " id, not an integer in [0, 2^31)");
             vocabulary.emplace_back(text, id.get<int32_t>());
         }
-    } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(vocab_path.string() + ": " + e.what());
+    } catch (const nlohmann::json::exception& e) {  // its message may quote the file: bounded
+        const std::string what = e.what();
+        throw std::runtime_error(vocab_path.string() + ": " + (what.size() > 200 ? what.substr(0, 200) + "…" : what));
     } catch (const std::runtime_error& e) {
         throw std::runtime_error(vocab_path.string() + ": " + e.what());
     }
@@ -136,7 +145,7 @@ std::unique_ptr<Gpt2Tokenizer> Gpt2Tokenizer::from_vocabulary(
     std::unordered_map<std::string, int32_t> id_of;
     for (const auto& [text, id] : vocabulary) {
         if (size_t(id) >= V || seen[size_t(id)])
-            throw std::runtime_error(source + ": vocabulary token \"" + text + "\" has id " + std::to_string(id) +
+            throw std::runtime_error(source + ": vocabulary token " + excerpt(text) + " has id " + std::to_string(id) +
                                      "; ids must be 0.." + std::to_string(V - 1) + ", each once");
         seen[size_t(id)] = true;
         id_of[text] = id;
@@ -147,13 +156,13 @@ std::unique_ptr<Gpt2Tokenizer> Gpt2Tokenizer::from_vocabulary(
                                  " vocabulary entries, have " + std::to_string(V));
     for (const auto& [text, id] : vocabulary) {
         // Special tokens (after the merges) are literal text; all others are in bytes_to_unicode form.
-        tokens[size_t(id)] = id >= 256 + M ? text : unicode_to_bytes(text, source + ": token \"" + text + "\"");
+        tokens[size_t(id)] = id >= 256 + M ? text : unicode_to_bytes(text, source + ": token " + excerpt(text));
     }
     std::vector<BpeMerge> merges(static_cast<size_t>(M));
     for (int32_t k = 0; k < M; ++k) {
         const std::string& l = merge_lines[size_t(k)];
         const size_t space = l.find(' ');
-        const auto where = [&] { return source + ": merge line " + std::to_string(k + 1) + " \"" + l + "\""; };
+        const auto where = [&] { return source + ": merge line " + std::to_string(k + 1) + " " + excerpt(l); };
         if (space == std::string::npos || space == 0 || space + 1 == l.size() || l.find(' ', space + 1) != std::string::npos)
             throw std::runtime_error(where() + " is not two tokens separated by one space");
         const auto left = id_of.find(l.substr(0, space)), right = id_of.find(l.substr(space + 1));

@@ -21,12 +21,14 @@ std::string number(double value) {  // "0.5", "-1", "1e-09": as short as it read
 
 void SamplingOptions::validate() const {
     auto fail = [](const std::string& message) { throw std::invalid_argument(message); };
-    if (!(temperature >= 0.0f) || !std::isfinite(temperature))
-        fail("--temperature must be a finite number >= 0 (0 = greedy), got " + number(temperature));
+    if (!(temperature == 0.0f || (temperature >= kMinTemperature && temperature <= kMaxTemperature)))
+        fail("--temperature must be 0 (greedy) or in [" + number(kMinTemperature) + ", " + number(kMaxTemperature) +
+             "], got " + number(temperature));
     if (top_k < 0) fail("--top_k must be >= 0 (0 = off), got " + std::to_string(top_k));
     if (!(top_p > 0.0f && top_p <= 1.0f)) fail("--top_p must be in (0, 1] (1 = off), got " + number(top_p));
-    if (!(repetition_penalty > 0.0f) || !std::isfinite(repetition_penalty))
-        fail("--repetition_penalty must be a finite number > 0 (1 = off), got " + number(repetition_penalty));
+    if (!(repetition_penalty >= kMinRepetitionPenalty && repetition_penalty <= kMaxRepetitionPenalty))
+        fail("--repetition_penalty must be in [" + number(kMinRepetitionPenalty) + ", " + number(kMaxRepetitionPenalty) +
+             "] (1 = off), got " + number(repetition_penalty));
 }
 
 void apply_repetition_penalty(std::vector<float>& logits, std::span<const int32_t> context, float penalty) {
@@ -108,6 +110,15 @@ std::vector<float> sampling_distribution(std::span<const float> logits, std::spa
     std::vector<float> probs = softmax_with_temperature(adjusted, options.temperature);
     keep_top_k(probs, options.top_k);
     keep_top_p(probs, options.top_p);
+    double total = 0.0;
+    bool valid = true;
+    for (const float p : probs) {
+        valid = valid && std::isfinite(p) && p >= 0.0f;
+        total += p;
+    }
+    if (!valid || !(std::fabs(total - 1.0) < 1e-3))
+        throw std::runtime_error("the next-token distribution is not finite and normalised (sum " + number(total) +
+                                 "): the model's logits hold NaN or infinite values");
     return probs;
 }
 

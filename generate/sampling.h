@@ -18,13 +18,25 @@
 
 namespace gpt {
 
+// The valid range of every sampling parameter, checked in one place (SamplingOptions::validate) for
+// `gpt sample`, the sampling of `gpt train` and `gpt serve`'s requests. The bounds keep every step finite
+// for finite logits of any float32 magnitude a model produces: logits/T and logits·r or logits/r stay
+// finite (|logit| · 100 · 1000 < FLT_MAX for |logit| < 3e33).
+//   temperature         0 (greedy) or [1e-3, 1e3]
+//   top_k               >= 0 (0 = off; k >= V keeps everything)
+//   top_p               (0, 1] (1 = off)
+//   repetition_penalty  [1e-2, 1e2] (1 = off)
+inline constexpr float kMinTemperature = 1e-3f, kMaxTemperature = 1e3f;
+inline constexpr float kMinRepetitionPenalty = 1e-2f, kMaxRepetitionPenalty = 1e2f;
+
 struct SamplingOptions {
     float temperature = 0.8f;  // 0: greedy
     int64_t top_k = 0;         // 0: off
     float top_p = 1.0f;        // in (0, 1]; 1: off
-    float repetition_penalty = 1.0f;  // > 0; 1: off
+    float repetition_penalty = 1.0f;  // 1: off
 
-    // Throws std::invalid_argument naming the option: "--temperature must be >= 0, got -1".
+    // Throws std::invalid_argument naming the option and its range: "--temperature must be 0 (greedy) or
+    // in [0.001, 1000], got -1".
     void validate() const;
 };
 
@@ -40,7 +52,9 @@ void keep_top_k(std::vector<float>& probs, int64_t k);
 // Zero all but the smallest most-probable set whose mass reaches p, and renormalise; p >= 1 is a no-op.
 void keep_top_p(std::vector<float>& probs, float p);
 
-// Steps 1-4: the distribution a token is drawn from (sums to 1, zeros outside the kept set).
+// Steps 1-4: the distribution a token is drawn from (sums to 1, zeros outside the kept set). Throws
+// std::runtime_error when it is not a finite, normalised distribution (a NaN or infinite logit): nothing
+// is ever drawn from one.
 std::vector<float> sampling_distribution(std::span<const float> logits, std::span<const int32_t> context,
                                          const SamplingOptions& options);
 

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/untrusted_text.h"
 #include "data/gpt2_tokenizer.h"
 #include "interop/safetensors.h"
 #include "nn/gpt.h"
@@ -40,13 +41,20 @@ std::string shape_text(const std::vector<int64_t>& shape) {
     return s + "]";
 }
 
+// A value of an untrusted file for a one-line message: a number, boolean or (bounded) string as written,
+// an array or object by its type only -- never dumped (dump() recurses through nesting).
+std::string value_text(const nlohmann::json& value) {
+    if (value.is_structured()) return std::string("a JSON ") + value.type_name();
+    return excerpt(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 int64_t json_int(const nlohmann::json& config, const char* key, const std::string& file, int64_t fallback = -1) {
     if (!config.contains(key) || config[key].is_null()) {
         if (fallback >= 0) return fallback;
         throw std::runtime_error(file + ": " + key + " is missing");
     }
     if (!config[key].is_number_integer() || config[key].get<int64_t>() <= 0)
-        throw std::runtime_error(file + ": " + key + " is " + config[key].dump() + ", not a positive integer");
+        throw std::runtime_error(file + ": " + key + " is " + value_text(config[key]) + ", not a positive integer");
     return config[key].get<int64_t>();
 }
 
@@ -59,14 +67,20 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
     {
         std::ifstream in(config_path);
         if (!in) throw std::runtime_error(cfile + ": cannot open (a Hugging Face GPT-2 folder has config.json + model.safetensors)");
+        std::ostringstream text;
+        text << in.rdbuf();
+        // Hugging Face's config.json nests a few levels; far deeper is refused before the parse.
+        if (const size_t depth = json_nesting_depth(text.str()); depth > 16)
+            throw std::runtime_error(cfile + ": nests arrays or objects " + std::to_string(depth) + " deep (at most 16)");
         try {
-            config = nlohmann::json::parse(in);
+            config = nlohmann::json::parse(text.str());
         } catch (const nlohmann::json::exception& e) {
-            throw std::runtime_error(cfile + ": not valid JSON: " + e.what());
+            const std::string what = e.what();  // may quote the file: bounded
+            throw std::runtime_error(cfile + ": not valid JSON: " + (what.size() > 200 ? what.substr(0, 200) + "…" : what));
         }
     }
     if (config.contains("model_type") && config["model_type"] != "gpt2")
-        throw std::runtime_error(cfile + ": model_type is " + config["model_type"].dump() + ", not \"gpt2\"");
+        throw std::runtime_error(cfile + ": model_type is " + value_text(config["model_type"]) + ", not \"gpt2\"");
     GPTConfig m;
     m.vocab_size = json_int(config, "vocab_size", cfile);
     m.block_size = json_int(config, "n_positions", cfile);
@@ -78,7 +92,7 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
     m.bias = true;
     m.dropout = 0.0f;
     if (json_int(config, "n_inner", cfile, 4 * m.n_embd) != 4 * m.n_embd)
-        throw std::runtime_error(cfile + ": n_inner is " + config["n_inner"].dump() + "; this model's MLP is 4 x n_embd");
+        throw std::runtime_error(cfile + ": n_inner is " + value_text(config["n_inner"]) + "; this model's MLP is 4 x n_embd");
     const std::string activation = config.value("activation_function", std::string("gelu_new"));
     if (activation != "gelu_new" && activation != "gelu_pytorch_tanh")
         throw std::runtime_error(cfile + ": activation_function is \"" + activation + "\"; this model uses GELU's tanh form (gelu_new)");

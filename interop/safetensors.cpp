@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/untrusted_text.h"
+
 namespace gpt {
 namespace fs = std::filesystem;
 
@@ -75,20 +77,26 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
     data_start_ = 8 + header_length;
     const uint64_t buffer_size = file_size - data_start_;
 
+    // A header is {name: {dtype, shape: [...], data_offsets: [...]}, __metadata__: {key: text}}: three
+    // levels. Deeper nesting is refused before the parse, so nothing ever walks (or dumps) a value nested
+    // a million levels deep (issue 27: exit 139).
+    if (const size_t depth = json_nesting_depth(header); depth > 3)
+        fail("header nests arrays or objects " + std::to_string(depth) + " deep; a safetensors header has 3 levels");
     nlohmann::json json;
     try {
         json = nlohmann::json::parse(header);
     } catch (const nlohmann::json::exception& e) {
-        fail(std::string("header is not valid JSON: ") + e.what());
+        const std::string what = e.what();  // may quote the header: bounded
+        fail("header is not valid JSON: " + (what.size() > 200 ? what.substr(0, 200) + "…" : what));
     }
     if (!json.is_object()) fail("header is not a JSON object");
     for (const auto& [name, value] : json.items()) {
         const std::string& tensor = name;  // clang < 16 cannot capture a structured binding
-        const auto bad = [&](const std::string& what) { fail("tensor " + tensor + ": " + what); };
+        const auto bad = [&](const std::string& what) { fail("tensor " + bounded(tensor) + ": " + what); };
         if (name == "__metadata__") {
             if (!value.is_object()) fail("__metadata__ is not an object");
             for (const auto& [key, text] : value.items()) {
-                if (!text.is_string()) fail("__metadata__ " + key + " is not a string");
+                if (!text.is_string()) fail("__metadata__ " + bounded(key) + " is not a string");
                 metadata_[key] = text.get<std::string>();
             }
             continue;
@@ -99,15 +107,24 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
         if (!value.contains("dtype") || !value["dtype"].is_string()) bad("no dtype");
         entry.dtype = value["dtype"].get<std::string>();
         const int size = dtype_size(entry.dtype);
-        if (size == 0) bad("dtype " + entry.dtype + " is not supported (F32, F16, BF16)");
+        if (size == 0) bad("dtype " + bounded(entry.dtype) + " is not supported (F32, F16, BF16)");
         if (!value.contains("shape") || !value["shape"].is_array()) bad("no shape array");
+        // Sizes are checked before each multiply, so the product never wraps (issue 27: [2^40, 2^24] was
+        // 0 elements); messages quote the shape only as the sizes read so far, never the untrusted value.
+        constexpr uint64_t kMaxElements = uint64_t(1) << 40;
         uint64_t elements = 1;
+        std::string shape_text = "[";
         for (const auto& d : value["shape"]) {
-            if (!d.is_number_unsigned() || d.get<uint64_t>() > (uint64_t(1) << 40)) bad("shape " + value["shape"].dump() + " is not a list of sizes");
-            entry.shape.push_back(int64_t(d.get<uint64_t>()));
-            elements *= d.get<uint64_t>();
-            if (elements > (uint64_t(1) << 40)) bad("shape " + value["shape"].dump() + " is too large");
+            if (!d.is_number_unsigned() || d.get<uint64_t>() > kMaxElements)
+                bad("shape entry " + std::to_string(entry.shape.size()) + " (a " + std::string(d.type_name()) +
+                    ") is not a size in [0, 2^40]");
+            const uint64_t size_d = d.get<uint64_t>();
+            entry.shape.push_back(int64_t(size_d));
+            shape_text += (entry.shape.size() > 1 ? ", " : "") + std::to_string(size_d);
+            if (size_d != 0 && elements > kMaxElements / size_d) bad("shape " + shape_text + ", ...] has over 2^40 elements");
+            elements *= size_d;
         }
+        shape_text += "]";
         const auto& offsets = value.contains("data_offsets") ? value["data_offsets"] : nlohmann::json();
         if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
             bad("data_offsets is not [begin, end]");
@@ -117,16 +134,24 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
             bad("data_offsets [" + std::to_string(entry.begin) + ", " + std::to_string(entry.end) +
                 "] outside the data buffer of " + std::to_string(buffer_size) + " bytes (truncated file?)");
         if (entry.end - entry.begin != elements * uint64_t(size))
-            bad("data_offsets span " + std::to_string(entry.end - entry.begin) + " bytes but shape " +
-                value["shape"].dump() + " of " + entry.dtype + " needs " + std::to_string(elements * uint64_t(size)));
+            bad("data_offsets span " + std::to_string(entry.end - entry.begin) + " bytes but shape " + shape_text +
+                " of " + entry.dtype + " needs " + std::to_string(elements * uint64_t(size)));
         entries_.push_back(std::move(entry));
     }
+    // Every non-empty range against every other: sorted by start, each must begin at or after the end of
+    // every range before it (the furthest end so far), not only its neighbour's -- an empty tensor between
+    // two overlapping ones hid the overlap (issue 27). Empty tensors occupy no bytes.
     std::vector<const SafetensorsEntry*> by_offset;
-    for (const auto& e : entries_) by_offset.push_back(&e);
-    std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
-    for (size_t i = 1; i < by_offset.size(); ++i)
-        if (by_offset[i]->begin < by_offset[i - 1]->end && by_offset[i]->begin != by_offset[i]->end)
-            fail("tensor " + by_offset[i]->name + ": data overlaps tensor " + by_offset[i - 1]->name);
+    for (const auto& e : entries_)
+        if (e.begin != e.end) by_offset.push_back(&e);
+    std::sort(by_offset.begin(), by_offset.end(),
+              [](auto* a, auto* b) { return a->begin != b->begin ? a->begin < b->begin : a->end < b->end; });
+    const SafetensorsEntry* furthest = nullptr;
+    for (const SafetensorsEntry* e : by_offset) {
+        if (furthest && e->begin < furthest->end)
+            fail("tensor " + bounded(e->name) + ": data overlaps tensor " + bounded(furthest->name));
+        if (!furthest || e->end > furthest->end) furthest = e;
+    }
 }
 
 const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {

@@ -14,8 +14,10 @@ using namespace h5detail;
 
 namespace h5detail {
 
+// libhdf5's automatic error printing is a per-thread setting in the thread-safe build (Debian's), so it is
+// switched off once in every thread that opens a file (gpt serve loads checkpoints in its worker threads).
 void quiet_errors() {
-    static const bool done = [] {
+    thread_local const bool done = [] {
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
         return true;
     }();

@@ -36,6 +36,21 @@ inline constexpr size_t kMaxBodyBytes = 64 * 1024;    // a request body
 inline constexpr size_t kMaxPromptBytes = 16 * 1024;  // a prompt's text (tokens: at most block_size)
 inline constexpr int64_t kMaxNewTokens = 256;         // tokens per generate request
 inline constexpr int64_t kTopCandidates = 20;         // bars in the next-token view
+// The largest answer a model view sends: a request whose answer would be larger (every head's attention
+// at a long prompt on a large model) is refused with HTTP 413 naming this limit and what to ask for
+// instead (forward_view's "layers" and "heads"), before the work is done.
+inline constexpr size_t kMaxResponseBytes = 8 * 1024 * 1024;
+// gpt serve's connections (serve/server.cpp): worker threads, and how long it waits for a client.
+inline constexpr int kServeThreads = 64;
+inline constexpr int kReadTimeoutSeconds = 5;
+inline constexpr int kWriteTimeoutSeconds = 10;
+inline constexpr int kRequestDeadlineSeconds = 10;  // from accept to the whole request (headers and body) read
+inline constexpr size_t kMaxRequestBytes = kMaxBodyBytes + 64 * 1024;  // request line, headers and body
+
+// A request whose answer would exceed kMaxResponseBytes: HTTP 413.
+struct ResponseTooLarge : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 // `records`: the run's metrics so far (serve/metrics_follower.h); empty for a run that has not logged yet.
 nlohmann::json training_view(const std::string& run_name, const std::vector<MetricsRecord>& records, int64_t since = 0);

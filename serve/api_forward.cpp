@@ -2,6 +2,7 @@
 // V vocabulary.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include <nlohmann/json.hpp>
@@ -16,12 +17,55 @@ using nlohmann::json;
 
 namespace {
 
-// Rows of a [.., T, D] tensor of batch 1 as nested arrays [T][D].
+// Rows of a [.., T, D] tensor of batch 1 as nested arrays [T][D], 4 significant digits (compact_row).
 json rows(const Tensor& t, int64_t T) {
     const int64_t D = t.numel() / T;
     json out = json::array();
-    for (int64_t i = 0; i < T; ++i) out.push_back(std::vector<float>(t.data() + i * D, t.data() + (i + 1) * D));
+    for (int64_t i = 0; i < T; ++i) out.push_back(compact_row(t.data() + i * D, D));
     return out;
+}
+
+// An upper bound on the bytes of the forward view's matrices, from the shapes alone: every number at
+// most 11 bytes ("-1.234e-05,"), the masked upper triangle of attention 2 ("0,"). Checked against
+// kMaxResponseBytes before any work is done.
+struct Parts {
+    bool attention = true, gelu = true, embeddings = true, latent = true;
+};
+
+// "include": which matrices to send, a list of "attention", "gelu", "embeddings", "latent"; all by default.
+Parts parts_field(const json& request) {
+    if (!request.contains("include") || request["include"].is_null()) return {};
+    const json& list = request["include"];
+    if (!list.is_array()) throw BadRequest("include must be an array of \"attention\", \"gelu\", \"embeddings\", \"latent\"");
+    Parts parts{false, false, false, false};
+    for (const json& item : list) {
+        const std::string name = item.is_string() ? item.get<std::string>() : "";
+        if (name == "attention") parts.attention = true;
+        else if (name == "gelu") parts.gelu = true;
+        else if (name == "embeddings") parts.embeddings = true;
+        else if (name == "latent") parts.latent = true;
+        else throw BadRequest("include must hold \"attention\", \"gelu\", \"embeddings\" or \"latent\"");
+    }
+    return parts;
+}
+
+void check_forward_size(const GPTConfig& c, int64_t T, size_t layers, size_t heads, const Parts& parts) {
+    const auto t = static_cast<double>(T);
+    const double per_layer =
+        (parts.attention ? static_cast<double>(heads) * (t * (t + 1) / 2 * 11 + t * (t - 1) / 2 * 2) : 0.0) +
+        (parts.gelu ? t * 4.0 * static_cast<double>(c.n_embd) * 11 : 0.0) +        // GELU outputs [T, 4C]
+        (parts.latent ? t * static_cast<double>(c.kv_latent_dim) * 11 : 0.0);     // MLA latent [T, d_c]
+    const double bytes = static_cast<double>(layers) * per_layer +
+                         (parts.embeddings ? 3 * t * static_cast<double>(c.n_embd) * 11 : 0.0) + 64 * 1024;
+    if (bytes <= static_cast<double>(kMaxResponseBytes)) return;
+    char text[384];
+    std::snprintf(text, sizeof text,
+                  "the forward view of %lld tokens for %zu layers x %zu heads would be up to %.1f MB; the limit is "
+                  "%zu bytes (%.0f MB): ask for less with \"layers\", \"heads\" (lists of "
+                  "indices) and \"include\", or a shorter prompt",
+                  static_cast<long long>(T), layers, heads, bytes / 1e6, kMaxResponseBytes,
+                  static_cast<double>(kMaxResponseBytes) / (1024.0 * 1024.0));
+    throw ResponseTooLarge(text);
 }
 
 // ‖x_i‖ for each of the T rows of a [1, T, C] tensor: how large the residual stream is at each position.
@@ -83,6 +127,12 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     const std::vector<int32_t> ids = prompt_ids(checkpoint, request);
     const SamplingOptions options = sampling_options(request);
     const int64_t T = static_cast<int64_t>(ids.size());
+    // Attention maps, GELU outputs and MLA latents for these layers, attention for these heads (the
+    // others are null), and only the matrices "include" names; all by default.
+    const std::vector<int64_t> layers = index_list_field(request, "layers", model.config().n_layer);
+    const std::vector<int64_t> heads = index_list_field(request, "heads", model.config().n_head);
+    const Parts parts = parts_field(request);
+    check_forward_size(model.config(), T, layers.size(), heads.size(), parts);
 
     NoGradGuard no_grad;
     ForwardProbe inference;
@@ -96,42 +146,51 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     json tokens = json::array();
     for (const int32_t id : ids) tokens.push_back(token_json(tokenizer, id));
     // The two halves of the embedding, read from the weights; their sum is the forward's own tensor.
-    json token_embedding = json::array();
-    const int64_t C = model.config().n_embd;
-    const float scale = model.token_scale();  // √C with sinusoidal positions, else 1
-    for (const int32_t id : ids) {
-        std::vector<float> row(model.wte->weight.data() + id * C, model.wte->weight.data() + (id + 1) * C);
-        for (float& v : row) v *= scale;
-        token_embedding.push_back(std::move(row));
-    }
-    // Learned or sinusoidal positions are added here; rotary ones (no wpe) enter inside attention.
-    const json positions = model.wpe ? rows(model.wpe->forward(T, 0), T) : json(nullptr);  // [T, C]
-
-    json attention = json::array(), gelu = json::array(), latent = json::array(), mid_norms = json::array(),
-         out_norms = json::array();
-    for (size_t l = 0; l < inference.attention.size(); ++l) {
-        const Tensor& p = inference.attention[l];  // [1, H, T, T]
-        json heads = json::array();
-        for (int64_t h = 0; h < p.size(1); ++h) {
-            json matrix = json::array();
-            for (int64_t i = 0; i < T; ++i) {
-                const float* row = p.data() + (h * T + i) * T;
-                matrix.push_back(std::vector<float>(row, row + T));
-            }
-            heads.push_back(std::move(matrix));
+    json embeddings = nullptr;  // left out unless "include" names it
+    if (parts.embeddings) {
+        json token_embedding = json::array();
+        const int64_t C = model.config().n_embd;
+        const float scale = model.token_scale();  // √C with sinusoidal positions, else 1
+        std::vector<float> row(static_cast<size_t>(C));
+        for (const int32_t id : ids) {
+            for (int64_t c = 0; c < C; ++c) row[static_cast<size_t>(c)] = model.wte->weight.data()[id * C + c] * scale;
+            token_embedding.push_back(compact_row(row.data(), C));
         }
-        attention.push_back(std::move(heads));
+        // Learned or sinusoidal positions are added here; rotary ones (no wpe) enter inside attention.
+        const json positions = model.wpe ? rows(model.wpe->forward(T, 0), T) : json(nullptr);  // [T, C]
+        embeddings = {{"token", token_embedding}, {"position", positions}, {"sum", rows(inference.embedding, T)}};
+    }
+
+    const size_t L = inference.attention.size();
+    json attention(L, nullptr), gelu(L, nullptr), latent = json::array(), mid_norms = json::array(),
+         out_norms = json::array();
+    const bool has_latent = L > 0 && inference.activations[0].latent.defined();
+    if (has_latent) latent = json(L, nullptr);
+    for (const int64_t layer : layers) {
+        const auto l = static_cast<size_t>(layer);
+        const Tensor& p = inference.attention[l];  // [1, H, T, T]
+        json by_head(static_cast<size_t>(p.size(1)), nullptr);
+        for (const int64_t h : heads) {
+            if (!parts.attention) break;
+            json matrix = json::array();
+            for (int64_t i = 0; i < T; ++i) matrix.push_back(compact_row(p.data() + (h * T + i) * T, T));
+            by_head[static_cast<size_t>(h)] = std::move(matrix);
+        }
+        attention[l] = std::move(by_head);
+        if (parts.gelu) gelu[l] = rows(inference.activations[l].gelu, T);
+        if (has_latent && parts.latent) latent[l] = rows(inference.activations[l].latent, T);  // MLA: c_KV [T, d_c], cached
+    }
+    for (size_t l = 0; l < L; ++l) {
         const BlockActivations& a = inference.activations[l];
-        gelu.push_back(rows(a.gelu, T));
-        if (a.latent.defined()) latent.push_back(rows(a.latent, T));  // MLA: c_KV [T, d_c], what is cached
-        mid_norms.push_back(row_norms(a.residual_mid, T));
-        out_norms.push_back(row_norms(a.out, T));
+        mid_norms.push_back(compact_row(row_norms(a.residual_mid, T).data(), T));
+        out_norms.push_back(compact_row(row_norms(a.out, T).data(), T));
     }
     return {{"tokens", tokens},
             {"T", T},
-            {"embeddings", {{"token", token_embedding}, {"position", positions}, {"sum", rows(inference.embedding, T)}}},
+            {"embeddings", embeddings},
             {"attention", attention},
-            {"residual_norms", {{"embedding", row_norms(inference.embedding, T)}, {"mid", mid_norms}, {"out", out_norms}}},
+            {"residual_norms",
+             {{"embedding", compact_row(row_norms(inference.embedding, T).data(), T)}, {"mid", mid_norms}, {"out", out_norms}}},
             {"gelu", gelu},
             {"latent", latent},  // empty unless attention = "mla"
             {"sampling", sampling_steps(tokenizer, std::vector<float>(last, last + V), ids, options)}};

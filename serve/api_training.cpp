@@ -6,6 +6,7 @@
 
 #include "report/report_data.h"
 #include "serve/api.h"
+#include "serve/request.h"
 
 namespace gpt {
 
@@ -30,7 +31,7 @@ json heatmap(const std::vector<MetricsRecord>& records, size_t from,
         const MetricsRecord& r = records[i];
         if ((r.*field).empty()) continue;
         json row(names.size(), nullptr);
-        for (const auto& [name, value] : r.*field) row[column[name]] = value_or_null(value);
+        for (const auto& [name, value] : r.*field) row[column[name]] = compact_number(value);  // 4 digits: a colour
         steps.push_back(r.step);
         rows.push_back(std::move(row));
     }

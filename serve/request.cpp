@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
@@ -66,6 +67,51 @@ SamplingOptions sampling_options(const json& request) {
         throw BadRequest(message);
     }
     return options;
+}
+
+double round_significant(double value, int digits) {
+    if (value == 0.0 || !std::isfinite(value)) return value;
+    static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const int places = digits - 1 - static_cast<int>(std::floor(std::log10(std::fabs(value))));
+    // Powers of ten up to 1e22 are exact doubles, so n / 10^k is the double nearest the decimal n·10^-k.
+    if (places >= 0 && places <= 22) return std::nearbyint(value * kPow10[places]) / kPow10[places];
+    if (places < 0 && places >= -22) return std::nearbyint(value / kPow10[-places]) * kPow10[-places];
+    char text[32];
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    return std::strtod(text, nullptr);
+}
+
+json compact_number(double value) {
+    if (!std::isfinite(value)) return nullptr;
+    if (value == 0.0) return 0;  // "0", not "0.0": the masked half of every attention map
+    return round_significant(value);
+}
+
+json compact_row(const float* values, int64_t n) {
+    json::array_t row;
+    row.reserve(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) row.push_back(compact_number(values[i]));
+    return row;
+}
+
+std::vector<int64_t> index_list_field(const json& request, const char* key, int64_t count) {
+    std::vector<int64_t> all(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) all[static_cast<size_t>(i)] = i;
+    if (!request.contains(key) || request[key].is_null()) return all;
+    const json& list = request[key];
+    if (!list.is_array()) throw BadRequest(std::string(key) + " must be an array of indices");
+    std::vector<bool> seen(static_cast<size_t>(count), false);
+    std::vector<int64_t> out;
+    for (const json& item : list) {
+        if (!item.is_number_integer() || item.get<double>() < 0 || item.get<double>() >= static_cast<double>(count))
+            throw BadRequest(std::string(key) + " must hold integers in [0, " + std::to_string(count - 1) + "]");
+        const auto index = item.get<int64_t>();
+        if (seen[static_cast<size_t>(index)]) throw BadRequest(std::string(key) + " names " + std::to_string(index) + " twice");
+        seen[static_cast<size_t>(index)] = true;
+        out.push_back(index);
+    }
+    return out;
 }
 
 json token_json(const Tokenizer& tokenizer, int32_t id) {

@@ -26,6 +26,16 @@ std::vector<int32_t> prompt_ids(const LoadedCheckpoint& checkpoint, const nlohma
 // temperature, top_k, top_p, repetition_penalty, with `gpt sample`'s defaults and checks.
 SamplingOptions sampling_options(const nlohmann::json& request);
 
+// Numbers as the page draws them: `value` rounded to 4 significant digits (the nearest double to that
+// decimal, which JSON prints in its short form, "0.5461" rather than "0.5460832118988037"); a non-finite
+// value as null. compact_row: n floats as such an array.
+double round_significant(double value, int digits = 4);
+nlohmann::json compact_number(double value);
+nlohmann::json compact_row(const float* values, int64_t n);
+
+// An optional list of distinct indices in [0, count) ("layers", "heads"); absent or null: all of them.
+std::vector<int64_t> index_list_field(const nlohmann::json& request, const char* key, int64_t count);
+
 // A token for the page: {"id", "text" (its bytes as readable text: \n, \t, \xNN for bytes that are not
 // whole printable characters), "bytes" (the byte values)}.
 nlohmann::json token_json(const Tokenizer& tokenizer, int32_t id);

@@ -6,11 +6,13 @@
 //   GET  /api/runs                {"runs": [{"name", "checkpoint": bool, "metrics": bool}]}
 //   GET  /api/metrics?run=NAME    training_view
 //   GET  /api/model?run=NAME      model_view
-//   POST /api/forward             {"run", "prompt", "temperature", "top_k", "top_p", "repetition_penalty"}
+//   POST /api/forward             {"run", "prompt", "temperature", "top_k", "top_p", "repetition_penalty",
+//                                  "layers", "heads", "include"}
 //   POST /api/generate            … and "n" (tokens to append), "seed"
 //   POST /api/backprop            {"run", "prompt", "position", "target", "step", "optimizer", "lr"}
-// Answers: 200 with JSON; 400 {"error"} for a malformed or out-of-limit request (the message names the
-// field or limit); 404 {"error"} for an unknown route or run (a run folder removed while served);
+// Answers: 200 with JSON, never compressed; 400 {"error"} for a malformed or out-of-limit request (the
+// message names the field or limit); 413 for a body over 64 KiB (any framing) or an answer over 8 MiB;
+// 405 for other methods, 415 for multipart bodies; 404 {"error"} for an unknown route or run (a run folder removed while served);
 // 500 {"error"} when a checkpoint cannot be read. Model work is serialised by one mutex; the checkpoint
 // is reloaded when `gpt train` replaces it (serve/model_store.h).
 #pragma once

@@ -18,7 +18,7 @@ async function api(path, body) {
   const options = body === undefined ? {} : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
   const response = await fetch(path, options);
   const data = await response.json().catch(() => ({ error: 'HTTP ' + response.status }));
-  if (!response.ok) throw new Error(data.error || 'HTTP ' + response.status);
+  if (!response.ok) throw Object.assign(new Error(data.error || 'HTTP ' + response.status), { status: response.status });
   return data;
 }
 

@@ -16,10 +16,22 @@ function scheduleForward() { clearTimeout(forwardTimer); forwardTimer = setTimeo
 async function refreshForward() {
   if (!state.model) return;
   try {
-    const data = await api('/api/forward', samplingRequest());
+    // An answer over the server's 8 MiB bound (a large model at a long prompt) is refused with 413: then
+    // the first layer's maps only, then its first head's.
+    let data = null, note = '';
+    const fallbacks = [{}, { layers: [0] }, { layers: [0], heads: [0] }, { layers: [0], heads: [0], include: ['attention'] }];
+    for (const [k, part] of fallbacks.entries()) {
+      try {
+        data = await api('/api/forward', { ...samplingRequest(), ...part });
+        if (part.layers) note = `forward: showing layer 0${part.heads ? ', head 0' : ''}${part.include ? ', attention' : ''} only (the whole view exceeds the server's response bound)`;
+        break;
+      } catch (e) {
+        if (e.status !== 413 || k === fallbacks.length - 1) throw e;
+      }
+    }
     state.forward = data;
     drawForward(data);
-    showError('');
+    showError(note);
   } catch (e) {
     showError('forward: ' + e.message);
   }
@@ -109,21 +121,26 @@ function drawForward(data) {
   drawBars(data.sampling);
   const emb = $('embeddings');
   emb.innerHTML = '';
-  const cell = Math.max(3, Math.min(10, Math.floor(280 / Math.max(1, data.embeddings.sum[0].length))));
+  // Left out (null) when the request did not "include" them: a large model at a long prompt.
+  const cell = data.embeddings ? Math.max(3, Math.min(10, Math.floor(280 / Math.max(1, data.embeddings.sum[0].length)))) : 0;
   // Rotary positions (pos_encoding = "rope") have no wpe: positions rotate q and k inside attention.
-  const parts = data.embeddings.position
+  const parts = !data.embeddings ? [] : data.embeddings.position
     ? [['token embedding (wte)', data.embeddings.token], ['+ position (wpe)', data.embeddings.position], ['= sum', data.embeddings.sum]]
     : [['token embedding (wte) = the first residual stream; positions: rotary, applied to q and k in attention', data.embeddings.token]];
   for (const [name, m] of parts)
     emb.appendChild(figure(name, matrixCanvas(m, cell, null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} channel ${j}: ${fmt(v)}`))));
   const att = $('attention');
   att.innerHTML = '';
-  const size = Math.max(180, Math.min(360, Math.floor((window.innerWidth - 80) / Math.max(1, data.attention[0].length)) - 16));
+  // Layers and heads the request did not ask for ("layers", "heads") are null.
+  const shownHeads = data.attention.find((heads) => heads) || [];
+  const size = Math.max(180, Math.min(360, Math.floor((window.innerWidth - 80) / Math.max(1, shownHeads.length)) - 16));
   const attCell = Math.max(2, Math.floor(size / T));
   data.attention.forEach((heads, l) => {
+    if (!heads) return;
     const row = document.createElement('div');
     row.className = 'layer';
     heads.forEach((matrix, h) => {
+      if (!matrix) return;
       const canvas = matrixCanvas(matrix, attCell, sequential, (e, i, j, v) => {
         tooltip(e, i < 0 ? '' : `layer ${l} head ${h}\n${label(i)} (#${i}) attends to ${label(j)} (#${j}): ${fmt(v)}` + (j > i ? '  (masked: future)' : ''));
         document.querySelectorAll('#tokens .token').forEach((t, k) => t.classList.toggle('hot', i >= 0 && (k === i || k === j)));
@@ -148,18 +165,19 @@ function drawForward(data) {
   // Multi-head latent attention: c_KV = W_DKV·h per token and layer, the only thing its KV cache keeps.
   const latent = $('latent');
   latent.innerHTML = '';
-  latent.hidden = !data.latent.length;
-  if (data.latent.length) {
+  const latentShown = data.latent.find((m) => m);
+  latent.hidden = !latentShown;
+  if (latentShown) {
     const lead = document.createElement('p');
     lead.className = 'lead';
-    lead.textContent = `Multi-head latent attention: each token's keys and values are rebuilt from one latent row c_KV = W_DKV·h (${data.latent[0][0].length} numbers per token and layer), which is all the KV cache keeps.`;
+    lead.textContent = `Multi-head latent attention: each token's keys and values are rebuilt from one latent row c_KV = W_DKV·h (${latentShown[0].length} numbers per token and layer), which is all the KV cache keeps.`;
     latent.appendChild(lead);
-    data.latent.forEach((m, l) => latent.appendChild(figure(`layer ${l}: latent c_KV  [${T} × ${m[0].length}]`,
+    data.latent.forEach((m, l) => m && latent.appendChild(figure(`layer ${l}: latent c_KV  [${T} × ${m[0].length}]`,
       matrixCanvas(m, Math.max(3, Math.min(10, Math.floor(600 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} latent ${j}: ${fmt(v)}`)))));
   }
   const gelu = $('gelu');
   gelu.innerHTML = '';
-  data.gelu.forEach((m, l) => gelu.appendChild(figure(`layer ${l}: GELU(c_fc(ln_2(x)))  [${T} × ${m[0].length}]`,
+  data.gelu.forEach((m, l) => m && gelu.appendChild(figure(`layer ${l}: GELU(c_fc(ln_2(x)))  [${T} × ${m[0].length}]`,
     matrixCanvas(m, Math.max(2, Math.min(6, Math.floor(900 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} unit ${j}: ${fmt(v)}`)))));
 }
 

@@ -168,3 +168,35 @@ TEST_CASE("sampling options are validated with the option's name") {
     CHECK_THROWS_WITH(options.validate(), doctest::Contains("--repetition_penalty"));
     CHECK_NOTHROW(SamplingOptions{}.validate());
 }
+
+TEST_CASE("every sampling parameter has a range; nothing is drawn from a non-finite distribution") {
+    SamplingOptions options;
+    options.repetition_penalty = 1e-45f;  // issue 27: accepted, and NaN probabilities followed
+    CHECK_THROWS_WITH(options.validate(), doctest::Contains("--repetition_penalty must be in [0.01, 100]"));
+    options.repetition_penalty = 1e30f;
+    CHECK_THROWS_WITH(options.validate(), doctest::Contains("--repetition_penalty"));
+    options = {};
+    options.temperature = 1e-30f;
+    CHECK_THROWS_WITH(options.validate(), doctest::Contains("--temperature must be 0 (greedy) or in [0.001, 1000]"));
+    options.temperature = 1e9f;
+    CHECK_THROWS_WITH(options.validate(), doctest::Contains("--temperature"));
+    options.temperature = 0.0f;
+    CHECK_NOTHROW(options.validate());
+    options.temperature = std::nanf("");
+    CHECK_THROWS_WITH(options.validate(), doctest::Contains("--temperature"));
+    options = {};
+    options.top_p = std::nanf("");
+    CHECK_THROWS_WITH(options.validate(), doctest::Contains("--top_p"));
+    // The extreme ends of the ranges keep large finite logits finite.
+    options = {};
+    options.temperature = kMinTemperature;
+    options.repetition_penalty = kMinRepetitionPenalty;
+    const std::vector<float> large = {3e30f, -3e30f, 1.0f};
+    const std::vector<float> probs = sampling_distribution(large, std::vector<int32_t>{0, 1}, options);
+    CHECK(probs[0] + probs[1] + probs[2] == doctest::Approx(1.0));
+    // A NaN logit (a broken model): a clear error, not a draw.
+    const std::vector<float> broken = {1.0f, std::nanf(""), 0.5f};
+    Generator generator(1);
+    CHECK_THROWS_WITH(sample_token(broken, std::vector<int32_t>{}, SamplingOptions{}, generator),
+                      doctest::Contains("not finite"));
+}

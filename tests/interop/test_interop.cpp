@@ -329,3 +329,76 @@ TEST_CASE("export of a character-level model writes a vocabulary that decodes it
         CHECK(decoded == text);
     }
 }
+
+TEST_CASE("safetensors headers that are deep, overflowing or overlapping are refused with one short line") {
+    TempDir dir;
+    const fs::path file = dir.path / "model.safetensors";
+    const auto write = [&](const std::string& header, size_t data_bytes) {
+        std::string bytes(8, '\0');
+        for (int i = 0; i < 8; ++i) bytes[size_t(i)] = char((uint64_t(header.size()) >> (8 * i)) & 0xff);
+        std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes << header << std::string(data_bytes, '\0');
+    };
+    const auto error_for = [&](const std::string& header, size_t data_bytes) {
+        write(header, data_bytes);
+        return error_of([&] { SafetensorsFile{file}; });
+    };
+    // A shape nested 1,000,000 deep (issue 27: the error path's dump() recursed, exit 139).
+    const size_t deep = 1000000;
+    std::string error = error_for("{\"w\": {\"dtype\": \"F32\", \"shape\": " + std::string(deep, '[') + std::string(deep, ']') +
+                                      ", \"data_offsets\": [0, 0]}}",
+                                  0);
+    CHECK_MESSAGE(error.find("nests arrays or objects 1000002 deep") != std::string::npos, error);
+    CHECK(error.size() < 300);
+    // A shape whose product overflows 64 bits ([2^40, 2^24] was 0 elements, accepted).
+    error = error_for("{\"w\": {\"dtype\": \"F32\", \"shape\": [1099511627776, 16777216], \"data_offsets\": [0, 0]}}", 0);
+    CHECK_MESSAGE(error.find("tensor w: shape [1099511627776, 16777216, ...] has over 2^40 elements") != std::string::npos, error);
+    // An overlap hidden behind an empty tensor between the two.
+    error = error_for("{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]},"
+                      " \"e\": {\"dtype\": \"F32\", \"shape\": [0], \"data_offsets\": [8, 8]},"
+                      " \"b\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [8, 24]}}",
+                      24);
+    CHECK_MESSAGE(error.find("tensor b: data overlaps tensor a") != std::string::npos, error);
+    // A tensor inside another one's range, not adjacent to it in the order by start.
+    error = error_for("{\"a\": {\"dtype\": \"F32\", \"shape\": [8], \"data_offsets\": [0, 32]},"
+                      " \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]},"
+                      " \"c\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [12, 16]}}",
+                      32);
+    CHECK_MESSAGE(error.find("data overlaps tensor a") != std::string::npos, error);
+    // A 1 MB tensor name and a 1 MB dtype are quoted, cut to a short excerpt.
+    error = error_for("{\"" + std::string(1 << 20, 'n') + "\": {\"dtype\": \"" + std::string(1 << 20, 'd') +
+                          "\", \"shape\": [1], \"data_offsets\": [0, 4]}}",
+                      4);
+    CHECK_MESSAGE(error.size() < 400, error.substr(0, 400));
+    CHECK(error.find("(1048576 bytes)") != std::string::npos);
+    // Valid: touching ranges and empty tensors anywhere.
+    write("{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]},"
+          " \"e\": {\"dtype\": \"F32\", \"shape\": [0, 5], \"data_offsets\": [16, 16]},"
+          " \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [16, 24]}}",
+          24);
+    CHECK_NOTHROW(SafetensorsFile{file});
+}
+
+TEST_CASE("GPT-2 tokenizer files: a deeply nested encoder.json and a huge merge line give one short error") {
+    TempDir dir;
+    std::ofstream(dir.path / "vocab.bpe") << "#version: 0.2\n";
+    const size_t deep = 1000000;
+    std::ofstream(dir.path / "encoder.json") << "{\"a\": " << std::string(deep, '[') << std::string(deep, ']') << "}";
+    std::string error = error_of([&] { Gpt2Tokenizer::from_files(dir.path); });
+    CHECK_MESSAGE(error.find("encoder.json: nests arrays or objects 1000001 deep") != std::string::npos, error);
+    // A 10 MB merge line is quoted in at most a few hundred bytes.
+    std::string vocab = "{";
+    for (int b = 0; b < 256; ++b) {
+        vocab += '"';
+        vocab += char('A' + b % 26);
+        vocab += std::to_string(b);
+        vocab += "\": ";
+        vocab += std::to_string(b);
+        vocab += ", ";
+    }
+    vocab += "\"x\": 256}";
+    std::ofstream(dir.path / "encoder.json", std::ios::trunc) << vocab;
+    std::ofstream(dir.path / "vocab.bpe", std::ios::trunc) << "#version: 0.2\n" << std::string(10 << 20, 'q') << "\n";
+    error = error_of([&] { Gpt2Tokenizer::from_files(dir.path); });
+    CHECK_MESSAGE(error.find("merge line 1") != std::string::npos, error.substr(0, 400));
+    CHECK_MESSAGE(error.size() < 400, error.substr(0, 400));
+}

@@ -56,4 +56,8 @@ expect_error "prompt file missing" 1 "--prompt_file none.txt: No such file or di
 expect_error "checkpoint folder without ckpt.h5" 1 "has no ckpt.h5" -- "$GPT" sample --checkpoint empty_folder
 expect_error "checkpoint missing" 1 "no such checkpoint" -- "$GPT" sample --checkpoint none.h5
 expect_error "checkpoint is a text file" 1 "not an HDF5 file" -- "$GPT" sample --checkpoint tiny.txt
+# Sampling parameters outside their documented ranges (generate/sampling.h; issue 27: 1e-45 gave NaN).
+expect_error "repetition penalty 1e-45" 1 "--repetition_penalty must be in [0.01, 100]" -- "$GPT" sample --checkpoint run --repetition_penalty 1e-45
+expect_error "temperature 1e-30" 1 "--temperature must be 0 (greedy) or in [0.001, 1000]" -- "$GPT" sample --checkpoint run --temperature 1e-30
+expect_error "top_p nan" 1 "--top_p must be in (0, 1]" -- "$GPT" sample --checkpoint run --top_p nan
 finish

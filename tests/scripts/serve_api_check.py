@@ -108,12 +108,13 @@ check(T == len(PROMPT) == len(f["tokens"]) and "".join(t["text"] for t in f["tok
 att = f["attention"]
 check(len(att) == L and all(len(layer) == H for layer in att) and all(len(m_) == T and all(len(r) == T for r in m_) for layer in att for m_ in layer),
       f"attention [{L}][{H}][{T}][{T}]")
-rows_ok = all(abs(sum(r) - 1) < 1e-4 for layer in att for m_ in layer for r in m_)
+# Matrices are sent with 4 significant digits (issue 28): a row of T rounded values sums to 1 within ~T·5e-5.
+rows_ok = all(abs(sum(r) - 1) < 2e-3 for layer in att for m_ in layer for r in m_)
 causal_ok = all(m_[i][j] == 0 for layer in att for m_ in layer for i in range(T) for j in range(i + 1, T))
 check(rows_ok and causal_ok, "every attention row sums to 1, nothing above the diagonal")
 C = 16
 check(all(len(f["embeddings"][k]) == T and len(f["embeddings"][k][0]) == C for k in ("token", "position", "sum")), "embeddings [T][C] x 3")
-check(all(close(f["embeddings"]["token"][i][c] + f["embeddings"]["position"][i][c], f["embeddings"]["sum"][i][c], 1e-5)
+check(all(close(f["embeddings"]["token"][i][c] + f["embeddings"]["position"][i][c], f["embeddings"]["sum"][i][c], 2e-3)
           for i in range(T) for c in range(C)), "token + position = the forward's embedding")
 check(len(f["gelu"]) == L and len(f["gelu"][0]) == T and len(f["gelu"][0][0]) == 4 * C, "GELU activations [L][T][4C]")
 rn = f["residual_norms"]
@@ -140,6 +141,19 @@ with torch.no_grad():
     p_ref = torch.softmax(ref(torch.tensor([ids]))[0, -1].double(), -1)
 check(all(close(c["p_temperature"], p_ref[c["id"]].item(), 1e-4) for c in f1["sampling"]["candidates"]),
       "next-token probabilities equal PyTorch's on the same weights")
+
+# Chromium's request headers (every browser accepts br and gzip): the answer is not compressed. Debian's
+# cpp-httplib Brotli-compresses otherwise, 12-19 s for a forward view (issue 28); no time bound is asserted
+# here beyond the request's own 60 s timeout (serve_limits.sh checks a generous 10 s bound).
+connection = http.client.HTTPConnection(HOST, PORT, timeout=60)
+connection.request("POST", "/api/forward", body=json.dumps({"run": "a", "prompt": PROMPT}).encode(),
+                   headers={"Content-Type": "application/json", "Accept-Encoding": "gzip, deflate, br, zstd",
+                            "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0"})
+response = connection.getresponse()
+raw_body = response.read()
+connection.close()
+check(response.status == 200 and response.getheader("Content-Encoding") is None and json.loads(raw_body)["T"] == T,
+      f"browser Accept-Encoding: an uncompressed answer of {len(raw_body)} bytes")
 
 # ---- generate ----
 status, g = post("/api/generate", {"run": "a", "prompt": PROMPT, "n": 3, "seed": 7, "temperature": 0})
@@ -185,7 +199,7 @@ check(status == 200 and close(again["loss"], b["loss"], 1e-6), "the served model
 status, fm = post("/api/forward", {"run": "m", "prompt": PROMPT})
 check(status == 200 and fm["embeddings"]["position"] is None and len(fm["latent"]) == L and
       all(len(m_) == T and len(m_[0]) == 8 for m_ in fm["latent"]), "mla + rope: latent c_KV [L][T][8], no position embedding")
-check(all(abs(sum(r) - 1) < 1e-4 for layer in fm["attention"] for m_ in layer for r in m_), "mla: every attention row sums to 1")
+check(all(abs(sum(r) - 1) < 2e-3 for layer in fm["attention"] for m_ in layer for r in m_), "mla: every attention row sums to 1")
 check(f["latent"] == [], "mha: no latent")
 status, bm = post("/api/backprop", {"run": "m", "prompt": PROMPT, "position": position})
 ref_m, _ = load_checkpoint.load(WORK + "/runs/m/ckpt.h5")
@@ -219,7 +233,7 @@ expect(post("/api/forward", {"prompt": "x"}), 400, "run", "no run")
 expect(post("/api/forward", {"run": "zzz", "prompt": "x"}), 404, "no run named", "unknown run")
 expect(post("/api/forward", {"run": "a", "prompt": "the quick brown fox jumps over"}), 400, "block_size", "a prompt over block_size tokens")
 expect(post("/api/forward", {"run": "a", "prompt": "x" * 20000}), 400, "16384", "a prompt over the byte limit")
-expect(request("POST", "/api/forward", raw=b" " * 70000), 400, "65536", "a body over the limit")
+expect(request("POST", "/api/forward", raw=b" " * 70000), 413, "65536", "a body over the limit")  # 413 for every framing (issue 27)
 expect(post("/api/forward", {"run": "a", "prompt": "the", "temperature": -1}), 400, "temperature", "negative temperature")
 expect(post("/api/forward", {"run": "a", "prompt": "the", "top_p": 2}), 400, "top_p", "top_p > 1")
 expect(post("/api/forward", {"run": "a", "prompt": "the", "top_k": "five"}), 400, "top_k", "top_k not a number")
