@@ -46,6 +46,12 @@ CLI::Option* add_float_option(CLI::App& command, const std::string& names, doubl
                       [&target](const std::string& v) { target = parse_double(v); });
 }
 
+CLI::Option* add_float_option(CLI::App& command, const std::string& names, std::function<void(double)> set,
+                              double default_value, const std::string& help) {
+    return add_parsed(command, names, "FLOAT", help, format_double(default_value),
+                      [set = std::move(set)](const std::string& v) { set(parse_double(v)); });
+}
+
 CLI::Option* add_bool_option(CLI::App& command, const std::string& names, bool& target, const std::string& help) {
     return add_parsed(command, names, "BOOL", help, target ? "true" : "false",
                       [&target](const std::string& v) { target = bool_value(v); })

@@ -26,6 +26,9 @@ struct TrainConfig;
 CLI::Option* add_int_option(CLI::App& command, const std::string& names, int64_t& target, const std::string& help);
 CLI::Option* add_float_option(CLI::App& command, const std::string& names, double& target, const std::string& help);
 CLI::Option* add_bool_option(CLI::App& command, const std::string& names, bool& target, const std::string& help);
+// A number that sets something else (e.g. a float member), shown with `default_value`.
+CLI::Option* add_float_option(CLI::App& command, const std::string& names, std::function<void(double)> set,
+                              double default_value, const std::string& help);
 // A boolean that sets something else (e.g. --no_render sets render = false).
 CLI::Option* add_bool_option(CLI::App& command, const std::string& names, std::function<void(bool)> set,
                              bool default_value, const std::string& help);

@@ -3,6 +3,7 @@
 #include "common/regular_file.h"
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <stdexcept>
 
 #include "cli/options.h"
+#include "common/text.h"
 #include "data/token_display.h"
 #include "checkpoint/model_file.h"
 #include "generate/generate.h"
@@ -23,13 +25,24 @@ namespace {
 
 constexpr int64_t kShownCandidates = 5;
 
-SamplingOptions sampling_options(const SampleOptions& o) {
-    SamplingOptions s;
-    s.temperature = static_cast<float>(o.temperature);
-    s.top_k = o.top_k;
-    s.top_p = static_cast<float>(o.top_p);
-    s.repetition_penalty = static_cast<float>(o.repetition_penalty);
-    return s;
+// 0.8f as people type it (0.8), not as the double it widens to (0.800000011920929).
+double as_typed(float value) {
+    char buffer[32];
+    const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    return error == std::errc() ? parse_double(std::string(buffer, end)) : value;
+}
+
+// Every option of generate/sampling.h's table, as --name.
+void add_sampling_options(CLI::App& command, SamplingOptions& s) {
+    for (const SamplingField& f : sampling_fields()) {
+        const std::string name = std::string("--") + f.name;
+        if (f.integer) {
+            add_int_option(command, name, s.*f.integer, f.help);
+            continue;
+        }
+        add_float_option(command, name, [&s, member = f.number](double v) { s.*member = static_cast<float>(v); },
+                         as_typed(s.*f.number), f.help);
+    }
 }
 
 std::string read_prompt_file(const std::string& path) {
@@ -67,7 +80,7 @@ void SampleOptions::validate() const {
     if (num_samples < 1) throw std::invalid_argument("--num_samples must be >= 1, got " + std::to_string(num_samples));
     if (seed < 0) throw std::invalid_argument("--seed must not be negative, got " + std::to_string(seed));
     if (threads < 0) throw std::invalid_argument("--threads must not be negative, got " + std::to_string(threads));
-    sampling_options(*this).validate();
+    sampling.validate();
 }
 
 void add_sample_options(CLI::App& command, SampleOptions& o) {
@@ -83,14 +96,9 @@ void add_sample_options(CLI::App& command, SampleOptions& o) {
     add_int_option(command, "--max_new_tokens", o.max_new_tokens,
                    "tokens to generate per sample; past block_size the window slides (the model sees the last "
                    "block_size tokens, each further token re-feeds that window: slower)");
-    add_float_option(command, "--temperature", o.temperature, "softmax temperature; 0 = greedy");
-    add_int_option(command, "--top_k", o.top_k, "keep the k most likely tokens; 0 = off");
-    add_float_option(command, "--top_p", o.top_p,
-                     "keep the smallest set of most likely tokens whose probability reaches p, after top_k; 1 = off");
+    add_sampling_options(command, o.sampling);
     add_int_option(command, "--seed", o.seed, "seed of every random draw: same seed, checkpoint and options, same text");
     add_int_option(command, "--num_samples", o.num_samples, "samples, separated by a blank line");
-    add_float_option(command, "--repetition_penalty", o.repetition_penalty,
-                     "divide positive / multiply negative logits of tokens already in the window; 1 = off");
     add_text_option(command, "--stop", o.stop, "end a sample just before this text appears in the generated text");
     add_bool_option(command, "--show_probs", o.show_probs,
                     "print the top candidates and their probabilities (after temperature/top-k/top-p) for each "
@@ -122,7 +130,7 @@ int run_sample(const SampleOptions& o) {
 
     GenerateOptions options;
     options.max_new_tokens = o.max_new_tokens;
-    options.sampling = sampling_options(o);
+    options.sampling = o.sampling;
     options.stop = o.stop;
     options.show_probs = o.show_probs ? kShownCandidates : 0;
 

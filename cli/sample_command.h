@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include "generate/sampling.h"
+
 namespace CLI {
 class App;
 }
@@ -22,12 +24,9 @@ struct SampleOptions {
     std::string prompt;
     std::string prompt_file;
     int64_t max_new_tokens = 200;
-    double temperature = 0.8;  // 0: greedy
-    int64_t top_k = 0;         // 0: off
-    double top_p = 1.0;        // 1: off
+    SamplingOptions sampling;  // temperature, top_k, top_p, repetition_penalty (generate/sampling.h)
     int64_t seed = 1337;
     int64_t num_samples = 1;
-    double repetition_penalty = 1.0;  // 1: off
     std::string stop;
     bool show_probs = false;
     int64_t threads = 0;  // 0: OMP_NUM_THREADS or the physical core count

@@ -31,6 +31,18 @@ void SamplingOptions::validate() const {
              "] (1 = off), got " + number(repetition_penalty));
 }
 
+const std::vector<SamplingField>& sampling_fields() {
+    static const std::vector<SamplingField> fields = {
+        {"temperature", "softmax temperature; 0 = greedy", &SamplingOptions::temperature, nullptr},
+        {"top_k", "keep the k most likely tokens; 0 = off", nullptr, &SamplingOptions::top_k},
+        {"top_p", "keep the smallest set of most likely tokens whose probability reaches p, after top_k; 1 = off",
+         &SamplingOptions::top_p, nullptr},
+        {"repetition_penalty", "divide positive / multiply negative logits of tokens already in the window; 1 = off",
+         &SamplingOptions::repetition_penalty, nullptr},
+    };
+    return fields;
+}
+
 void apply_repetition_penalty(std::vector<float>& logits, std::span<const int32_t> context, float penalty) {
     if (penalty == 1.0f) return;
     std::vector<bool> seen(logits.size(), false);

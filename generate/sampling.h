@@ -40,6 +40,17 @@ struct SamplingOptions {
     void validate() const;
 };
 
+// Every sampling option, declared once: `gpt sample`'s command-line options (cli/sample_command.cpp) and
+// `gpt serve`'s request fields (serve/request.cpp) are made from this list, so a new option is a member
+// above, a row in sampling_fields() and its check in validate() (generate/sampling.cpp).
+struct SamplingField {
+    const char* name;  // --name on the command line, "name" in a request
+    const char* help;
+    float SamplingOptions::*number = nullptr;     // a real-valued option
+    int64_t SamplingOptions::*integer = nullptr;  // or an integer one
+};
+const std::vector<SamplingField>& sampling_fields();
+
 void apply_repetition_penalty(std::vector<float>& logits, std::span<const int32_t> context, float penalty);
 
 // softmax(logits / temperature) in double-accumulated, max-subtracted form; temperature 0 gives the

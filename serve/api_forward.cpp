@@ -111,9 +111,10 @@ json sampling_steps(const Tokenizer& tokenizer, std::vector<float> logits, std::
         probs.push_back(std::move(token));
     }
     const auto kept = std::count_if(final.begin(), final.end(), [](float p) { return p > 0.0f; });
-    return {{"options",
-             {{"temperature", options.temperature}, {"top_k", options.top_k}, {"top_p", options.top_p},
-              {"repetition_penalty", options.repetition_penalty}}},
+    json echoed = json::object();  // the options as applied, every field of generate/sampling.h's table
+    for (const SamplingField& f : sampling_fields())
+        echoed[f.name] = f.integer ? json(options.*f.integer) : json(options.*f.number);
+    return {{"options", echoed},
             {"candidates", candidates},
             {"probs", probs},
             {"kept", kept}};

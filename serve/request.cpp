@@ -54,11 +54,11 @@ std::vector<int32_t> prompt_ids(const LoadedCheckpoint& checkpoint, const json& 
 }
 
 SamplingOptions sampling_options(const json& request) {
-    SamplingOptions options;
-    options.temperature = static_cast<float>(number_field(request, "temperature", options.temperature));
-    options.top_k = integer_field(request, "top_k", options.top_k, 0, INT32_MAX);
-    options.top_p = static_cast<float>(number_field(request, "top_p", options.top_p));
-    options.repetition_penalty = static_cast<float>(number_field(request, "repetition_penalty", 1.0));
+    SamplingOptions options;  // every field of generate/sampling.h's table, by its name
+    for (const SamplingField& f : sampling_fields()) {
+        if (f.integer) options.*f.integer = integer_field(request, f.name, options.*f.integer, 0, INT32_MAX);
+        else options.*f.number = static_cast<float>(number_field(request, f.name, options.*f.number));
+    }
     try {
         options.validate();
     } catch (const std::invalid_argument& e) {
