@@ -17,17 +17,10 @@ if ! "$PYTHON" -c 'import torch, h5py' 2>/dev/null; then
     echo "skipped: $PYTHON has no torch + h5py (scripts/setup.sh --tests installs python3-torch python3-h5py)"
     exit 77
 fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpt_serve_api.XXXXXX")
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-export OMP_NUM_THREADS=1
+source "$(dirname "$0")/serve_lib.bash"
+serve_workdir serve_api
 
 # Two tiny runs (2 layers, 2 heads, learned positions): one to look at, one to remove while served.
-for i in $(seq 1 60); do echo "the quick brown fox jumps over the lazy dog; a stitch in time saves nine."; done > "$WORK/corpus.txt"
 TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 24 --batch_size 4 --eval_iters 2 --eval_interval 10
       --log_interval 5 --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
 "$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/a" --max_iters 20 > "$WORK/train_a.log" 2>&1 || { echo "FAIL: training run a"; cat "$WORK/train_a.log"; exit 1; }

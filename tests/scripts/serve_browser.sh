@@ -28,16 +28,9 @@ if [ ! -f "$PW_DIR/package/index.js" ]; then
     fi
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpt_serve_browser.XXXXXX")
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-export OMP_NUM_THREADS=1
+source "$(dirname "$0")/serve_lib.bash"
+serve_workdir serve_browser
 
-for i in $(seq 1 60); do echo "the quick brown fox jumps over the lazy dog; a stitch in time saves nine."; done > "$WORK/corpus.txt"
 TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 16 --batch_size 4 --eval_iters 2
       --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
 # GPT_SERVE_STEPS: train the tiny run longer for docs/explainer.md's pictures (its attention has structure by 600).

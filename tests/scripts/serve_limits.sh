@@ -13,16 +13,9 @@ PYTHON=${2:-/usr/bin/python3}
 GPT="$BUILD_DIR/gpt"
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ -x "$GPT" ] || { echo "FAIL: $GPT not built"; exit 1; }
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpt_serve_limits.XXXXXX")
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-export OMP_NUM_THREADS=1
+source "$(dirname "$0")/serve_lib.bash"
+serve_workdir serve_limits
 
-for i in $(seq 1 60); do echo "the quick brown fox jumps over the lazy dog; a stitch in time saves nine."; done > "$WORK/corpus.txt"
 COMMON=(--eval_iters 1 --eval_interval 10 --log_interval 1 --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
 # a: tiny. big: block_size 256, so that every head's attention at a full prompt passes the 8 MB bound.
 "$GPT" train "${COMMON[@]}" --n_layer 2 --n_head 2 --n_embd 16 --block_size 24 --batch_size 4 --max_iters 20 \
