@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/options.h"
+
 #include <cstdio>
 
 namespace gpt {
@@ -13,6 +15,7 @@ void add_import_options(CLI::App& command, ImportCommandOptions& o) {
     c->add_option("--tokenizer_files", o.options.tokenizer_files, "GPT-2 tokenizer files when DIR has none");
     c->add_option("--block_size", o.options.block_size, "keep only the first N positions (shorter context, less memory)");
     c->add_option("--vocab_pad", o.options.vocab_pad, "pad the vocabulary to a multiple of N (64: 50257 -> 50304); padded ids get no probability");
+    add_bool_option(command, "--overwrite", o.options.overwrite, "replace OUT even when it is a run's checkpoint");
 }
 
 void add_export_options(CLI::App& command, ExportCommandOptions& o) {

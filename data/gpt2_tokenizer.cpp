@@ -261,11 +261,15 @@ void Gpt2Tokenizer::write_files(const fs::path& dir, const std::string& naming) 
     }
     const fs::path vocab_path = dir / (naming == "hf" ? "vocab.json" : "encoder.json");
     const fs::path merges_path = dir / (naming == "hf" ? "merges.txt" : "vocab.bpe");
-    std::ofstream(vocab_path, std::ios::binary) << vocabulary.dump();
+    std::ofstream vocab_out(vocab_path, std::ios::binary);
+    vocab_out << vocabulary.dump();
+    vocab_out.close();
+    if (!vocab_out) throw std::runtime_error(vocab_path.string() + ": write failed");
     std::ofstream merges_out(merges_path, std::ios::binary);
     merges_out << "#version: 0.2\n";
     const auto to_gpt2 = [&](int32_t id) { return id < 256 ? byte_id_[id] : id; };
     for (const BpeMerge& m : canonical_->merges()) merges_out << file_text(to_gpt2(m.left)) << ' ' << file_text(to_gpt2(m.right)) << '\n';
+    merges_out.close();
     if (!merges_out) throw std::runtime_error(merges_path.string() + ": write failed");
 }
 

@@ -8,7 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/memory.h"
+#include "common/output_path.h"
 #include "common/untrusted_text.h"
+#include "io/atomic_write.h"
 #include "data/gpt2_tokenizer.h"
 #include "interop/safetensors.h"
 #include "nn/gpt.h"
@@ -60,8 +63,11 @@ int64_t json_int(const nlohmann::json& config, const char* key, const std::strin
 
 }  // namespace
 
-std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const ImportOptions& options) {
-    const fs::path config_path = dir / "config.json", weights_path = dir / "model.safetensors";
+namespace {
+
+// config.json as this model's configuration: GPT-2's keys, every setting this model cannot represent
+// refused by name, --block_size applied (the file's n_positions is returned in source_positions).
+GPTConfig read_hf_config(const fs::path& config_path, const ImportOptions& options, int64_t& source_positions) {
     const std::string cfile = config_path.string();
     nlohmann::json config;
     {
@@ -105,7 +111,7 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
         throw std::runtime_error(cfile + ": scale_attn_weights is false; this model scales attention by 1/sqrt(head_dim)");
     if (!config.value("tie_word_embeddings", true))
         throw std::runtime_error(cfile + ": tie_word_embeddings is false; this model's head is the token embedding");
-    const int64_t source_positions = m.block_size;
+    source_positions = m.block_size;
     if (options.block_size > 0) {
         if (options.block_size > source_positions)
             throw std::runtime_error("--block_size " + std::to_string(options.block_size) + " exceeds n_positions " +
@@ -117,6 +123,42 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(cfile + ": " + e.what());
     }
+
+    return m;
+}
+
+// Before anything is allocated: the tensors of the file must hold exactly the parameters the
+// configuration describes (a config.json claiming n_embd 2048 over a small file is refused here, not
+// after building a 2048-wide model), and those weights must fit in memory.
+void check_weights_fit(const GPTConfig& source, const SafetensorsFile& weights, const std::string& prefix,
+                       const std::string& cfile, const std::string& wfile) {
+    int64_t stored = 0;
+    for (const SafetensorsEntry& entry : weights.entries()) {
+        std::string name = entry.name.substr(entry.name.rfind(prefix, 0) == 0 ? prefix.size() : 0);
+        if (name == "lm_head.weight" || name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias")) continue;
+        int64_t n = 1;
+        for (const int64_t d : entry.shape) n *= d;  // SafetensorsFile checked every product for overflow
+        stored += n;
+    }
+    const int64_t expected = count_parameters(source);
+    if (stored != expected)
+        throw std::runtime_error(cfile + " describes a model of " + std::to_string(expected) + " parameters (n_layer " +
+                                 std::to_string(source.n_layer) + ", n_embd " + std::to_string(source.n_embd) + ", vocab " +
+                                 std::to_string(source.vocab_size) + "), but " + wfile + " holds " + std::to_string(stored));
+    const double bytes = 4.0 * static_cast<double>(expected), available = available_memory_bytes();
+    if (available > 0 && 2.0 * bytes > 0.9 * available)  // the model, and the values read for one tensor at most
+        throw std::runtime_error(wfile + ": the model needs " + std::to_string(bytes / (1 << 30)) + " GiB of weights, more "
+                                 "than the memory available allows (" + std::to_string(available / (1 << 30)) + " GiB)");
+}
+
+}  // namespace
+
+std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const ImportOptions& options) {
+    check_output_file(out, "OUT", options.overwrite);
+    const fs::path config_path = dir / "config.json", weights_path = dir / "model.safetensors";
+    const std::string cfile = config_path.string();
+    int64_t source_positions = 0;
+    GPTConfig m = read_hf_config(config_path, options, source_positions);
 
     // Tokenizer first: a wrong vocabulary is cheaper to report before reading the weights.
     std::shared_ptr<Tokenizer> tokenizer;
@@ -134,6 +176,9 @@ std::string import_hf_gpt2(const fs::path& dir, const fs::path& out, const Impor
     std::string prefix;
     if (weights.find("transformer.wte.weight")) prefix = "transformer.";
     const int64_t source_vocab = m.vocab_size;
+    GPTConfig source = m;
+    source.block_size = source_positions;
+    check_weights_fit(source, weights, prefix, cfile, wfile);
     if (options.vocab_pad > 0 && m.vocab_size % options.vocab_pad != 0) {
         m.vocab_used = m.vocab_size;
         m.vocab_size = (m.vocab_size + options.vocab_pad - 1) / options.vocab_pad * options.vocab_pad;
@@ -223,10 +268,38 @@ void write_tokenizer_json(const Tokenizer& tokenizer, const fs::path& path) {
         {"tokens", tokens},
         {"merges", merges},
         {"special_ids", state.special_ids}};
-    std::ofstream out(path);
-    out << json.dump(1) << "\n";
-    if (!out) throw std::runtime_error(path.string() + ": cannot be written");
+    write_bytes_atomically(path.string(), json.dump(1) + "\n");
 }
+
+// The files of an export are written into a staging folder beside OUT_DIR, every write checked, and
+// moved into OUT_DIR only when all are complete: a failed export leaves OUT_DIR as it was.
+class ExportStaging {
+public:
+    explicit ExportStaging(const fs::path& out_dir) : out_dir_(out_dir.has_filename() ? out_dir : out_dir.parent_path()) {
+        if (fs::exists(out_dir_) && !fs::is_directory(out_dir_))
+            throw std::runtime_error(out_dir_.string() + ": exists and is not a folder; choose another OUT_DIR");
+        staging_ = out_dir_.parent_path() / ("." + out_dir_.filename().string() + ".export-tmp");
+        fs::remove_all(staging_);
+        fs::create_directories(staging_);
+    }
+    ~ExportStaging() {
+        std::error_code ignored;
+        fs::remove_all(staging_, ignored);
+    }
+    const fs::path& dir() const { return staging_; }
+    // Checks every target first (common/output_path.h: no FIFO, device or folder is replaced), then moves
+    // each file into OUT_DIR (rename: atomic per file).
+    void publish() {
+        std::vector<fs::path> files;
+        for (const auto& entry : fs::directory_iterator(staging_)) files.push_back(entry.path().filename());
+        for (const fs::path& name : files) check_output_file(out_dir_ / name, "OUT_DIR's", true);
+        fs::create_directories(out_dir_);
+        for (const fs::path& name : files) fs::rename(staging_ / name, out_dir_ / name);
+    }
+
+private:
+    fs::path out_dir_, staging_;
+};
 
 }  // namespace
 
@@ -246,7 +319,7 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
                                      std::to_string(m.n_head) + "; GPT-2 has no grouped-query attention (use --format safetensors)");
         if (!m.bias) throw std::runtime_error(where + "bias is false; GPT-2 has biases in every Linear and LayerNorm (use --format safetensors)");
     }
-    fs::create_directories(out_dir);
+    ExportStaging staging(out_dir);
     std::vector<SafetensorsTensor> tensors;
     for (const auto& [name, tensor] : loaded.model->named_parameters()) {
         SafetensorsTensor t;
@@ -306,16 +379,17 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
     }
     std::map<std::string, std::string> metadata{{"format", "pt"}};
     if (format == "safetensors") metadata["gpt_cpp_config"] = config.dump();
-    write_safetensors(out_dir / "model.safetensors", tensors, metadata);
-    std::ofstream(out_dir / "config.json") << config.dump(2) << "\n";
+    write_safetensors(staging.dir() / "model.safetensors", tensors, metadata);
+    write_bytes_atomically((staging.dir() / "config.json").string(), config.dump(2) + "\n");
     std::string extra;
     if (const auto* gpt2 = dynamic_cast<const Gpt2Tokenizer*>(loaded.tokenizer.get())) {
-        gpt2->write_files(out_dir, "hf");
+        gpt2->write_files(staging.dir(), "hf");
         extra = " + vocab.json + merges.txt";
     } else {
-        write_tokenizer_json(*loaded.tokenizer, out_dir / kTokenizerJson);
+        write_tokenizer_json(*loaded.tokenizer, staging.dir() / kTokenizerJson);
         extra = std::string(" + ") + kTokenizerJson;
     }
+    staging.publish();
     return "exported " + checkpoint.string() + " -> " + (out_dir / "config.json").string() + " + model.safetensors" + extra +
            " (" + (format == "hf" ? "Hugging Face GPT2LMHeadModel layout" : "gpt-cpp names") + ")";
 }

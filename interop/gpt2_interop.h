@@ -28,6 +28,7 @@ struct ImportOptions {
     std::filesystem::path tokenizer_files;  // when DIR has no tokenizer files
     int64_t block_size = 0;                 // > 0: keep only the first block_size positions of wpe
     int64_t vocab_pad = 0;                  // > 0: pad wte to a multiple of this (zero rows, masked logits)
+    bool overwrite = false;                 // replace OUT even when it is a run's checkpoint (common/output_path.h)
 };
 
 // Writes OUT (an HDF5 checkpoint with weights, config and tokenizer); returns a one-line summary.

@@ -8,6 +8,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "common/output_path.h"
+#include "io/atomic_write.h"
 #include "nn/gpt.h"
 #include "nn/init.h"
 
@@ -99,12 +101,9 @@ GraphResult write_graph(const GraphOptions& o) {
     result.tensor_nodes = tape.tensor_nodes;
 
     const fs::path out = o.out;
+    check_output_file(out, "--out");
     if (out.has_parent_path()) fs::create_directories(out.parent_path());
-    {
-        std::ofstream file(out, std::ios::trunc);
-        file << result.dot;
-        if (!file) throw std::runtime_error(out.string() + ": cannot write");
-    }
+    write_bytes_atomically(out.string(), result.dot);
     if (o.render && std::system("command -v dot >/dev/null 2>&1") == 0) {
         const fs::path svg = fs::path(out).replace_extension(".svg");
         const std::string command = "dot -Tsvg " + shell_quote(out.string()) + " -o " + shell_quote(svg.string());

@@ -1,5 +1,6 @@
 #include "report/report_html.h"
 
+#include "common/output_path.h"
 #include "io/atomic_write.h"
 
 #include <fstream>
@@ -128,6 +129,7 @@ std::string write_report(const fs::path& run_dir, GPT& model, const Tokenizer& t
     html += "</body>\n</html>\n";
 
     const fs::path path = run_dir / "report.html";
+    check_output_file(path, "report");
     write_bytes_atomically(path.string(), html);
     return path.string();
 }

@@ -15,6 +15,7 @@
 #include <random>
 #include <sstream>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -401,4 +402,56 @@ TEST_CASE("GPT-2 tokenizer files: a deeply nested encoder.json and a huge merge 
     error = error_of([&] { Gpt2Tokenizer::from_files(dir.path); });
     CHECK_MESSAGE(error.find("merge line 1") != std::string::npos, error.substr(0, 400));
     CHECK_MESSAGE(error.size() < 400, error.substr(0, 400));
+}
+
+TEST_CASE("import and export follow the output-path rule; a config that claims more than the file holds is refused early") {
+    if (!have_torch()) return;
+    TempDir dir;
+    std::vector<int32_t> ids;
+    const fs::path hf = dir.path / "hf";
+    fs::create_directories(hf);
+    make_hf_folder(hf, "--dtype F32", ids);
+    // OUT a FIFO: refused, not replaced by a regular file (issue 27).
+    const fs::path fifo = dir.path / "fifo";
+    REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+    CHECK(error_of([&] { import_hf_gpt2(hf, fifo); }).find("OUT " + fifo.string() + ": is a FIFO") != std::string::npos);
+    CHECK(fs::is_fifo(fifo));
+    // OUT a run's checkpoint: refused unless overwrite.
+    const fs::path run = dir.path / "run";
+    fs::create_directories(run);
+    std::ofstream(run / "metrics.jsonl") << "{}\n";
+    std::ofstream(run / "ckpt.h5") << "trained";
+    CHECK(error_of([&] { import_hf_gpt2(hf, run / "ckpt.h5"); }).find("is a run's checkpoint") != std::string::npos);
+    CHECK(std::ifstream(run / "ckpt.h5").get() == 't');
+    ImportOptions overwrite;
+    overwrite.overwrite = true;
+    CHECK_NOTHROW(import_hf_gpt2(hf, run / "ckpt.h5", overwrite));
+    // config.json claiming n_embd 2048 over the small file: refused from the shapes, before the model is built.
+    const fs::path big = dir.path / "big";
+    fs::copy(hf, big);
+    nlohmann::json config = nlohmann::json::parse(std::ifstream(big / "config.json"));
+    config["n_embd"] = 2048;
+    std::ofstream(big / "config.json", std::ios::trunc) << config.dump();
+    const std::string claimed = error_of([&] { import_hf_gpt2(big, dir.path / "big.h5"); });
+    CHECK_MESSAGE(claimed.find("describes a model of 101312512 parameters") != std::string::npos, claimed);
+    CHECK_MESSAGE(claimed.find("holds 70512") != std::string::npos, claimed);
+    CHECK_FALSE(fs::exists(dir.path / "big.h5"));
+    // Export: a folder or a device where a file goes is refused, and nothing is half-written.
+    const fs::path ok = dir.path / "ok.h5";
+    import_hf_gpt2(hf, ok);
+    const fs::path out = dir.path / "out";
+    fs::create_directories(out / "config.json");
+    CHECK(error_of([&] { export_checkpoint(ok, "hf", out); }).find("out/config.json: is a directory") != std::string::npos);
+    CHECK_FALSE(fs::exists(out / "model.safetensors"));
+    fs::remove_all(out);
+    fs::create_directories(out);
+    fs::create_symlink("/dev/full", out / "vocab.json");
+    CHECK(error_of([&] { export_checkpoint(ok, "hf", out); }).find("out/vocab.json: is a character device") != std::string::npos);
+    CHECK_FALSE(fs::exists(out / "model.safetensors"));
+    for (const auto& entry : fs::directory_iterator(dir.path))
+        CHECK_MESSAGE(entry.path().filename().string().find("export-tmp") == std::string::npos, entry.path().string());
+    // A fresh folder gets every file.
+    CHECK_NOTHROW(export_checkpoint(ok, "hf", dir.path / "fresh"));
+    for (const char* name : {"config.json", "model.safetensors", "vocab.json", "merges.txt"})
+        CHECK_MESSAGE(fs::is_regular_file(dir.path / "fresh" / name), name);
 }
