@@ -154,6 +154,21 @@ std::unique_ptr<Gpt2Tokenizer> Gpt2Tokenizer::from_vocabulary(
     if (size_t(256 + M) > V)
         throw std::runtime_error(source + ": " + std::to_string(M) + " merges need at least " + std::to_string(256 + M) +
                                  " vocabulary entries, have " + std::to_string(V));
+    // GPT-2's files have a known shape: ids 0..255 are the bytes, merge k makes id 256 + k, and what
+    // follows the merges are special tokens written <|name|>. A vocabulary entry past the merges that is
+    // not one is a token no merge makes: the merges file is truncated or belongs to another vocabulary
+    // (keeping 1,000 of 50,000 merges would otherwise turn 49,001 tokens into "special" ones).
+    const std::pair<std::string, int32_t>* unmade = nullptr;  // the lowest such id
+    for (const auto& entry : vocabulary) {
+        const std::string& text = entry.first;
+        const bool special = text.size() >= 4 && text.rfind("<|", 0) == 0 && text.ends_with("|>");
+        if (entry.second >= 256 + M && !special && (!unmade || entry.second < unmade->second)) unmade = &entry;
+    }
+    if (unmade)
+        throw std::runtime_error(source + ": vocabulary token " + excerpt(unmade->first) + " (id " +
+                                 std::to_string(unmade->second) + ") is made by no merge: the file has " + std::to_string(M) +
+                                 " merges, so ids from " + std::to_string(256 + M) +
+                                 " on must be special tokens (<|...|>); is it truncated?");
     for (const auto& [text, id] : vocabulary) {
         // Special tokens (after the merges) are literal text; all others are in bytes_to_unicode form.
         tokens[size_t(id)] = id >= 256 + M ? text : unicode_to_bytes(text, source + ": token " + excerpt(text));

@@ -209,3 +209,34 @@ TEST_CASE("gpt2 tokenizer: encoding speed on Tiny Shakespeare" * doctest::skip()
         time_encode(*train_bpe(text, options), "own bpe (" + std::to_string(vocab) + " asked)");
     }
 }
+
+TEST_CASE("gpt2 tokenizer: a truncated or empty vocab.bpe is refused, naming the first token no merge makes") {
+    test::TempDir dir;
+    write_small_files(dir.path());
+    const std::string full = read_all(dir.path() / "vocab.bpe");
+    // Keep the header and 4 of the 6 merges: "ell" (id 260: 256 + 4) is then made by no merge.
+    std::istringstream lines(full);
+    std::string kept, line;
+    for (int i = 0; i < 5 && std::getline(lines, line); ++i) kept += line + "\n";
+    std::ofstream(dir.path() / "vocab.bpe", std::ios::trunc) << kept;
+    std::string error;
+    try {
+        Gpt2Tokenizer::from_files(dir.path());
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    CHECK_MESSAGE(error.find("(id 260) is made by no merge: the file has 4 merges") != std::string::npos, error);
+    CHECK(error.find("is it truncated?") != std::string::npos);
+    // Empty (the header alone): the first merged token is named.
+    std::ofstream(dir.path() / "vocab.bpe", std::ios::trunc) << "#version: 0.2\n";
+    error.clear();
+    try {
+        Gpt2Tokenizer::from_files(dir.path());
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    CHECK_MESSAGE(error.find("(id 256) is made by no merge: the file has 0 merges") != std::string::npos, error);
+    // The full files still load, <|endoftext|> the one special token.
+    std::ofstream(dir.path() / "vocab.bpe", std::ios::trunc) << full;
+    CHECK(Gpt2Tokenizer::from_files(dir.path())->vocab_size() == 263);
+}
