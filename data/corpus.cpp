@@ -44,6 +44,29 @@ static std::string read_text_file(const fs::path& path) {
     return text;
 }
 
+std::string Corpus::skipped_summary() const {
+    if (skipped.empty()) return "";
+    constexpr size_t kNamed = 3;  // names shown per reason
+    std::vector<std::string> reasons;
+    for (const auto& [name, why] : skipped)
+        if (std::find(reasons.begin(), reasons.end(), why) == reasons.end()) reasons.push_back(why);
+    std::string line = path.string() + ": skipped " + std::to_string(skipped.size()) + " entr" +
+                       (skipped.size() == 1 ? "y" : "ies") + ": ";
+    for (size_t r = 0; r < reasons.size(); ++r) {
+        if (r) line += "; ";
+        line += reasons[r];
+        line += ": ";
+        size_t count = 0;
+        for (const auto& [name, why] : skipped) {
+            if (why != reasons[r] || count++ >= kNamed) continue;
+            if (count > 1) line += ", ";
+            line += name;
+        }
+        if (count > kNamed) line += " and " + std::to_string(count - kNamed) + " more";
+    }
+    return line;
+}
+
 Corpus read_corpus(const fs::path& path, const CorpusOptions& options) {
     Corpus corpus;
     corpus.path = path;
@@ -61,7 +84,13 @@ Corpus read_corpus(const fs::path& path, const CorpusOptions& options) {
 
     std::vector<fs::path> files;
     for (const fs::directory_entry& entry : fs::directory_iterator(path, error)) {
-        if (entry.is_symlink() || entry.is_directory() || !is_corpus_file_name(entry.path())) continue;
+        const std::string name = entry.path().filename().string();
+        if (entry.is_symlink() || entry.is_directory() || !is_corpus_file_name(entry.path())) {
+            corpus.skipped.emplace_back(name, entry.is_symlink()     ? "symbolic link"
+                                              : entry.is_directory() ? "folder"
+                                                                     : "not .txt");
+            continue;
+        }
         if (!entry.is_regular_file())  // a FIFO would block the read, a device never end: name it
             fail(entry.path(), "is not a regular file (a FIFO, socket or device); move it out of the corpus folder");
         files.push_back(entry.path());
@@ -71,8 +100,10 @@ Corpus read_corpus(const fs::path& path, const CorpusOptions& options) {
     std::sort(files.begin(), files.end());
     for (const fs::path& file : files) {
         std::string text = read_text_file(file);
-        if (!text.empty()) corpus.documents.push_back({file, std::move(text)});
+        if (text.empty()) corpus.skipped.emplace_back(file.filename().string(), "empty");
+        else corpus.documents.push_back({file, std::move(text)});
     }
+    std::sort(corpus.skipped.begin(), corpus.skipped.end());
     if (corpus.documents.empty())
         fail(path, "all " + std::to_string(files.size()) + " text files in the directory are empty");
 

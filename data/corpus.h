@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gpt {
@@ -28,7 +29,13 @@ struct CorpusOptions {
 struct Corpus {
     std::filesystem::path path;  // what was asked for
     std::vector<CorpusDocument> documents;
+    // A folder's entries that were not read, (name, why) sorted by name; why is "symbolic link",
+    // "folder", "not .txt" or "empty". Said by prepare in one line, never silently dropped.
+    std::vector<std::pair<std::string, std::string>> skipped;
     int64_t bytes() const;
+    // "" when nothing was skipped; else one line, by reason: "DIR: skipped 86 entries: not .txt: art.dat,
+    // ascii-art.dat, computers.dat and 40 more; symbolic link: art.u8, ... and 40 more".
+    std::string skipped_summary() const;
 };
 
 // Errors: missing path; an empty file (a file path that is empty, or a folder whose text files are

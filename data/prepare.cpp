@@ -94,6 +94,7 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
     result.documents = static_cast<int64_t>(corpus.documents.size());
     log("read " + std::to_string(result.corpus_bytes) + " bytes in " + std::to_string(result.documents) +
         " document(s) from " + options.input.string());
+    if (const std::string skipped = corpus.skipped_summary(); !skipped.empty()) log(skipped);
 
     std::vector<std::string_view> texts;
     for (const CorpusDocument& d : corpus.documents) texts.emplace_back(d.text);

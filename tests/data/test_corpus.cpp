@@ -67,3 +67,24 @@ TEST_CASE("corpus: Debian's fortunes folder reads as a corpus when installed") {
     }
     CHECK(corpus.bytes() > 10000);
 }
+
+TEST_CASE("corpus: a folder's skipped entries are named, a symbolic-link loop included (issue 27)") {
+    test::TempDir dir;
+    const auto folder = dir.path() / "docs";
+    std::filesystem::create_directory(folder);
+    std::ofstream(folder / "a.txt") << "text";
+    std::ofstream(folder / "empty.txt");
+    std::ofstream(folder / "notes.md") << "no";
+    std::filesystem::create_directory(folder / "sub");
+    std::filesystem::create_symlink(folder / "loop", folder / "loop");  // a link to itself
+    const Corpus corpus = read_corpus(folder);
+    REQUIRE(corpus.documents.size() == 1);
+    using Skipped = std::vector<std::pair<std::string, std::string>>;
+    CHECK(corpus.skipped ==
+          Skipped{{"empty.txt", "empty"}, {"loop", "symbolic link"}, {"notes.md", "not .txt"}, {"sub", "folder"}});
+    CHECK(corpus.skipped_summary() == folder.string() + ": skipped 4 entries: empty: empty.txt; symbolic link: loop; "
+                                                        "not .txt: notes.md; folder: sub");
+    for (int i = 0; i < 5; ++i) std::ofstream(folder / ("x" + std::to_string(i) + ".md")) << "no";
+    CHECK(read_corpus(folder).skipped_summary().find("not .txt: notes.md, x0.md, x1.md and 3 more") != std::string::npos);
+    CHECK(read_corpus(dir.write("one.txt", "hello\n")).skipped_summary().empty());
+}
