@@ -33,6 +33,12 @@ Tensor relu(const Tensor& x);
 // GPT-2's tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
 Tensor gelu(const Tensor& x);
 
+// ---- activations.cpp: the other MLP activations ----
+// Squared ReLU (Primer): max(x, 0)², same shape.
+Tensor relu_squared(const Tensor& x);
+// SwiGLU on a fused projection: x [..., 2·D] → silu(x[..., :D]) ⊙ x[..., D:]  [..., D].
+Tensor swiglu(const Tensor& x);
+
 // ---- matmul.cpp: sgemm (ops/gemm.h: the own AVX-512 kernel or cblas_sgemm), transposes passed as flags ----
 // a [..., M, K] · b [..., K, N] → [..., M, N]. Batch axes must match exactly, or b is 2-D and is
 // shared by every batch entry. transpose_b: b is given as [..., N, K].
@@ -66,6 +72,15 @@ Tensor causal_mask(const Tensor& scores);
 
 // ---- layer_norm.cpp: per row of the last axis C: (x − mean)/√(var + eps)·weight + bias ----
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
+
+// ---- rms_norm.cpp: per row of the last axis C: x / √(mean(x²) + eps) · weight (no mean, no bias) ----
+// weight [C] or undefined (1).
+Tensor rms_norm(const Tensor& x, const Tensor& weight, float eps = 1e-5f);
+// QK-norm on the fused qkv [B, T, (H + 2·H_kv)·hd] (the layout of causal_self_attention below): each q
+// head is RMS-normalised over its hd floats and scaled by q_weight [hd], each k head by k_weight [hd]
+// (either undefined: 1); the v heads are copied. Same shape.
+Tensor qk_rms_norm(const Tensor& qkv, const Tensor& q_weight, const Tensor& k_weight, int64_t n_head,
+                   int64_t n_kv_head, float eps = 1e-5f);
 
 // ---- dropout.cpp: inverted dropout, keeps with probability 1 − p and scales by 1/(1 − p) ----
 // Identity (no copy, no RNG draw) when !training or p == 0.

@@ -31,6 +31,13 @@ void write_model_config(H5File& file, const GPTConfig& c) {
         config.set_attr_int("q_latent_dim", c.q_latent_dim);
         config.set_attr_int("rope_head_dim", c.rope_head_dim);
     }
+    // Issue 31's options, each written only when it differs from GPT-2's (absent = the default, as every
+    // checkpoint written before they existed).
+    if (c.norm != "layernorm") config.set_attr_string("norm", c.norm);
+    if (c.mlp != "gelu") config.set_attr_string("mlp", c.mlp);
+    if (c.mlp_hidden > 0) config.set_attr_int("mlp_hidden", c.mlp_hidden);
+    if (c.qk_norm) config.set_attr_int("qk_norm", 1);
+    if (!c.tie_embeddings) config.set_attr_int("tie_embeddings", 0);
 }
 
 GPTConfig read_model_config(const H5File& file) {
@@ -53,6 +60,11 @@ GPTConfig read_model_config(const H5File& file) {
                                std::pair{"q_latent_dim", &GPTConfig::q_latent_dim},
                                std::pair{"rope_head_dim", &GPTConfig::rope_head_dim}})
         if (config.has_attr(name)) c.*field = config.attr_int(name);
+    if (config.has_attr("norm")) c.norm = config.attr_string("norm");
+    if (config.has_attr("mlp")) c.mlp = config.attr_string("mlp");
+    if (config.has_attr("mlp_hidden")) c.mlp_hidden = config.attr_int("mlp_hidden");
+    if (config.has_attr("qk_norm")) c.qk_norm = config.attr_int("qk_norm") != 0;
+    if (config.has_attr("tie_embeddings")) c.tie_embeddings = config.attr_int("tie_embeddings") != 0;
     try {
         c.validate();
     } catch (const std::invalid_argument& e) {

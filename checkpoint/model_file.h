@@ -4,7 +4,8 @@
 //
 //   /config      attributes vocab_size, block_size, n_layer, n_head, n_kv_head, n_embd, pos_encoding,
 //                dropout, bias; vocab_used (padded vocabularies only); attention, kv_latent_dim,
-//                q_latent_dim, rope_head_dim (MLA only); train_config: the effective TrainConfig of the
+//                q_latent_dim, rope_head_dim (MLA only); norm, mlp, mlp_hidden, qk_norm, tie_embeddings
+//                (only when not GPT-2's: absent = layernorm, gelu, 0, 0, 1); train_config: the effective TrainConfig of the
 //                run that wrote the file, as TOML text (read by train/, kept as text here)
 //   /model/<n>   float32, one dataset per named_parameters() entry, shaped as PyTorch would
 //   /meta        attributes format_version (1), created_by

@@ -318,6 +318,14 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
             throw std::runtime_error(where + "n_kv_head is " + std::to_string(m.kv_heads()) + " but n_head is " +
                                      std::to_string(m.n_head) + "; GPT-2 has no grouped-query attention (use --format safetensors)");
         if (!m.bias) throw std::runtime_error(where + "bias is false; GPT-2 has biases in every Linear and LayerNorm (use --format safetensors)");
+        if (m.norm != "layernorm")
+            throw std::runtime_error(where + "norm is \"" + m.norm + "\"; GPT-2 has LayerNorm (use --format safetensors)");
+        if (m.mlp != "gelu" || m.mlp_hidden_dim() != 4 * m.n_embd)
+            throw std::runtime_error(where + "mlp is \"" + m.mlp + "\" of width " + std::to_string(m.mlp_hidden_dim()) +
+                                     "; GPT-2 has a GELU MLP of width 4·n_embd (use --format safetensors)");
+        if (m.qk_norm) throw std::runtime_error(where + "qk_norm is true; GPT-2 has no QK-norm (use --format safetensors)");
+        if (!m.tie_embeddings)
+            throw std::runtime_error(where + "tie_embeddings is false; GPT-2 ties its output head to wte (use --format safetensors)");
     }
     ExportStaging staging(out_dir);
     std::vector<SafetensorsTensor> tensors;
@@ -376,6 +384,11 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
             config["q_latent_dim"] = m.q_latent_dim;
             config["rope_head_dim"] = m.rope_head_dim;
         }
+        config["norm"] = m.norm;
+        config["mlp"] = m.mlp;
+        config["mlp_hidden"] = m.mlp_hidden_dim();
+        config["qk_norm"] = m.qk_norm;
+        config["tie_embeddings"] = m.tie_embeddings;
     }
     std::map<std::string, std::string> metadata{{"format", "pt"}};
     if (format == "safetensors") metadata["gpt_cpp_config"] = config.dump();

@@ -10,10 +10,15 @@ CausalSelfAttention::CausalSelfAttention(const GPTConfig& config)
     c_proj = register_module("c_proj", std::make_shared<Linear>(config.n_embd, config.n_embd, config.bias));
     resid_dropout_ = std::make_shared<Dropout>(config.dropout);
     register_module("resid_dropout", resid_dropout_);
+    if (config.qk_norm) {
+        q_norm = register_module("q_norm", std::make_shared<Norm>("rmsnorm", hd, false));
+        k_norm = register_module("k_norm", std::make_shared<Norm>("rmsnorm", hd, false));
+    }
 }
 
 Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator, AttentionInference* inference, Tensor*) const {
     Tensor qkv = c_attn->forward(x);  // [B, T, (H + 2·H_kv)·hd]
+    if (q_norm) qkv = qk_rms_norm(qkv, q_norm->weight, k_norm->weight, n_head_, n_kv_head_);
     if (rope_) {  // rotate the q and k heads; v passes through
         const int64_t hd = qkv.size(2) / (n_head_ + 2 * n_kv_head_);
         const int64_t start = inference && inference->keys ? inference->cached : 0;
@@ -24,25 +29,27 @@ Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator, Atten
     return resid_dropout_->forward(c_proj->forward(y), generator);
 }
 
-MLP::MLP(const GPTConfig& config) {
-    c_fc = register_module("c_fc", std::make_shared<Linear>(config.n_embd, 4 * config.n_embd, config.bias));
-    c_proj = register_module("c_proj", std::make_shared<Linear>(4 * config.n_embd, config.n_embd, config.bias));
+MLP::MLP(const GPTConfig& config) : kind_(config.mlp) {
+    const int64_t D = config.mlp_hidden_dim();
+    c_fc = register_module("c_fc", std::make_shared<Linear>(config.n_embd, kind_ == "swiglu" ? 2 * D : D, config.bias));
+    c_proj = register_module("c_proj", std::make_shared<Linear>(D, config.n_embd, config.bias));
     dropout_ = register_module("dropout", std::make_shared<Dropout>(config.dropout));
 }
 
 Tensor MLP::forward(const Tensor& x, Generator& generator, Tensor* gelu_out) const {
-    const Tensor activations = gelu(c_fc->forward(x));
+    const Tensor fc = c_fc->forward(x);
+    const Tensor activations = kind_ == "swiglu" ? swiglu(fc) : kind_ == "relu2" ? relu_squared(fc) : gelu(fc);
     if (gelu_out) *gelu_out = activations;
     return dropout_->forward(c_proj->forward(activations), generator);
 }
 
 Block::Block(const GPTConfig& config) {
-    ln_1 = register_module("ln_1", std::make_shared<LayerNorm>(config.n_embd, config.bias));
+    ln_1 = register_module("ln_1", std::make_shared<Norm>(config.norm, config.n_embd, config.bias));
     if (config.mla())
         attn = register_module("attn", std::make_shared<LatentAttention>(config));
     else
         attn = register_module("attn", std::make_shared<CausalSelfAttention>(config));
-    ln_2 = register_module("ln_2", std::make_shared<LayerNorm>(config.n_embd, config.bias));
+    ln_2 = register_module("ln_2", std::make_shared<Norm>(config.norm, config.n_embd, config.bias));
     mlp = register_module("mlp", std::make_shared<MLP>(config));
 }
 

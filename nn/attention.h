@@ -3,6 +3,8 @@
 //   Query head h reads key/value head h / (H / H_kv): consecutive query heads share one, as
 //   torch.repeat_interleave arranges them. H_kv = H is classic MHA, H_kv = 1 multi-query.
 //   y = c_proj(concat_h softmax(q_h k_gᵀ / √hd + causal mask) v_g), then residual dropout.
+//   With qk_norm, each q and k head is RMS-normalised and scaled by the gains q_norm.weight / k_norm.weight
+//   [hd] (the qk_rms_norm op on the fused qkv), before rope.
 //   With pos_encoding = "rope", q and k of every head are rotated by their position (the rope op on the
 //   fused qkv; positions continue from the cache's length) before the attention op.
 #pragma once
@@ -28,6 +30,7 @@ public:
 
     std::shared_ptr<Linear> c_attn;
     std::shared_ptr<Linear> c_proj;
+    std::shared_ptr<Norm> q_norm, k_norm;  // qk_norm only (RMSNorm gains [hd]); else null
 
 private:
     int64_t n_head_;
@@ -37,17 +40,22 @@ private:
     std::shared_ptr<Dropout> resid_dropout_;
 };
 
-// Position-wise feed-forward: C → 4C, GELU (tanh), 4C → C, dropout.
+// Position-wise feed-forward, by GPTConfig::mlp, D = mlp_hidden_dim() (4C by default):
+//   gelu:   C → D, GELU (tanh), D → C, dropout
+//   relu2:  C → D, max(0, ·)², D → C, dropout
+//   swiglu: C → 2D (rows 0..D-1 the gate a, D..2D-1 the value b), silu(a) ⊙ b, D → C, dropout
 class MLP : public Module {
 public:
     explicit MLP(const GPTConfig& config);
-    // `gelu_out` (optional) receives the GELU output [B, T, 4C] (gpt serve's forward view).
+    // `gelu_out` (optional) receives the activation's output [B, T, D] (gpt serve's forward view; GELU's
+    // by default, else the configured activation's).
     Tensor forward(const Tensor& x, Generator& generator, Tensor* gelu_out = nullptr) const;
 
     std::shared_ptr<Linear> c_fc;
     std::shared_ptr<Linear> c_proj;
 
 private:
+    std::string kind_;
     std::shared_ptr<Dropout> dropout_;
 };
 
@@ -61,7 +69,7 @@ struct BlockActivations {
     Tensor latent;  // attention = "mla": c_KV [B, T, d_c], what the cache keeps per token; else empty
 };
 
-// Pre-LayerNorm residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). The only place the block's
+// Pre-norm residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)) (ln_*: LayerNorm or RMSNorm). The only place the block's
 // forward is written: training, evaluation, generation (with a cache) and the report all run it.
 // The attention is a SelfAttention (nn/self_attention.h): CausalSelfAttention (attention = "mha") or
 // LatentAttention ("mla"), registered as "attn" either way.
@@ -71,9 +79,9 @@ public:
     Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr,
                    BlockActivations* record = nullptr) const;
 
-    std::shared_ptr<LayerNorm> ln_1;
+    std::shared_ptr<Norm> ln_1;
     std::shared_ptr<SelfAttention> attn;
-    std::shared_ptr<LayerNorm> ln_2;
+    std::shared_ptr<Norm> ln_2;
     std::shared_ptr<MLP> mlp;
 };
 

@@ -32,7 +32,9 @@ GPT::GPT(const GPTConfig& config) : config_(config) {
         h.push_back(std::make_shared<Block>(config_));
         blocks->append(h.back());
     }
-    ln_f = register_module("ln_f", std::make_shared<LayerNorm>(config_.n_embd, config_.bias));
+    ln_f = register_module("ln_f", std::make_shared<Norm>(config_.norm, config_.n_embd, config_.bias));
+    if (!config_.tie_embeddings)
+        lm_head = register_module("lm_head", std::make_shared<Linear>(config_.n_embd, config_.vocab_size, false));
     if (config_.tokens() < config_.vocab_size) {
         padding_mask_ = Tensor::zeros({config_.vocab_size});
         for (int64_t v = config_.tokens(); v < config_.vocab_size; ++v) padding_mask_.data()[v] = -1e30f;
@@ -57,7 +59,7 @@ float GPT::token_scale() const {
 }
 
 Tensor GPT::logits_from_hidden(const Tensor& hidden) const {
-    const Tensor logits = linear(ln_f->forward(hidden), wte->weight, Tensor());  // [.., C]·[V, C]ᵀ → [.., V]
+    const Tensor logits = linear(ln_f->forward(hidden), head_weight(), Tensor());  // [.., C]·[V, C]ᵀ → [.., V]
     // Padded ids: -1e30 (finite, so p·log p stays 0) takes every bit of probability away from them.
     return padding_mask_.defined() ? add(logits, padding_mask_) : logits;
 }

@@ -1,5 +1,6 @@
-// GPT: token embedding + position information → n_layer pre-LN blocks → ln_f → logits through the
-// token embedding's transpose (weight tying: lm_head is wte.weight, stored once).
+// GPT: token embedding + position information → n_layer pre-norm blocks → ln_f → logits through the
+// token embedding's transpose (weight tying: lm_head is wte.weight, stored once), or through an output
+// head lm_head.weight [V, C] of its own when tie_embeddings is false.
 //   ids [B, T] → logits [B, T, V].
 #pragma once
 
@@ -55,7 +56,7 @@ public:
     // Token + position embeddings (positions start.., dropout) [B, T, C]; with sinusoidal positions the
     // token embeddings are multiplied by token_scale() first.
     Tensor embed(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator, int64_t start = 0) const;
-    Tensor logits_from_hidden(const Tensor& hidden) const;  // ln_f, then · wteᵀ
+    Tensor logits_from_hidden(const Tensor& hidden) const;  // ln_f, then · head_weight()ᵀ
 
     const GPTConfig& config() const { return config_; }
 
@@ -66,7 +67,9 @@ public:
     float token_scale() const;
     std::shared_ptr<PositionalEncoding> wpe;  // Learned… registers wpe.weight; Sinusoidal… has no parameters; null with rope
     std::vector<std::shared_ptr<Block>> h;
-    std::shared_ptr<LayerNorm> ln_f;
+    std::shared_ptr<Norm> ln_f;
+    std::shared_ptr<Linear> lm_head;  // tie_embeddings = false only; else null (the head is wte.weight)
+    const Tensor& head_weight() const { return lm_head ? lm_head->weight : wte->weight; }  // [V, C]
 
 private:
     GPTConfig config_;

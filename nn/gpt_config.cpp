@@ -65,6 +65,12 @@ void GPTConfig::validate() const {
     at_most("n_layer", n_layer, int64_t{1} << 16);
     at_most("n_embd", n_embd, int64_t{1} << 20);
     at_most("n_head", n_head, n_embd);
+    require(norm == "layernorm" || norm == "rmsnorm", "norm must be \"layernorm\" or \"rmsnorm\", got \"" + norm + "\"");
+    require(mlp == "gelu" || mlp == "relu2" || mlp == "swiglu",
+            "mlp must be \"gelu\", \"relu2\" or \"swiglu\", got \"" + mlp + "\"");
+    require(mlp_hidden >= 0, "mlp_hidden must be positive (or 0 for the default width), got " + std::to_string(mlp_hidden));
+    at_most("mlp_hidden", mlp_hidden, int64_t{1} << 22);
+    require(!qk_norm || !mla(), "qk_norm is for attention = \"mha\" (latent attention has no fused q and k heads)");
     require(vocab_used >= 0 && vocab_used <= vocab_size, "vocab_used must be in [0, vocab_size " +
                                                              std::to_string(vocab_size) + "], got " + std::to_string(vocab_used));
 }
@@ -89,12 +95,15 @@ int64_t attention_parameters(const GPTConfig& c) {
 
 int64_t count_parameters(const GPTConfig& c) {
     const int64_t C = c.n_embd, bias = c.bias ? 1 : 0;
-    const int64_t layer_norm = C * (1 + bias);
-    const int64_t per_layer = layer_norm + attention_parameters(c) + layer_norm +
-                              (C * 4 * C + bias * 4 * C) + (4 * C * C + bias * C);
+    const int64_t layer_norm = C * (1 + (c.rmsnorm() ? 0 : bias));
+    const int64_t D = c.mlp_hidden_dim(), fc = c.mlp == "swiglu" ? 2 * D : D;
+    const int64_t qk_norm = c.qk_norm ? 2 * c.head_dim() : 0;
+    const int64_t per_layer = layer_norm + attention_parameters(c) + qk_norm + layer_norm +
+                              (C * fc + bias * fc) + (D * C + bias * C);
     const int64_t positions = c.pos_encoding == "learned" ? c.block_size * C : 0;
-    // The output head shares wte's weight (weight tying), so it adds nothing.
-    return c.vocab_size * C + positions + c.n_layer * per_layer + layer_norm;
+    // A tied output head shares wte's weight, so it adds nothing; an untied one is [V, C].
+    const int64_t head = c.tie_embeddings ? 0 : c.vocab_size * C;
+    return c.vocab_size * C + positions + c.n_layer * per_layer + layer_norm + head;
 }
 
 }  // namespace gpt

@@ -27,6 +27,13 @@ struct GPTConfig {
     // vocab_size-1 of wte exist for a matmul-friendly V (e.g. GPT-2's 50257 -> 50304) and their logits
     // are masked to -1e30, so they carry no probability: no loss, no gradient, never sampled.
     int64_t vocab_used = 0;
+    // The "modern recipe" options (issue 31). Each default is GPT-2's, and a checkpoint without the
+    // attribute means the default.
+    std::string norm = "layernorm";  // ln_1, ln_2, ln_f: "layernorm" | "rmsnorm" (weight only, no bias)
+    std::string mlp = "gelu";        // "gelu" (tanh) | "relu2" (squared ReLU) | "swiglu" (c_fc → 2·hidden)
+    int64_t mlp_hidden = 0;          // the MLP's hidden width; 0 = 4·C, or for swiglu 8/3·C rounded up to 64
+    bool qk_norm = false;            // mha: RMSNorm of each q and k head (gains q_norm, k_norm [hd]) before rope
+    bool tie_embeddings = true;      // false: an output head lm_head.weight [V, C] of its own
 
     // The one place the "0 means n_head" rule is written.
     int64_t kv_heads() const { return n_kv_head > 0 ? n_kv_head : n_head; }
@@ -35,6 +42,13 @@ struct GPTConfig {
     bool rope() const { return pos_encoding == "rope"; }
     // d_R: the rotary part of an MLA head; 0 without rope (MLA then takes positions from wpe).
     int64_t mla_rope_dim() const { return !rope() ? 0 : rope_head_dim > 0 ? rope_head_dim : head_dim() / 2; }
+    bool rmsnorm() const { return norm == "rmsnorm"; }
+    // The MLP's hidden width D (c_fc produces D, or 2·D for swiglu: gate and value).
+    int64_t mlp_hidden_dim() const {
+        if (mlp_hidden > 0) return mlp_hidden;
+        if (mlp != "swiglu") return 4 * n_embd;
+        return (8 * n_embd / 3 + 63) / 64 * 64;
+    }
     int64_t tokens() const { return vocab_used > 0 ? vocab_used : vocab_size; }  // ids that are real tokens
     // Throws std::invalid_argument naming the first bad field, e.g. "n_embd (100) must be divisible by n_head (3)".
     void validate() const;

@@ -13,7 +13,9 @@ void init_gpt2(GPT& model, Generator& generator) {
     const double residual_std = 0.02 / std::sqrt(2.0 * static_cast<double>(model.config().n_layer));
     for (auto& [name, tensor] : model.named_parameters()) {
         float* values = tensor.data();
-        const bool is_layer_norm = name.find(".ln_") != std::string::npos || name.rfind("ln_", 0) == 0;
+        // ln_1, ln_2, ln_f (LayerNorm or RMSNorm) and the QK-norm gains q_norm, k_norm: ones (and zero biases).
+        const bool is_layer_norm = name.find(".ln_") != std::string::npos || name.rfind("ln_", 0) == 0 ||
+                                   name.find("_norm.") != std::string::npos;
         if (is_layer_norm) {
             const float value = ends_with(name, ".weight") ? 1.0f : 0.0f;
             for (int64_t i = 0; i < tensor.numel(); ++i) values[i] = value;

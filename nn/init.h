@@ -1,5 +1,5 @@
-// GPT-2 initialisation: normal(0, 0.02) for Linear and Embedding weights, zeros for biases, LayerNorm
-// weight 1 / bias 0, and the residual output projections (attn.c_proj, mlp.c_proj) with
+// GPT-2 initialisation: normal(0, 0.02) for Linear and Embedding weights (an untied lm_head too), zeros
+// for biases, norm gains 1 / bias 0 (LayerNorm, RMSNorm, the QK-norm gains q_norm / k_norm), and the residual output projections (attn.c_proj, mlp.c_proj) with
 // std 0.02/√(2·n_layer), so the residual stream's variance does not grow with depth.
 // Draws happen in named_parameters() order, so a seed fixes every weight.
 #pragma once

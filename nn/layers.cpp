@@ -30,6 +30,14 @@ LayerNorm::LayerNorm(int64_t features, bool has_bias, float eps) : eps_(eps) {
     if (has_bias) bias = register_parameter("bias", Tensor::zeros({features}));
 }
 
+Norm::Norm(const std::string& kind, int64_t features, bool has_bias, float eps) : rms_(kind == "rmsnorm"), eps_(eps) {
+    if (kind != "layernorm" && kind != "rmsnorm")
+        throw std::invalid_argument("Norm: kind must be \"layernorm\" or \"rmsnorm\", got \"" + kind + "\"");
+    check_positive("Norm", "features", features);
+    weight = register_parameter("weight", Tensor::full({features}, 1.0f));
+    if (has_bias && !rms_) bias = register_parameter("bias", Tensor::zeros({features}));
+}
+
 Dropout::Dropout(float p) : p_(p) {
     if (!(p >= 0.0f && p < 1.0f))
         throw std::invalid_argument("Dropout: p must be in [0, 1), got " + std::to_string(p));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "autograd/ops.h"
@@ -41,6 +42,22 @@ public:
     Tensor bias;
 
 private:
+    float eps_;
+};
+
+// The normalisation a block uses (GPTConfig::norm): LayerNorm (weight [C], bias [C] when `bias`) or
+// RMSNorm (weight [C] only, whatever `bias` says), registered under the same names as LayerNorm.
+class Norm : public Module {
+public:
+    Norm(const std::string& kind, int64_t features, bool bias = true, float eps = 1e-5f);
+    Tensor forward(const Tensor& x) const { return rms_ ? rms_norm(x, weight, eps_) : layer_norm(x, weight, bias, eps_); }
+    bool rms() const { return rms_; }
+
+    Tensor weight;
+    Tensor bias;  // undefined for RMSNorm or without bias
+
+private:
+    bool rms_;
     float eps_;
 };
 

@@ -102,6 +102,7 @@ std::string loss_section(const std::vector<MetricsRecord>& records, const RunFac
     lr_options.title = run.warmup_iters > 0 && !warmed_up ? "learning rate (linear warm-up; the run ended inside it)"
                        : run.lr_schedule == "cosine"      ? (run.warmup_iters > 0 ? "learning rate (warm-up, then cosine decay)"
                                                                                   : "learning rate (cosine decay)")
+                       : run.lr_schedule == "trapezoidal" ? "learning rate (trapezoidal: warm-up, stable, linear decay)"
                        : run.warmup_iters > 0             ? "learning rate (warm-up, then constant)"
                                                           : "learning rate (constant)";
     lr_options.x_label = "optimizer step";

@@ -26,7 +26,7 @@ namespace gpt {
 struct RunFacts {
     int64_t vocab_size = 0;   // the model's: ln(vocab_size) is the loss of a uniform guess
     double grad_clip = 0.0;   // 0: no clipping
-    std::string lr_schedule;  // "cosine" | "constant"
+    std::string lr_schedule;  // "cosine" | "constant" | "trapezoidal"
     int64_t warmup_iters = 0;
 };
 

@@ -16,8 +16,9 @@ below the model's vocab_size.
 Needs h5py and torch: on Debian, run it with /usr/bin/python3 and the packages python3-h5py and
 python3-torch (a python3 from pyenv, conda or a venv first on PATH usually has neither).
 
-The maths is docs/checkpoint_format.md's "The model's maths": pre-LN blocks, LayerNorm eps 1e-5,
-GELU in its tanh form, c_attn rows = q heads, k heads, v heads; query head h reads key/value head
+The maths is docs/checkpoint_format.md's "The model's maths": pre-LN blocks, LayerNorm eps 1e-5 (or
+RMSNorm, eps 1e-5, with norm = "rmsnorm"), GELU in its tanh form (or squared ReLU, or SwiGLU), optional
+QK-norm, an untied head lm_head.weight when present, c_attn rows = q heads, k heads, v heads; query head h reads key/value head
 h // (n_head // n_kv_head); scores / sqrt(head_dim), causal; head tied to wte; positions learned
 (wpe), sinusoidal (computed) or rotary (rope on q and k); attention "mha" or "mla" (multi-head latent
 attention, explicit form). Dropout is not applied (inference).
@@ -66,8 +67,22 @@ class GPT(torch.nn.Module):
         b = self.p(prefix + ".bias")
         return y if b is None else y + b
 
-    def layer_norm(self, x, prefix):
+    def layer_norm(self, x, prefix):  # ln_1, ln_2, ln_f: LayerNorm, or RMSNorm with norm = "rmsnorm"
+        if self.cfg["norm"] == "rmsnorm":
+            return self.rms_norm(x, self.p(prefix + ".weight"))
         return torch.nn.functional.layer_norm(x, x.shape[-1:], self.p(prefix + ".weight"), self.p(prefix + ".bias"), 1e-5)
+
+    @staticmethod
+    def rms_norm(x, w):  # x / sqrt(mean(x^2) + 1e-5) * w over the last axis
+        return x * torch.rsqrt((x * x).mean(dim=-1, keepdim=True) + 1e-5) * w
+
+    def mlp_act(self, a):  # mlp: gelu (tanh form) | relu2: relu(a)^2 | swiglu: c_fc rows [gate; value] -> silu(gate) * value
+        if self.cfg["mlp"] == "relu2":
+            return torch.relu(a) ** 2
+        if self.cfg["mlp"] == "swiglu":
+            gate, value = a.chunk(2, dim=-1)
+            return torch.nn.functional.silu(gate) * value
+        return self.gelu(a)
 
     @staticmethod
     def gelu(x):  # GELU's tanh form (GPT-2's gelu_new), not torch.nn.GELU()'s exact erf form
@@ -97,6 +112,8 @@ class GPT(torch.nn.Module):
         hd = C // H
         q, k, v = self.linear(h, pre + "attn.c_attn").split([H * hd, Hkv * hd, Hkv * hd], dim=-1)
         q, k, v = q.view(B, T, H, hd), k.view(B, T, Hkv, hd), v.view(B, T, Hkv, hd)
+        if cfg["qk_norm"]:  # each q and k head RMS-normalised, gains [hd], before rope
+            q, k = self.rms_norm(q, self.p(pre + "attn.q_norm.weight")), self.rms_norm(k, self.p(pre + "attn.k_norm.weight"))
         if cfg["pos_encoding"] == "rope":
             q, k = self.rope(q), self.rope(k)
         k, v = k.repeat_interleave(H // Hkv, dim=2), v.repeat_interleave(H // Hkv, dim=2)
@@ -132,9 +149,10 @@ class GPT(torch.nn.Module):
             h = self.layer_norm(x, pre + "ln_1")
             y = self.mla(h, pre) if cfg["attention"] == "mla" else self.mha(h, pre)
             x = x + self.linear(y, pre + "attn.c_proj")
-            h = self.gelu(self.linear(self.layer_norm(x, pre + "ln_2"), pre + "mlp.c_fc"))
+            h = self.mlp_act(self.linear(self.layer_norm(x, pre + "ln_2"), pre + "mlp.c_fc"))
             x = x + self.linear(h, pre + "mlp.c_proj")
-        return self.layer_norm(x, "ln_f") @ self.p("wte.weight").T
+        head = self.p("lm_head.weight")  # tie_embeddings = false; else the head is wte
+        return self.layer_norm(x, "ln_f") @ (head if head is not None else self.p("wte.weight")).T
 
 
 def _is_space(c):  # Python regex's \s, as data/pretokenize.h: the White_Space property
@@ -244,6 +262,10 @@ def load(path):
         cfg["attention"] = _str(a["attention"]) if "attention" in a else "mha"  # absent before MLA: mha
         for key in ("kv_latent_dim", "q_latent_dim", "rope_head_dim"):
             cfg[key] = int(a[key]) if key in a else 0
+        # issue 31's options; absent = GPT-2's
+        cfg["norm"] = _str(a["norm"]) if "norm" in a else "layernorm"
+        cfg["mlp"] = _str(a["mlp"]) if "mlp" in a else "gelu"
+        cfg["qk_norm"] = bool(int(a["qk_norm"])) if "qk_norm" in a else False
         if cfg["n_kv_head"] == 0:
             cfg["n_kv_head"] = cfg["n_head"]
         weights = {}

@@ -114,6 +114,11 @@ const std::vector<ConfigField>& config_fields() {
         model_field("kv_latent_dim", &GPTConfig::kv_latent_dim, "mla: cached latent width d_c per token and layer"),
         model_field("q_latent_dim", &GPTConfig::q_latent_dim, "mla: query latent width d_c'; 0 = no query compression"),
         model_field("rope_head_dim", &GPTConfig::rope_head_dim, "mla + rope: decoupled rotary width d_R; 0 = head_dim/2"),
+        model_field("norm", &GPTConfig::norm, "normalisation of ln_1, ln_2, ln_f: layernorm | rmsnorm (no bias)"),
+        model_field("mlp", &GPTConfig::mlp, "MLP activation: gelu | relu2 (squared ReLU) | swiglu"),
+        model_field("mlp_hidden", &GPTConfig::mlp_hidden, "MLP hidden width; 0 = 4·n_embd (swiglu: 8/3·n_embd rounded up to 64)"),
+        model_field("qk_norm", &GPTConfig::qk_norm, "RMSNorm each query and key head before attention (mha only)"),
+        model_field("tie_embeddings", &GPTConfig::tie_embeddings, "output head shares wte's weight; false: lm_head.weight of its own"),
         path(aliased(field("data", &TrainConfig::data, "text file or folder of text files"), {"dataset"})),
         field("tokenizer", &TrainConfig::tokenizer, "tokenizer: char | bpe | gpt2", true),
         path(field("tokenizer_files", &TrainConfig::tokenizer_files,
@@ -132,7 +137,13 @@ const std::vector<ConfigField>& config_fields() {
         min_lr_field(),
         field("warmup_iters", &TrainConfig::warmup_iters, "linear warm-up steps"),
         field("lr_decay_iters", &TrainConfig::lr_decay_iters, "step where the cosine reaches min_lr; 0 = max_iters"),
-        field("lr_schedule", &TrainConfig::lr_schedule, "learning-rate schedule after warm-up: cosine | constant"),
+        field("lr_schedule", &TrainConfig::lr_schedule,
+              "learning-rate schedule after warm-up: cosine | constant | trapezoidal (stable, then linear decay)"),
+        field("decay_fraction", &TrainConfig::decay_fraction,
+              "trapezoidal: fraction of the run (up to lr_decay_iters, 0 = max_iters) spent in the linear decay to min_lr"),
+        field("seq_warmup_start", &TrainConfig::seq_warmup_start,
+              "sequence-length warm-up: first steps' context in tokens, growing to block_size; 0 = off"),
+        field("seq_warmup_iters", &TrainConfig::seq_warmup_iters, "sequence-length warm-up: steps to reach block_size; 0 = off"),
         field("weight_decay", &TrainConfig::weight_decay, "AdamW decoupled weight decay (matrices only)"),
         field("beta1", &TrainConfig::beta1, "AdamW beta1"),
         field("beta2", &TrainConfig::beta2, "AdamW beta2"),
@@ -213,8 +224,13 @@ void TrainConfig::validate() const {
             "min_lr must be in [0, lr], got " + format_double(min_lr));
     non_negative("warmup_iters", warmup_iters);
     non_negative("lr_decay_iters", lr_decay_iters);
-    require(lr_schedule == "cosine" || lr_schedule == "constant",
-            "lr_schedule must be \"cosine\" or \"constant\", got \"" + lr_schedule + "\"");
+    require(lr_schedule == "cosine" || lr_schedule == "constant" || lr_schedule == "trapezoidal",
+            "lr_schedule must be \"cosine\", \"constant\" or \"trapezoidal\", got \"" + lr_schedule + "\"");
+    require(decay_fraction > 0.0 && decay_fraction <= 1.0, "decay_fraction must be in (0, 1], got " + format_double(decay_fraction));
+    non_negative("seq_warmup_start", seq_warmup_start);
+    non_negative("seq_warmup_iters", seq_warmup_iters);
+    require(seq_warmup_start <= model.block_size, "seq_warmup_start (" + std::to_string(seq_warmup_start) +
+                                                      ") must be at most block_size (" + std::to_string(model.block_size) + ")");
     require(weight_decay >= 0.0, "weight_decay must not be negative, got " + format_double(weight_decay));
     require(beta1 >= 0.0 && beta1 < 1.0, "beta1 must be in [0, 1), got " + format_double(beta1));
     require(beta2 >= 0.0 && beta2 < 1.0, "beta2 must be in [0, 1), got " + format_double(beta2));

@@ -42,7 +42,12 @@ struct TrainConfig {
     double min_lr = std::numeric_limits<double>::quiet_NaN();
     int64_t warmup_iters = 100;
     int64_t lr_decay_iters = 0;  // 0: max_iters
-    std::string lr_schedule = "cosine";  // "cosine" | "constant"
+    std::string lr_schedule = "cosine";  // "cosine" | "constant" | "trapezoidal"
+    double decay_fraction = 0.2;  // trapezoidal: the linear decay takes this fraction of the run's end
+    // Sequence-length warm-up: the first seq_warmup_iters steps train on windows that grow linearly from
+    // seq_warmup_start tokens to block_size (0 in either: off). optim/schedule.h sequence_length_at.
+    int64_t seq_warmup_start = 0;
+    int64_t seq_warmup_iters = 0;
     double weight_decay = 0.1;
     double beta1 = 0.9;
     double beta2 = 0.99;

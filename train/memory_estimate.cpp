@@ -28,7 +28,12 @@ MemoryEstimate estimate_training_memory(const GPTConfig& c, int64_t batch_size, 
                 : (c.n_head + 2 * c.kv_heads()) * c.head_dim());
     const double BT = B * T;
     const double embeddings = 2.0 * BT * C;
-    const double per_layer = 15.0 * BT * C + BT * qkv_width + B * H * T * (T + 1.0) / 2.0 + 4.0 * BT;
+    // The MLP keeps c_fc's output and the activation's: 2·D floats per token (D = 4C by default, so
+    // 7C + 8C = 15C per token with the rest of the block), 3·D for SwiGLU (c_fc is 2·D wide); QK-norm
+    // keeps a second qkv.
+    const double D = static_cast<double>(c.mlp_hidden_dim()), mlp_floats = (c.mlp == "swiglu" ? 3.0 : 2.0) * D;
+    const double per_layer = 7.0 * BT * C + BT * mlp_floats + BT * qkv_width * (c.qk_norm ? 2.0 : 1.0) +
+                             B * H * T * (T + 1.0) / 2.0 + 4.0 * BT;
     const double head = BT * C + 2.0 * BT + 3.0 * BT * V;
     MemoryEstimate estimate;
     estimate.parameters = count_parameters(c);

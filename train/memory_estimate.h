@@ -9,8 +9,9 @@
 //                 V·C, from the head's backward to the embedding's, and the largest other matrix, 4·C·C)
 //   activations  what the tape keeps alive from the forward pass until backward, per step:
 //     embeddings  2·BTC
-//     per layer   15·BTC (ln_1, attention output, projections, residual adds, ln_2, 4C fc + 4C GELU)
-//                 + BT·(H + 2·H_kv)·hd (qkv) + B·H·T(T+1)/2 (softmax P, packed lower triangles)
+//     per layer   15·BTC (ln_1, attention output, projections, residual adds, ln_2, 4C fc + 4C GELU;
+//                 in general 7·BTC + 2·BTD for an MLP of width D, 3·BTD for SwiGLU)
+//                 + BT·(H + 2·H_kv)·hd (qkv; twice with QK-norm) + B·H·T(T+1)/2 (softmax P, packed lower triangles)
 //                 + 4·BT (LayerNorm means and 1/σ)
 //                 (dropout adds nothing: its masks are regenerated from a seed in backward)
 //     head        BTC (ln_f) + 3·BTV (logits, softmax saved by the loss, the logits' gradient)

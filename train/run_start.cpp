@@ -120,7 +120,7 @@ std::unique_ptr<GPT> starting_model(const TrainConfig& config, int64_t vocab_siz
 // A resumed run keeps its stored schedule (changing it now would change the steps already taken).
 void fit_schedule_to_run(TrainConfig& config, bool leader) {
     config.min_lr = config.effective_min_lr();
-    if (config.lr_schedule != "cosine") return;
+    if (config.lr_schedule == "constant") return;
     if (config.max_iters > 0 && config.warmup_iters >= config.max_iters) {
         const int64_t clamped = config.max_iters / 10;
         if (leader)

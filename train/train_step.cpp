@@ -24,8 +24,21 @@ std::string describe_nonfinite(double loss, const std::string& bad_parameter) {
 
 // The next micro-batch's loss. The logits are not kept here: then cross-entropy's backward writes their
 // gradient over them (Grads::reuse_for_input).
+// During a sequence-length warm-up (settings.block_size < the sampler's T) each window keeps its first
+// settings.block_size tokens: the sampler draws as always, so its state and the data order do not
+// depend on the warm-up.
 Tensor next_batch_loss(const StepContext& state, const StepSettings& settings) {
-    const Batch batch = state.sampler.next_batch();
+    Batch batch = state.sampler.next_batch();
+    const int64_t full = state.sampler.block_size(), T = settings.block_size;
+    if (T < full) {
+        for (int64_t b = 0; b < settings.batch_size; ++b)
+            for (int64_t t = 0; t < T; ++t) {
+                batch.inputs[static_cast<size_t>(b * T + t)] = batch.inputs[static_cast<size_t>(b * full + t)];
+                batch.targets[static_cast<size_t>(b * T + t)] = batch.targets[static_cast<size_t>(b * full + t)];
+            }
+        batch.inputs.resize(static_cast<size_t>(settings.batch_size * T));
+        batch.targets.resize(static_cast<size_t>(settings.batch_size * T));
+    }
     return GPT::loss(
         state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator),
         batch.targets);

@@ -75,10 +75,14 @@ void write_text_file(const fs::path& path, const std::string& text) {
 
 // Warm-up then cosine to min_lr at lr_decay_iters (0: the end of the run), or constant. The decay end
 // is never before the warm-up ends, so a short run (--max_iters 50 with warm-up 100) still works.
+// Trapezoidal: warm-up, lr, then the linear decay over the last decay_fraction of the same end.
 LrSchedule make_schedule(const TrainConfig& config) {
     if (config.lr_schedule == "constant") return LrSchedule::constant(config.lr);
     const int64_t decay_end = std::max(config.lr_decay_iters > 0 ? config.lr_decay_iters : config.max_iters,
                                        config.warmup_iters);
+    if (config.lr_schedule == "trapezoidal")
+        return LrSchedule::trapezoidal(config.lr, config.effective_min_lr(), config.warmup_iters, decay_end,
+                                       config.decay_fraction);
     return LrSchedule::warmup_cosine(config.lr, config.effective_min_lr(), config.warmup_iters, decay_end);
 }
 
@@ -106,6 +110,7 @@ private:
     void print_banner(int threads) const;
     void restore_dropout_stream(const TrainProgress& saved);
     StepSettings step_settings(int64_t step, bool measure) const;
+    int64_t tokens_in_step(int64_t step) const;
     std::optional<int> skip_step(int64_t step, const StepResult& result);
     std::string last_good_checkpoint() const;
     StepResult guarded_step(const StepSettings& settings);
@@ -275,9 +280,10 @@ int Trainer::run() {
 // What hangs off a step that was taken: counters, evaluation, the metrics record and log line, the
 // checkpoint, a stop request, the periodic report. Returns the exit code when the run stops here.
 std::optional<int> Trainer::after_step(const StepResult& result, float lr, bool log_now) {
+    const int64_t tokens = tokens_in_step(progress_.iter);
     progress_.iter += 1;
-    progress_.tokens_seen += tokens_per_step_;
-    window_tokens_ += tokens_per_step_;
+    progress_.tokens_seen += tokens;
+    window_tokens_ += tokens;
     window_comm_s_ += result.comm_seconds;
 
     const bool eval_now = progress_.iter % config_.eval_interval == 0 || progress_.iter == config_.max_iters;
@@ -295,10 +301,17 @@ std::optional<int> Trainer::after_step(const StepResult& result, float lr, bool 
     return std::nullopt;
 }
 
+// The tokens step `step` trains on: fewer while the sequence length warms up.
+int64_t Trainer::tokens_in_step(int64_t step) const {
+    return tokens_per_step_ / config_.model.block_size *
+           sequence_length_at(step, config_.seq_warmup_start, config_.model.block_size, config_.seq_warmup_iters);
+}
+
 StepSettings Trainer::step_settings(int64_t step, bool measure) const {
     StepSettings settings;
     settings.batch_size = config_.batch_size;
-    settings.block_size = config_.model.block_size;
+    settings.block_size = sequence_length_at(step, config_.seq_warmup_start, config_.model.block_size,
+                                             config_.seq_warmup_iters);
     settings.grad_accum = config_.grad_accum;
     settings.lr = static_cast<float>(schedule_.lr_at(step));
     settings.grad_clip = config_.grad_clip;
@@ -314,8 +327,8 @@ StepSettings Trainer::step_settings(int64_t step, bool measure) const {
 // skips means training has diverged for good, and saving that as "done" would hide it.
 std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
     display_.line("step " + std::to_string(step + 1) + ": " + result.nonfinite + "; step skipped (--skip_nonfinite)");
+    progress_.tokens_seen += tokens_in_step(progress_.iter);
     progress_.iter += 1;
-    progress_.tokens_seen += tokens_per_step_;
     if (const int stop = agreed_stop_signal(comm_, stop_signal())) return stop_after_signal(save(false), stop);
     if (++consecutive_skips_ >= kMaxConsecutiveSkips) {
         display_.finish();

@@ -1,4 +1,5 @@
-"""PyTorch reference for the fused ops (gelu, layer_norm, cross_entropy, causal_self_attention).
+"""PyTorch reference for the fused ops (gelu, layer_norm, cross_entropy, causal_self_attention) and
+issue 31's ops (rms_norm, qk_rms_norm, relu_squared, swiglu).
 
 Usage: reference_fused.py INPUT OUTPUT. Exits with status 3 when torch cannot be imported (the C++ test
 then fails under GPT_REQUIRE_TORCH=1, else skips). Called by tests/autograd/test_fused_reference.cpp.
@@ -86,8 +87,49 @@ def attention_case(c):
     return {"out": out, "dqkv": qkv.grad}
 
 
+def rms(x, w, eps=1e-5):
+    """RMSNorm over the last axis, written out: x / sqrt(mean(x^2) + eps) * w."""
+    return x * torch.rsqrt((x * x).mean(dim=-1, keepdim=True) + eps) * w
+
+
+def rms_norm_case(c):
+    x, w = leaf(c["x"]), leaf(c["weight"])
+    out = rms(x, w)
+    (out * c["r"]).sum().backward()
+    return {"out": out, "dx": x.grad, "dweight": w.grad}
+
+
+def qk_norm_case(c):
+    qkv, wq, wk = leaf(c["qkv"]), leaf(c["q_weight"]), leaf(c["k_weight"])
+    H, H_kv = int(c["n_head"].item()), int(c["n_kv_head"].item())
+    B, T, width = qkv.shape
+    hd = width // (H + 2 * H_kv)
+    q, k, v = qkv.split([H * hd, H_kv * hd, H_kv * hd], dim=2)
+    q = rms(q.reshape(B, T, H, hd), wq).reshape(B, T, H * hd)
+    k = rms(k.reshape(B, T, H_kv, hd), wk).reshape(B, T, H_kv * hd)
+    out = torch.cat([q, k, v], dim=2)
+    (out * c["r"]).sum().backward()
+    return {"out": out, "dqkv": qkv.grad, "dq_weight": wq.grad, "dk_weight": wk.grad}
+
+
+def relu2_case(c):
+    x = leaf(c["x"])
+    out = torch.relu(x) ** 2
+    (out * c["r"]).sum().backward()
+    return {"out": out, "dx": x.grad}
+
+
+def swiglu_case(c):
+    x = leaf(c["x"])
+    a, b = x.chunk(2, dim=-1)
+    out = F.silu(a) * b
+    (out * c["r"]).sum().backward()
+    return {"out": out, "dx": x.grad}
+
+
 CASES = {"gelu": gelu_case, "layer_norm": layer_norm_case, "cross_entropy": cross_entropy_case,
-         "attention": attention_case}
+         "attention": attention_case, "rms_norm": rms_norm_case, "qk_norm": qk_norm_case, "relu2": relu2_case,
+         "swiglu": swiglu_case}
 
 
 def main():

@@ -146,6 +146,49 @@ TEST_CASE("fused ops match PyTorch (float64 reference): forward ≤ 1e-5, gradie
         out.backward(r);
         cases.push_back({name, {{"out", out.to_vector()}, {"dqkv", qkv.grad_tensor().to_vector()}}});
     }
+    {  // rms_norm over [3, 4, 16] (issue 31)
+        Tensor x = Tensor::from_vector({3, 4, 16}, normals(192, generator, 2.0, 0.5), true);
+        Tensor w = Tensor::from_vector({16}, normals(16, generator, 0.5, 1.0), true);
+        Tensor r = Tensor::from_vector({3, 4, 16}, normals(192, generator));
+        for (auto& [field, t] : {std::pair{"x", x}, {"weight", w}, {"r", r}})
+            write_tensor(file, std::string("rms_norm.") + field, t.shape(), t.to_vector());
+        Tensor out = rms_norm(x, w);
+        out.backward(r);
+        cases.push_back({"rms_norm", {{"out", out.to_vector()}, {"dx", x.grad_tensor().to_vector()},
+                                      {"dweight", w.grad_tensor().to_vector()}}});
+    }
+    for (int64_t H_kv : {4, 2}) {  // qk_rms_norm on the fused qkv (issue 31)
+        const int64_t B = 2, T = 3, H = 4, hd = 8;
+        const std::string name = "qk_norm_kv" + std::to_string(H_kv);
+        Tensor qkv = Tensor::from_vector({B, T, (H + 2 * H_kv) * hd}, normals(B * T * (H + 2 * H_kv) * hd, generator), true);
+        Tensor wq = Tensor::from_vector({hd}, normals(hd, generator, 0.5, 1.0), true);
+        Tensor wk = Tensor::from_vector({hd}, normals(hd, generator, 0.5, 1.0), true);
+        Tensor r = Tensor::from_vector(qkv.shape(), normals(qkv.numel(), generator));
+        for (auto& [field, t] : {std::pair{"qkv", qkv}, {"q_weight", wq}, {"k_weight", wk}, {"r", r}})
+            write_tensor(file, name + "." + field, t.shape(), t.to_vector());
+        write_tensor(file, name + ".n_head", {}, {static_cast<float>(H)});
+        write_tensor(file, name + ".n_kv_head", {}, {static_cast<float>(H_kv)});
+        Tensor out = qk_rms_norm(qkv, wq, wk, H, H_kv);
+        out.backward(r);
+        cases.push_back({name, {{"out", out.to_vector()}, {"dqkv", qkv.grad_tensor().to_vector()},
+                                {"dq_weight", wq.grad_tensor().to_vector()}, {"dk_weight", wk.grad_tensor().to_vector()}}});
+    }
+    {  // relu_squared and swiglu (issue 31)
+        Tensor x = Tensor::from_vector({4, 10}, normals(40, generator, 2.0), true);
+        Tensor r = Tensor::from_vector({4, 10}, normals(40, generator));
+        write_tensor(file, "relu2.x", x.shape(), x.to_vector());
+        write_tensor(file, "relu2.r", r.shape(), r.to_vector());
+        Tensor out = relu_squared(x);
+        out.backward(r);
+        cases.push_back({"relu2", {{"out", out.to_vector()}, {"dx", x.grad_tensor().to_vector()}}});
+        Tensor s = Tensor::from_vector({3, 2, 12}, normals(72, generator, 2.0), true);
+        Tensor rs = Tensor::from_vector({3, 2, 6}, normals(36, generator));
+        write_tensor(file, "swiglu.x", s.shape(), s.to_vector());
+        write_tensor(file, "swiglu.r", rs.shape(), rs.to_vector());
+        Tensor so = swiglu(s);
+        so.backward(rs);
+        cases.push_back({"swiglu", {{"out", so.to_vector()}, {"dx", s.grad_tensor().to_vector()}}});
+    }
     file.close();
 
     const std::string command = std::string(GPT_PYTHON) + " " + GPT_SOURCE_DIR + "/tests/autograd/reference_fused.py " +

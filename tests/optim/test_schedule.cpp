@@ -50,3 +50,40 @@ TEST_CASE("schedule validation") {
     CHECK_THROWS_WITH(LrSchedule::constant(-1.0), doctest::Contains("lr must be finite and >= 0"));
     CHECK_THROWS_WITH(LrSchedule::constant(1e-3).lr_at(-1), doctest::Contains("step must be >= 0"));
 }
+
+TEST_CASE("trapezoidal: warm-up, stable at lr, linear decay over the last decay_fraction to min_lr") {
+    const double lr = 1e-3, min_lr = 1e-4;
+    const LrSchedule s = LrSchedule::trapezoidal(lr, min_lr, 10, 100, 0.2);  // decay over steps 80..99
+    CHECK(s.is_trapezoidal());
+    CHECK(s.decay_start() == 80);
+    CHECK(s.lr_at(0) == doctest::Approx(lr * 1.0 / 11.0));  // nanoGPT's warm-up, as the cosine
+    CHECK(s.lr_at(9) == doctest::Approx(lr * 10.0 / 11.0));
+    for (int64_t it = 10; it < 80; ++it) CHECK(s.lr_at(it) == lr);  // stable: exactly lr
+    CHECK(s.lr_at(79) == lr);
+    CHECK(s.lr_at(80) == doctest::Approx(lr - (lr - min_lr) * 1.0 / 20.0));  // the decay's first step is below lr
+    CHECK(s.lr_at(90) == doctest::Approx(lr - (lr - min_lr) * 11.0 / 20.0));
+    CHECK(s.lr_at(99) == doctest::Approx(min_lr));                            // the run's last step takes min_lr
+    CHECK(s.lr_at(100) == min_lr);
+    CHECK(s.lr_at(5000) == min_lr);
+    for (int64_t it = 79; it < 99; ++it) CHECK(s.lr_at(it + 1) < s.lr_at(it));  // strictly decreasing
+    // A decay longer than the stable phase starts right after the warm-up, never inside it.
+    const LrSchedule all = LrSchedule::trapezoidal(lr, 0.0, 10, 20, 1.0);
+    CHECK(all.decay_start() == 10);
+    CHECK(all.lr_at(9) == doctest::Approx(lr * 10.0 / 11.0));
+    CHECK(all.lr_at(10) == doctest::Approx(lr * 0.9));
+    CHECK(all.lr_at(15) == doctest::Approx(lr * 0.4));
+    CHECK(all.lr_at(19) == 0.0);
+    CHECK_THROWS_WITH(LrSchedule::trapezoidal(lr, min_lr, 0, 10, 0.0), doctest::Contains("decay_fraction must be in (0, 1], got 0"));
+    CHECK_THROWS_WITH(LrSchedule::trapezoidal(lr, min_lr, 0, 10, 1.5), doctest::Contains("decay_fraction must be in (0, 1]"));
+}
+
+TEST_CASE("sequence-length warm-up: from start to full over iters steps, then full") {
+    CHECK(sequence_length_at(0, 16, 64, 100) == 16);
+    CHECK(sequence_length_at(50, 16, 64, 100) == 40);
+    CHECK(sequence_length_at(99, 16, 64, 100) == 63);
+    CHECK(sequence_length_at(100, 16, 64, 100) == 64);
+    CHECK(sequence_length_at(12345, 16, 64, 100) == 64);
+    CHECK(sequence_length_at(0, 0, 64, 100) == 64);  // off
+    CHECK(sequence_length_at(0, 16, 64, 0) == 64);   // off
+    for (int64_t it = 0; it < 100; ++it) CHECK(sequence_length_at(it + 1, 16, 64, 100) >= sequence_length_at(it, 16, 64, 100));
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Independent PyTorch reference of the GPT architecture, for the parity test: learned, sinusoidal or
-rotary (GPT-NeoX rotate-half) positions; multi-head/grouped-query attention or DeepSeek-V2's multi-head
+rotary (GPT-NeoX rotate-half) positions; LayerNorm or RMSNorm; GELU, squared-ReLU or SwiGLU MLPs;
+optional QK-norm; tied or untied output head; multi-head/grouped-query attention or DeepSeek-V2's multi-head
 latent attention (explicit form), each written out here from the papers' equations.
 
 Usage: reference_gpt.py CASE.h5 [CASE.h5 ...]
@@ -41,8 +42,22 @@ class Reference(torch.nn.Module):
         return y + b if b is not None else y
 
     def layer_norm(self, x, prefix):
+        if self.cfg["norm"] == "rmsnorm":  # RMSNorm (Zhang & Sennrich): no mean, no bias
+            return self.rms_norm(x, self.p(prefix + ".weight"))
         C = x.shape[-1]
         return torch.nn.functional.layer_norm(x, (C,), self.p(prefix + ".weight"), self.p(prefix + ".bias"), 1e-5)
+
+    @staticmethod
+    def rms_norm(x, w):
+        return x * torch.rsqrt((x * x).mean(dim=-1, keepdim=True) + 1e-5) * w
+
+    def mlp_act(self, a):
+        if self.cfg["mlp"] == "relu2":  # Primer's squared ReLU
+            return torch.relu(a) ** 2
+        if self.cfg["mlp"] == "swiglu":  # c_fc rows: gate then value
+            gate, value = a.chunk(2, dim=-1)
+            return torch.nn.functional.silu(gate) * value
+        return 0.5 * a * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (a + 0.044715 * a ** 3)))
 
     @staticmethod
     def rope(x):
@@ -70,6 +85,8 @@ class Reference(torch.nn.Module):
         qkv = self.linear(h, pre + "attn.c_attn")
         q, k, v = qkv.split([H * hd, Hkv * hd, Hkv * hd], dim=-1)
         q, k, v = q.view(B, T, H, hd), k.view(B, T, Hkv, hd), v.view(B, T, Hkv, hd)
+        if cfg["qk_norm"]:  # QK-norm: per-head RMSNorm with gains [hd], before the rotation
+            q, k = self.rms_norm(q, self.p(pre + "attn.q_norm.weight")), self.rms_norm(k, self.p(pre + "attn.k_norm.weight"))
         if cfg["pos_encoding"] == "rope":
             q, k = self.rope(q), self.rope(k)
         k = k.repeat_interleave(H // Hkv, dim=2)
@@ -114,11 +131,11 @@ class Reference(torch.nn.Module):
             y = self.mla(h, pre) if cfg["attention"] == "mla" else self.mha(h, pre)
             x = x + self.linear(y, pre + "attn.c_proj")
             h = self.layer_norm(x, pre + "ln_2")
-            a = self.linear(h, pre + "mlp.c_fc")
-            a = 0.5 * a * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (a + 0.044715 * a ** 3)))
+            a = self.mlp_act(self.linear(h, pre + "mlp.c_fc"))
             x = x + self.linear(a, pre + "mlp.c_proj")
         x = self.layer_norm(x, "ln_f")
-        return x @ self.p("wte.weight").T
+        head = self.p("lm_head.weight")  # untied head (tie_embeddings = false), else wte
+        return x @ (head if head is not None else self.p("wte.weight")).T
 
 
 def rel(ours, ref):
@@ -134,6 +151,9 @@ def run_case(path):
         cfg["attention"] = attr_str(a["attention"]) if "attention" in a else "mha"  # absent in older files
         for key in ("kv_latent_dim", "q_latent_dim", "rope_head_dim"):
             cfg[key] = int(a[key]) if key in a else 0
+        cfg["norm"] = attr_str(a["norm"]) if "norm" in a else "layernorm"  # issue 31; absent: GPT-2's
+        cfg["mlp"] = attr_str(a["mlp"]) if "mlp" in a else "gelu"
+        cfg["qk_norm"] = bool(int(a["qk_norm"])) if "qk_norm" in a else False
         weights = {}
         f["model"].visititems(lambda n, o: weights.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
         ids = torch.tensor(f["parity/ids"][()], dtype=torch.long)

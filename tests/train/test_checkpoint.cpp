@@ -86,6 +86,37 @@ TEST_CASE("rope and mla models load back with their config and identical logits;
     }
 }
 
+TEST_CASE("issue 31's options load back from /config with identical logits; defaults write no attribute") {
+    GPTConfig modern = small_config("rope", 2);
+    modern.norm = "rmsnorm";
+    modern.mlp = "swiglu";
+    modern.mlp_hidden = 24;
+    modern.qk_norm = true;
+    modern.tie_embeddings = false;
+    for (const GPTConfig& config : {small_config(), modern}) {
+        GPT model(config);
+        Generator generator(13);
+        init_gpt2(model, generator);
+        const fs::path path = temp_file("roundtrip_modern_" + config.norm + ".h5");
+        save_weights(path.string(), model, *twelve_char_tokenizer(), TrainConfig{});
+        const LoadedCheckpoint loaded = load_checkpoint(path.string());
+        const GPTConfig& c = loaded.model_config;
+        CHECK(c.norm == config.norm);
+        CHECK(c.mlp == config.mlp);
+        CHECK(c.mlp_hidden == config.mlp_hidden);
+        CHECK(c.qk_norm == config.qk_norm);
+        CHECK(c.tie_embeddings == config.tie_embeddings);
+        CHECK(logits_of(*loaded.model) == logits_of(model));
+        H5File file = H5File::open_read(path.string());
+        const bool is_default = config.norm == "layernorm";
+        for (const char* key : {"norm", "mlp", "mlp_hidden", "qk_norm", "tie_embeddings"})
+            CHECK(file.open_group("config").has_attr(key) == !is_default);
+        CHECK(file.open_group("model").is_dataset("lm_head.weight") == !is_default);
+        file.close();
+        fs::remove(path);
+    }
+}
+
 // Edits a valid checkpoint in place with the HDF5 C API (the project's wrapper only writes new files).
 void edit_file(const fs::path& path, const std::function<void(hid_t)>& edit) {
     const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);

@@ -165,3 +165,41 @@ TEST_CASE("every position encoding and every attention learns: below the unigram
     }
     MESSAGE(table);
 }
+
+// Issue 31's options learn too, alone and together: each ends clearly below the unigram loss, with the
+// same margin as above.
+TEST_CASE("rmsnorm, relu2, swiglu, qk_norm, an untied head and all of them with rope learn") {
+    const Data data = make_data();
+    struct Variant {
+        const char* name;
+        GPTConfig config;
+    };
+    std::vector<Variant> variants;
+    const auto add = [&](const char* name, const char* norm, const char* mlp, bool qk_norm, bool tie, const char* pos) {
+        GPTConfig c;
+        c.norm = norm;
+        c.mlp = mlp;
+        c.qk_norm = qk_norm;
+        c.tie_embeddings = tie;
+        c.pos_encoding = pos;
+        variants.push_back({name, c});
+    };
+    add("rmsnorm", "rmsnorm", "gelu", false, true, "learned");
+    add("relu2", "layernorm", "relu2", false, true, "learned");
+    add("swiglu", "layernorm", "swiglu", false, true, "learned");
+    add("qk_norm", "layernorm", "gelu", true, true, "learned");
+    add("untied head", "layernorm", "gelu", false, false, "learned");
+    add("rope+rmsnorm+qk_norm+relu2+untied", "rmsnorm", "relu2", true, false, "rope");
+    add("rope+rmsnorm+qk_norm+swiglu", "rmsnorm", "swiglu", true, true, "rope");
+    constexpr double kBelowUnigram = 0.5;
+    std::string table = "unigram loss " + std::to_string(data.unigram_loss) + " nats\n";
+    for (const Variant& v : variants) {
+        const double loss = trained_val_loss(v.config, data);
+        char line[160];
+        std::snprintf(line, sizeof line, "  %-34s val loss %.4f (unigram - %.3f)\n", v.name, loss, data.unigram_loss - loss);
+        table += line;
+        CHECK_MESSAGE(loss < data.unigram_loss - kBelowUnigram, std::string(v.name), ": val loss ", loss,
+                      " is not clearly below the unigram loss ", data.unigram_loss);
+    }
+    MESSAGE(table);
+}

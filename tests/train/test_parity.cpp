@@ -32,7 +32,8 @@ std::string write_case(const std::string& dir, const std::string& name, GPTConfi
     // GPT-2 init leaves biases and LayerNorm at 0/1; perturb them so their gradients and the
     // reference's handling of them are tested with non-trivial values.
     for (auto& [pname, t] : model.named_parameters())
-        if (pname.find("ln_") != std::string::npos || pname.find(".bias") != std::string::npos)
+        if (pname.find("ln_") != std::string::npos || pname.find(".bias") != std::string::npos ||
+            pname.find("_norm.") != std::string::npos)
             for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] += static_cast<float>(0.1 * generator.normal());
     // MLA's keys are a product of two std-0.02 matrices, so its scores start near 0 and the key weights'
     // gradients near float32 rounding; larger attention weights make the comparison a sharp one.
@@ -118,6 +119,68 @@ TEST_CASE("GPT logits, loss and gradients match the PyTorch reference") {
             cases += ' ';
             cases += write_case(dir, name, c, seed++);
         }
+    }
+    const std::string command =
+        std::string(GPT_PYTHON) + " " + GPT_SOURCE_DIR + "/tests/train/reference_gpt.py" + cases + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::string output;
+    char buffer[512];
+    while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
+    const int status = pclose(pipe);
+    MESSAGE("PyTorch reference:\n" << output);
+    CHECK(status == 0);
+    std::filesystem::remove_all(dir);
+}
+
+// Issue 31's options, alone and together: RMSNorm, squared-ReLU and SwiGLU MLPs (default and given
+// widths), QK-norm (MHA and GQA, with learned and rotary positions), an untied output head.
+TEST_CASE("GPT with rmsnorm, relu2/swiglu, qk_norm and an untied head matches the PyTorch reference") {
+    if (!python_has_torch()) {
+        gpt::test::reference_unavailable(GPT_PYTHON " cannot import torch and h5py");
+        return;
+    }
+    const std::string dir = (std::filesystem::temp_directory_path() / "gpt_parity_modern").string();
+    std::filesystem::create_directories(dir);
+    struct Variant {
+        const char* name;
+        const char* norm;
+        const char* mlp;
+        int64_t mlp_hidden;
+        bool qk_norm, tie;
+        const char* pos;
+        int64_t kv;
+        bool bias;
+    };
+    const Variant variants[] = {
+        {"rmsnorm", "rmsnorm", "gelu", 0, false, true, "learned", 0, true},
+        {"relu2", "layernorm", "relu2", 0, false, true, "learned", 0, true},
+        {"swiglu", "layernorm", "swiglu", 0, false, true, "learned", 0, false},
+        {"swiglu_h40", "layernorm", "swiglu", 40, false, true, "learned", 0, true},
+        {"qk_norm", "layernorm", "gelu", 0, true, true, "learned", 0, true},
+        {"untied", "layernorm", "gelu", 0, false, false, "learned", 0, true},
+        {"modern_rope_gqa", "rmsnorm", "relu2", 0, true, false, "rope", 2, false},
+        {"modern_swiglu_rope", "rmsnorm", "swiglu", 0, true, false, "rope", 0, false},
+    };
+    std::string cases;
+    uint64_t seed = 300;
+    for (const Variant& v : variants) {
+        GPTConfig c;
+        c.vocab_size = 37;
+        c.block_size = 16;
+        c.n_layer = 2;
+        c.n_head = 4;
+        c.n_kv_head = v.kv;
+        c.n_embd = 32;
+        c.pos_encoding = v.pos;
+        c.norm = v.norm;
+        c.mlp = v.mlp;
+        c.mlp_hidden = v.mlp_hidden;
+        c.qk_norm = v.qk_norm;
+        c.tie_embeddings = v.tie;
+        c.bias = v.bias;
+        cases += ' ';
+        cases += write_case(dir, v.name, c, seed++);
     }
     const std::string command =
         std::string(GPT_PYTHON) + " " + GPT_SOURCE_DIR + "/tests/train/reference_gpt.py" + cases + " 2>&1";

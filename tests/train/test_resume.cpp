@@ -162,3 +162,44 @@ TEST_CASE("N steps at 1 thread + resume at 3 threads is bit-identical to 2N step
     CHECK(losses(root / "two" / "metrics.jsonl") == losses(root / "mixed" / "metrics.jsonl"));
     fs::remove_all(root);
 }
+
+// Issue 31's options resume exactly too (RMSNorm, QK-norm, squared ReLU, untied head, rope, the
+// trapezoidal schedule, and a sequence-length warm-up that is still going at the resume: 8 → 16 tokens
+// over 6 steps, split after 4).
+TEST_CASE("N steps + resume + N steps is bit-identical to 2N steps with rmsnorm, qk_norm, relu2, untied head") {
+    const fs::path root = fs::temp_directory_path() / ("gpt_test_resume_modern_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    const fs::path corpus = make_corpus(root);
+    auto config = [&](const fs::path& out, int64_t iters) {
+        TrainConfig c = tiny_config(corpus, out, iters);
+        c.model.pos_encoding = "rope";
+        c.model.norm = "rmsnorm";
+        c.model.qk_norm = true;
+        c.model.mlp = "relu2";
+        c.model.tie_embeddings = false;
+        c.lr_schedule = "trapezoidal";
+        c.decay_fraction = 0.5;
+        c.seq_warmup_start = 8;
+        c.seq_warmup_iters = 6;
+        return c;
+    };
+    auto none_given = [](const std::string&) { return false; };
+    REQUIRE(run_train(config(root / "straight", 8), none_given) == 0);
+    REQUIRE(run_train(config(root / "split", 4), none_given) == 0);
+    TrainConfig resume;
+    resume.resume = (root / "split").string();
+    resume.max_iters = 8;
+    const std::set<std::string> given{"resume", "max_iters"};
+    REQUIRE(run_train(resume, [&](const std::string& n) { return given.count(n) > 0; }) == 0);
+    H5File a = H5File::open_read((root / "straight" / "ckpt.h5").string());
+    H5File b = H5File::open_read((root / "split" / "ckpt.h5").string());
+    CHECK(b.open_group("model").is_dataset("lm_head.weight"));
+    CHECK(b.open_group("model").is_dataset("h.0.attn.q_norm.weight"));
+    int compared = 0;
+    compare_group(a.open_group("model"), b.open_group("model"), "/model", compared);
+    compare_group(a.open_group("optimizer"), b.open_group("optimizer"), "/optimizer", compared);
+    compare_group(a.open_group("train"), b.open_group("train"), "/train", compared);
+    CHECK(compared > 20);
+    CHECK(losses(root / "straight" / "metrics.jsonl") == losses(root / "split" / "metrics.jsonl"));
+    fs::remove_all(root);
+}
