@@ -14,6 +14,7 @@ async function loadModelInfo() {
   try {
     const m = await api('/api/model?run=' + encodeURIComponent(state.model));
     state.block_size = m.config.block_size;
+    state.mlp = m.config.mlp || 'gelu';
     $('model-info').textContent = `${m.config.n_layer} layers × ${m.config.n_head} heads, C ${m.config.n_embd}, block ${m.config.block_size}, ${m.tokenizer} tokenizer (${m.config.tokens} tokens), ${m.parameter_count.toLocaleString()} parameters`;
   } catch (e) {
     $('model-info').textContent = e.message;

@@ -177,7 +177,9 @@ function drawForward(data) {
   }
   const gelu = $('gelu');
   gelu.innerHTML = '';
-  data.gelu.forEach((m, l) => m && gelu.appendChild(figure(`layer ${l}: GELU(c_fc(ln_2(x)))  [${T} × ${m[0].length}]`,
+  // The MLP's activation as the model computes it (mlp = gelu, relu2 or swiglu: the checkpoint's config).
+  const activation = {gelu: 'GELU(c_fc(ln_2(x)))', relu2: 'ReLU(c_fc(ln_2(x)))²', swiglu: 'SiLU(gate) ⊙ value, [gate; value] = c_fc(ln_2(x))'}[state.mlp || 'gelu'];
+  data.gelu.forEach((m, l) => m && gelu.appendChild(figure(`layer ${l}: ${activation}  [${T} × ${m[0].length}]`,
     matrixCanvas(m, Math.max(2, Math.min(6, Math.floor(900 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} unit ${j}: ${fmt(v)}`)))));
 }
 
