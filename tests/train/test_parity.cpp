@@ -66,6 +66,26 @@ std::string write_case(const std::string& dir, const std::string& name, GPTConfi
 
 }  // namespace
 
+namespace {
+
+// Runs tests/train/reference_gpt.py on the written cases (PyTorch's forward and backward on the same
+// weights and tokens; it compares and exits non-zero on a mismatch), then removes the case folder.
+void check_with_reference(const std::string& cases, const std::string& dir) {
+    const std::string command =
+        std::string(GPT_PYTHON) + " " + GPT_SOURCE_DIR + "/tests/train/reference_gpt.py" + cases + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::string output;
+    char buffer[512];
+    while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
+    const int status = pclose(pipe);
+    MESSAGE("PyTorch reference:\n" << output);
+    CHECK(status == 0);
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+
 TEST_CASE("GPT logits, loss and gradients match the PyTorch reference") {
     if (!python_has_torch()) {
         gpt::test::reference_unavailable(GPT_PYTHON " cannot import torch and h5py");
@@ -120,17 +140,7 @@ TEST_CASE("GPT logits, loss and gradients match the PyTorch reference") {
             cases += write_case(dir, name, c, seed++);
         }
     }
-    const std::string command =
-        std::string(GPT_PYTHON) + " " + GPT_SOURCE_DIR + "/tests/train/reference_gpt.py" + cases + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string output;
-    char buffer[512];
-    while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
-    const int status = pclose(pipe);
-    MESSAGE("PyTorch reference:\n" << output);
-    CHECK(status == 0);
-    std::filesystem::remove_all(dir);
+    check_with_reference(cases, dir);
 }
 
 // Issue 31's options, alone and together: RMSNorm, squared-ReLU and SwiGLU MLPs (default and given
@@ -182,15 +192,5 @@ TEST_CASE("GPT with rmsnorm, relu2/swiglu, qk_norm and an untied head matches th
         cases += ' ';
         cases += write_case(dir, v.name, c, seed++);
     }
-    const std::string command =
-        std::string(GPT_PYTHON) + " " + GPT_SOURCE_DIR + "/tests/train/reference_gpt.py" + cases + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string output;
-    char buffer[512];
-    while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
-    const int status = pclose(pipe);
-    MESSAGE("PyTorch reference:\n" << output);
-    CHECK(status == 0);
-    std::filesystem::remove_all(dir);
+    check_with_reference(cases, dir);
 }
