@@ -8,7 +8,8 @@ namespace gpt {
 
 // requested > 0: that many; 0: OMP_NUM_THREADS if set, else usable_core_count() shared among the
 // ranks_on_node processes of a data-parallel job on this machine (unless the launcher bound this
-// process to other CPUs than its own: then those cores are its share).
+// process to other CPUs than its own: then those cores are its share), less one per core that other
+// processes keep busy as it starts (/proc/stat procs_running; one process only, not under mpirun).
 // Returns the count in effect.
 int configure_threads(int64_t requested, int ranks_on_node = 1);
 
@@ -22,9 +23,12 @@ int usable_core_count();
 // it sleeps, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT say otherwise; OpenBLAS (the OpenMP build) runs in
 // the same pool. On a machine where another process holds a core, a spinning thread takes the time the
 // thread it waits for needs, and training at the default 2 threads ran 5x slower than at 1. So, when the
-// user set neither variable, the program asks for GOMP_SPINCOUNT=1000 (the spin libgomp itself uses once
-// it sees more threads than CPUs): a barrier that completes within microseconds still spins, a longer
-// wait sleeps. libgomp reads its environment once, in a constructor that runs before main, so this
+// user set neither variable and another process is runnable as the program starts (/proc/stat
+// procs_running above 1 in three looks 2 ms apart), the program asks for GOMP_SPINCOUNT=1000 (the spin
+// libgomp itself uses once it sees more threads than CPUs): a barrier that completes within microseconds
+// still spins, a longer wait sleeps. On an idle machine libgomp's default is kept: there the short spin
+// cost 8-20 % of training speed. (A neighbour that starts later is not seen; set GOMP_SPINCOUNT=1000
+// yourself on a machine that is always busy.) libgomp reads its environment once, in a constructor that runs before main, so this
 // sets the variable and re-executes the program (/proc/self/exe, same pid, arguments and environment
 // otherwise); if the exec fails the run goes on with libgomp's defaults. Call first thing in main.
 void choose_wait_policy(char** argv);
