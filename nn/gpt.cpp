@@ -66,23 +66,22 @@ Tensor GPT::logits_from_hidden(const Tensor& hidden) const {
 
 Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
                    ForwardProbe* probe) const {
-    ForwardProbe* const inference = probe;
-    KVCache* cache = inference ? inference->cache : nullptr;
+    KVCache* cache = probe ? probe->cache : nullptr;
     if (cache) cache->check_fits(*this, T);
-    if (inference) inference->attention.clear();
-    const bool record = inference && inference->record_activations;
-    if (record) inference->activations.assign(h.size(), BlockActivations{});
+    if (probe) probe->attention.clear();
+    const bool record = probe && probe->record_activations;
+    if (record) probe->activations.assign(h.size(), BlockActivations{});
     Tensor x = embed(ids, B, T, generator, cache ? cache->length() : 0);
-    if (record) inference->embedding = x;
+    if (record) probe->embedding = x;
     for (size_t l = 0; l < h.size(); ++l) {
-        if (!inference) {
+        if (!probe) {
             x = h[l]->forward(x, generator);
             continue;
         }
         AttentionInference layer = cache ? cache->layer(static_cast<int64_t>(l)) : AttentionInference{};
-        layer.want_probs = inference->record_attention;
-        x = h[l]->forward(x, generator, &layer, record ? &inference->activations[l] : nullptr);
-        if (layer.want_probs) inference->attention.push_back(layer.probs);
+        layer.want_probs = probe->record_attention;
+        x = h[l]->forward(x, generator, &layer, record ? &probe->activations[l] : nullptr);
+        if (layer.want_probs) probe->attention.push_back(layer.probs);
     }
     if (cache) cache->append(ids);
     return x;

@@ -9,6 +9,7 @@
 // checkpoint). Rank 0 alone prints, evaluates, writes metrics, checkpoints and reports; the stop
 // decision is agreed every step, so all ranks stop after the same step.
 #include "train/trainer.h"
+#include "train/optimizer_setup.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -71,28 +72,6 @@ void write_text_file(const fs::path& path, const std::string& text) {
     } catch (const std::runtime_error& e) {
         throw std::runtime_error(std::string(e.what()) + " (is the run folder writable?)");
     }
-}
-
-// Warm-up then cosine to min_lr at lr_decay_iters (0: the end of the run), or constant. The decay end
-// is never before the warm-up ends, so a short run (--max_iters 50 with warm-up 100) still works.
-// Trapezoidal: warm-up, lr, then the linear decay over the last decay_fraction of the same end.
-LrSchedule make_schedule(const TrainConfig& config) {
-    if (config.lr_schedule == "constant") return LrSchedule::constant(config.lr);
-    const int64_t decay_end = std::max(config.lr_decay_iters > 0 ? config.lr_decay_iters : config.max_iters,
-                                       config.warmup_iters);
-    if (config.lr_schedule == "trapezoidal")
-        return LrSchedule::trapezoidal(config.lr, config.effective_min_lr(), config.warmup_iters, decay_end,
-                                       config.decay_fraction);
-    return LrSchedule::warmup_cosine(config.lr, config.effective_min_lr(), config.warmup_iters, decay_end);
-}
-
-AdamWOptions adamw_options(const TrainConfig& config) {
-    AdamWOptions options;
-    options.lr = static_cast<float>(config.lr);
-    options.beta1 = static_cast<float>(config.beta1);
-    options.beta2 = static_cast<float>(config.beta2);
-    options.weight_decay = static_cast<float>(config.weight_decay);
-    return options;
 }
 
 // Tokens per second over the steps since the last log line, and the time left at that pace.

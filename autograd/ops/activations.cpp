@@ -32,14 +32,16 @@ Tensor relu_squared(const Tensor& x) {
     if (needs_grad({&x}))
         record(out, "relu_squared", {x}, [xv = x.detach(), n](const Grads& g) {
             const float* xs = xv.data();
+            const float* dy = g.out;  // a local pointer: through g the loop would reload it and stay scalar
             const GradTarget dx = g.target(0);  // writes every element: = on a first gradient, else +=
             if (!dx.data) return;
             float* gx = dx.data;
-            const bool assign = dx.assign;
+            if (dx.assign) {
 #pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
-            for (int64_t i = 0; i < n; ++i) {
-                const float d = xs[i] > 0.0f ? 2.0f * xs[i] * g.out[i] : 0.0f;
-                gx[i] = assign ? d : gx[i] + d;
+                for (int64_t i = 0; i < n; ++i) gx[i] = xs[i] > 0.0f ? 2.0f * xs[i] * dy[i] : 0.0f;
+            } else {
+#pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
+                for (int64_t i = 0; i < n; ++i) gx[i] += xs[i] > 0.0f ? 2.0f * xs[i] * dy[i] : 0.0f;
             }
         });
     return out;
@@ -67,6 +69,7 @@ Tensor swiglu(const Tensor& x) {
     if (needs_grad({&x}))
         record(out, op, {x}, [xv = x.detach(), N, D, W](const Grads& g) {
             const float* xs = xv.data();
+            const float* dys = g.out;  // a local pointer, not reloaded through g in the loop
             const GradTarget dx = g.target(0);  // writes every element: = on a first gradient, else +=
             if (!dx.data) return;
             float* gx = dx.data;
@@ -74,7 +77,7 @@ Tensor swiglu(const Tensor& x) {
 #pragma omp parallel for schedule(static) if (N * W >= kParallelMinComputeBound)
             for (int64_t n = 0; n < N; ++n)
                 for (int64_t i = 0; i < D; ++i) {
-                    const float a = xs[n * W + i], b = xs[n * W + D + i], dy = g.out[n * D + i];
+                    const float a = xs[n * W + i], b = xs[n * W + D + i], dy = dys[n * D + i];
                     const float s = 1.0f / (1.0f + std::exp(-a));
                     const float da = dy * b * s * (1.0f + a * (1.0f - s)), db = dy * a * s;
                     gx[n * W + i] = assign ? da : gx[n * W + i] + da;

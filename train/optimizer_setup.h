@@ -1,0 +1,34 @@
+// What a run's configuration asks of the optimizer and of the learning-rate schedule.
+#pragma once
+
+#include <algorithm>
+
+#include "optim/adamw.h"
+#include "optim/schedule.h"
+#include "train/config.h"
+
+namespace gpt {
+
+// Warm-up then cosine to min_lr at lr_decay_iters (0: the end of the run), or constant. The decay end
+// is never before the warm-up ends, so a short run (--max_iters 50 with warm-up 100) still works.
+// Trapezoidal: warm-up, lr, then the linear decay over the last decay_fraction of the same end.
+inline LrSchedule make_schedule(const TrainConfig& config) {
+    if (config.lr_schedule == "constant") return LrSchedule::constant(config.lr);
+    const int64_t decay_end = std::max(config.lr_decay_iters > 0 ? config.lr_decay_iters : config.max_iters,
+                                       config.warmup_iters);
+    if (config.lr_schedule == "trapezoidal")
+        return LrSchedule::trapezoidal(config.lr, config.effective_min_lr(), config.warmup_iters, decay_end,
+                                       config.decay_fraction);
+    return LrSchedule::warmup_cosine(config.lr, config.effective_min_lr(), config.warmup_iters, decay_end);
+}
+
+inline AdamWOptions adamw_options(const TrainConfig& config) {
+    AdamWOptions options;
+    options.lr = static_cast<float>(config.lr);
+    options.beta1 = static_cast<float>(config.beta1);
+    options.beta2 = static_cast<float>(config.beta2);
+    options.weight_decay = static_cast<float>(config.weight_decay);
+    return options;
+}
+
+}  // namespace gpt
