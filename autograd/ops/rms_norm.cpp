@@ -129,14 +129,15 @@ Tensor qk_rms_norm(const Tensor& qkv, const Tensor& q_weight, const Tensor& k_we
                const float* wqd = wq_saved.defined() ? wq_saved.data() : nullptr;
                const float* wkd = wk_saved.defined() ? wk_saved.data() : nullptr;
                const float* rs = rstd.data();
+               const float* dy = g.out;  // a local pointer, not reloaded through g in the loops
                if (float* dx = g.input(0)) {
 #pragma omp parallel for schedule(static) if (rows * W >= kParallelMinComputeBound)
                    for (int64_t n = 0; n < rows; ++n) {
                        for (int64_t h = 0; h < normed; ++h) {
                            const int64_t at = n * W + h * hd;
-                           rms_backward_dx(xd + at, h < H ? wqd : wkd, rs[n * normed + h], g.out + at, dx + at, hd);
+                           rms_backward_dx(xd + at, h < H ? wqd : wkd, rs[n * normed + h], dy + at, dx + at, hd);
                        }
-                       for (int64_t j = normed * hd; j < W; ++j) dx[n * W + j] += g.out[n * W + j];
+                       for (int64_t j = normed * hd; j < W; ++j) dx[n * W + j] += dy[n * W + j];
                    }
                }
                float* dwq = g.input(1);
@@ -145,7 +146,7 @@ Tensor qk_rms_norm(const Tensor& qkv, const Tensor& q_weight, const Tensor& k_we
                    for (int64_t h = 0; h < normed; ++h) {
                        float* dw = h < H ? dwq : dwk;
                        const int64_t at = n * W + h * hd;
-                       if (dw) rms_backward_dw(xd + at, rs[n * normed + h], g.out + at, dw, hd);
+                       if (dw) rms_backward_dw(xd + at, rs[n * normed + h], dy + at, dw, hd);
                    }
            });
     return out;
