@@ -1,6 +1,7 @@
 // /optimizer and /train: the parts of a checkpoint that only resuming needs.
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <cstdint>
@@ -51,8 +52,8 @@ void read_rank_states(const std::string& path, const H5Group& train, TrainProgre
     }
 }
 
-// /optimizer: AdamW's options and step, and its moments named as the model's parameters.
-void write_optimizer(H5File& file, const GPT& model, const AdamW& optimizer) {
+// /optimizer: AdamW's options and step, and its moments named as its parameters.
+void write_optimizer(H5File& file, const AdamW& optimizer) {
     H5Group adam = file.require_group("optimizer");
     const AdamWOptions& options = optimizer.options();
     adam.set_attr_int("step", optimizer.step_count());
@@ -61,10 +62,29 @@ void write_optimizer(H5File& file, const GPT& model, const AdamW& optimizer) {
     adam.set_attr_double("beta2", options.beta2);
     adam.set_attr_double("eps", options.eps);
     adam.set_attr_double("weight_decay", options.weight_decay);
-    for (const auto& [name, tensor] : model.named_parameters()) {
+    for (const auto& [name, shape] : optimizer.parameter_shapes()) {
+        const H5Shape h5_shape(shape.begin(), shape.end());
+        adam.write<float>("m/" + name, h5_shape, optimizer.first_moment(name).data());
+        adam.write<float>("v/" + name, h5_shape, optimizer.second_moment(name).data());
+    }
+}
+
+// /muon: Muon's options and step, and each matrix's momentum.
+void write_muon(H5File& file, const Muon& muon) {
+    H5Group group = file.require_group("muon");
+    const MuonOptions& options = muon.options();
+    group.set_attr_int("step", muon.step_count());
+    group.set_attr_double("lr", options.lr);
+    group.set_attr_double("momentum", options.momentum);
+    group.set_attr_int("nesterov", options.nesterov ? 1 : 0);
+    group.set_attr_int("ns_steps", options.ns_steps);
+    group.set_attr_double("ns_a", options.ns_a);
+    group.set_attr_double("ns_b", options.ns_b);
+    group.set_attr_double("ns_c", options.ns_c);
+    group.set_attr_double("weight_decay", options.weight_decay);
+    for (const auto& [name, tensor] : muon.parameters()) {
         const H5Shape shape(tensor.shape().begin(), tensor.shape().end());
-        adam.write<float>("m/" + name, shape, optimizer.first_moment(name).data());
-        adam.write<float>("v/" + name, shape, optimizer.second_moment(name).data());
+        group.write<float>("momentum/" + name, shape, muon.momentum(name).data());
     }
 }
 
@@ -88,8 +108,9 @@ void write_progress(H5File& file, const TrainProgress& progress) {
 
 }  // namespace
 
-void write_training_state(H5File& file, const GPT& model, const AdamW& optimizer, const TrainProgress& progress) {
-    write_optimizer(file, model, optimizer);
+void write_training_state(H5File& file, const AdamW& optimizer, const Muon* muon, const TrainProgress& progress) {
+    write_optimizer(file, optimizer);
+    if (muon) write_muon(file, *muon);
     write_progress(file, progress);
 }
 
@@ -100,9 +121,22 @@ ResumeState read_training_state(const H5File& file, const GPT& model) {
     ResumeState state;
     const H5Group adam = file.open_group("optimizer");
     state.optimizer.step = adam.attr_int("step");
+    const bool has_muon = file.is_group("muon");
+    if (has_muon) state.muon.emplace();
+    std::optional<H5Group> muon;
+    if (has_muon) {
+        muon.emplace(file.open_group("muon"));
+        state.muon->step = muon->attr_int("step");
+        if (state.muon->step != state.optimizer.step)
+            throw std::runtime_error(path + ": /muon step " + std::to_string(state.muon->step) + " differs from /optimizer step " +
+                                     std::to_string(state.optimizer.step));
+    }
     for (const auto& [name, tensor] : model.named_parameters()) {
         const H5Shape expected(tensor.shape().begin(), tensor.shape().end());
-        state.optimizer.moments[name] = {adam.read<float>("m/" + name, expected), adam.read<float>("v/" + name, expected)};
+        if (has_muon && muon_takes(name, tensor.shape()))
+            state.muon->momentum[name] = muon->read<float>("momentum/" + name, expected);
+        else
+            state.optimizer.moments[name] = {adam.read<float>("m/" + name, expected), adam.read<float>("v/" + name, expected)};
     }
 
     const H5Group train = file.open_group("train");

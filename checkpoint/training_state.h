@@ -1,7 +1,10 @@
 // The training state: the part of a checkpoint that only continuing a run needs, beside the model file
 // (checkpoint/model_file.h). Used by train/ alone (tests/scripts/layers.py checks it):
 //
-//   /optimizer   attributes step, lr, beta1, beta2, eps, weight_decay; m/<name>, v/<name>
+//   /optimizer   attributes step, lr, beta1, beta2, eps, weight_decay; m/<name>, v/<name> for every
+//                parameter AdamW updates (all, or those Muon does not take)
+//   /muon        (optimizer = muon only) attributes step, lr, momentum, nesterov, ns_steps, ns_a, ns_b, ns_c,
+//                weight_decay; momentum/<name> for each matrix Muon takes (optim/muon.h muon_takes)
 //   /train       attributes iter, tokens_seen, best_val_loss, ranks; datasets dropout_rng [4] uint64,
 //                sampler_state [5] uint64: the batch sampler's generator (4 words), batches drawn,
 //                rank_dropout_rng [ranks, 4] uint64: every rank's dropout generator (row 0 = dropout_rng)
@@ -21,6 +24,7 @@
 #include "data/batch_sampler.h"
 #include "nn/gpt.h"
 #include "optim/adamw.h"
+#include "optim/muon.h"
 
 namespace gpt {
 
@@ -43,14 +47,17 @@ struct TrainProgress {
 // What continuing a run needs beside the weights: /optimizer and /train.
 struct ResumeState {
     AdamWState optimizer;
+    std::optional<MuonState> muon;  // the file has /muon
     TrainProgress progress;
 };
 
-// Adds /optimizer (AdamW's options, step and moments, named as `model`'s parameters) and /train.
-void write_training_state(H5File& file, const GPT& model, const AdamW& optimizer, const TrainProgress& progress);
+// Adds /optimizer (AdamW's options, step and moments, named as its parameters), /muon when `muon` is
+// given, and /train.
+void write_training_state(H5File& file, const AdamW& optimizer, const Muon* muon, const TrainProgress& progress);
 
-// /optimizer and /train of an open checkpoint, the moments shaped as `model`'s parameters. Throws
-// std::runtime_error naming the file and the object.
+// /optimizer, /muon (when present) and /train of an open checkpoint, the moments shaped as `model`'s
+// parameters (with /muon, AdamW's are those muon_takes refuses). Throws std::runtime_error naming the
+// file and the object.
 ResumeState read_training_state(const H5File& file, const GPT& model);
 
 // A checkpoint as a run continues from it: the model file and, when asked, its training state, read

@@ -5,9 +5,9 @@
 namespace gpt {
 
 void save_checkpoint(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const AdamW& optimizer,
-                     const TrainConfig& config, const TrainProgress& progress) {
+                     const Muon* muon, const TrainConfig& config, const TrainProgress& progress) {
     save_weights(path, model, tokenizer, config_to_toml(config),
-                 [&](H5File& file) { write_training_state(file, model, optimizer, progress); });
+                 [&](H5File& file) { write_training_state(file, optimizer, muon, progress); });
 }
 
 void save_weights(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const TrainConfig& config) {

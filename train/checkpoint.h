@@ -9,13 +9,15 @@
 #include "checkpoint/model_file.h"
 #include "checkpoint/training_state.h"
 #include "optim/adamw.h"
+#include "optim/muon.h"
 #include "train/config.h"
 
 namespace gpt {
 
-// Atomically writes a full training checkpoint to `path`: model file + /optimizer + /train.
+// Atomically writes a full training checkpoint to `path`: model file + /optimizer + /train (+ /muon when
+// the run has a Muon).
 void save_checkpoint(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const AdamW& optimizer,
-                     const TrainConfig& config, const TrainProgress& progress);
+                     const Muon* muon, const TrainConfig& config, const TrainProgress& progress);
 // Weights + tokenizer + config only (ckpt_best.h5).
 void save_weights(const std::string& path, const GPT& model, const Tokenizer& tokenizer, const TrainConfig& config);
 

@@ -148,6 +148,16 @@ const std::vector<ConfigField>& config_fields() {
         field("beta1", &TrainConfig::beta1, "AdamW beta1"),
         field("beta2", &TrainConfig::beta2, "AdamW beta2"),
         field("grad_clip", &TrainConfig::grad_clip, "clip the global gradient norm at this value; 0 = off"),
+        field("optimizer", &TrainConfig::optimizer,
+              "adamw | muon (Muon for the 2-D weights inside the blocks, AdamW for embeddings, head, gains, biases)"),
+        field("muon_lr", &TrainConfig::muon_lr, "muon: peak learning rate of the Muon matrices (same schedule as lr)"),
+        field("muon_momentum", &TrainConfig::muon_momentum, "muon: momentum"),
+        field("muon_nesterov", &TrainConfig::muon_nesterov, "muon: Nesterov momentum"),
+        field("muon_ns_steps", &TrainConfig::muon_ns_steps, "muon: Newton-Schulz iterations per step"),
+        field("muon_ns_a", &TrainConfig::muon_ns_a, "muon: Newton-Schulz coefficient a (of a*X + b*A*X + c*A*A*X)"),
+        field("muon_ns_b", &TrainConfig::muon_ns_b, "muon: Newton-Schulz coefficient b"),
+        field("muon_ns_c", &TrainConfig::muon_ns_c, "muon: Newton-Schulz coefficient c"),
+        field("muon_weight_decay", &TrainConfig::muon_weight_decay, "muon: decoupled weight decay of the Muon matrices"),
         field("eval_interval", &TrainConfig::eval_interval, "steps between validation evaluations"),
         field("eval_iters", &TrainConfig::eval_iters, "validation batches per evaluation"),
         field("log_interval", &TrainConfig::log_interval, "steps between log lines / metrics records"),
@@ -243,6 +253,17 @@ void TrainConfig::validate() const {
     require(!optimizer_in_backward || grad_accum == 1,
             "optimizer_in_backward needs grad_accum 1 (a gradient is complete only after the last micro-batch), got " +
                 std::to_string(grad_accum));
+    require(optimizer == "adamw" || optimizer == "muon",
+            "optimizer must be \"adamw\" or \"muon\", got \"" + optimizer + "\"");
+    require(optimizer != "muon" || !optimizer_in_backward,
+            "optimizer muon cannot run inside backward (optimizer_in_backward is AdamW only)");
+    require(std::isfinite(muon_lr) && muon_lr >= 0.0, "muon_lr must be finite and >= 0, got " + format_double(muon_lr));
+    require(muon_momentum >= 0.0 && muon_momentum < 1.0, "muon_momentum must be in [0, 1), got " + format_double(muon_momentum));
+    require(muon_ns_steps >= 1 && muon_ns_steps <= 100, "muon_ns_steps must be in [1, 100], got " + std::to_string(muon_ns_steps));
+    require(std::isfinite(muon_ns_a) && std::isfinite(muon_ns_b) && std::isfinite(muon_ns_c),
+            "muon_ns_a, muon_ns_b and muon_ns_c must be finite");
+    require(std::isfinite(muon_weight_decay) && muon_weight_decay >= 0.0,
+            "muon_weight_decay must be finite and >= 0, got " + format_double(muon_weight_decay));
     positive("eval_interval", eval_interval);
     positive("eval_iters", eval_iters);
     positive("log_interval", log_interval);

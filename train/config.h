@@ -52,6 +52,15 @@ struct TrainConfig {
     double beta1 = 0.9;
     double beta2 = 0.99;
     double grad_clip = 1.0;  // 0 disables clipping
+    // "adamw", or "muon": Muon (optim/muon.h) for the 2-D weights inside the blocks, AdamW for the rest.
+    // Muon's learning rate follows the same schedule, scaled by muon_lr / lr.
+    std::string optimizer = "adamw";
+    double muon_lr = 0.02;
+    double muon_momentum = 0.95;
+    bool muon_nesterov = true;
+    int64_t muon_ns_steps = 5;
+    double muon_ns_a = 3.4445, muon_ns_b = -4.7750, muon_ns_c = 2.0315;
+    double muon_weight_decay = 0.0;
     int64_t eval_interval = 250;
     int64_t eval_iters = 200;
     int64_t log_interval = 10;

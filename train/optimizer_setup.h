@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "optim/adamw.h"
+#include "optim/muon.h"
 #include "optim/schedule.h"
 #include "train/config.h"
 
@@ -29,6 +30,33 @@ inline AdamWOptions adamw_options(const TrainConfig& config) {
     options.beta2 = static_cast<float>(config.beta2);
     options.weight_decay = static_cast<float>(config.weight_decay);
     return options;
+}
+
+inline MuonOptions muon_options(const TrainConfig& config) {
+    MuonOptions options;
+    options.lr = static_cast<float>(config.muon_lr);
+    options.momentum = static_cast<float>(config.muon_momentum);
+    options.nesterov = config.muon_nesterov;
+    options.ns_steps = config.muon_ns_steps;
+    options.ns_a = static_cast<float>(config.muon_ns_a);
+    options.ns_b = static_cast<float>(config.muon_ns_b);
+    options.ns_c = static_cast<float>(config.muon_ns_c);
+    options.weight_decay = static_cast<float>(config.muon_weight_decay);
+    return options;
+}
+
+// The parameters of each optimizer: with optimizer = muon, Muon takes the blocks' matrices (muon_takes)
+// and AdamW the rest; otherwise AdamW takes all. Each list keeps the model's order.
+struct OptimizerGroups {
+    NamedTensors adamw;
+    NamedTensors muon;
+};
+inline OptimizerGroups optimizer_groups(const TrainConfig& config, const NamedTensors& parameters) {
+    OptimizerGroups groups;
+    for (const auto& named : parameters)
+        (config.optimizer == "muon" && muon_takes(named.first, named.second.shape()) ? groups.muon : groups.adamw)
+            .push_back(named);
+    return groups;
 }
 
 }  // namespace gpt

@@ -166,13 +166,22 @@ StepResult step_with_update_in_backward(const StepContext& state, const StepSett
     return result;
 }
 
+// The parameters AdamW updates, in its order (all of them, or those Muon does not take).
+NamedTensors adamw_parameters(const AdamW& optimizer) {
+    NamedTensors parameters;
+    for (size_t k = 0; k < optimizer.parameter_count(); ++k)
+        parameters.emplace_back(optimizer.parameter_name(k), optimizer.parameter(k));
+    return parameters;
+}
+
 }  // namespace
 
 StepResult train_step(const StepContext& state, const StepSettings& settings) {
     state.optimizer.set_lr(settings.lr);
+    if (state.muon) state.muon->set_lr(settings.muon_lr);
     if (settings.optimizer_in_backward) return step_with_update_in_backward(state, settings);
     StepResult result;
-    state.optimizer.zero_grad();
+    for (const auto& [name, tensor] : state.parameters) tensor.zero_grad();  // AdamW's and Muon's
     result.loss = accumulate_gradients(state, settings);  // this rank's sum, for now
     const int64_t micro_batches = state.comm.size() * settings.grad_accum;
     if (state.comm.size() > 1 && !reduce_across_ranks(state, result)) return result;
@@ -193,13 +202,19 @@ StepResult train_step(const StepContext& state, const StepSettings& settings) {
         std::vector<AdamWUpdateNorm> norms;
         state.optimizer.step(norms, clip);
         if (settings.zero1) sum_update_norms(state.comm, norms);
+        if (state.muon) {
+            std::vector<AdamWUpdateNorm> muon_norms;
+            state.muon->step(clip, &muon_norms);
+            norms.insert(norms.end(), muon_norms.begin(), muon_norms.end());
+        }
         result.update_ratios = update_ratios(norms);
     } else {
         state.optimizer.step(clip);
+        if (state.muon) state.muon->step(clip);
     }
-    if (settings.zero1) {
+    if (settings.zero1) {  // the sharded AdamW's parameters (Muon's matrices are updated on every rank)
         const auto start = std::chrono::steady_clock::now();
-        all_gather_weights(state.comm, state.parameters, settings.shard);
+        all_gather_weights(state.comm, state.muon ? adamw_parameters(state.optimizer) : state.parameters, settings.shard);
         result.comm_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     return result;

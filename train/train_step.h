@@ -2,7 +2,8 @@
 //   lr → zero grads → grad_accum × [batch → forward → loss/(ranks·grad_accum) → backward]
 //   → (ranks > 1: non-finite check per rank, agreed; gradients summed across ranks in rank order)
 //   → gradient norm (reported; non-finite exactly when a gradient is) → AdamW, which applies the clip
-//   coefficient as it reads each gradient (one pass over the gradients besides its own).
+//   coefficient as it reads each gradient (one pass over the gradients besides its own); then Muon, when
+//   the run has one, for the blocks' matrices (the same clip coefficient).
 // Or, with optimizer_in_backward: lr → batch → forward → loss → backward, AdamW updating each parameter
 // inside backward as soon as its gradient is complete (same bits, without a full set of gradients).
 // Logging, evaluation, checkpoints and signals live in the trainer (train/trainer.cpp), which calls
@@ -26,6 +27,7 @@
 #include "nn/gpt.h"
 #include "optim/adamw.h"
 #include "optim/gradient_buffer.h"
+#include "optim/muon.h"
 
 namespace gpt {
 
@@ -39,6 +41,9 @@ struct StepContext {
     Generator& dropout_generator;  // this rank's
     Communicator& comm;            // the ranks (a single process: rank 0 of 1, no MPI call)
     GradientBuffer& gradients;     // grad_accum > 1 or ranks > 1: where micro-batch gradients are summed
+    // optimizer = muon: the blocks' matrices (optim/muon.h), stepped after AdamW, which then holds only
+    // the other parameters. Null: AdamW holds them all.
+    Muon* muon = nullptr;
 };
 
 struct StepSettings {
@@ -46,6 +51,7 @@ struct StepSettings {
     int64_t block_size = 1;
     int64_t grad_accum = 1;
     float lr = 0.0f;
+    float muon_lr = 0.0f;    // Muon's learning rate for this step (with a Muon)
     double grad_clip = 0.0;  // 0: no clipping (the norm is still reported)
     bool measure = false;    // fill grad_norms and update_ratios (log steps)
     bool zero1 = false;      // the optimizer is sharded (train/zero1.h): all-gather the weights after its step

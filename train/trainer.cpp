@@ -113,9 +113,11 @@ private:
     const Tokenizer& tokenizer_;
     std::unique_ptr<GPT> model_;
     NamedTensors parameters_;
+    OptimizerGroups groups_;  // AdamW's parameters and, with optimizer = muon, Muon's
     bool zero1_;        // --zero1 with more than one rank
     AdamWShard shard_;  // this rank's range of the parameters when zero1_ (train/zero1.h)
     AdamW optimizer_;
+    std::optional<Muon> muon_;  // optimizer = muon
     LrSchedule schedule_;
     // Separate streams: batches, dropout, evaluation (re-seeded per evaluation, so it never moves the others).
     BatchSampler sampler_;
@@ -156,9 +158,10 @@ Trainer::Trainer(RunSetup start, TrainHooks hooks, Communicator& comm)
       tokenizer_(*data_.tokenizer),
       model_(std::move(start.model)),
       parameters_(model_->named_parameters()),
+      groups_(optimizer_groups(config_, parameters_)),
       zero1_(config_.zero1 && comm.size() > 1),
-      shard_(zero1_ ? zero1_shard(parameters_, comm.size(), comm.rank()) : AdamWShard{}),
-      optimizer_(parameters_, adamw_options(config_), shard_),
+      shard_(zero1_ ? zero1_shard(groups_.adamw, comm.size(), comm.rank()) : AdamWShard{}),
+      optimizer_(groups_.adamw, adamw_options(config_), shard_),
       schedule_(make_schedule(config_)),
       sampler_(data_.train.tokens(), config_.batch_size, config_.model.block_size, static_cast<uint64_t>(config_.seed)),
       dropout_generator_(dropout_seed(config_.seed, comm.rank())),
@@ -170,8 +173,14 @@ Trainer::Trainer(RunSetup start, TrainHooks hooks, Communicator& comm)
     if (config_.optimizer_in_backward && comm.size() > 1)
         throw std::invalid_argument("optimizer_in_backward needs one process (the gradients are summed across ranks "
                                     "before any update), got " + std::to_string(comm.size()) + " ranks");
+    if (config_.optimizer == "muon") muon_.emplace(groups_.muon, muon_options(config_));
     if (start.resumed) {
         try {  // the state was validated on load; what still does not fit this run names the checkpoint
+            if (start.resumed->muon.has_value() != muon_.has_value())
+                throw std::runtime_error(std::string("the checkpoint was written with optimizer ") +
+                                         (start.resumed->muon ? "muon" : "adamw") + ", this run asks for " +
+                                         config_.optimizer + "; start a new run (or --init_from)");
+            if (muon_) muon_->load_state(std::move(*start.resumed->muon));
             optimizer_.load_state(std::move(start.resumed->optimizer));
             progress_ = start.resumed->progress;
             restore_dropout_stream(progress_);
@@ -210,8 +219,16 @@ void Trainer::print_banner(int threads) const {
                 std::to_string(comm_.size() * config_.batch_size * config_.grad_accum) + " sequences, ";
     else
         ranks = std::to_string(threads) + " threads, ";
+    if (muon_) {
+        int64_t muon_count = 0;
+        for (const auto& [name, tensor] : groups_.muon) muon_count += tensor.numel();
+        ranks += "Muon for " + std::to_string(groups_.muon.size()) + " matrices (" + std::to_string(muon_count) +
+                 " parameters), AdamW for the rest, ";
+    }
     if (comm_.size() > 1) {
-        const double moments_mib = 8.0 * double(model_->parameter_count()) / (1024.0 * 1024.0);
+        int64_t adamw_count = 0;
+        for (const auto& [name, tensor] : groups_.adamw) adamw_count += tensor.numel();
+        const double moments_mib = 8.0 * double(adamw_count) / (1024.0 * 1024.0);
         ranks += zero1_ ? "ZeRO-1: AdamW moments " + fixed(moments_mib / comm_.size(), 1) + " MiB per rank (" +
                               fixed(moments_mib, 1) + " unsharded), "
                         : "AdamW moments " + fixed(moments_mib, 1) + " MiB per rank, ";
@@ -293,6 +310,7 @@ StepSettings Trainer::step_settings(int64_t step, bool measure) const {
                                              config_.seq_warmup_iters);
     settings.grad_accum = config_.grad_accum;
     settings.lr = static_cast<float>(schedule_.lr_at(step));
+    settings.muon_lr = static_cast<float>(schedule_.lr_at(step) * (config_.muon_lr / config_.lr));
     settings.grad_clip = config_.grad_clip;
     settings.measure = measure;
     settings.zero1 = zero1_;
@@ -324,7 +342,9 @@ std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
 // leaves room, but other processes may take it meanwhile).
 StepResult Trainer::guarded_step(const StepSettings& settings) {
     try {
-        return train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_, comm_, gradients_}, settings);
+        return train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_, comm_, gradients_,
+                           muon_ ? &*muon_ : nullptr},
+                          settings);
     } catch (const std::bad_alloc& e) {
         throw std::runtime_error("out of memory in training step " + std::to_string(progress_.iter + 1) + " (" +
                                  e.what() + "); lower batch_size or block_size (grad_accum keeps the tokens per "
@@ -423,14 +443,14 @@ std::string Trainer::save(bool periodic) {
     progress_.sampler = sampler_.state();
     const fs::path path = out_dir_ / "ckpt.h5";
     if (zero1_) {  // the full moments, gathered from the ranks' shards into an unsharded AdamW
-        AdamWState state = gather_optimizer_state(comm_, optimizer_, parameters_);
+        AdamWState state = gather_optimizer_state(comm_, optimizer_, groups_.adamw);
         if (!leader_) return path.string();
-        AdamW full(parameters_, optimizer_.options());
+        AdamW full(groups_.adamw, optimizer_.options());
         full.load_state(std::move(state));
-        save_checkpoint(path.string(), *model_, tokenizer_, full, config_, progress_);
+        save_checkpoint(path.string(), *model_, tokenizer_, full, muon_ ? &*muon_ : nullptr, config_, progress_);
     } else {
         if (!leader_) return path.string();
-        save_checkpoint(path.string(), *model_, tokenizer_, optimizer_, config_, progress_);
+        save_checkpoint(path.string(), *model_, tokenizer_, optimizer_, muon_ ? &*muon_ : nullptr, config_, progress_);
     }
     if (config_.keep_last > 0 && periodic) {
         char name[64];

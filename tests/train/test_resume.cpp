@@ -203,3 +203,53 @@ TEST_CASE("N steps + resume + N steps is bit-identical to 2N steps with rmsnorm,
     CHECK(losses(root / "straight" / "metrics.jsonl") == losses(root / "split" / "metrics.jsonl"));
     fs::remove_all(root);
 }
+
+// Muon (optim/muon.h) for the blocks' matrices, AdamW for the rest: its momentum goes into /muon and the
+// run continues bit for bit — also when the second half runs at another thread count (the Newton–Schulz
+// products are the project's deterministic SGEMM). A run asking for the other optimizer is refused.
+TEST_CASE("N steps + resume + N steps is bit-identical to 2N steps with optimizer muon") {
+    const fs::path root = fs::temp_directory_path() / ("gpt_test_resume_muon_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    const fs::path corpus = make_corpus(root);
+    auto config = [&](const fs::path& out, int64_t iters, int64_t threads) {
+        TrainConfig c = tiny_config(corpus, out, iters);
+        c.optimizer = "muon";
+        c.muon_lr = 0.05;
+        c.muon_weight_decay = 0.01;
+        c.threads = threads;
+        return c;
+    };
+    auto none_given = [](const std::string&) { return false; };
+    REQUIRE(run_train(config(root / "straight", 8, 2), none_given) == 0);
+    REQUIRE(run_train(config(root / "split", 4, 1), none_given) == 0);
+
+    TrainConfig wrong;  // the checkpoint holds Muon's state; AdamW alone cannot continue it
+    wrong.resume = (root / "split").string();
+    wrong.max_iters = 8;
+    wrong.optimizer = "adamw";
+    const std::set<std::string> wrong_given{"resume", "max_iters", "optimizer"};
+    CHECK_THROWS_WITH_AS(run_train(wrong, [&](const std::string& n) { return wrong_given.count(n) > 0; }),
+                         doctest::Contains("written with optimizer muon"), std::runtime_error);
+
+    TrainConfig resume;
+    resume.resume = (root / "split").string();
+    resume.max_iters = 8;
+    resume.threads = 2;
+    const std::set<std::string> given{"resume", "max_iters", "threads"};
+    REQUIRE(run_train(resume, [&](const std::string& n) { return given.count(n) > 0; }) == 0);
+    H5File a = H5File::open_read((root / "straight" / "ckpt.h5").string());
+    H5File b = H5File::open_read((root / "split" / "ckpt.h5").string());
+    REQUIRE(b.is_group("muon"));
+    CHECK(b.open_group("muon").attr_int("step") == 8);
+    CHECK(b.open_group("muon").is_dataset("momentum/h.0.mlp.c_fc.weight"));
+    CHECK_FALSE(b.open_group("optimizer").exists("m/h.0.mlp.c_fc.weight"));  // Muon's, not AdamW's
+    CHECK(b.open_group("optimizer").is_dataset("m/wte.weight"));
+    int compared = 0;
+    compare_group(a.open_group("model"), b.open_group("model"), "/model", compared);
+    compare_group(a.open_group("optimizer"), b.open_group("optimizer"), "/optimizer", compared);
+    compare_group(a.open_group("muon"), b.open_group("muon"), "/muon", compared);
+    compare_group(a.open_group("train"), b.open_group("train"), "/train", compared);
+    CHECK(compared > 20);
+    CHECK(losses(root / "straight" / "metrics.jsonl") == losses(root / "split" / "metrics.jsonl"));
+    fs::remove_all(root);
+}

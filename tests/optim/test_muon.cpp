@@ -1,0 +1,197 @@
+// Muon (optim/muon.h): the parameter grouping, the Newton–Schulz iteration's effect (singular values
+// pushed towards 1), state save/restore, validation, and three steps against the published algorithm
+// written in PyTorch (tests/optim/reference_muon.py) on the same parameters and gradients, in float32 and
+// float64.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "optim/muon.h"
+#include "tests/reference_python.h"
+
+using namespace gpt;
+
+namespace {
+
+std::vector<float> random_values(std::mt19937& rng, size_t n, float scale) {
+    std::normal_distribution<float> normal(0.0f, scale);
+    std::vector<float> v(n);
+    for (float& x : v) x = normal(rng);
+    return v;
+}
+
+void set_grad(const Tensor& t, const std::vector<float>& g) {
+    float* buffer = t.grad_buffer();
+    for (size_t i = 0; i < g.size(); ++i) buffer[i] = g[i];
+}
+
+std::string hex(double x) {
+    char buffer[48];
+    std::snprintf(buffer, sizeof buffer, "%a", x);
+    return buffer;
+}
+
+// M·Mᵀ of a row-major [rows, cols] matrix, in double.
+std::vector<double> gram(const std::vector<float>& m, int64_t rows, int64_t cols) {
+    std::vector<double> g(static_cast<size_t>(rows * rows), 0.0);
+    for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < rows; ++j)
+            for (int64_t k = 0; k < cols; ++k)
+                g[static_cast<size_t>(i * rows + j)] += double(m[static_cast<size_t>(i * cols + k)]) * m[static_cast<size_t>(j * cols + k)];
+    return g;
+}
+
+}  // namespace
+
+TEST_CASE("Muon takes the 2-D weights inside the blocks, AdamW the rest") {
+    CHECK(muon_takes("h.0.attn.c_attn.weight", {384, 128}));
+    CHECK(muon_takes("h.3.mlp.c_proj.weight", {128, 512}));
+    CHECK_FALSE(muon_takes("h.0.attn.c_attn.bias", {384}));
+    CHECK_FALSE(muon_takes("h.0.ln_1.weight", {128}));
+    CHECK_FALSE(muon_takes("wte.weight", {65, 128}));
+    CHECK_FALSE(muon_takes("wpe.weight", {64, 128}));
+    CHECK_FALSE(muon_takes("lm_head.weight", {65, 128}));
+}
+
+TEST_CASE("Newton-Schulz pushes every singular value towards 1, wide and tall") {
+    std::mt19937 rng(7);
+    for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{8, 20}, {20, 8}}) {
+        INFO(rows << "x" << cols);
+        // A badly conditioned input: rows scaled from 1 down to 1e-3.
+        std::vector<float> u = random_values(rng, static_cast<size_t>(rows * cols), 1.0f);
+        for (int64_t i = 0; i < rows; ++i)
+            for (int64_t j = 0; j < cols; ++j) u[static_cast<size_t>(i * cols + j)] *= std::pow(1e-3f, float(i) / float(rows));
+        const std::vector<float> o = newton_schulz(u, rows, cols, MuonOptions{});
+        // The smaller Gram matrix of O is near the identity: the quintic's coefficients trade exactness
+        // for speed and leave singular values in about [0.7, 1.2] (Jordan 2024), so its diagonal entries
+        // (squared row or column norms) sit in [0.3, 1.6] and the off-diagonal ones stay small.
+        const bool tall = rows > cols;
+        std::vector<float> ot(o.size());
+        for (int64_t i = 0; i < rows; ++i)
+            for (int64_t j = 0; j < cols; ++j) ot[static_cast<size_t>(j * rows + i)] = o[static_cast<size_t>(i * cols + j)];
+        const int64_t m = std::min(rows, cols);
+        const std::vector<double> g = tall ? gram(ot, cols, rows) : gram(o, rows, cols);
+        for (int64_t i = 0; i < m; ++i) {
+            CHECK(g[static_cast<size_t>(i * m + i)] > 0.3);
+            CHECK(g[static_cast<size_t>(i * m + i)] < 1.6);
+            for (int64_t j = 0; j < m; ++j)
+                if (j != i) CHECK(std::abs(g[static_cast<size_t>(i * m + j)]) < 0.35);
+        }
+    }
+}
+
+TEST_CASE("Muon's state saves, restores, and is validated") {
+    Tensor w = Tensor::full({3, 4}, 0.5f, true);
+    Muon muon({{"h.0.w", w}});
+    set_grad(w, std::vector<float>(12, 0.25f));
+    muon.step();
+    const MuonState saved = muon.state();
+    CHECK(saved.step == 1);
+    CHECK(saved.momentum.at("h.0.w")[0] == 0.25f);
+    Tensor w2 = Tensor::full({3, 4}, 0.5f, true);
+    Muon other({{"h.0.w", w2}});
+    other.load_state(saved);
+    CHECK(other.step_count() == 1);
+    CHECK(other.momentum("h.0.w") == saved.momentum.at("h.0.w"));
+    MuonState wrong = saved;
+    wrong.momentum["h.0.w"].pop_back();
+    CHECK_THROWS_WITH(other.load_state(wrong), doctest::Contains("the momentum of h.0.w has 11 elements, expected 12"));
+    CHECK(other.momentum("h.0.w").size() == 12);  // unchanged
+    MuonOptions bad;
+    bad.momentum = 1.0f;
+    CHECK_THROWS_WITH(Muon({{"h.0.w", w}}, bad), doctest::Contains("muon_momentum must be in [0, 1), got 1"));
+    CHECK_THROWS_WITH(Muon({{"h.0.b", Tensor::zeros({3}, true)}}), doctest::Contains("h.0.b is not a 2-D matrix"));
+    // A parameter without a gradient is skipped.
+    Tensor untouched = Tensor::full({2, 2}, 1.0f, true);
+    Muon skip({{"h.0.u", untouched}});
+    skip.step();
+    CHECK(untouched.data()[0] == 1.0f);
+}
+
+TEST_CASE("three Muon steps match the published algorithm in PyTorch (float32 and float64)") {
+    for (const bool nesterov : {true, false}) {
+        INFO("nesterov " << nesterov);
+        MuonOptions o;
+        o.lr = 0.05f;
+        o.momentum = 0.9f;
+        o.nesterov = nesterov;
+        o.weight_decay = 0.1f;
+        const int steps = 3;
+        std::mt19937 rng(2024);
+        const std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> shapes = {
+            {"h.0.wide", {6, 10}}, {"h.0.tall", {12, 5}}, {"h.1.square", {8, 8}}};
+        NamedTensors params;
+        std::map<std::string, std::vector<float>> initial;
+        for (const auto& [name, shape] : shapes) {
+            initial[name] = random_values(rng, static_cast<size_t>(shape.first * shape.second), 0.1f);
+            params.emplace_back(name, Tensor::from_vector({shape.first, shape.second}, initial[name], true));
+        }
+        const std::string dir = std::filesystem::temp_directory_path() / ("gpt_test_muon_" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir);
+        const std::string input = dir + "/in.txt", output = dir + "/out.txt";
+        std::ofstream in(input);
+        in << "hyper " << hex(o.lr) << ' ' << hex(o.momentum) << ' ' << (o.nesterov ? 1 : 0) << ' ' << o.ns_steps << ' '
+           << hex(o.ns_a) << ' ' << hex(o.ns_b) << ' ' << hex(o.ns_c) << ' ' << hex(o.weight_decay) << ' ' << steps << '\n';
+        for (const auto& [name, t] : params) {
+            in << "param " << name << ' ' << t.shape()[0] << ' ' << t.shape()[1];
+            for (float x : initial[name]) in << ' ' << hex(x);
+            in << '\n';
+        }
+        Muon muon(params, o);
+        for (int step = 0; step < steps; ++step) {
+            for (const auto& [name, t] : params) {
+                const std::vector<float> g = random_values(rng, static_cast<size_t>(t.numel()), 1.0f);
+                set_grad(t, g);
+                in << "grad " << step << ' ' << name;
+                for (float x : g) in << ' ' << hex(x);
+                in << '\n';
+            }
+            muon.step();
+        }
+        in.close();
+        const std::string command = std::string(GPT_PYTHON) + " " + GPT_SOURCE_DIR "/tests/optim/reference_muon.py " +
+                                    input + " " + output;
+        const int status = std::system(command.c_str());
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+            gpt::test::reference_unavailable("torch cannot be imported by " GPT_PYTHON);
+            return;
+        }
+        REQUIRE(status == 0);
+        std::map<std::string, std::vector<double>> reference;  // "f32 name" / "f64 name"
+        std::ifstream out(output);
+        std::string line;
+        while (std::getline(out, line)) {
+            std::istringstream fields(line);
+            std::string tag, name, value;
+            fields >> tag >> name;
+            while (fields >> value) reference[tag + " " + name].push_back(std::strtod(value.c_str(), nullptr));
+        }
+        for (const std::string tag : {"f32", "f64"}) {
+            double max_rel = 0.0;  // relative to the largest weight of the matrix (updates are of order lr)
+            for (const auto& [name, t] : params) {
+                const std::vector<double>& want = reference.at(tag + " " + name);
+                REQUIRE(static_cast<int64_t>(want.size()) == t.numel());
+                double scale = 0.0;
+                for (double x : want) scale = std::max(scale, std::abs(x));
+                for (int64_t i = 0; i < t.numel(); ++i)
+                    max_rel = std::max(max_rel, std::abs(t.data()[i] - want[static_cast<size_t>(i)]) / scale);
+            }
+            MESSAGE("Muon vs PyTorch " << tag << " after " << steps << " steps (nesterov " << nesterov
+                                       << "): max |difference| / max |weight| = " << max_rel);
+            CHECK(max_rel < 2e-6);  // float32 rounding of the iteration, not a different algorithm
+        }
+        std::filesystem::remove_all(dir);
+    }
+}
