@@ -5,6 +5,7 @@
 #   - a second 2-rank run, with OpenMPI's TCP transport forced (the path between machines), is
 #     bit-identical to the first;
 #   - --zero1 (AdamW moments sharded across the ranks) is bit-identical to the unsharded run;
+#   - --optimizer muon with --zero1 (Muon's momentum on every rank, AdamW's sharded) equals 1 process;
 #   - 2 ranks: 3 steps + resume + 3 steps is bit-identical to 6 steps;
 #   - SIGTERM to mpirun: every rank stops after the same step, rank 0 saves, the run resumes;
 #   - SIGTERM to the ranks (as a batch scheduler sends it): exit 143 and today's message;
@@ -67,6 +68,15 @@ checks=$((checks + 1))
 if diff=$(same_state two/ckpt.h5 zero/ckpt.h5) && grep -q "ZeRO-1: AdamW moments" zero.log; then
     pass "--zero1: bit-identical to the unsharded run, full moments in the checkpoint"
 else fail "--zero1 differs: $diff $(grep -E '^(error|gpt train)' zero.log)"; fi
+
+# --- Muon (blocks' matrices) + AdamW sharded by ZeRO-1: 2 ranks == 1 process with grad_accum 2 -----------
+"$GPT" train "${args[@]}" --out_dir muon_one --max_iters 6 --grad_accum 2 --optimizer muon > muon_one.log 2>&1 || fail "muon, 1 process: $(tail -n 1 muon_one.log)"
+"${MPIRUN[@]}" "$GPT" train "${args[@]}" --out_dir muon_two --max_iters 6 --optimizer muon --zero1 true > muon_two.log 2>&1 || fail "muon, 2 ranks, --zero1: $(tail -n 3 muon_two.log)"
+checks=$((checks + 1))
+if diff=$(same_state muon_one/ckpt.h5 muon_two/ckpt.h5 "/model /optimizer /muon") &&
+   [ "$(losses_of muon_one/metrics.jsonl)" = "$(losses_of muon_two/metrics.jsonl)" ] && grep -q "Muon for" muon_two.log; then
+    pass "--optimizer muon --zero1: 2 ranks = 1 process with grad_accum 2, bit for bit (/muon included)"
+else fail "muon under 2 ranks differs: $diff $(grep -E '^(error|gpt train)' muon_two.log)"; fi
 
 # --- 2 ranks: 3 steps + resume + 3 steps == 6 steps -----------------------------------------------------
 "${MPIRUN[@]}" "$GPT" train "${args[@]}" --out_dir resumed --max_iters 3 > r1.log 2>&1 || fail "2 ranks, 3 steps: $(tail -n 3 r1.log)"
