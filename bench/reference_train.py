@@ -8,7 +8,12 @@ torch.__config__.show() on older torch) and the OpenBLAS core type it was given.
 --compile (torch 2.x): the model goes through torch.compile (fp32); the warm-up steps include the
 compilation, whose time is reported separately as compile_s (first step's time).
 
+--nanogpt DIR: the model and optimizer are nanoGPT's own (DIR/model.py: GPT, GPTConfig with bias=True and
+the same shape, configure_optimizers(0.1, 1e-3, (0.9, 0.99), "cpu")), trained on the same batches; the
+side is then called "nanogpt".
+
 usage: /usr/bin/python3 bench/reference_train.py --config baby --threads 2 --steps 30 --warmup 3 [--compile]
+                                                 [--nanogpt DIR]
 """
 import argparse
 import json
@@ -97,6 +102,25 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, VOCAB), targets.view(-1))
 
 
+class NanoGPTLoss(nn.Module):
+    """nanoGPT's GPT returns (logits, loss); the loop here wants the loss."""
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, idx, targets):
+        return self.model(idx, targets)[1]
+
+
+def nanogpt_model(directory, L, H, C, T, p):
+    import sys
+    sys.path.insert(0, os.path.abspath(directory))
+    from model import GPT as NanoGPT, GPTConfig  # nanoGPT's own model.py
+    inner = NanoGPT(GPTConfig(block_size=T, vocab_size=VOCAB, n_layer=L, n_head=H, n_embd=C, dropout=p, bias=True))
+    opt = inner.configure_optimizers(0.1, 1e-3, (0.9, 0.99), "cpu")
+    return NanoGPTLoss(inner), opt
+
+
 def make_batch(data, step, B, T):
     span = len(data) - T - 1
     starts = [((step * B + b) * 104729) % span for b in range(B)]
@@ -114,6 +138,7 @@ def main():
     ap.add_argument("--data", default="/usr/share/games/fortunes/computers")
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (torch 2.x)")
     ap.add_argument("--grad_clip", type=float, default=1.0, help="0: no clipping (gpt_bench --optimizer_in_backward)")
+    ap.add_argument("--nanogpt", help="a nanoGPT checkout: train its own model class instead")
     args = ap.parse_args()
     if args.compile and not hasattr(torch, "compile"):
         raise SystemExit(f"--compile needs torch 2.x, this is {torch.__version__}")
@@ -123,13 +148,16 @@ def main():
     L, H, C, T, B, p, VOCAB = SHAPES[args.config]
     with open(args.data, "rb") as f:
         data = torch.tensor(list(f.read()), dtype=torch.long)
-    model = GPT(L, H, C, T, p)
+    if args.nanogpt:
+        model, opt = nanogpt_model(args.nanogpt, L, H, C, T, p)
+    else:
+        model = GPT(L, H, C, T, p)
+        decay = [q for q in model.parameters() if q.dim() >= 2]
+        no_decay = [q for q in model.parameters() if q.dim() < 2]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                                lr=1e-3, betas=(0.9, 0.99))
     model.train()
     step_model = torch.compile(model) if args.compile else model
-    decay = [q for q in model.parameters() if q.dim() >= 2]
-    no_decay = [q for q in model.parameters() if q.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=1e-3, betas=(0.9, 0.99))
     step_ms, fwd_ms, bwd_ms, opt_ms, cpu_ms = [], [], [], [], []
     first = last = 0.0
     for step in range(args.warmup + args.steps):
@@ -156,7 +184,7 @@ def main():
             fwd_ms.append((t1 - t0) * 1e3)
             bwd_ms.append((t2 - t1) * 1e3)
             opt_ms.append((t3 - t2) * 1e3)
-    print(json.dumps({"side": "pytorch", "config": args.config, "threads": torch.get_num_threads(),
+    print(json.dumps({"side": "nanogpt" if args.nanogpt else "pytorch", "config": args.config, "threads": torch.get_num_threads(),
                       "steps": args.steps, "ms": statistics.median(step_ms),
                       "cpu_ms": statistics.median(cpu_ms),
                       "forward_ms": statistics.median(fwd_ms), "backward_ms": statistics.median(bwd_ms),

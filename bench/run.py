@@ -5,10 +5,15 @@ usage: /usr/bin/python3 bench/run.py BUILD_DIR [--configs baby,small] [--threads
                                      [--kernels native,avx2] [--compile]
                                      [--baby_steps 30] [--small_steps 6] [--warmup 3]
 
-Honest by construction: both sides run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from their
-environment (this machine's environment may set them to protect old OpenBLAS builds; a user's machine
-does not), so PyTorch's OpenBLAS picks its own kernels for the CPU. Only this benchmark does this; tests
-and CI keep the environment they are given.
+The fair peer, automatically: Debian's OpenBLAS 0.3.21 does not know every CPU and then falls back to
+its SSE3 ("Prescott") kernels, 3-5x slower than the CPU can do. bench/blas_probe.py first times a 1024²
+float32 product through the installed torch under each OPENBLAS_CORETYPE it can take (checked against
+float64), and the PyTorch side of every native row runs with the fastest correct one; the probe's table
+and the choice are printed. The project's side runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed
+(its own kernels do not use them). Only this benchmark sets these variables; tests and CI keep the
+environment they are given.
+--nanogpt DIR adds nanoGPT's own model class and optimizer (bench/reference_train.py --nanogpt) as a
+side, with the same BLAS setting. (llm.c's CPU trainer: bench/llmc.py.)
 
 --kernels: one set of rows per entry.
   native   the project's path chosen by CPU detection; PyTorch with its natural kernels.
@@ -27,6 +32,9 @@ import json
 import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import blas_probe  # noqa: E402
 
 # "% of peak" divides by the fp32 FMA ceiling measured here (gpt_bench peak: independent FMAs, no memory)
 # for the row's ISA: the machine's widest vectors for native rows, 256-bit for avx2 and portable rows.
@@ -62,7 +70,7 @@ def run_measured(cmd, env):
     return json.loads(proc.stdout.strip().splitlines()[-1]), rss_kb / 1024.0, before
 
 
-def environments(kernels, threads):
+def environments(kernels, threads, best_coretype):
     """(project env, pytorch env) for one --kernels entry."""
     base = {k: v for k, v in os.environ.items() if k not in HANDICAPS}
     base["OMP_NUM_THREADS"] = str(threads)
@@ -73,6 +81,8 @@ def environments(kernels, threads):
         ours["GPT_KERNELS"] = kernels
     if kernels == "avx2":
         torch_env.update(AVX2_TORCH)
+    elif best_coretype:
+        torch_env["OPENBLAS_CORETYPE"] = best_coretype
     return ours, torch_env
 
 
@@ -97,13 +107,16 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--data", help="training bytes for both sides (default: their /usr/share/games/fortunes/computers)")
     ap.add_argument("--python", default="/usr/bin/python3", help="the interpreter with torch (the reference side)")
+    ap.add_argument("--nanogpt", help="a nanoGPT checkout: add its own model class as a side")
     args = ap.parse_args()
+    probe_threads = max(int(t) for t in args.threads.split(","))
+    probe_rows, best = blas_probe.probe(args.python, probe_threads)
     bench = os.path.join(args.build_dir, "gpt_bench")
     reference = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_train.py")
     rows, sgemms, peaks = [], [], {}
     for kernels in args.kernels.split(","):
         for threads in [int(t) for t in args.threads.split(",")]:
-            ours_env, torch_env = environments(kernels, threads)
+            ours_env, torch_env = environments(kernels, threads, best)
             if threads not in peaks:
                 peaks[threads] = run_measured([bench, "peak", "--threads", str(threads)], ours_env)[0]
             sgemm, _, sgemm_load = run_measured([bench, "sgemm", "--threads", str(threads)], ours_env)
@@ -117,12 +130,20 @@ def main():
                     unclipped = ["--grad_clip", "0"] if args.optimizer_in_backward else []
                     sides = [("project", *run_measured([bench, "train"] + common + fused, ours_env))]
                     sides.append(("pytorch", *run_measured([args.python, reference] + common + unclipped, torch_env)))
+                    if args.nanogpt:
+                        sides.append(("nanoGPT", *run_measured([args.python, reference, "--nanogpt", args.nanogpt] +
+                                                               common + unclipped, torch_env)))
                     if args.compile:
                         sides.append(("pytorch compile",
                                       *run_measured([args.python, reference, "--compile"] + common + unclipped, torch_env)))
                     rows.append((kernels, config, threads, sides))
-    print(f"CPU: {cpu_model()}; {os.cpu_count()} CPUs; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset on both sides "
-          f"(except PyTorch's OPENBLAS_CORETYPE=Haswell in avx2 rows)")
+    print(f"CPU: {cpu_model()}; {os.cpu_count()} CPUs. PyTorch's BLAS kernels (bench/blas_probe.py, "
+          f"{probe_threads} threads):")
+    print()
+    print(blas_probe.table(probe_rows, best))
+    print()
+    print(f"PyTorch and nanoGPT sides: OPENBLAS_CORETYPE={best or 'unset'} in native rows, Haswell in avx2 rows; "
+          f"the project's side: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset")
     print()
     print("| rows | config | threads | side | ISA in use | ms/step | CPU ms/step | fwd / bwd / opt ms | tokens/s "
           "| peak RSS MB | GFLOP/s | % of peak | load | loss first→last |")
