@@ -107,6 +107,7 @@ json token_stages(const GPT& model, const std::vector<int32_t>& ids, const Forwa
     return {{"position", r.position},
             {"embedding", embedding_json(model, ids, probe, r.position)},
             {"layer", layer_json(model, probe, r)},
+            {"final_input", row(hidden, r.position)},
             {"ln_f", row(normed, r.position)}};
 }
 
@@ -114,9 +115,9 @@ double token_stages_bytes(const GPTConfig& c, int64_t T) {
     const auto t = static_cast<double>(T), C = static_cast<double>(c.n_embd);
     const double d = static_cast<double>(c.head_dim() + c.mla_rope_dim()), H = static_cast<double>(c.n_head);
     const double D = static_cast<double>(c.mlp_hidden_dim());
-    // per head q, k, v, output and two rows of T; one head's keys and values; 12 vectors of C; c_fc (≤ 2D)
+    // per head q, k, v, output and two rows of T; one head's keys and values; 14 vectors of C; c_fc (≤ 2D)
     // and the activation (D); the latent; every number at most 11 bytes
-    const double numbers = H * (4 * d + 2 * t) + 2 * t * d + 12 * C + 3 * D + static_cast<double>(c.kv_latent_dim);
+    const double numbers = H * (4 * d + 2 * t) + 2 * t * d + 14 * C + 3 * D + static_cast<double>(c.kv_latent_dim);
     return numbers * 11 + 4096;
 }
 

@@ -8,8 +8,8 @@
 //              and the weighted sum Σ_j p_j v_j (the op's output); for one head the keys and values of
 //              every j ≤ position (what the weighted sum reads); c_proj's output, the residual, ln_2,
 //              c_fc, the activation, the MLP's output and the block's output
-//   final      ln_f of the token's last residual stream (the logits and the sampling steps are the
-//              view's "sampling" at the same position)
+//   final      the token's last residual stream (final_input) and ln_f of it (the logits and the
+//              sampling steps are the view's "sampling" at the same position)
 // The scores are the only numbers not read from a tensor: q·k_j/√d of the op's own q and k in double
 // precision (the op never stores them); their softmax equals the op's probabilities (tests/serve).
 #pragma once
