@@ -136,7 +136,7 @@ struct Example {
     int64_t position = 0;      // the prediction scored: the token after ids[0..position]
     int32_t target = 0;
     std::string optimizer;  // "sgd" | "adamw"
-    double lr = 0.1;
+    double lr = 1e-3;  // the page's default for SGD: a step that moves p(target), not one that memorises it
     bool step = false;
 };
 
@@ -152,7 +152,7 @@ Example read_example(const LoadedCheckpoint& checkpoint, const json& request) {
     e.target = static_cast<int32_t>(target);
     e.optimizer = request.value("optimizer", std::string("sgd"));
     if (e.optimizer != "sgd" && e.optimizer != "adamw") throw BadRequest("optimizer must be \"sgd\" or \"adamw\"");
-    e.lr = number_field(request, "lr", 0.1);
+    e.lr = number_field(request, "lr", 1e-3);
     if (e.lr <= 0 || e.lr > 10) throw BadRequest("lr must be in (0, 10], got " + std::to_string(e.lr));
     e.step = request.value("step", false);
     return e;

@@ -110,7 +110,7 @@ function matrixCanvas(matrix, cell, colourRGB, hover, options) {
   const scale = Math.max(1e-9, maxOf(matrix.map((r) => maxOf(r.map((v) => Math.abs(v || 0))))));
   const colour = colourRGB || ((v) => divergingRGB(v, scale));
   const labelled = options.labels && cell >= 9;
-  const left = labelled ? 64 : 0, top = labelled ? 52 : 0;
+  const left = labelled ? options.labels.width || 64 : 0, top = labelled && options.labels.cols.length ? 52 : 0;
   const cw = Math.min(cell, (maxWidth - left) / Math.max(1, cols)), ch = options.square ? cw : cell;
   const canvas = document.createElement('canvas');
   canvas.width = Math.max(1, Math.ceil(left + cols * cw)); canvas.height = Math.max(1, Math.ceil(top + rows * ch));
@@ -129,7 +129,7 @@ function matrixCanvas(matrix, cell, colourRGB, hover, options) {
     g.drawImage(pixels, left, top, cols * cw, rows * ch);
     if (labelled) {
       g.fillStyle = '#333'; g.font = `${Math.min(11, Math.floor(ch) - 1)}px monospace`; g.textBaseline = 'middle';
-      options.labels.rows.forEach((text, i) => { g.textAlign = 'right'; g.fillText(text.slice(0, 7), left - 3, top + (i + 0.5) * ch); });
+      options.labels.rows.forEach((text, i) => { g.textAlign = 'right'; g.fillText(text.slice(0, options.labels.chars || 7), left - 3, top + (i + 0.5) * ch); });
       options.labels.cols.forEach((text, j) => {
         g.save(); g.translate(left + (j + 0.5) * cw, top - 3); g.rotate(-Math.PI / 3); g.textAlign = 'left'; g.fillText(text.slice(0, 7), 0, 0); g.restore();
       });
@@ -139,6 +139,11 @@ function matrixCanvas(matrix, cell, colourRGB, hover, options) {
     g.strokeRect(left + 1, top + highlighted * ch + 1, cols * cw - 2, ch - 2);
   };
   canvas.highlightRow(-1);
+  // The centre of cell (i, j) in CSS pixels from the canvas's top left (to drive the page from a script).
+  canvas.cellCentre = (i, j) => {
+    const r = canvas.getBoundingClientRect();
+    return [(left + (j + 0.5) * cw) * r.width / canvas.width, (top + (i + 0.5) * ch) * r.height / canvas.height];
+  };
   canvas.cellAt = (e) => {
     const r = canvas.getBoundingClientRect(), sx = canvas.width / r.width, sy = canvas.height / r.height;
     return [Math.floor(((e.clientY - r.top) * sy - top) / ch), Math.floor(((e.clientX - r.left) * sx - left) / cw)];

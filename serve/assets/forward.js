@@ -99,7 +99,7 @@ function drawAttentionMaps(data) {
   // Layers and heads the request did not ask for ("layers", "heads") are null.
   const shownHeads = data.attention.find((heads) => heads) || [];
   const width = Math.min(window.innerWidth, 1400) - 60;
-  const size = Math.max(140, Math.min(320, Math.floor(width / Math.max(1, shownHeads.length)) - 80));
+  const size = Math.max(140, Math.min(240, Math.floor(width / Math.max(1, shownHeads.length)) - 80));
   const cell = Math.max(2, Math.floor(size / T));
   const names = tokens.map((tk) => tk.text.replace(/ /g, '␣'));
   data.attention.forEach((heads, l) => {

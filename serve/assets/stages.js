@@ -235,8 +235,8 @@ function stageAttention(view, data, c) {
   if (L.head === h) {
     const values = L.head_detail.values;
     const names = data.tokens.slice(0, i + 1).map((tk, j) => `p=${fmt(H.probs[j])} ${tk.text.replace(/ /g, '␣')}`);
-    s3.appendChild(figure(t('l.values'), matrixCanvas(values, Math.max(4, Math.min(14, Math.floor(420 / values[0].length))), null,
-      (e, j, k, v) => tooltip(e, j < 0 ? '' : `v${j}[${k}] = ${fmt(v)}, weight p${j} = ${fmt(H.probs[j])}`), { labels: { rows: names, cols: [] } })));
+    s3.appendChild(figure(t('l.values'), matrixCanvas(values, Math.max(9, Math.min(14, Math.floor(420 / values[0].length))), null,
+      (e, j, k, v) => tooltip(e, j < 0 ? '' : `v${j}[${k}] = ${fmt(v)}, weight p${j} = ${fmt(H.probs[j])}`), { labels: { rows: names, cols: [], width: 120, chars: 16 }, maxWidth: 560 })));
   }
   s3.appendChild(vectorView(H.output, 'stage-o', `o = Σ pⱼ vⱼ (${t('head')} ${h})`));
 
