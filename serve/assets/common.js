@@ -109,7 +109,8 @@ function matrixCanvas(matrix, cell, colourRGB, hover, options) {
   const maxWidth = options.maxWidth || 640;
   const scale = Math.max(1e-9, maxOf(matrix.map((r) => maxOf(r.map((v) => Math.abs(v || 0))))));
   const colour = colourRGB || ((v) => divergingRGB(v, scale));
-  const labelled = options.labels && cell >= 9;
+  // Labels on every row when the cells are tall enough to read, else on every k-th (long prompts).
+  const labelled = options.labels && cell >= 3, every = Math.max(1, Math.ceil(9 / cell));
   const left = labelled ? options.labels.width || 64 : 0, top = labelled && options.labels.cols.length ? 52 : 0;
   const cw = Math.min(cell, (maxWidth - left) / Math.max(1, cols)), ch = options.square ? cw : cell;
   const canvas = document.createElement('canvas');
@@ -128,9 +129,13 @@ function matrixCanvas(matrix, cell, colourRGB, hover, options) {
     g.imageSmoothingEnabled = cw < 1 || ch < 1;  // squeezed: average the cells rather than drop some
     g.drawImage(pixels, left, top, cols * cw, rows * ch);
     if (labelled) {
-      g.fillStyle = '#333'; g.font = `${Math.min(11, Math.floor(ch) - 1)}px monospace`; g.textBaseline = 'middle';
-      options.labels.rows.forEach((text, i) => { g.textAlign = 'right'; g.fillText(text.slice(0, options.labels.chars || 7), left - 3, top + (i + 0.5) * ch); });
+      g.fillStyle = '#333'; g.font = `${Math.max(8, Math.min(11, Math.floor(ch * every) - 1))}px monospace`; g.textBaseline = 'middle';
+      options.labels.rows.forEach((text, i) => {
+        if (i % every) return;
+        g.textAlign = 'right'; g.fillText(text.slice(0, options.labels.chars || 7), left - 3, top + (i + 0.5) * ch);
+      });
       options.labels.cols.forEach((text, j) => {
+        if (j % every) return;
         g.save(); g.translate(left + (j + 0.5) * cw, top - 3); g.rotate(-Math.PI / 3); g.textAlign = 'left'; g.fillText(text.slice(0, 7), 0, 0); g.restore();
       });
     }

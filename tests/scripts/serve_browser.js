@@ -227,6 +227,16 @@ const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c
     const second = await points();
     check(second > first, `the live run's loss curve grows (${first} -> ${second} points)`);
     await page.screenshot({ path: shots + '/training_live.png', fullPage: true });
+    await page.setViewportSize({ width: 700, height: 1000 });
+    check(await page.evaluate(() => document.documentElement.scrollWidth) <= 700, 'the training view fits 700 px');
+    // SIGTERM: gpt train saves its first checkpoint and exits; the run's label says so on the next poll.
+    stage = 'live run: checkpoint';
+    check(/no checkpoint yet/.test(await page.$eval('#model-run option[value="live"]', (o) => o.textContent)), 'the live run has no checkpoint yet');
+    const exited = new Promise((resolve) => live.on('exit', resolve));
+    live.kill('SIGTERM');
+    await exited;
+    await page.waitForFunction(() => document.querySelector('#model-run option[value="live"]').textContent === 'live');
+    check(true, "the run's \"(no checkpoint yet)\" label goes once it has saved one");
   } catch (e) {
     check(false, `browser run, at ${stage}: ` + e.message.split('\n')[0]);
     await page.screenshot({ path: shots + '/failure.png', fullPage: true }).catch(() => {});
