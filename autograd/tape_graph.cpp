@@ -7,10 +7,12 @@
 
 namespace gpt {
 
-TapeGraph tape_graph(const Tensor& root, const NamedTensors& parameters) {
+TapeGraph tape_graph(const Tensor& root, const NamedTensors& parameters, const NamedTensors& labels) {
     // Tensors are told apart by their autograd half, the part of a tensor the tape holds.
-    std::map<const AutogradMeta*, std::string> parameter_names;
+    std::map<const AutogradMeta*, std::string> parameter_names, label_names;
     for (const auto& [name, tensor] : parameters) parameter_names[&tensor.impl()->autograd_meta()] = name;
+    for (const auto& [name, tensor] : labels)
+        if (tensor.defined()) label_names.emplace(&tensor.impl()->autograd_meta(), name);  // the first name wins
 
     const AutogradMeta* root_meta = &root.impl()->autograd_meta();
     TapeGraph graph;
@@ -22,7 +24,11 @@ TapeGraph tape_graph(const Tensor& root, const NamedTensors& parameters) {
             TapeGraph::TensorNode tensor;
             const auto named = parameter_names.find(t);
             tensor.parameter = named != parameter_names.end();
-            tensor.name = t == root_meta ? "loss" : tensor.parameter ? named->second : "";
+            const auto labelled = label_names.find(t);
+            tensor.name = t == root_meta           ? "loss"
+                          : tensor.parameter       ? named->second
+                          : labelled != label_names.end() ? labelled->second
+                                                          : "";
             tensor.shape = t->shape;
             tensor.requires_grad = t->requires_grad;
             if (t->grad) {

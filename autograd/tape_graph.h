@@ -17,7 +17,7 @@ namespace gpt {
 // and the edges data flows along (input tensor → op → output tensor). gpt serve draws this in the page.
 struct TapeGraph {
     struct TensorNode {
-        std::string name;  // the parameter's dotted name, "loss" for the root, else empty
+        std::string name;  // the parameter's dotted name, "loss" for the root, a label's name, else empty
         Shape shape;
         bool requires_grad = false;
         bool parameter = false;
@@ -33,7 +33,9 @@ struct TapeGraph {
     std::vector<Edge> edges;
 };
 
-TapeGraph tape_graph(const Tensor& root, const NamedTensors& parameters);
+// `labels` (optional): names for tensors that are not parameters (gpt serve names each block's
+// activations, so the page can group the tape by block).
+TapeGraph tape_graph(const Tensor& root, const NamedTensors& parameters, const NamedTensors& labels = {});
 
 // Marks every tensor on the tape that reaches `root` to keep its gradient after backward (retain_grad),
 // so that tape_graph can report each one's gradient norm. Call before root.backward().

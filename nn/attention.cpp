@@ -16,7 +16,8 @@ CausalSelfAttention::CausalSelfAttention(const GPTConfig& config)
     }
 }
 
-Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator, AttentionInference* inference, Tensor*) const {
+Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator, AttentionInference* inference,
+                                    AttentionRecord* record) const {
     Tensor qkv = c_attn->forward(x);  // [B, T, (H + 2·H_kv)·hd]
     if (q_norm) qkv = qk_rms_norm(qkv, q_norm->weight, k_norm->weight, n_head_, n_kv_head_);
     if (rope_) {  // rotate the q and k heads; v passes through
@@ -26,6 +27,10 @@ Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator, Atten
     }
     const Tensor y =
         causal_self_attention(qkv, n_head_, n_kv_head_, attn_dropout_, is_training(), generator, inference);
+    if (record) {
+        record->qkv = qkv;
+        record->heads = y;
+    }
     return resid_dropout_->forward(c_proj->forward(y), generator);
 }
 
@@ -36,8 +41,9 @@ MLP::MLP(const GPTConfig& config) : kind_(config.mlp) {
     dropout_ = register_module("dropout", std::make_shared<Dropout>(config.dropout));
 }
 
-Tensor MLP::forward(const Tensor& x, Generator& generator, Tensor* gelu_out) const {
+Tensor MLP::forward(const Tensor& x, Generator& generator, Tensor* gelu_out, Tensor* fc_out) const {
     const Tensor fc = c_fc->forward(x);
+    if (fc_out) *fc_out = fc;
     const Tensor activations = kind_ == "swiglu" ? swiglu(fc) : kind_ == "relu2" ? relu_squared(fc) : gelu(fc);
     if (gelu_out) *gelu_out = activations;
     return dropout_->forward(c_proj->forward(activations), generator);
@@ -56,10 +62,17 @@ Block::Block(const GPTConfig& config) {
 Tensor Block::forward(const Tensor& x, Generator& generator, AttentionInference* inference,
                       BlockActivations* record) const {
     const Tensor a = ln_1->forward(x);
-    const Tensor h = add(x, attn->forward(a, generator, inference, record ? &record->latent : nullptr));
-    Tensor out = add(h, mlp->forward(ln_2->forward(h), generator, record ? &record->gelu : nullptr));
+    const Tensor attended = attn->forward(a, generator, inference, record ? &record->attention : nullptr);
+    const Tensor h = add(x, attended);
+    const Tensor m = ln_2->forward(h);
+    const Tensor mlp_out = mlp->forward(m, generator, record ? &record->gelu : nullptr, record ? &record->fc : nullptr);
+    Tensor out = add(h, mlp_out);
     if (record) {
+        record->attn_in = a;
+        record->attn_out = attended;
         record->residual_mid = h;
+        record->mlp_in = m;
+        record->mlp_out = mlp_out;
         record->out = out;
     }
     return out;

@@ -20,9 +20,9 @@ class CausalSelfAttention : public SelfAttention {
 public:
     explicit CausalSelfAttention(const GPTConfig& config);
     // [B, T, C] → [B, T, C]. `inference` (optional) hands the attention op this layer's key/value cache
-    // and probability sink (autograd/ops.h, AttentionInference).
+    // and probability sink (autograd/ops.h, AttentionInference); `record` (optional) receives qkv and heads.
     Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr,
-                   Tensor* cache_out = nullptr) const override;
+                   AttentionRecord* record = nullptr) const override;
     const char* kind() const override { return "mha"; }
 
     int64_t n_head() const { return n_head_; }
@@ -47,9 +47,10 @@ private:
 class MLP : public Module {
 public:
     explicit MLP(const GPTConfig& config);
-    // `gelu_out` (optional) receives the activation's output [B, T, D] (gpt serve's forward view; GELU's
-    // by default, else the configured activation's).
-    Tensor forward(const Tensor& x, Generator& generator, Tensor* gelu_out = nullptr) const;
+    // `fc_out` and `gelu_out` (optional) receive c_fc's output [B, T, D] (or [B, T, 2D] for swiglu) and the
+    // activation's output [B, T, D] (gpt serve's forward view; GELU's by default, else the configured
+    // activation's).
+    Tensor forward(const Tensor& x, Generator& generator, Tensor* gelu_out = nullptr, Tensor* fc_out = nullptr) const;
 
     std::shared_ptr<Linear> c_fc;
     std::shared_ptr<Linear> c_proj;
@@ -59,14 +60,18 @@ private:
     std::shared_ptr<Dropout> dropout_;
 };
 
-// What one block's forward passes through, for those who look inside (nn/gpt.h, ForwardProbe): the
-// residual stream after the attention half [B, T, C], the MLP's GELU output [B, T, 4C], the block's
-// output [B, T, C]. Handles to the tensors the forward computed, not copies.
+// What one block's forward passes through, for those who look inside (nn/gpt.h, ForwardProbe), in the
+// order it computes them. Handles to the tensors the forward computed, not copies. Shapes [B, T, ·].
 struct BlockActivations {
-    Tensor residual_mid;
-    Tensor gelu;
-    Tensor out;
-    Tensor latent;  // attention = "mla": c_KV [B, T, d_c], what the cache keeps per token; else empty
+    Tensor attn_in;             // ln_1(x) [C]
+    AttentionRecord attention;  // q, k, v and the heads' outputs (nn/self_attention.h)
+    Tensor attn_out;            // attn(ln_1(x)): c_proj of the heads (after dropout) [C]
+    Tensor residual_mid;        // h = x + attn_out [C]
+    Tensor mlp_in;              // ln_2(h) [C]
+    Tensor fc;                  // c_fc(ln_2(h)) [D], swiglu [2D]: gate then value
+    Tensor gelu;                // the activation's output [D]
+    Tensor mlp_out;             // c_proj of the activation (after dropout) [C]
+    Tensor out;                 // h + mlp_out [C]
 };
 
 // Pre-norm residual block: x + attn(ln_1(x)), then x + mlp(ln_2(x)) (ln_*: LayerNorm or RMSNorm). The only place the block's

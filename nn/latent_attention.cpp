@@ -30,17 +30,18 @@ LatentAttention::LatentAttention(const GPTConfig& config)
 }
 
 Tensor LatentAttention::forward(const Tensor& x, Generator& generator, AttentionInference* inference,
-                                Tensor* latent_out) const {
+                                AttentionRecord* record) const {
     const bool cached = inference && inference->keys;
     const Tensor c_kv = c_kv_down->forward(x);  // [B, T, d_c]
-    if (latent_out) *latent_out = c_kv;
-    const Tensor y = cached ? absorbed_form(x, c_kv, generator, *inference) : explicit_form(x, c_kv, generator, inference);
+    if (record) record->latent = c_kv;
+    const Tensor y = cached ? absorbed_form(x, c_kv, generator, *inference)
+                            : explicit_form(x, c_kv, generator, inference, record);
     return resid_dropout_->forward(c_proj->forward(y), generator);
 }
 
 // x [B, T, C] → the heads' outputs [B, T, H·d_h] (before c_proj).
 Tensor LatentAttention::explicit_form(const Tensor& x, const Tensor& c_kv, Generator& generator,
-                                      AttentionInference* inference) const {
+                                      AttentionInference* inference, AttentionRecord* record) const {
     const int64_t B = x.size(0), T = x.size(1), w = d_h_ + d_R_;
     const Tensor q_in = query_input(x);
     Tensor q = query(q_in), k = c_k_up->forward(c_kv), v = c_v_up->forward(c_kv);  // [B, T, H·d_h] each
@@ -56,6 +57,10 @@ Tensor LatentAttention::explicit_form(const Tensor& x, const Tensor& c_kv, Gener
     const Shape flat{B, T, H_ * w};
     const Tensor qkv = concat({reshape(q, flat), reshape(k, flat), reshape(v, flat)}, 2);  // [B, T, 3·H·w]
     const Tensor y = causal_self_attention(qkv, H_, H_, attn_dropout_, is_training(), generator, inference);
+    if (record) {
+        record->qkv = qkv;
+        record->heads = y;
+    }
     if (d_R_ == 0) return y;
     return reshape(split(reshape(y, {B, T, H_, w}), {d_h_, d_R_}, 3)[0], {B, T, H_ * d_h_});
 }

@@ -38,9 +38,10 @@ public:
     explicit LatentAttention(const GPTConfig& config);
     // [B, T, C] → [B, T, C]. inference with a cache (keys set): the absorbed form over the cache's latent
     // rows (keys == values, d_c + d_R floats each); otherwise the explicit form (a probability sink only).
-    // latent_out (optional): receives c_KV [B, T, d_c] of this call's tokens (the explainer shows it).
+    // record (optional): receives c_KV [B, T, d_c] of this call's tokens (the explainer shows it), and in
+    // the explicit form the op's qkv and output.
     Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr,
-                   Tensor* latent_out = nullptr) const override;
+                   AttentionRecord* record = nullptr) const override;
     const char* kind() const override { return "mla"; }
 
     int64_t latent_row() const { return d_c_ + d_R_; }  // floats cached per token
@@ -53,7 +54,8 @@ public:
     std::shared_ptr<Linear> c_proj;
 
 private:
-    Tensor explicit_form(const Tensor& x, const Tensor& c_kv, Generator& generator, AttentionInference* inference) const;
+    Tensor explicit_form(const Tensor& x, const Tensor& c_kv, Generator& generator, AttentionInference* inference,
+                         AttentionRecord* record) const;
     Tensor absorbed_form(const Tensor& x, const Tensor& c_kv, Generator& generator, AttentionInference& inference) const;
     Tensor query_input(const Tensor& x) const { return c_q_down ? c_q_down->forward(x) : x; }
     Tensor query(const Tensor& q_in) const { return (c_q_up ? c_q_up : c_q)->forward(q_in); }

@@ -3,8 +3,9 @@
 //                  asks only for what is new; a line still being written is left for the next poll)
 //   model_view     the checkpoint's configuration and parameter shapes
 //   forward_view   one prompt through GPT::hidden with a ForwardProbe that records attention (the
-//                  attention op's sink) and activations (nn/gpt.h), then the sampling steps of
-//                  generate/sampling.h one by one — the same functions `gpt sample` runs
+//                  attention op's sink) and activations (nn/gpt.h), the chosen token's stages
+//                  (serve/token_stages.h), then the sampling steps of generate/sampling.h one by one
+//                  for that token's prediction — the same functions `gpt sample` runs
 //   generate_view  n tokens appended by generate() (the code of `gpt sample`)
 //   backprop_view  forward + cross-entropy + backward on the tape for one (position, target) example;
 //                  optionally one optimizer step on a scratch copy of the weights

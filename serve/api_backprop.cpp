@@ -104,6 +104,24 @@ std::unique_ptr<GPT> stepped_copy(const GPT& model, const std::string& optimizer
     return scratch;
 }
 
+// Names for the activations on the tape (the forward's records), so the page can group it by block:
+// "embedding", then per block h.<l>.ln_1, .attn.qkv, .attn.heads, .attn_out, .residual_mid, .ln_2,
+// .mlp.fc, .mlp.act, .mlp_out, .out.
+NamedTensors activation_labels(const ForwardProbe& probe) {
+    NamedTensors labels{{"embedding", probe.embedding}};
+    for (size_t l = 0; l < probe.activations.size(); ++l) {
+        const BlockActivations& a = probe.activations[l];
+        const std::string h = "h." + std::to_string(l) + ".";
+        for (const auto& [name, t] : {std::pair{"out", &a.out}, {"mlp_out", &a.mlp_out}, {"mlp.act", &a.gelu},
+                                      {"mlp.fc", &a.fc}, {"ln_2", &a.mlp_in}, {"residual_mid", &a.residual_mid},
+                                      {"attn_out", &a.attn_out}, {"attn.heads", &a.attention.heads},
+                                      {"attn.qkv", &a.attention.qkv}, {"attn.latent", &a.attention.latent},
+                                      {"ln_1", &a.attn_in}})
+            labels.emplace_back(h + name, *t);
+    }
+    return labels;
+}
+
 // Leaves the served model without gradients, however the request ends.
 struct ReleaseGrads {
     const GPT& model;
@@ -118,7 +136,7 @@ struct Example {
     int64_t position = 0;      // the prediction scored: the token after ids[0..position]
     int32_t target = 0;
     std::string optimizer;  // "sgd" | "adamw"
-    double lr = 0.1;
+    double lr = 1e-3;  // the page's default for SGD: a step that moves p(target), not one that memorises it
     bool step = false;
 };
 
@@ -134,7 +152,7 @@ Example read_example(const LoadedCheckpoint& checkpoint, const json& request) {
     e.target = static_cast<int32_t>(target);
     e.optimizer = request.value("optimizer", std::string("sgd"));
     if (e.optimizer != "sgd" && e.optimizer != "adamw") throw BadRequest("optimizer must be \"sgd\" or \"adamw\"");
-    e.lr = number_field(request, "lr", 0.1);
+    e.lr = number_field(request, "lr", 1e-3);
     if (e.lr <= 0 || e.lr > 10) throw BadRequest("lr must be in (0, 10], got " + std::to_string(e.lr));
     e.step = request.value("step", false);
     return e;
@@ -203,7 +221,7 @@ json backprop_view(const LoadedCheckpoint& checkpoint, const json& request) {
                 {"loss", loss.item()},
                 {"parameters", parameter_gradients(model)},
                 {"input_grad_norms", input},
-                {"tape", tape_json(tape_graph(loss, model.named_parameters()))},
+                {"tape", tape_json(tape_graph(loss, model.named_parameters(), activation_labels(inference)))},
                 {"before", top_probs(tokenizer, before.probs, e.target)}};
     if (e.step) out["step"] = step_result(model, tokenizer, e, prefix, out["before"]["top"], before.loss);
     return out;

@@ -10,6 +10,7 @@
 #include "generate/generate.h"
 #include "serve/api.h"
 #include "serve/request.h"
+#include "serve/token_stages.h"
 
 namespace gpt {
 
@@ -29,22 +30,25 @@ json rows(const Tensor& t, int64_t T) {
 // most 11 bytes ("-1.234e-05,"), the masked upper triangle of attention 2 ("0,"). Checked against
 // kMaxResponseBytes before any work is done.
 struct Parts {
-    bool attention = true, gelu = true, embeddings = true, latent = true;
+    bool attention = true, gelu = true, embeddings = true, latent = true, stages = true;
 };
 
-// "include": which matrices to send, a list of "attention", "gelu", "embeddings", "latent"; all by default.
+// "include": which matrices to send, a list of "attention", "gelu", "embeddings", "latent", "stages"; all
+// by default.
 Parts parts_field(const json& request) {
     if (!request.contains("include") || request["include"].is_null()) return {};
     const json& list = request["include"];
-    if (!list.is_array()) throw BadRequest("include must be an array of \"attention\", \"gelu\", \"embeddings\", \"latent\"");
-    Parts parts{false, false, false, false};
+    const char* names = "\"attention\", \"gelu\", \"embeddings\", \"latent\" or \"stages\"";
+    if (!list.is_array()) throw BadRequest(std::string("include must be an array of ") + names);
+    Parts parts{false, false, false, false, false};
     for (const json& item : list) {
         const std::string name = item.is_string() ? item.get<std::string>() : "";
         if (name == "attention") parts.attention = true;
         else if (name == "gelu") parts.gelu = true;
         else if (name == "embeddings") parts.embeddings = true;
         else if (name == "latent") parts.latent = true;
-        else throw BadRequest("include must hold \"attention\", \"gelu\", \"embeddings\" or \"latent\"");
+        else if (name == "stages") parts.stages = true;
+        else throw BadRequest(std::string("include must hold ") + names);
     }
     return parts;
 }
@@ -56,7 +60,8 @@ void check_forward_size(const GPTConfig& c, int64_t T, size_t layers, size_t hea
         (parts.gelu ? t * 4.0 * static_cast<double>(c.n_embd) * 11 : 0.0) +        // GELU outputs [T, 4C]
         (parts.latent ? t * static_cast<double>(c.kv_latent_dim) * 11 : 0.0);     // MLA latent [T, d_c]
     const double bytes = static_cast<double>(layers) * per_layer +
-                         (parts.embeddings ? 3 * t * static_cast<double>(c.n_embd) * 11 : 0.0) + 64 * 1024;
+                         (parts.embeddings ? 3 * t * static_cast<double>(c.n_embd) * 11 : 0.0) +
+                         (parts.stages ? token_stages_bytes(c, T) : 0.0) + 64 * 1024;
     if (bytes <= static_cast<double>(kMaxResponseBytes)) return;
     char text[384];
     std::snprintf(text, sizeof text,
@@ -81,7 +86,7 @@ std::vector<float> row_norms(const Tensor& t, int64_t T) {
 }
 
 // The sampling steps of generate/sampling.h one at a time, for the kTopCandidates most probable tokens
-// after temperature: which survive top-k and top-p. `final` is sampling_distribution itself (what
+// after temperature: their logits, logits / T (null at T = 0: greedy), which survive top-k and top-p. `final` is sampling_distribution itself (what
 // generate() draws from and `gpt sample --show_probs` prints), so the page shows the code's numbers.
 json sampling_steps(const Tokenizer& tokenizer, std::vector<float> logits, std::span<const int32_t> context,
                     const SamplingOptions& options) {
@@ -99,6 +104,7 @@ json sampling_steps(const Tokenizer& tokenizer, std::vector<float> logits, std::
         json token = token_json(tokenizer, c.id);
         token["logit"] = raw[i];
         token["logit_penalised"] = logits[i];
+        token["logit_over_t"] = options.temperature > 0 ? json(compact_number(logits[i] / options.temperature)) : json(nullptr);
         token["p_temperature"] = tempered[i];
         token["p_top_k"] = after_k[i];
         token["p_final"] = after_p[i];
@@ -117,7 +123,8 @@ json sampling_steps(const Tokenizer& tokenizer, std::vector<float> logits, std::
     return {{"options", echoed},
             {"candidates", candidates},
             {"probs", probs},
-            {"kept", kept}};
+            {"kept", kept},
+            {"vocabulary", logits.size()}};
 }
 
 }  // namespace
@@ -134,6 +141,12 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     const std::vector<int64_t> heads = index_list_field(request, "heads", model.config().n_head);
     const Parts parts = parts_field(request);
     check_forward_size(model.config(), T, layers.size(), heads.size(), parts);
+    // The token the stage views and the next-token bars are for (its prediction of the token after it),
+    // the layer and head whose details the stage views show; by default the last token, layer 0, head 0.
+    StageRequest stage;
+    stage.position = integer_field(request, "position", T - 1, 0, T - 1);
+    stage.layer = integer_field(request, "stage_layer", 0, 0, model.config().n_layer - 1);
+    stage.head = integer_field(request, "stage_head", 0, 0, model.config().n_head - 1);
 
     NoGradGuard no_grad;
     ForwardProbe inference;
@@ -142,7 +155,8 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     const Tensor hidden = model.hidden(ids, 1, T, &inference);
     const Tensor logits = model.logits_from_hidden(hidden);  // [1, T, V]
     const int64_t V = model.config().tokens();
-    const float* last = logits.data() + (T - 1) * logits.size(-1);
+    const float* chosen = logits.data() + stage.position * logits.size(-1);
+    const std::span<const int32_t> context(ids.data(), static_cast<size_t>(stage.position + 1));
 
     json tokens = json::array();
     for (const int32_t id : ids) tokens.push_back(token_json(tokenizer, id));
@@ -165,7 +179,7 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     const size_t L = inference.attention.size();
     json attention(L, nullptr), gelu(L, nullptr), latent = json::array(), mid_norms = json::array(),
          out_norms = json::array();
-    const bool has_latent = L > 0 && inference.activations[0].latent.defined();
+    const bool has_latent = L > 0 && inference.activations[0].attention.latent.defined();
     if (has_latent) latent = json(L, nullptr);
     for (const int64_t layer : layers) {
         const auto l = static_cast<size_t>(layer);
@@ -179,7 +193,7 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
         }
         attention[l] = std::move(by_head);
         if (parts.gelu) gelu[l] = rows(inference.activations[l].gelu, T);
-        if (has_latent && parts.latent) latent[l] = rows(inference.activations[l].latent, T);  // MLA: c_KV [T, d_c], cached
+        if (has_latent && parts.latent) latent[l] = rows(inference.activations[l].attention.latent, T);  // MLA: c_KV [T, d_c], cached
     }
     for (size_t l = 0; l < L; ++l) {
         const BlockActivations& a = inference.activations[l];
@@ -194,7 +208,9 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
              {{"embedding", compact_row(row_norms(inference.embedding, T).data(), T)}, {"mid", mid_norms}, {"out", out_norms}}},
             {"gelu", gelu},
             {"latent", latent},  // empty unless attention = "mla"
-            {"sampling", sampling_steps(tokenizer, std::vector<float>(last, last + V), ids, options)}};
+            {"position", stage.position},
+            {"stages", parts.stages ? token_stages(model, ids, inference, stage) : json(nullptr)},
+            {"sampling", sampling_steps(tokenizer, std::vector<float>(chosen, chosen + V), context, options)}};
 }
 
 json generate_view(const LoadedCheckpoint& checkpoint, const json& request) {

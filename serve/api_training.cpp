@@ -77,7 +77,9 @@ json model_view(const LoadedCheckpoint& checkpoint) {
              {{"vocab_size", c.vocab_size}, {"tokens", c.tokens()}, {"block_size", c.block_size},
               {"n_layer", c.n_layer}, {"n_head", c.n_head}, {"n_kv_head", c.kv_heads()}, {"n_embd", c.n_embd},
               {"pos_encoding", c.pos_encoding}, {"bias", c.bias}, {"norm", c.norm}, {"mlp", c.mlp},
-              {"mlp_hidden", c.mlp_hidden_dim()}, {"qk_norm", c.qk_norm}, {"tie_embeddings", c.tie_embeddings}}},
+              {"mlp_hidden", c.mlp_hidden_dim()}, {"qk_norm", c.qk_norm}, {"tie_embeddings", c.tie_embeddings},
+              {"attention", c.attention}, {"kv_latent_dim", c.kv_latent_dim}, {"q_latent_dim", c.q_latent_dim},
+              {"rope_head_dim", c.mla_rope_dim()}, {"head_dim", c.head_dim()}}},
             {"tokenizer", checkpoint.tokenizer->type()},
             {"parameter_count", checkpoint.model->parameter_count()},
             {"parameters", parameters}};

@@ -7,26 +7,39 @@ function refreshBackprop() {
   const select = $('bp-position');
   const previous = select.value;
   select.innerHTML = '';
-  tokens.forEach((t, i) => select.add(new Option(`#${i} ${JSON.stringify(t.text)}`, i)));
+  tokens.forEach((tk, i) => select.add(new Option(`#${i} ${tokenText(tk)}`, i)));
   select.value = previous !== '' && +previous < tokens.length ? previous : Math.max(0, tokens.length - 2);
-  setDefaultTarget();
+  setTargetOptions();
   if (!state.forward) refreshForward().then(() => state.forward && refreshBackprop());
   else runBackprop(false);
 }
 
-function setDefaultTarget() {
+// The target picker: the token that follows in the prompt, then what the model predicts at that position
+// (the last backward's top 10, or the forward view's bars when they are for the same position).
+function setTargetOptions() {
   const tokens = state.forward ? state.forward.tokens : [];
   const p = +$('bp-position').value;
-  if (p + 1 < tokens.length) { $('bp-target').value = tokens[p + 1].id; $('bp-target-text').textContent = JSON.stringify(tokens[p + 1].text); }
+  const select = $('bp-target');
+  const previous = select.dataset.position === String(p) ? select.value : '';
+  const options = [];
+  if (p + 1 < tokens.length) options.push([tokens[p + 1], 'next in the prompt']);
+  const predicted = state.backprop && state.backprop.position === p ? state.backprop.before.top
+    : state.forward && state.forward.position === p ? state.forward.sampling.candidates.slice(0, 10).map((c) => ({ ...c, p: c.p_temperature })) : [];
+  for (const tk of predicted) if (!options.some(([o]) => o.id === tk.id)) options.push([tk, `predicted ${(100 * tk.p).toFixed(1)}%`]);
+  select.innerHTML = '';
+  for (const [tk, why] of options) select.add(new Option(`${tokenText(tk)} (id ${tk.id}, ${why})`, tk.id));
+  select.dataset.position = p;
+  if (previous && options.some(([o]) => String(o.id) === previous)) select.value = previous;
 }
 
 async function runBackprop(step) {
-  if (!state.model) return;
+  if (!state.model || $('bp-target').value === '') return;
   try {
     const body = { run: state.model, prompt: $('prompt').value, position: +$('bp-position').value, target: +$('bp-target').value,
       step, optimizer: $('bp-optimizer').value, lr: +$('bp-lr').value };
     const data = await api('/api/backprop', body);
     state.backprop = data;
+    setTargetOptions();
     drawBackprop(data);
     showError('');
   } catch (e) {
@@ -34,37 +47,45 @@ async function runBackprop(step) {
   }
 }
 
-function gradientBar(container, label, value, max, className) {
-  const row = document.createElement('div');
-  row.className = 'gbar-row';
-  const name = document.createElement('span');
-  name.textContent = label;
-  const track = document.createElement('div');
-  const bar = document.createElement('div');
-  bar.className = 'gbar' + (className ? ' ' + className : '');
-  // log scale over six decades below the largest value
-  const w = value > 0 ? Math.max(0, 1 + Math.log10(value / max) / 6) : 0;
+// One bar: linear (the largest value is the full width), or on a log scale over six decades below the
+// largest (the scale row drawn by logScaleRow says so).
+function gradientBar(container, label, value, max, className, log) {
+  const row = element('div', 'gbar-row');
+  const track = element('div', 'track');
+  const bar = element('div', 'gbar' + (className ? ' ' + className : ''));
+  const w = log ? (value > 0 ? Math.max(0, 1 + Math.log10(value / max) / 6) : 0) : value / max;
   bar.style.width = (100 * w).toFixed(1) + '%';
+  bar.dataset.value = value;
   track.appendChild(bar);
-  const number = document.createElement('span');
-  number.textContent = fmt(value);
-  row.append(name, track, number);
+  row.append(element('span', 'label', label), track, element('span', 'value', fmt(value)));
+  container.appendChild(row);
+}
+
+function logScaleRow(container, max) {
+  const row = element('div', 'gbar-row scale');
+  const track = element('div', 'track axis');
+  for (let k = 0; k <= 6; k += 2) {
+    const tick = element('span', 'tick', fmt(max * 10 ** (k - 6)));
+    tick.style.left = (100 * k / 6).toFixed(1) + '%';
+    track.appendChild(tick);
+  }
+  row.append(element('span', 'label', 'log scale, ‖∇‖:'), track, element('span', 'value', ''));
   container.appendChild(row);
 }
 
 function drawBackprop(data) {
-  $('bp-target-text').textContent = JSON.stringify(data.target.text);
-  $('bp-loss').textContent = `loss = −log p(${JSON.stringify(data.target.text)} | ${data.position + 1} tokens) = ${fmt(data.loss)}`;
+  $('bp-loss').textContent = `loss = −log p(${tokenText(data.target)} | ${data.position + 1} tokens) = ${fmt(data.loss)}`;
   const inputs = $('bp-inputs');
   inputs.innerHTML = '';
   const maxIn = Math.max(maxOf(data.input_grad_norms), 1e-30);
-  data.input_grad_norms.forEach((v, i) => gradientBar(inputs, `#${i} ${JSON.stringify(data.tokens[i].text)}`, v, maxIn));
+  data.input_grad_norms.forEach((v, i) => gradientBar(inputs, `#${i} ${tokenText(data.tokens[i])}`, v, maxIn));
   const params = $('bp-params');
   params.innerHTML = '';
   const maxP = Math.max(maxOf(data.parameters.map((p) => p.grad_norm)), 1e-30);
+  logScaleRow(params, maxP);
   for (const p of data.parameters) {
-    gradientBar(params, p.name, p.grad_norm, maxP);
-    if (p.heads) for (const part of ['q', 'k', 'v']) p.heads[part].forEach((v, h) => gradientBar(params, `   ${part} head ${h}`, v, maxP, 'head'));
+    gradientBar(params, p.name, p.grad_norm, maxP, '', true);
+    if (p.heads) for (const part of ['q', 'k', 'v']) p.heads[part].forEach((v, h) => gradientBar(params, `   ${part} head ${h}`, v, maxP, 'head', true));
   }
   drawTape($('bp-tape'), data.tape);
   const result = $('bp-step-result');
@@ -81,8 +102,8 @@ function drawBackprop(data) {
         const row = document.createElement('div');
         row.className = 'barrow';
         const label = document.createElement('span');
-        label.textContent = cls ? 'after' : JSON.stringify(t.text);
-        const track = document.createElement('div');
+        label.textContent = cls ? 'after' : tokenText(t);
+        const track = element('div', 'track');
         const bar = document.createElement('div');
         bar.className = 'bar' + cls;
         bar.style.width = (100 * p).toFixed(2) + '%';
@@ -96,57 +117,98 @@ function drawBackprop(data) {
   }
 }
 
-// The tape as layers: each node's depth is its longest distance from the loss, so data flows upwards
-// to the loss at the top and gradients flow down. Colour: log ‖gradient‖ (grey: no gradient).
+// The tape, grouped: the output (loss, logits, ln_f), each block from the last to the first, the
+// embedding. Each node's depth is its longest distance from the loss (data flows up to the loss,
+// gradients down); a block's nodes lie between the depth of its output h.<l>.out (named by the server)
+// and the block below's; parameters go by their names. Each group is a <details>, drawn when opened.
 function drawTape(container, tape) {
   container.innerHTML = '';
-  const nodes = [...tape.tensors.map((t, i) => ({ key: 't' + i, tensor: t })), ...tape.ops.map((o, i) => ({ key: 'o' + i, op: o }))];
-  const byKey = Object.fromEntries(nodes.map((n) => [n.key, n]));
+  const nodes = [...tape.tensors.map((tn, i) => ({ key: 't' + i, tensor: tn })), ...tape.ops.map((o, i) => ({ key: 'o' + i, op: o }))];
   const consumers = {};  // node → the nodes its value flows into
-  for (const [kind, from, to] of tape.edges) {
-    const a = kind === 'op' ? 'o' + from : 't' + from, b = kind === 'op' ? 't' + to : 'o' + to;
-    (consumers[a] = consumers[a] || []).push(b);
-  }
+  const edgeKeys = tape.edges.map(([kind, from, to]) => (kind === 'op' ? ['o' + from, 't' + to] : ['t' + from, 'o' + to]));
+  for (const [a, b] of edgeKeys) (consumers[a] = consumers[a] || []).push(b);
   const depth = {};
-  const depthOf = (key) => {
-    if (depth[key] !== undefined) return depth[key];
-    depth[key] = 0;
-    const next = consumers[key] || [];
-    depth[key] = next.length ? 1 + Math.max(...next.map(depthOf)) : 0;
+  const depthOf = (key) => {  // iterative: a deep model's tape is longer than the call stack
+    const stack = [key];
+    while (stack.length) {
+      const k = stack[stack.length - 1];
+      if (depth[k] !== undefined) { stack.pop(); continue; }
+      const next = (consumers[k] || []).filter((n) => depth[n] === undefined);
+      if (next.length) { stack.push(...next); continue; }
+      depth[k] = (consumers[k] || []).length ? 1 + Math.max(...consumers[k].map((n) => depth[n])) : 0;
+      stack.pop();
+    }
     return depth[key];
   };
   nodes.forEach((n) => depthOf(n.key));
-  const levels = [];
-  nodes.forEach((n) => { (levels[depth[n.key]] = levels[depth[n.key]] || []).push(n); });
-  const norms = tape.tensors.map((t) => t.grad_norm).filter((v) => v > 0);
+  const named = {};
+  tape.tensors.forEach((tn, i) => { if (tn.name) named[tn.name] = depth['t' + i]; });
+  const layers = Object.keys(named).map((name) => /^h\.(\d+)\.out$/.exec(name)).filter(Boolean).map((m) => +m[1]).sort((a, b) => a - b);
+  const outDepth = layers.map((l) => named[`h.${l}.out`]);
+  const embeddingDepth = named.embedding !== undefined ? named.embedding : Infinity;
+  const groupOf = (n) => {
+    const name = n.tensor && n.tensor.name;
+    const block = name && /^h\.(\d+)\./.exec(name);
+    if (block) return 'block ' + block[1];
+    if (name && /^(wte|wpe)\./.test(name)) return 'embedding';
+    if (name && /^(ln_f|lm_head)\./.test(name)) return 'output';
+    const d = depth[n.key];
+    if (d >= embeddingDepth) return 'embedding';
+    for (let k = 0; k < layers.length; ++k)
+      if (d >= outDepth[k] && d < (k > 0 ? outDepth[k - 1] : embeddingDepth)) return 'block ' + layers[k];
+    return 'output';
+  };
+  const groups = new Map([['output', []], ...layers.slice().reverse().map((l) => ['block ' + l, []]), ['embedding', []]]);
+  nodes.forEach((n) => { n.group = groupOf(n); (groups.get(n.group) || groups.get('output')).push(n); });
+  const norms = tape.tensors.map((tn) => tn.grad_norm).filter((v) => v > 0);
   const lo = Math.log10(Math.min(minOf(norms), 1)), hi = Math.log10(Math.max(maxOf(norms), 1e-30));
-  const W = Math.max(900, 70 * Math.max(...levels.map((l) => (l ? l.length : 0)))), rowH = 46;
-  const svg = svgElement('svg', { width: W, height: levels.length * rowH + 20, id: 'tape-svg' });
-  const pos = {};
-  levels.forEach((level, d) => (level || []).forEach((n, k) => { pos[n.key] = [(k + 0.5) * W / level.length, 14 + d * rowH]; }));
-  for (const [kind, from, to] of tape.edges) {
-    const a = pos[kind === 'op' ? 'o' + from : 't' + from], b = pos[kind === 'op' ? 't' + to : 'o' + to];
-    svgElement('line', { x1: a[0], y1: a[1], x2: b[0], y2: b[1], stroke: '#bbb', 'stroke-width': 0.8 }, svg);
+  const legend = element('p', 'lead');
+  legend.innerHTML = `colour: ‖gradient‖ on a log scale, <span style="color:${viridisLike(0)}">■</span> 1e${Math.floor(lo)} … ` +
+    `<span style="color:${viridisLike(1)}">■</span> 1e${Math.ceil(hi)}; grey: a constant (no gradient); thick blue outline: a parameter. Hover a node.`;
+  container.appendChild(legend);
+  for (const [name, members] of groups) {
+    if (!members.length) continue;
+    const details = element('details', 'tape-group');
+    details.id = 'tape-' + name.replace(' ', '-');
+    const largest = maxOf(members.filter((n) => n.tensor && n.tensor.grad_norm > 0).map((n) => n.tensor.grad_norm));
+    details.appendChild(element('summary', '', `${name}: ${members.filter((n) => n.op).length} ops, ${members.filter((n) => n.tensor).length} tensors` +
+      (isFinite(largest) ? `, largest ‖∇‖ ${fmt(largest)}` : '')));
+    details.ontoggle = () => { if (details.open && !details.querySelector('svg')) details.appendChild(tapeGroupSvg(members, edgeKeys, depth, lo, hi)); };
+    container.appendChild(details);
+    if (name === 'output') details.open = true;
   }
-  for (const n of nodes) {
+}
+
+// One group of the tape as an SVG: a row per depth, edges inside the group.
+function tapeGroupSvg(members, edgeKeys, depth, lo, hi) {
+  const levels = new Map();
+  members.slice().sort((a, b) => depth[a.key] - depth[b.key]).forEach((n) => {
+    if (!levels.has(depth[n.key])) levels.set(depth[n.key], []);
+    levels.get(depth[n.key]).push(n);
+  });
+  const rows = [...levels.values()], W = 640, rowH = 40;
+  const svg = svgElement('svg', { viewBox: `0 0 ${W} ${rows.length * rowH + 16}`, class: 'tape-svg' });
+  const pos = {};
+  rows.forEach((level, d) => level.forEach((n, k) => { pos[n.key] = [(k + 0.5) * W / level.length, 14 + d * rowH]; }));
+  for (const [a, b] of edgeKeys) {
+    if (!pos[a] || !pos[b]) continue;
+    svgElement('line', { x1: pos[a][0], y1: pos[a][1], x2: pos[b][0], y2: pos[b][1], stroke: '#bbb', 'stroke-width': 0.8 }, svg);
+  }
+  for (const n of members) {
     const [x, y] = pos[n.key];
     let shape;
     if (n.op) {
       shape = svgElement('rect', { x: x - 30, y: y - 9, width: 60, height: 18, rx: 5, fill: '#fde9c9', stroke: '#c77c02' }, svg);
       svgElement('text', { x, y: y + 4, 'text-anchor': 'middle', 'font-size': 9 }, svg).textContent = n.op.slice(0, 12);
     } else {
-      const t = n.tensor;
-      const fill = t.grad_norm > 0 ? viridisLike((Math.log10(t.grad_norm) - lo) / Math.max(hi - lo, 1e-9)) : '#eee';
-      shape = svgElement('ellipse', { cx: x, cy: y, rx: t.parameter ? 12 : 8, ry: 8, fill, stroke: t.parameter ? '#3d6fa5' : '#777', 'stroke-width': t.parameter ? 2 : 1, class: 'tape-tensor' }, svg);
-      n.text = `${t.name || 'tensor'} [${t.shape.join(', ')}]\n‖grad‖ = ${t.grad_norm === null ? 'none (constant)' : fmt(t.grad_norm)}`;
-      if (t.name) svgElement('text', { x, y: y + 18, 'text-anchor': 'middle', 'font-size': 8, fill: '#345' }, svg).textContent = t.name;
+      const tn = n.tensor;
+      const fill = tn.grad_norm > 0 ? viridisLike((Math.log10(tn.grad_norm) - lo) / Math.max(hi - lo, 1e-9)) : '#eee';
+      shape = svgElement('ellipse', { cx: x, cy: y, rx: tn.parameter ? 12 : 8, ry: 8, fill, stroke: tn.parameter ? '#3d6fa5' : '#777', 'stroke-width': tn.parameter ? 2 : 1, class: 'tape-tensor' }, svg);
+      n.text = `${tn.name || 'tensor'} [${tn.shape.join(', ')}]\n‖grad‖ = ${tn.grad_norm === null ? 'none (constant)' : fmt(tn.grad_norm)}`;
+      if (tn.name) svgElement('text', { x, y: y + 18, 'text-anchor': 'middle', 'font-size': 8, fill: '#345' }, svg).textContent = tn.name.replace(/^h\.\d+\./, '');
     }
     shape.onmousemove = (e) => tooltip(e, n.text || n.op);
     shape.onmouseleave = () => tooltip(null, '');
   }
-  const legend = document.createElement('p');
-  legend.className = 'lead';
-  legend.innerHTML = `colour: ‖gradient‖ on a log scale, <span style="color:${viridisLike(0)}">■</span> 1e${Math.floor(lo)} … ` +
-    `<span style="color:${viridisLike(1)}">■</span> 1e${Math.ceil(hi)}; grey: a constant (no gradient); thick blue outline: a parameter. Hover a node.`;
-  container.append(legend, svg);
+  return svg;
 }

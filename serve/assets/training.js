@@ -2,28 +2,44 @@
 'use strict';
 
 // ---- runs ----
+// A run keeps its colour while the page is open, whatever runs appear later (first seen, first colour;
+// the opened run is seen first).
+function runColour(name) {
+  state.colours = state.colours || {};
+  if (!(name in state.colours)) state.colours[name] = COLOURS[Object.keys(state.colours).length % COLOURS.length];
+  return state.colours[name];
+}
+
 async function refreshRuns() {
   const { runs } = await api('/api/runs');
-  const names = runs.map((r) => r.name).join('\n');
-  if (names !== state.runs.map((r) => r.name).join('\n')) {
-    if (state.checked.size === 0 && runs.length) runs.slice(0, 4).forEach((r) => state.checked.add(r.name));
+  // Rebuilt when a run appears or goes, or gains its first checkpoint (the select's label says so).
+  const signature = runs.map((r) => r.name + (r.checkpoint ? '+' : '-')).join('\n');
+  if (signature !== state.runsSignature) {
+    state.runsSignature = signature;
+    const select = $('model-run');
+    const previous = select.value || new URLSearchParams(location.search).get('run') || '';
+    select.innerHTML = '';
+    for (const r of runs) select.add(new Option(r.name + (r.checkpoint ? '' : ' (no checkpoint yet)'), r.name));
+    select.value = runs.some((r) => r.name === previous) ? previous : (runs.find((r) => r.checkpoint) || runs[0] || {}).name || '';
+    const gained = select.value && select.value === state.model && !state.runs.find((r) => r.name === state.model && r.checkpoint) &&
+      runs.find((r) => r.name === state.model && r.checkpoint);
+    if (select.value !== state.model || gained) {
+      state.model = select.value;
+      if (state.model) { runColour(state.model); state.checked.add(state.model); }  // the opened run is shown
+      state.runs = runs;
+      loadModelInfo();
+    }
     const list = $('run-list');
     list.innerHTML = '';
-    runs.forEach((r, i) => {
+    runs.forEach((r) => {
       const label = document.createElement('label');
-      label.innerHTML = `<input type="checkbox"><span class="swatch" style="background:${COLOURS[i % COLOURS.length]}"></span>`;
+      label.innerHTML = `<input type="checkbox"><span class="swatch" style="background:${runColour(r.name)}"></span>`;
       label.append(r.name);
       const box = label.querySelector('input');
       box.checked = state.checked.has(r.name);
       box.onchange = () => { box.checked ? state.checked.add(r.name) : state.checked.delete(r.name); drawTraining(); };
       list.appendChild(label);
     });
-    const select = $('model-run');
-    const previous = select.value;
-    select.innerHTML = '';
-    for (const r of runs) select.add(new Option(r.name + (r.checkpoint ? '' : ' (no checkpoint yet)'), r.name));
-    select.value = runs.some((r) => r.name === previous) ? previous : (runs.find((r) => r.checkpoint) || runs[0] || {}).name || '';
-    state.model = select.value;
   }
   state.runs = runs;
   if (!runs.length) showError('no runs here yet: start gpt train with --out_dir inside the served folder');
@@ -59,11 +75,6 @@ async function pollTraining() {
 }
 
 // ---- training view ----
-function runColour(name) {
-  const i = state.runs.findIndex((r) => r.name === name);
-  return COLOURS[(i < 0 ? 0 : i) % COLOURS.length];
-}
-
 function drawTraining() {
   const loss = [], lr = [], grad = [];
   for (const name of state.checked) {
@@ -75,9 +86,13 @@ function drawTraining() {
     lr.push({ label: name, x: m.step, y: m.lr, colour });
     grad.push({ label: name, x: m.step, y: m.grad_norm, colour });
   }
-  lineChart($('chart-loss'), loss, {});
-  lineChart($('chart-lr'), lr, {});
-  lineChart($('chart-grad'), grad, { log: true });
+  // ln V: the loss of a uniform guess over the opened run's vocabulary, where training starts.
+  const V = state.config && state.checked.has(state.model) ? state.config.tokens : null;
+  const lines = V ? [{ y: Math.log(V), label: `ln V = ln ${V} = ${fmt(Math.log(V))}` }] : [];
+  const zoom = { zoom: true, redraw: drawTraining };
+  lineChart($('chart-loss'), loss, { ...zoom, lines });
+  lineChart($('chart-lr'), lr, zoom);
+  lineChart($('chart-grad'), grad, { ...zoom, log: true });
   const m = state.metrics[state.model];
   heatmap($('heat-grad'), m && m.grad_norms, 'gradient norm');
   heatmap($('heat-update'), m && m.update_ratios, 'update ratio');
@@ -113,10 +128,10 @@ function heatmap(container, data, what) {
   const span = Math.max(hi - lo, 1);
   const names = data.names;
   // At most 600 columns: a long run shows every k-th logged step.
-  const stride = Math.ceil(data.steps.length / 600);
+  const stride = Math.ceil(data.steps.length / 400);
   const columns = data.steps.map((_, i) => i).filter((i) => i % stride === 0);
   const steps = columns.map((i) => data.steps[i]);
-  const cellW = Math.max(1, Math.min(24, Math.floor(900 / steps.length))), cellH = 14, labelW = 190;
+  const cellW = Math.max(1, Math.min(24, Math.floor(600 / steps.length))), cellH = 14, labelW = 190;
   const canvas = document.createElement('canvas');
   canvas.width = labelW + steps.length * cellW + 90; canvas.height = names.length * cellH + 30;
   const g = canvas.getContext('2d');
@@ -139,7 +154,8 @@ function heatmap(container, data, what) {
     g.fillText('1e' + e, barX + 20, Math.min(Math.max(y + 4, 10), barH));
   }
   canvas.onmousemove = (e) => {
-    const r = canvas.getBoundingClientRect(), c = Math.floor((e.clientX - r.left - labelW) / cellW), row = Math.floor((e.clientY - r.top) / cellH);
+    const r = canvas.getBoundingClientRect(), k = canvas.width / r.width;  // the canvas may be drawn narrower (max-width)
+    const c = Math.floor(((e.clientX - r.left) * k - labelW) / cellW), row = Math.floor((e.clientY - r.top) * k / cellH);
     if (c < 0 || c >= steps.length || row < 0 || row >= names.length) return tooltip(e, '');
     tooltip(e, `${names[row]}\nstep ${steps[c]}: ${fmt(data.values[columns[c]][row])}`);
   };

@@ -142,6 +142,28 @@ with torch.no_grad():
 check(all(close(c["p_temperature"], p_ref[c["id"]].item(), 1e-4) for c in f1["sampling"]["candidates"]),
       "next-token probabilities equal PyTorch's on the same weights")
 
+# The stage views for one token (serve/token_stages.h) against PyTorch on the same weights: token #6,
+# layer 1, head 1: its q, k, v, the scores q·kⱼ/√d, the softmax row, the weighted sum of the values.
+i, layer, head = 6, 1, 1
+status, st = post("/api/forward", {"run": "a", "prompt": PROMPT, "position": i, "stage_layer": layer, "stage_head": head})
+hd = C // H
+with torch.no_grad():
+    x = (ref.p("wte.weight")[torch.tensor(ids)] + ref.p("wpe.weight")[:T])[None]
+    pre = "h.0."
+    x = x + ref.linear(ref.mha(ref.layer_norm(x, pre + "ln_1"), pre), pre + "attn.c_proj")
+    x = x + ref.linear(ref.mlp_act(ref.linear(ref.layer_norm(x, pre + "ln_2"), pre + "mlp.c_fc")), pre + "mlp.c_proj")
+    q, k, v = ref.linear(ref.layer_norm(x, "h.1.ln_1"), "h.1.attn.c_attn")[0].split([H * hd] * 3, dim=-1)
+    part = slice(head * hd, (head + 1) * hd)
+    scores = k[:i + 1, part] @ q[i, part] / math.sqrt(hd)
+    weights_row = torch.softmax(scores, -1)
+    output = weights_row @ v[:i + 1, part]
+shown = st["stages"]["layer"]["heads"][head] if status == 200 else {}
+same = lambda a, b: len(a) == len(b) and all(close(x_, y_.item(), 1e-3) for x_, y_ in zip(a, b))  # 4 digits sent
+check(status == 200 and st["position"] == i and same(shown["q"], q[i, part]) and same(shown["k"], k[i, part]) and same(shown["v"], v[i, part]),
+      "stage view: token #6's q, k, v of layer 1 head 1 equal PyTorch's")
+check(status == 200 and same(shown["scores"], scores) and same(shown["probs"], weights_row) and same(shown["output"], output),
+      "stage view: its scores q·kⱼ/√d, softmax row and weighted sum of the values equal PyTorch's")
+
 # Chromium's request headers (every browser accepts br and gzip): the answer is not compressed. Debian's
 # cpp-httplib Brotli-compresses otherwise, 12-19 s for a forward view (issue 28); no time bound is asserted
 # here beyond the request's own 60 s timeout (serve_limits.sh checks a generous 10 s bound).

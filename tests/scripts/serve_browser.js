@@ -1,4 +1,6 @@
 // The browser half of serve_browser.sh: node serve_browser.js URL CHROMIUM SHOTS_DIR PLAYWRIGHT_DIR LIVE_TRAIN_COMMAND...
+// The runs served: tiny (2 layers × 2 heads, learned positions, LayerNorm, GELU) and variant (3 layers,
+// 4 query heads over 2 key/value heads, RoPE, RMSNorm, SwiGLU); live is started by this script.
 'use strict';
 const { spawn } = require('child_process');
 const [url, chromiumPath, shots, playwrightDir, ...liveCommand] = process.argv.slice(2);
@@ -10,47 +12,137 @@ function check(condition, what) {
   if (!condition) failures += 1;
 }
 
+// Numbers as the page prints them (4 significant digits, or 3 in exponent form) against the API's.
+const near = (shown, sent) => Math.abs(shown - sent) <= 5e-3 * Math.abs(sent) + 1e-6;
+const allNear = (shown, sent) => shown.length === sent.length && shown.every((v, k) => near(v, sent[k]));
+const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c) => parseFloat(c.textContent)));
+
 (async () => {
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors = [];
+  // Default request headers: the page's own fetches, as a learner's browser sends them (Accept-Encoding
+  // included), so a compressed or oversized answer would be seen here.
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const errors = [], responses = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('response', async (r) => {
+    if (!r.url().includes('/api/')) return;
+    const headers = await r.allHeaders();
+    responses.push({ url: r.url(), encoding: headers['content-encoding'] || '', length: +(headers['content-length'] || 0) });
+  });
   page.setDefaultTimeout(30000);
+  // The page's own request for what it shows (forwardRequest, stages.js/forward.js), answered again.
+  const apiForward = () => page.evaluate(() => api('/api/forward', forwardRequest()));
+  const stageIs = (name, layer) => page.waitForFunction(([n, l]) => {
+    const v = document.querySelector('#stage-view');
+    return v.dataset.stage === n && (l === null || v.dataset.layer === String(l));
+  }, [name, layer]);
   let live = null;
   let stage = 'start';
   try {
     await page.goto(url);
-    stage = 'open';
-    // Training view: the run's loss curve.
+    stage = 'training';
     await page.waitForSelector('#chart-loss path.series');
     await page.waitForSelector('#heat-grad canvas');
     check(true, 'training view: loss curve and gradient-flow heatmap render');
+    check(await page.$$eval('#run-list input', (boxes) => boxes.filter((b) => b.checked).length) === 1 &&
+          await page.$eval('#model-run', (s) => s.value) === 'tiny',
+          'training view: the opened run (tiny) is the one shown, not every run');
+    await page.waitForSelector('#chart-loss line.reference', { state: 'attached' });  // a horizontal line has no height: never "visible"
+    const lnV = await page.$eval('#chart-loss', (svg) => [...svg.querySelectorAll('text')].map((x) => x.textContent).find((x) => x.startsWith('ln V')));
+    check(/ln V = ln \d+ = \d/.test(lnV || ''), `the loss chart draws the uniform-guess line (${lnV})`);
+    const ticks = await page.$$eval('#chart-loss text.x-tick', (t) => t.map((x) => +x.textContent));
+    const spacing = ticks.slice(1).map((v, k) => v - ticks[k]);
+    check(ticks.length >= 2 && spacing.every((d) => d === spacing[0]) && /^(1|2|5)0*$/.test(String(spacing[0])) && ticks.every((v) => v % spacing[0] === 0),
+          `step ticks are round (${ticks.join(', ')})`);
     await page.waitForSelector('#samples .sample pre');
     check(await page.$$eval('#samples .sample pre', (p) => p.filter((x) => x.textContent.length > 0).length) > 0,
           'training view: the samples taken at evaluations are listed');
     await page.screenshot({ path: shots + '/training.png', fullPage: true });
 
-    // Forward view: type a prompt.
+    // ---- forward view: the diagram, the stage views, the maps ----
     stage = 'forward';
     await page.click('#tabs button[data-view="forward"]');
     await page.fill('#prompt', 'the quick');
     await page.waitForFunction(() => document.querySelectorAll('#tokens .token').length === 9);
     await page.waitForFunction(() => document.querySelectorAll('#attention canvas.attention-map').length === 4);
     check(true, 'forward view: 9 tokens and 2 x 2 attention maps');
-    check(await page.$$eval('#gelu canvas', (c) => c.length) === 2, 'GELU activations of both layers');
+    check(await page.$$eval('#gelu canvas', (c) => c.length) === 2, 'MLP activations of both layers');
+    check(await page.$$eval('#tokens .token', (t) => t.map((x) => x.firstChild.textContent).join('')) === 'the␣quick',
+          'token text is shown once, not escaped twice');
+    const config = await page.evaluate(() => state.config);
+    check(await page.$$eval('#diagram .block', (b) => b.length) === config.n_layer &&
+          await page.$$eval('#diagram .stage', (s) => s.length) === 2 + 6 * config.n_layer + 4,
+          `the diagram draws the model's ${config.n_layer} blocks (${2 + 6 * config.n_layer + 4} stages)`);
+
+    // The attention stage (open by default) against the API: q, k, v of the chosen token (the last).
+    await stageIs('attn', 0);
+    let data = await apiForward();
+    let head = data.stages.layer.heads[0];
+    check(data.position === 8 && allNear(await cellsOf(page, 'stage-q'), head.q) && allNear(await cellsOf(page, 'stage-k'), head.k) &&
+          allNear(await cellsOf(page, 'stage-v'), head.v), "the attention stage shows the API's q, k and v of token #8, head 0");
+    const softmaxRow = () => page.$$eval('#stage-scores tr:not(.masked) td.p', (c) => c.map((x) => parseFloat(x.textContent)));
+    let row = await softmaxRow();
+    check(row.length === 9 && Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 2e-3 && allNear(row, data.attention[0][0][8].slice(0, 9)),
+          "its softmax row sums to 1 and is the attention map's row");
+    check(allNear(await cellsOf(page, 'stage-o'), head.output), 'the weighted sum Σ pⱼ vⱼ is the API\'s head output');
+
+    // Choose token #5: three later tokens are masked; the row still sums to 1.
+    await page.click('#tokens .token[data-index="5"]');
+    await page.waitForFunction(() => document.querySelector('#stage-view').dataset.position === '5');
+    row = await softmaxRow();
+    check(row.length === 6 && await page.$$eval('#stage-scores tr.masked', (r) => r.length) === 3 &&
+          Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 2e-3, 'token #5: 6 keys weighted, 3 future keys masked, the row sums to 1');
+    // Another head, then a map's row: layer 1, head 1, query #7.
+    await page.click('#head-pick button:nth-of-type(2)');
+    await page.waitForFunction(() => document.querySelector('#head-pick button.active').textContent === '1');
+    data = await apiForward();
+    check(allNear(await cellsOf(page, 'stage-q'), data.stages.layer.heads[1].q), "head 1's q is the API's");
+    const map = await page.$('#map-1-1');
+    const [x, y] = await map.evaluate((c) => c.cellCentre(7, 2));  // query #7, key #2
+    await map.click({ position: { x, y } });
+    await stageIs('attn', 1);
+    await page.waitForFunction(() => document.querySelector('#stage-view').dataset.position === '7');
+    data = await apiForward();
+    check(data.stages.layer.index === 1 && allNear(await cellsOf(page, 'stage-k'), data.stages.layer.heads[1].k),
+          "clicking a map's row opens that layer and head for that token");
     await page.hover('#tokens .token:nth-child(6)');  // token #5: each map outlines its row
-    check(await page.$eval('#attention canvas.attention-map', (c) => {
-      const [r, g, b] = c.getContext('2d').getImageData(c.width / 2, Math.floor(c.height * 5 / 9) + 1, 1, 1).data;
-      return r === 0xe8 && g === 0x59 && b === 0x0c;
+    check(await page.$eval('#map-0-0', (c) => {
+      const g = c.getContext('2d');
+      for (let y = 0; y < c.height; ++y) {
+        const [r, gr, b] = g.getImageData(c.width - 3, y, 1, 1).data;
+        if (r === 0xe8 && gr === 0x59 && b === 0x0c) return true;
+      }
+      return false;
     }), 'hovering a token outlines its row in the attention maps');
-    const map = await page.$('#attention canvas.attention-map');
-    const box = await map.boundingBox();
-    await map.click({ position: { x: box.width / 2, y: box.height * 5.5 / 9 } });  // query #5: keys #6.. masked
-    await page.waitForSelector('#attention-steps-svg');
-    check(await page.$$eval('#attention-steps-svg text', (t) => t.filter((x) => x.textContent.includes('%')).length) === 9 &&
-          await page.$$eval('#attention-steps-svg text', (t) => t.filter((x) => x.textContent === '−∞').length) === 3,
-          "clicking a map's row shows its score → mask → softmax steps");
+
+    // Every other stage opens with numbers, in the forward's order.
+    for (const [id, name] of [['embed', 'embed'], ['pos', 'embed'], ['ln_1-1', 'ln_1'], ['add_attn-1', 'add_attn'], ['ln_2-1', 'ln_2'],
+                              ['mlp-1', 'mlp'], ['add_mlp-1', 'add_mlp'], ['ln_f', 'ln_f'], ['logits', 'logits'], ['sampling', 'sampling'], ['probs', 'probs']]) {
+      await page.click('#stage-' + id);
+      await stageIs(name, null);
+      check(await page.$$eval('#stage-view .explain', (p) => p.length) > 0 &&
+            await page.$$eval('#stage-view .vector, #stage-view table', (v) => v.length) > 0, `stage ${id}: explained, with its numbers`);
+    }
+    data = await apiForward();
+    check(allNear(await page.$$eval('#stage-candidates tr td:nth-child(2)', (c) => c.map((x) => parseFloat(x.textContent))),
+                  data.sampling.candidates.map((c) => c.logit)), "the logits table is the API's, for the chosen token");
+    await page.click('#stage-embed');
+    await stageIs('embed', null);
+    check(allNear(await cellsOf(page, 'stage-sum'), data.stages.embedding.sum), "the embedding stage's x₀ is the API's");
+
+    // The language switch, remembered across a reload.
+    await page.selectOption('#lang', 'ko');
+    check(/[가-힣]/.test(await page.$eval('#stage-view .explain', (p) => p.textContent)), 'the explanations switch to Korean');
+    await page.reload();
+    await page.click('#tabs button[data-view="forward"]');
+    await page.fill('#prompt', 'the quick');
+    await page.waitForSelector('#stage-view .explain');
+    check(await page.$eval('#lang', (s) => s.value) === 'ko' && /[가-힣]/.test(await page.$eval('#stage-view .explain', (p) => p.textContent)),
+          'the language is remembered (localStorage)');
+    await page.selectOption('#lang', 'en');
+
+    // The next-token bars move with the temperature; "next token" appends one.
     const bars = () => page.$$eval('#bars .bar', (b) => b.map((x) => x.dataset.p).join(','));
     const before = await bars();
     check(before.split(',').length === 20, 'top-20 bars');
@@ -63,28 +155,70 @@ function check(condition, what) {
     await page.waitForFunction(() => document.querySelectorAll('#tokens .token').length === 10);
     check(true, '"next token" appends a token to the prompt');
 
-    // Backpropagation view.
+    // An empty prompt: a message, not maps of one cell.
+    await page.fill('#prompt', '');
+    await page.waitForSelector('#attention .empty-prompt');
+    check(await page.$$eval('#attention canvas', (c) => c.length) === 0, 'an empty prompt says so instead of drawing 1 × 1 maps');
+
+    // Another model: 3 blocks of grouped-query attention with RoPE, RMSNorm and SwiGLU.
+    stage = 'variant';
+    await page.selectOption('#model-run', 'variant');
+    await page.fill('#prompt', 'a stitch');
+    await page.waitForFunction(() => state.config && state.config.n_layer === 3 && document.querySelectorAll('#diagram .block').length === 3);
+    const labels = await page.$eval('#diagram', (d) => d.textContent);
+    check(/GQA · 4 q \/ 2 kv · RoPE/.test(labels) && labels.includes('RMSNorm') && labels.includes('SwiGLU') && labels.includes('RoPE, inside attention'),
+          'the diagram draws the variant as it is built (GQA, RoPE, RMSNorm, SwiGLU, 3 blocks)');
+    await page.click('#stage-attn-2');
+    await stageIs('attn', 2);
+    await page.waitForFunction(() => document.querySelectorAll('#tokens .token').length === 8);
+    data = await apiForward();
+    check(data.stages.layer.index === 2 && allNear(await cellsOf(page, 'stage-v'), data.stages.layer.heads[0].v) &&
+          Math.abs((await softmaxRow()).reduce((a, b) => a + b, 0) - 1) < 2e-3, "the variant's block 2: the API's v, a softmax row summing to 1");
+
+    // 700 px wide: nothing wider than the window.
+    stage = '700 px';
+    await page.setViewportSize({ width: 700, height: 1000 });
+    await page.selectOption('#model-run', 'tiny');
+    await page.fill('#prompt', 'the quick brown');
+    await page.waitForFunction(() => document.querySelectorAll('#tokens .token').length === 15 && state.config.n_layer === 2);
+    await page.click('#stage-mlp-0');
+    await stageIs('mlp', 0);
+    check(await page.evaluate(() => document.documentElement.scrollWidth) <= 700, 'the forward view fits 700 px');
+
+    // ---- backpropagation view ----
     stage = 'backprop';
     await page.click('#tabs button[data-view="backprop"]');
     await page.waitForSelector('#bp-params .gbar');
-    await page.waitForSelector('#tape-svg ellipse');
+    await page.waitForSelector('#tape-output svg ellipse');
     const gradBars = await page.$$eval('#bp-params .gbar', (b) => b.filter((x) => parseFloat(x.style.width) > 0).length);
-    check(gradBars > 10, `backprop view: ${gradBars} non-empty gradient bars`);
+    check(gradBars > 10, `backprop view: ${gradBars} non-empty gradient bars on a labelled log scale`);
+    check(await page.$$eval('details.tape-group', (d) => d.length) === 4, 'the tape is grouped: output, block 1, block 0, embedding');
+    await page.click('#tape-block-0 summary');
+    await page.waitForSelector('#tape-block-0 svg ellipse');
+    const targets = await page.$$eval('#bp-target option', (o) => o.map((x) => x.textContent));
+    check(targets.length > 1 && /next in the prompt/.test(targets[0]), `the target is picked from tokens (${targets.length} choices)`);
+    const inputs = await page.$$eval('#bp-inputs .gbar', (b) => b.map((x) => [parseFloat(x.style.width), +x.dataset.value]));
+    const largest = Math.max(...inputs.map(([, v]) => v));
+    check(inputs.every(([w, v]) => Math.abs(w - 100 * v / largest) < 0.2), 'input-gradient bars are linear in the value');
+    check(await page.$eval('#bp-lr', (e) => +e.value) === 0.001, 'the default step size is 0.001');
     await page.click('#bp-step');
     await page.waitForSelector('#bp-step-result .bar.after');
     check(true, '"take one step" shows the probabilities before and after');
+    check(await page.evaluate(() => document.documentElement.scrollWidth) <= 700, 'the backpropagation view fits 700 px');
     await page.screenshot({ path: shots + '/backprop.png', fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 1000 });
 
     // A live run: start gpt train and watch its loss curve grow.
     stage = 'live run';
     await page.click('#tabs button[data-view="training"]');
+    const colour = await page.$eval('#run-list label:last-child .swatch', (s) => s.style.background);  // variant's
     live = spawn(liveCommand[0], liveCommand.slice(1), { stdio: 'ignore' });
-    await page.waitForSelector('#run-list label:nth-child(1)');
     await page.waitForFunction(() => [...document.querySelectorAll('#run-list label')].some((l) => l.textContent === 'live'));
     await page.$$eval('#run-list label', (labels) => {
       const box = labels.find((l) => l.textContent === 'live').querySelector('input');
       if (!box.checked) box.click();
     });
+    check(await page.$eval('#run-list label:last-child .swatch', (s) => s.style.background) === colour, "a new run does not change the others' colours");
     const points = () => page.$$eval('#chart-loss path.series', (p) => Math.max(...p.map((x) => +x.dataset.points)));
     await page.waitForFunction(() => [...document.querySelectorAll('#chart-loss path.series')].some((p) => +p.dataset.points > 40));
     stage = 'live run: growing';
@@ -93,6 +227,16 @@ function check(condition, what) {
     const second = await points();
     check(second > first, `the live run's loss curve grows (${first} -> ${second} points)`);
     await page.screenshot({ path: shots + '/training_live.png', fullPage: true });
+    await page.setViewportSize({ width: 700, height: 1000 });
+    check(await page.evaluate(() => document.documentElement.scrollWidth) <= 700, 'the training view fits 700 px');
+    // SIGTERM: gpt train saves its first checkpoint and exits; the run's label says so on the next poll.
+    stage = 'live run: checkpoint';
+    check(/no checkpoint yet/.test(await page.$eval('#model-run option[value="live"]', (o) => o.textContent)), 'the live run has no checkpoint yet');
+    const exited = new Promise((resolve) => live.on('exit', resolve));
+    live.kill('SIGTERM');
+    await exited;
+    await page.waitForFunction(() => document.querySelector('#model-run option[value="live"]').textContent === 'live');
+    check(true, "the run's \"(no checkpoint yet)\" label goes once it has saved one");
   } catch (e) {
     check(false, `browser run, at ${stage}: ` + e.message.split('\n')[0]);
     await page.screenshot({ path: shots + '/failure.png', fullPage: true }).catch(() => {});
@@ -102,6 +246,9 @@ function check(condition, what) {
     live.kill('SIGTERM');
     await exited;
   }
+  const compressed = responses.filter((r) => r.encoding);
+  check(responses.length > 10 && compressed.length === 0, `${responses.length} API answers, none compressed` + (compressed.length ? ': ' + compressed[0].url : ''));
+  check(responses.every((r) => r.length <= 8 * 1024 * 1024), 'every API answer within the 8 MiB bound');
   check(errors.length === 0, 'no console errors' + (errors.length ? ': ' + errors.join(' | ') : ''));
   await browser.close();
   console.log(failures ? `${failures} failed` : 'serve_browser: all passed');

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # gpt serve in a real browser: Playwright (npm playwright-core, fetched once with `npm pack` into the
-# build folder) drives Debian's chromium headless over a tiny trained run. The page must render the
-# training curves, the tokens and n_layer × n_head attention maps of a typed prompt, change the bars when
-# the temperature slider moves, grow the prompt on "next token", draw the backpropagation view's
-# gradient bars and tape, follow a run that `gpt train` is writing (the loss curve grows), and log no
-# console errors. Screenshots of each view go to BUILD_DIR/serve_screenshots/ (docs/explainer.md shows
-# copies). The driver is serve_browser.js.
+# build folder) drives Debian's chromium headless, with its default request headers, over two tiny trained
+# runs. The page must render the training curves of the opened run (round ticks, the ln V line, stable
+# colours), the tokens and n_layer × n_head attention maps of a typed prompt, the model diagram with one
+# row per block as the checkpoint is configured, each stage's view for a chosen token with the numbers
+# the API sends (q, k, v, the softmax row summing to 1, the head's output, the logits, x₀), explanations
+# in the language chosen (remembered), bars that move with the temperature, "next token", an empty
+# prompt's message, a page that fits 700 px, the backpropagation view's gradient bars, target picker,
+# step and grouped tape, and a run that `gpt train` is writing (the loss curve grows); no API answer
+# compressed or over the bound, no console errors. Screenshots go to BUILD_DIR/serve_screenshots/. The
+# driver is serve_browser.js.
 # Skipped (77) only when chromium or node/npm are missing and cannot be installed, or npm cannot fetch
 # playwright-core (no registry); scripts/setup.sh --tests installs chromium, nodejs and npm.
 set -uo pipefail
@@ -31,10 +35,13 @@ fi
 source "$(dirname "$0")/serve_lib.bash"
 serve_workdir serve_browser
 
-TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 16 --batch_size 4 --eval_iters 2
-      --sample_tokens 0 --threads 1 --report_every 0 --data "$WORK/corpus.txt")
+SMALL=(--n_embd 16 --block_size 16 --batch_size 4 --eval_iters 2 --sample_tokens 0 --threads 1 --report_every 0
+       --data "$WORK/corpus.txt")
+TINY=(--n_layer 2 --n_head 2 "${SMALL[@]}")
 # GPT_SERVE_STEPS: train the tiny run longer for docs/explainer.md's pictures (its attention has structure by 600).
 "$GPT" train "${TINY[@]}" --eval_interval 10 --log_interval 2 --out_dir "$WORK/runs/tiny" --max_iters "${GPT_SERVE_STEPS:-40}" > "$WORK/train.log" 2>&1 || { echo "FAIL: training"; cat "$WORK/train.log"; exit 1; }
+VARIANT=(--n_layer 3 --n_head 4 --n_kv_head 2 --pos_encoding rope --norm rmsnorm --mlp swiglu)
+"$GPT" train "${SMALL[@]}" "${VARIANT[@]}" --eval_interval 5 --log_interval 5 --out_dir "$WORK/runs/variant" --max_iters 5 > "$WORK/train.log" 2>&1 || { echo "FAIL: training the variant"; cat "$WORK/train.log"; exit 1; }
 
 "$GPT" serve "$WORK/runs" --port 0 --threads 1 > "$WORK/serve.log" 2> "$WORK/serve.err" &
 server_pid=$!

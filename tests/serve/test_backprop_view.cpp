@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -81,4 +82,10 @@ TEST_CASE("backprop view: loss, every parameter's gradient norm and the input gr
     for (int64_t t = 0; t < T; ++t)
         CHECK(view["input_grad_norms"][static_cast<size_t>(t)].get<double>() ==
               doctest::Approx(norm_of(wpe_grad + t * C, C)).epsilon(1e-5));
+    // The tape names each block's activations (the page groups it by block with them).
+    std::set<std::string> names;
+    for (const auto& t : view["tape"]["tensors"]) names.insert(t["name"].get<std::string>());
+    for (const char* name : {"loss", "embedding", "h.0.ln_1", "h.0.attn.qkv", "h.0.attn.heads", "h.0.mlp.act", "h.1.out",
+                             "h.1.attn.c_attn.weight"})
+        CHECK_MESSAGE(names.count(name) == 1, name);
 }
