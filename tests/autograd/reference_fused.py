@@ -1,5 +1,6 @@
-"""PyTorch reference for the fused ops (gelu, layer_norm, cross_entropy, causal_self_attention) and
-issue 31's ops (rms_norm, qk_rms_norm, relu_squared, swiglu).
+"""PyTorch reference for the fused ops (gelu, layer_norm, cross_entropy, causal_self_attention and the
+attention op's bidirectional and cross modes with key padding) and issue 31's ops (rms_norm, qk_rms_norm,
+relu_squared, swiglu).
 
 Usage: reference_fused.py INPUT OUTPUT. Exits with status 3 when torch cannot be imported (the C++ test
 then fails under GPT_REQUIRE_TORCH=1, else skips). Called by tests/autograd/test_fused_reference.cpp.
@@ -87,6 +88,50 @@ def attention_case(c):
     return {"out": out, "dqkv": qkv.grad}
 
 
+def masked_attention(q, k, v, visible):
+    """softmax(q k^T / sqrt(hd) + mask) v over [B, H, Tq, hd] x [B, H, Tk, hd], visible [B, 1|H, Tq, Tk] bool.
+    A query row that sees no key gets probability 0 everywhere (the op's definition; PyTorch's softmax over
+    a row of -inf would give NaN): its mask is lifted before the softmax and the row multiplied by 0."""
+    hd = q.shape[-1]
+    scores = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
+    seen = visible.any(dim=-1, keepdim=True)
+    att = torch.softmax(scores.masked_fill(~(visible | ~seen), float("-inf")), dim=-1) * seen
+    return att @ v
+
+
+def heads(x, n, hd, repeat=1):
+    B, T = x.shape[0], x.shape[1]
+    return x.reshape(B, T, n, hd).transpose(1, 2).repeat_interleave(repeat, dim=1)
+
+
+def attention_mode_case(c):
+    """Bidirectional or causal self-attention on qkv, or cross attention on q and kv, with a key padding
+    mask [B, Tk] (1 = padding, as torch's key_padding_mask)."""
+    H, H_kv = int(c["n_head"].item()), int(c["n_kv_head"].item())
+    padded = c["padding"].bool()
+    if "qkv" in c:
+        qkv = leaf(c["qkv"])
+        B, T, width = qkv.shape
+        hd = width // (H + 2 * H_kv)
+        q, k, v = qkv.split([H * hd, H_kv * hd, H_kv * hd], dim=2)
+        inputs = {"dqkv": qkv}
+    else:
+        qin, kvin = leaf(c["q"]), leaf(c["kv"])
+        B, T = qin.shape[0], qin.shape[1]
+        hd = qin.shape[2] // H
+        k, v = kvin.split([H_kv * hd, H_kv * hd], dim=2)
+        q = qin
+        inputs = {"dq": qin, "dkv": kvin}
+    Tk = k.shape[1]
+    visible = (~padded)[:, None, None, :].expand(B, 1, T, Tk)
+    if int(c["causal"].item()):
+        visible = visible & torch.tril(torch.ones(T, Tk, dtype=torch.bool))
+    out = masked_attention(heads(q, H, hd), heads(k, H_kv, hd, H // H_kv), heads(v, H_kv, hd, H // H_kv), visible)
+    out = out.transpose(1, 2).reshape(B, T, H * hd)
+    (out * c["r"]).sum().backward()
+    return {"out": out, **{name: t.grad for name, t in inputs.items()}}
+
+
 def rms(x, w, eps=1e-5):
     """RMSNorm over the last axis, written out: x / sqrt(mean(x^2) + eps) * w."""
     return x * torch.rsqrt((x * x).mean(dim=-1, keepdim=True) + eps) * w
@@ -128,7 +173,7 @@ def swiglu_case(c):
 
 
 CASES = {"gelu": gelu_case, "layer_norm": layer_norm_case, "cross_entropy": cross_entropy_case,
-         "attention": attention_case, "rms_norm": rms_norm_case, "qk_norm": qk_norm_case, "relu2": relu2_case,
+         "attention": attention_case, "attnmode": attention_mode_case, "rms_norm": rms_norm_case, "qk_norm": qk_norm_case, "relu2": relu2_case,
          "swiglu": swiglu_case}
 
 

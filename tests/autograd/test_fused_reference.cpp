@@ -146,6 +146,74 @@ TEST_CASE("fused ops match PyTorch (float64 reference): forward ≤ 1e-5, gradie
         out.backward(r);
         cases.push_back({name, {{"out", out.to_vector()}, {"dqkv", qkv.grad_tensor().to_vector()}}});
     }
+    {  // the attention op's other modes (issue 29): bidirectional and causal self-attention and cross
+       // attention, MHA and GQA, each with key padding as lengths or as a mask (a row with no key: zeros)
+        struct ModeCase {
+            std::string name;
+            bool cross;
+            AttentionMode mode;
+            int64_t B, Tq, Tk, H, H_kv, hd;
+            KeyPadding padding;
+        };
+        auto holes = [](int64_t B, int64_t Tk) {  // row 0: every third key; row 1: the first two; others: none
+            KeyPadding p;
+            p.mask.assign(static_cast<size_t>(B * Tk), 0);
+            for (int64_t j = 0; j < Tk; ++j) {
+                p.mask[static_cast<size_t>(j)] = j % 3 == 1;
+                p.mask[static_cast<size_t>(Tk + j)] = j < 2;
+            }
+            return p;
+        };
+        const std::vector<ModeCase> mode_cases = {
+            {"bidirectional_kv4", false, AttentionMode::bidirectional, 3, 6, 6, 4, 4, 8, KeyPadding{}},
+            {"bidirectional_kv2_lengths", false, AttentionMode::bidirectional, 3, 6, 6, 4, 2, 8, KeyPadding{{6, 4, 0}, {}}},
+            {"bidirectional_kv1_mask", false, AttentionMode::bidirectional, 2, 6, 6, 4, 1, 8, holes(2, 6)},
+            // 70 queries: two row blocks. Few valid keys: float32 sums over ~70 keys carry ~1e-5 relative
+            // error into outputs near a hundredth of the largest (compare()'s floor), the tolerance's limit.
+            {"bidirectional_long_lengths", false, AttentionMode::bidirectional, 2, 70, 70, 2, 2, 8, KeyPadding{{10, 7}, {}}},
+            {"causal_kv2_lengths", false, AttentionMode::causal, 3, 6, 6, 4, 2, 8, KeyPadding{{6, 3, 0}, {}}},
+            {"causal_kv4_mask", false, AttentionMode::causal, 2, 6, 6, 4, 4, 8, holes(2, 6)},
+            {"cross_kv4", true, AttentionMode::bidirectional, 2, 5, 7, 4, 4, 8, KeyPadding{}},
+            {"cross_kv2_lengths", true, AttentionMode::bidirectional, 3, 5, 7, 4, 2, 8, KeyPadding{{7, 2, 0}, {}}},
+            {"cross_kv1_mask", true, AttentionMode::bidirectional, 2, 9, 4, 4, 1, 8, holes(2, 4)},
+            {"cross_long_lengths", true, AttentionMode::bidirectional, 2, 70, 80, 2, 1, 8, KeyPadding{{9, 5}, {}}},
+        };
+        for (const ModeCase& m : mode_cases) {
+            const std::string name = "attnmode_" + m.name;
+            std::vector<float> padding(static_cast<size_t>(m.B * m.Tk), 0.0f);
+            for (int64_t b = 0; b < m.B; ++b)
+                for (int64_t j = 0; j < m.Tk; ++j)
+                    padding[static_cast<size_t>(b * m.Tk + j)] =
+                        !m.padding.lengths.empty() ? float(j >= m.padding.lengths[static_cast<size_t>(b)])
+                        : !m.padding.mask.empty()  ? float(m.padding.mask[static_cast<size_t>(b * m.Tk + j)])
+                                                   : 0.0f;
+            write_tensor(file, name + ".padding", {m.B, m.Tk}, padding);
+            write_tensor(file, name + ".n_head", {}, {static_cast<float>(m.H)});
+            write_tensor(file, name + ".n_kv_head", {}, {static_cast<float>(m.H_kv)});
+            write_tensor(file, name + ".causal", {}, {m.mode == AttentionMode::causal ? 1.0f : 0.0f});
+            Tensor r = Tensor::from_vector({m.B, m.Tq, m.H * m.hd}, normals(m.B * m.Tq * m.H * m.hd, generator));
+            write_tensor(file, name + ".r", r.shape(), r.to_vector());
+            Generator unused(1);
+            if (m.cross) {
+                Tensor q = Tensor::from_vector({m.B, m.Tq, m.H * m.hd}, normals(m.B * m.Tq * m.H * m.hd, generator), true);
+                const int64_t width = 2 * m.H_kv * m.hd;
+                Tensor kv = Tensor::from_vector({m.B, m.Tk, width}, normals(m.B * m.Tk * width, generator), true);
+                write_tensor(file, name + ".q", q.shape(), q.to_vector());
+                write_tensor(file, name + ".kv", kv.shape(), kv.to_vector());
+                Tensor out = cross_attention(q, kv, m.H, m.H_kv, 0.0f, true, unused, m.padding);
+                out.backward(r);
+                cases.push_back({name, {{"out", out.to_vector()}, {"dq", q.grad_tensor().to_vector()},
+                                        {"dkv", kv.grad_tensor().to_vector()}}});
+            } else {
+                const int64_t width = (m.H + 2 * m.H_kv) * m.hd;
+                Tensor qkv = Tensor::from_vector({m.B, m.Tq, width}, normals(m.B * m.Tq * width, generator), true);
+                write_tensor(file, name + ".qkv", qkv.shape(), qkv.to_vector());
+                Tensor out = self_attention(qkv, m.H, m.H_kv, m.mode, 0.0f, true, unused, m.padding);
+                out.backward(r);
+                cases.push_back({name, {{"out", out.to_vector()}, {"dqkv", qkv.grad_tensor().to_vector()}}});
+            }
+        }
+    }
     {  // rms_norm over [3, 4, 16] (issue 31)
         Tensor x = Tensor::from_vector({3, 4, 16}, normals(192, generator, 2.0, 0.5), true);
         Tensor w = Tensor::from_vector({16}, normals(16, generator, 0.5, 1.0), true);
