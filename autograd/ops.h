@@ -38,6 +38,8 @@ Tensor gelu(const Tensor& x);
 Tensor relu_squared(const Tensor& x);
 // SwiGLU on a fused projection: x [..., 2·D] → silu(x[..., :D]) ⊙ x[..., D:]  [..., D].
 Tensor swiglu(const Tensor& x);
+// Exact GELU: x·Φ(x) = ½·x·(1 + erf(x/√2)), same shape (BERT's; PyTorch's F.gelu default).
+Tensor gelu_erf(const Tensor& x);
 
 // ---- matmul.cpp: sgemm (ops/gemm.h: the own AVX-512 kernel or cblas_sgemm), transposes passed as flags ----
 // a [..., M, K] · b [..., K, N] → [..., M, N]. Batch axes must match exactly, or b is 2-D and is

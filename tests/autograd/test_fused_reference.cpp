@@ -19,66 +19,20 @@
 #include "autograd/ops.h"
 #include "common/random.h"
 #include "tests/reference_python.h"
+#include "tests/reference_text.h"
 
 using namespace gpt;
 
 namespace {
 
-struct Named {
-    Shape shape;
-    std::vector<double> values;
-};
-
-void write_tensor(std::ofstream& file, const std::string& name, const Shape& shape, const std::vector<float>& values) {
-    file << name << ' ' << shape.size();
-    for (int64_t d : shape) file << ' ' << d;
-    file << " :";
-    char buffer[32];
-    for (float v : values) {
-        std::snprintf(buffer, sizeof buffer, " %.9g", static_cast<double>(v));  // round-trips float32
-        file << buffer;
-    }
-    file << '\n';
-}
-
-std::map<std::string, Named> read_tensors(const std::string& path) {
-    std::map<std::string, Named> tensors;
-    std::ifstream file(path);
-    std::string line;
-    while (std::getline(file, line)) {
-        std::istringstream in(line);
-        std::string name, colon;
-        size_t ndim = 0;
-        in >> name >> ndim;
-        Named t;
-        t.shape.resize(ndim);
-        for (auto& d : t.shape) in >> d;
-        in >> colon;
-        double v = 0.0;
-        while (in >> v) t.values.push_back(v);
-        tensors[name] = std::move(t);
-    }
-    return tensors;
-}
+using test::compare;
+using test::read_tensors;
+using test::write_tensor;
 
 std::vector<float> normals(int64_t n, Generator& generator, double sd = 1.0, double mean = 0.0) {
     std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) x = static_cast<float>(mean + sd * generator.normal());
     return v;
-}
-
-// Worst |ours − ref| / max(|ref|, 1e-2·max|ref|): relative per element, except that elements under a
-// hundredth of the tensor's largest are judged against that hundredth. Their float32 rounding comes
-// from sums of terms of the tensor's scale (an attention output near 0 is Σ P·v with |v| ~ 1), so it
-// is ~1e-7 of the scale, not of their own size; measured with a 1e-3 floor it reached 1.5e-5.
-double compare(const std::vector<float>& ours, const Named& ref) {
-    REQUIRE(ours.size() == ref.values.size());
-    double scale = 0.0;
-    for (double r : ref.values) scale = std::max(scale, std::fabs(r));
-    double worst = 0.0;
-    for (size_t i = 0; i < ours.size(); ++i)
-        worst = std::max(worst, std::fabs(ours[i] - ref.values[i]) / std::max({std::fabs(ref.values[i]), 1e-2 * scale, 1e-30}));
-    return worst;
 }
 
 // One case: the op's output and gradients computed here, compared against the reference's after it ran.
@@ -104,6 +58,15 @@ TEST_CASE("fused ops match PyTorch (float64 reference): forward ≤ 1e-5, gradie
         Tensor out = gelu(x);
         out.backward(r);
         cases.push_back({"gelu", {{"out", out.to_vector()}, {"dx", x.grad_tensor().to_vector()}}});
+    }
+    {  // gelu_erf, the exact GELU (issue 29: PyTorch's "gelu" in nn.Transformer*Layer)
+        Tensor x = Tensor::from_vector({4, 9}, normals(36, generator, 2.0), true);
+        Tensor r = Tensor::from_vector({4, 9}, normals(36, generator));
+        write_tensor(file, "erfgelu.x", x.shape(), x.to_vector());
+        write_tensor(file, "erfgelu.r", r.shape(), r.to_vector());
+        Tensor out = gelu_erf(x);
+        out.backward(r);
+        cases.push_back({"erfgelu", {{"out", out.to_vector()}, {"dx", x.grad_tensor().to_vector()}}});
     }
     {  // layer_norm over [3, 4, 16] with an offset mean
         Tensor x = Tensor::from_vector({3, 4, 16}, normals(192, generator, 2.0, 1.5), true);
