@@ -122,11 +122,6 @@ struct AttentionLayout {
     int64_t v(int64_t b, int64_t t, int64_t g) const { return token(b, t) + (H + H_kv + g) * hd; }
     int64_t kv_row() const { return H_kv * hd; }  // one token's keys (or values) in a cache row
     int64_t out(int64_t b, int64_t t, int64_t h) const { return (b * T + t) * H * hd + h * hd; }
-
-    // Probabilities are saved packed, lower triangle only: head (b, h) owns T(T+1)/2 floats and
-    // query row i starts at i(i+1)/2 and holds keys 0..i.
-    int64_t triangle() const { return T * (T + 1) / 2; }
-    int64_t probs(int64_t b, int64_t h, int64_t i) const { return (b * H + h) * triangle() + i * (i + 1) / 2; }
 };
 // Checks qkv's shape against n_head / n_kv_head and returns its layout; errors name `op`.
 AttentionLayout attention_layout(const Tensor& qkv, int64_t n_head, int64_t n_kv_head,

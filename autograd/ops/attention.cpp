@@ -85,8 +85,8 @@ struct Geometry {
     int64_t ld_out() const { return H * hd; }
     int64_t out(int64_t b, int64_t t, int64_t h) const { return ((b * Tq + t) * H + h) * hd; }
 
-    // Saved probabilities of head (b, h), row i: causal, packed lower triangles (AttentionLayout::probs:
-    // row i holds keys 0..i); otherwise full rows of Tk.
+    // Saved probabilities of head (b, h), row i: causal, packed lower triangles (head (b, h) owns
+    // Tq(Tq+1)/2 floats, row i starts at i(i+1)/2 and holds keys 0..i); otherwise full rows of Tk.
     int64_t saved_row(int64_t i) const { return causal ? i + 1 : Tk; }
     int64_t saved_per_head() const { return causal ? Tq * (Tq + 1) / 2 : Tq * Tk; }
     int64_t saved(int64_t b, int64_t h, int64_t i) const {
@@ -343,14 +343,17 @@ struct Call {
     const KeySource* cache = nullptr;  // causal self-attention with a key/value cache
 };
 
+// Checks dropout_p and returns the call's mask (inactive unless training with p > 0).
+DropoutMask dropout_mask(const char* op, float dropout_p, bool training) {
+    check(dropout_p >= 0.0f && dropout_p < 1.0f, op, "dropout_p " + std::to_string(dropout_p) + " is outside [0, 1)");
+    return DropoutMask::make(dropout_p, training);
+}
+
 // The one forward of every mode, and its record for the backward.
-Tensor attend(Call call, float dropout_p, bool training, Generator& generator, AttentionInference* inference) {
+Tensor attend(Call call, const DropoutMask& mask, Generator& generator, AttentionInference* inference) {
     const Geometry& G = call.G;
-    check(dropout_p >= 0.0f && dropout_p < 1.0f, call.op, "dropout_p " + std::to_string(dropout_p) + " is outside [0, 1)");
-    const DropoutMask mask = DropoutMask::make(dropout_p, training);
     const bool self = call.self;
     const bool save = self ? needs_grad({&call.q}) : needs_grad({&call.q, &call.kv});
-    check(!call.cache || (!save && !mask.active), call.op, "a key/value cache is for inference: no gradient, no dropout");
     const uint64_t call_seed = mask.active ? generator.next_u64() : 0;
 
     const float* q_in = call.q.data();
@@ -411,13 +414,16 @@ Tensor self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_head, Atte
     const char* op = self_attention_name(mode);
     profile::Scope profile_scope(op);
     const Layout L = attention_layout(qkv, n_head, n_kv_head, op);
+    const DropoutMask mask = dropout_mask(op, dropout_p, training);
     const bool cached = inference && inference->keys && inference->values;
     check(!cached || (mode == AttentionMode::causal && padding.empty()), op,
           "a key/value cache is for causal attention without key padding");
+    check(!cached || (!needs_grad({&qkv}) && !mask.active), op,
+          "a key/value cache is for inference: no gradient, no dropout");
     Call call{op, Geometry::self(L, mode == AttentionMode::causal), true, qkv, qkv, KeyRanges(padding, L.B, L.T, op)};
     const KeySource cache_keys = cached ? append_to_cache(L, qkv.data(), *inference) : KeySource{};
     if (cached) call.cache = &cache_keys;
-    return attend(std::move(call), dropout_p, training, generator, inference);
+    return attend(std::move(call), mask, generator, inference);
 }
 
 Tensor causal_self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_head, float dropout_p, bool training,
@@ -445,7 +451,8 @@ Tensor cross_attention(const Tensor& q, const Tensor& kv, int64_t n_head, int64_
     check(!inference || !inference->keys, op, "a key/value cache is for causal self-attention; pass kv itself");
     const int64_t width = 2 * n_kv_head * hd;
     const Geometry G{B, Tq, Tk, n_head, n_kv_head, hd, n_head / n_kv_head, n_head * hd, width, 0, n_kv_head * hd, false};
-    return attend(Call{op, G, false, q, kv, KeyRanges(padding, B, Tk, op)}, dropout_p, training, generator, inference);
+    const DropoutMask mask = dropout_mask(op, dropout_p, training);
+    return attend(Call{op, G, false, q, kv, KeyRanges(padding, B, Tk, op)}, mask, generator, inference);
 }
 
 }  // namespace gpt

@@ -6,6 +6,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <stdexcept>
@@ -449,4 +450,12 @@ TEST_CASE("attention modes reject bad padding, mismatched q/kv and a cache outsi
     CHECK_THROWS_WITH_AS(cross_attention(q, Tensor::zeros({2, 5, 12}), 2, 1, 0.0f, false, generator, {}, &cache),
                          doctest::Contains("cross_attention: a key/value cache is for causal self-attention"),
                          std::invalid_argument);
+    // A refused call leaves the cache as it was.
+    std::fill(keys.begin(), keys.end(), 7.0f);
+    CHECK_THROWS_WITH_AS(self_attention(Tensor::full({1, 3, 24}, 1.0f), 2, 1, AttentionMode::causal, 0.5f, true, generator, {}, &cache),
+                         doctest::Contains("a key/value cache is for inference: no gradient, no dropout"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(self_attention(Tensor::full({1, 3, 24}, 1.0f), 2, 1, AttentionMode::causal, 1.5f, false, generator, {}, &cache),
+                         doctest::Contains("dropout_p 1.500000 is outside [0, 1)"), std::invalid_argument);
+    CHECK(std::all_of(keys.begin(), keys.end(), [](float k) { return k == 7.0f; }));
 }
