@@ -38,6 +38,8 @@ Tensor gelu(const Tensor& x);
 Tensor relu_squared(const Tensor& x);
 // SwiGLU on a fused projection: x [..., 2·D] → silu(x[..., :D]) ⊙ x[..., D:]  [..., D].
 Tensor swiglu(const Tensor& x);
+// Exact GELU: x·Φ(x) = ½·x·(1 + erf(x/√2)), same shape (BERT's; PyTorch's F.gelu default).
+Tensor gelu_erf(const Tensor& x);
 
 // ---- matmul.cpp: sgemm (ops/gemm.h: the own AVX-512 kernel or cblas_sgemm), transposes passed as flags ----
 // a [..., M, K] · b [..., K, N] → [..., M, N]. Batch axes must match exactly, or b is 2-D and is
@@ -100,11 +102,12 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
 Tensor rope(const Tensor& x, int64_t head_dim, int64_t rotated_heads, int64_t position_offset = 0,
             double base = 10000.0);
 
-// ---- attention.cpp: fused causal self-attention, grouped-query aware ----
+// ---- attention.cpp: fused attention (causal, bidirectional, cross), grouped-query aware ----
 // qkv [B, T, (H + 2·H_kv)·hd] as the fused c_attn projection produces it: the q block (H heads, each
 // hd wide), then the k block (H_kv heads), then the v block. Query head h reads kv head h / (H/H_kv).
 // out[b, t, h·hd:(h+1)·hd] = Σ_{s≤t} dropout(softmax_s(q·k_s/√hd)) v_s → [B, T, H·hd].
-// The causal mask is applied in the loop (masked scores are never computed).
+// The causal mask is applied in the loop (masked scores are never computed). docs/attention.md,
+// "Bidirectional and cross attention", describes the other modes and the key padding.
 //
 // The one written form of that layout: every caller that needs a head's q, k or v (the KV cache, the
 // report, the explainer) takes the offsets from here.
@@ -119,14 +122,10 @@ struct AttentionLayout {
     int64_t v(int64_t b, int64_t t, int64_t g) const { return token(b, t) + (H + H_kv + g) * hd; }
     int64_t kv_row() const { return H_kv * hd; }  // one token's keys (or values) in a cache row
     int64_t out(int64_t b, int64_t t, int64_t h) const { return (b * T + t) * H * hd + h * hd; }
-
-    // Probabilities are saved packed, lower triangle only: head (b, h) owns T(T+1)/2 floats and
-    // query row i starts at i(i+1)/2 and holds keys 0..i.
-    int64_t triangle() const { return T * (T + 1) / 2; }
-    int64_t probs(int64_t b, int64_t h, int64_t i) const { return (b * H + h) * triangle() + i * (i + 1) / 2; }
 };
-// Checks qkv's shape against n_head / n_kv_head and returns its layout.
-AttentionLayout attention_layout(const Tensor& qkv, int64_t n_head, int64_t n_kv_head);
+// Checks qkv's shape against n_head / n_kv_head and returns its layout; errors name `op`.
+AttentionLayout attention_layout(const Tensor& qkv, int64_t n_head, int64_t n_kv_head,
+                                 const char* op = "causal_self_attention");
 
 // What inference adds to the same op (generation, evaluation, the report, the explainer):
 // - a key/value cache (keys and values both set; B must be 1; no tape): rows of H_kv·hd floats, rows
@@ -145,5 +144,39 @@ struct AttentionInference {
 };
 Tensor causal_self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_head, float dropout_p, bool training,
                              Generator& generator, AttentionInference* inference = nullptr);
+
+// Keys that a batch row's queries must not attend to: the padding of a batch of sequences of different
+// lengths (Tk keys per row). At most one of the two forms (both empty: no padding):
+//   lengths [B]: keys lengths[b]..Tk−1 of row b are padding (right padding), 0 ≤ lengths[b] ≤ Tk;
+//   mask [B·Tk]: mask[b·Tk + j] != 0 marks key j of row b as padding (PyTorch's key_padding_mask).
+// A padded key gets probability 0. A query that sees no key at all (every key it could see is
+// padding) gets probability 0 for every key: its output row is 0 and it passes no gradient, where
+// PyTorch's softmax over a row of −∞ gives NaN.
+struct KeyPadding {
+    std::vector<int64_t> lengths;
+    std::vector<uint8_t> mask;
+    bool empty() const { return lengths.empty() && mask.empty(); }
+};
+
+// causal: query i sees keys 0..i (a decoder; GPT). bidirectional: every query sees every key (an encoder;
+// BERT).
+enum class AttentionMode { causal, bidirectional };
+
+// Self-attention on the fused qkv (layout above) in either mode, with optional key padding. Causal
+// without padding is causal_self_attention, bit for bit. `inference`: the probability sink in every
+// mode ([B, H, T, T], padded keys 0); the key/value cache only in causal mode without padding.
+Tensor self_attention(const Tensor& qkv, int64_t n_head, int64_t n_kv_head, AttentionMode mode, float dropout_p,
+                      bool training, Generator& generator, const KeyPadding& padding = {},
+                      AttentionInference* inference = nullptr);
+
+// Cross (encoder–decoder) attention: queries from one sequence, keys and values from another.
+//   q [B, Tq, H·hd] (the decoder's query projection), kv [B, Tk, 2·H_kv·hd] (the k block of H_kv heads,
+//   then the v block, projected from the encoder's output) → out [B, Tq, H·hd];
+//   out[b, i, h] = Σ_j dropout(softmax_j(q_i·k_j/√hd)) v_j over every key j of row b that is not padding.
+// `inference`: the probability sink only ([B, H, Tq, Tk]); generation passes the same kv (projected
+// once per source) at every step, so no cache is needed.
+Tensor cross_attention(const Tensor& q, const Tensor& kv, int64_t n_head, int64_t n_kv_head, float dropout_p,
+                       bool training, Generator& generator, const KeyPadding& padding = {},
+                       AttentionInference* inference = nullptr);
 
 }  // namespace gpt

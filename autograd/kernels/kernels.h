@@ -86,6 +86,9 @@ struct Table {
                                 bool parallel) = nullptr;
     // Attention's causal softmax of one row in place: s[0..i] scaled, softmaxed; s[i+1..end) zeroed.
     void (*softmax_causal_row)(float* s, int64_t i, int64_t end, float scale) = nullptr;
+    // The same over s[0..n) where padded[j] != 0 excludes key j: excluded entries and s[n..end) become 0;
+    // a row with every key excluded becomes all zeros (attention's key padding mask).
+    void (*softmax_padded_row)(float* s, const uint8_t* padded, int64_t n, int64_t end, float scale) = nullptr;
     // One AdamW step over n elements (PyTorch's operation order, with FMAs), parallel inside.
     void (*adamw_update)(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s) = nullptr;
     // Σ_j exp(x[j] − shift) over n (a fixed vector-lane order) and out[j] += scale·exp(x[j] − shift): the

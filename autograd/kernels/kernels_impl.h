@@ -430,6 +430,31 @@ void softmax_causal_row(float* s, int64_t i, int64_t end, float scale) {
     for (int64_t j = i + 1; j < end; ++j) s[j] = 0.0f;
 }
 
+// As softmax_causal_row over keys 0..n−1, with padded keys set to −∞ before the max so that exp gives
+// exactly 0 for them (fast_math::exp returns 0 below −87.3). When every key is padded the max stays −∞
+// and the row is defined as zeros (no key to attend to), not the NaN of −∞ − (−∞).
+void softmax_padded_row(float* s, const uint8_t* padded, int64_t n, int64_t end, float scale) {
+    float max = -INFINITY;
+    for (int64_t j = 0; j < n; ++j) {
+        s[j] = padded[j] ? -INFINITY : s[j] * scale;
+        max = s[j] > max ? s[j] : max;
+    }
+    if (max == -INFINITY) {
+        for (int64_t j = 0; j < end; ++j) s[j] = 0.0f;
+        return;
+    }
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < n; ++j) {
+        s[j] = fast_math::exp(s[j] - max);
+        sum += s[j];
+    }
+    const float inv_sum = 1.0f / sum;
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) s[j] *= inv_sum;
+    for (int64_t j = n; j < end; ++j) s[j] = 0.0f;
+}
+
 // PyTorch's AdamW sequence with its fmas (optim/adamw.cpp explains it). On the portable path std::fma
 // is libm's (exact, hardware FMA where the CPU has it), so every path gives PyTorch's bits.
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& s) {
@@ -474,6 +499,7 @@ const Table& path_table() {
         .layer_norm_forward = &layer_norm_forward,
         .layer_norm_backward = &layer_norm_backward,
         .softmax_causal_row = &softmax_causal_row,
+        .softmax_padded_row = &softmax_padded_row,
         .adamw_update = &adamw_update,
         .row_sum_exp = &row_sum_exp,
         .row_add_scaled_exp = &row_add_scaled_exp,

@@ -1,4 +1,4 @@
-// The MLP activations besides GELU (gelu.cpp) and ReLU (relu.cpp), forward and backward side by side.
+// The MLP activations besides GELU's tanh form (gelu.cpp) and ReLU (relu.cpp), forward and backward side by side.
 //
 // Squared ReLU (So et al., Primer, 2021):
 //   y = max(x, 0)²,  dy/dx = 2·max(x, 0)                      (saves x's values)
@@ -8,6 +8,9 @@
 //   dL/da = dy ⊙ b ⊙ σ(a)·(1 + a·(1 − σ(a)))                  (silu'(a))
 //   dL/db = dy ⊙ silu(a)                                       (saves x's values; σ is recomputed)
 // σ(a) = 1 / (1 + e^(−a)) with std::exp: e^(−a) overflows to +inf for a < −88, giving σ = 0, the limit.
+// Exact GELU (Hendrycks & Gimpel; BERT's, and PyTorch's F.gelu / "gelu" default, approximate='none'):
+//   y = x·Φ(x) = ½·x·(1 + erf(x/√2)),  dy/dx = Φ(x) + x·φ(x),  φ(x) = e^(−x²/2)/√(2π)   (saves x's values)
+// Not the tanh form of gelu.cpp: the two differ by up to ~5e-4 (|x| ≈ 2), more than a parity test allows.
 #include <cmath>
 #include <string>
 
@@ -42,6 +45,35 @@ Tensor relu_squared(const Tensor& x) {
             } else {
 #pragma omp parallel for schedule(static) if (n >= kParallelMinMemoryBound)
                 for (int64_t i = 0; i < n; ++i) gx[i] += xs[i] > 0.0f ? 2.0f * xs[i] * dy[i] : 0.0f;
+            }
+        });
+    return out;
+}
+
+Tensor gelu_erf(const Tensor& x) {
+    profile::Scope profile_scope("gelu_erf");
+    check(x.defined(), "gelu_erf", "undefined input");
+    constexpr float kInvSqrt2 = 0.70710678118654752f;
+    Tensor out = Tensor::empty(x.shape());
+    const float* xd = x.data();
+    float* od = out.data();
+    const int64_t n = x.numel();
+#pragma omp parallel for schedule(static) if (n >= kParallelMinComputeBound)
+    for (int64_t i = 0; i < n; ++i) od[i] = 0.5f * xd[i] * (1.0f + std::erf(xd[i] * kInvSqrt2));
+    if (needs_grad({&x}))
+        record(out, "gelu_erf", {x}, [xv = x.detach(), n](const Grads& g) {
+            constexpr float kInvSqrt2Pi = 0.39894228040143268f;  // 1/√(2π)
+            const float* xs = xv.data();
+            const float* dy = g.out;
+            const GradTarget dx = g.target(0);  // writes every element: = on a first gradient, else +=
+            if (!dx.data) return;
+            float* gx = dx.data;
+            const bool assign = dx.assign;
+#pragma omp parallel for schedule(static) if (n >= kParallelMinComputeBound)
+            for (int64_t i = 0; i < n; ++i) {
+                const float v = xs[i];
+                const float d = dy[i] * (0.5f * (1.0f + std::erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v));
+                gx[i] = assign ? d : gx[i] + d;
             }
         });
     return out;

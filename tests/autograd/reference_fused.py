@@ -1,16 +1,18 @@
-"""PyTorch reference for the fused ops (gelu, layer_norm, cross_entropy, causal_self_attention) and
-issue 31's ops (rms_norm, qk_rms_norm, relu_squared, swiglu).
+"""PyTorch reference for the fused ops (gelu, the exact gelu_erf, layer_norm, cross_entropy, causal_self_attention and the
+attention op's bidirectional and cross modes with key padding) and issue 31's ops (rms_norm, qk_rms_norm,
+relu_squared, swiglu).
 
 Usage: reference_fused.py INPUT OUTPUT. Exits with status 3 when torch cannot be imported (the C++ test
 then fails under GPT_REQUIRE_TORCH=1, else skips). Called by tests/autograd/test_fused_reference.cpp.
 
-File format (both ways), one tensor per line:  <name> <ndim> <dims...> : <values...>
+File format (both ways, tests/reference_text.py), one tensor per line:  <name> <ndim> <dims...> : <values...>
 Input names are "<case>.<field>" where <case> is "<op>" or "<op>_<variant>"; every case has a probe
 "r" shaped like the op's output, and the gradients are those of L = sum(out * r). Everything is computed
 in float64 from the float32 inputs, written out explicitly (torch 1.13 has no
 scaled_dot_product_attention), so the C++ results are compared against a near-exact reference.
 """
 import math
+import os
 import sys
 
 try:
@@ -20,27 +22,8 @@ except ImportError as error:
     print(f"reference_fused.py: cannot import torch ({error})", file=sys.stderr)
     sys.exit(3)
 
-
-def read_tensors(path):
-    tensors = {}
-    with open(path) as f:
-        for line in f:
-            head, _, values = line.partition(":")
-            fields = head.split()
-            name, ndim = fields[0], int(fields[1])
-            shape = [int(d) for d in fields[2:2 + ndim]]
-            data = [float(v) for v in values.split()]
-            tensors[name] = torch.tensor(data, dtype=torch.float64).reshape(shape)
-    return tensors
-
-
-def write_tensors(path, tensors):
-    with open(path, "w") as f:
-        for name, t in tensors.items():
-            t = t.detach().reshape(-1) if t.dim() > 0 else t.detach().reshape(1)
-            shape = list(tensors[name].shape)
-            f.write(f"{name} {len(shape)} {' '.join(map(str, shape))} : ")
-            f.write(" ".join(repr(float(v)) for v in t.tolist()) + "\n")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from reference_text import read_tensors, write_tensors  # noqa: E402  (tests/reference_text.py)
 
 
 def leaf(t):
@@ -50,6 +33,13 @@ def leaf(t):
 def gelu_case(c):
     x = leaf(c["x"])
     out = F.gelu(x, approximate="tanh")
+    (out * c["r"]).sum().backward()
+    return {"out": out, "dx": x.grad}
+
+
+def erf_gelu_case(c):
+    x = leaf(c["x"])
+    out = F.gelu(x)  # approximate="none": x * Phi(x)
     (out * c["r"]).sum().backward()
     return {"out": out, "dx": x.grad}
 
@@ -85,6 +75,50 @@ def attention_case(c):
     out = (att @ v).transpose(1, 2).reshape(B, T, H * hd)
     (out * c["r"]).sum().backward()
     return {"out": out, "dqkv": qkv.grad}
+
+
+def masked_attention(q, k, v, visible):
+    """softmax(q k^T / sqrt(hd) + mask) v over [B, H, Tq, hd] x [B, H, Tk, hd], visible [B, 1|H, Tq, Tk] bool.
+    A query row that sees no key gets probability 0 everywhere (the op's definition; PyTorch's softmax over
+    a row of -inf would give NaN): its mask is lifted before the softmax and the row multiplied by 0."""
+    hd = q.shape[-1]
+    scores = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
+    seen = visible.any(dim=-1, keepdim=True)
+    att = torch.softmax(scores.masked_fill(~(visible | ~seen), float("-inf")), dim=-1) * seen
+    return att @ v
+
+
+def heads(x, n, hd, repeat=1):
+    B, T = x.shape[0], x.shape[1]
+    return x.reshape(B, T, n, hd).transpose(1, 2).repeat_interleave(repeat, dim=1)
+
+
+def attention_mode_case(c):
+    """Bidirectional or causal self-attention on qkv, or cross attention on q and kv, with a key padding
+    mask [B, Tk] (1 = padding, as torch's key_padding_mask)."""
+    H, H_kv = int(c["n_head"].item()), int(c["n_kv_head"].item())
+    padded = c["padding"].bool()
+    if "qkv" in c:
+        qkv = leaf(c["qkv"])
+        B, T, width = qkv.shape
+        hd = width // (H + 2 * H_kv)
+        q, k, v = qkv.split([H * hd, H_kv * hd, H_kv * hd], dim=2)
+        inputs = {"dqkv": qkv}
+    else:
+        qin, kvin = leaf(c["q"]), leaf(c["kv"])
+        B, T = qin.shape[0], qin.shape[1]
+        hd = qin.shape[2] // H
+        k, v = kvin.split([H_kv * hd, H_kv * hd], dim=2)
+        q = qin
+        inputs = {"dq": qin, "dkv": kvin}
+    Tk = k.shape[1]
+    visible = (~padded)[:, None, None, :].expand(B, 1, T, Tk)
+    if int(c["causal"].item()):
+        visible = visible & torch.tril(torch.ones(T, Tk, dtype=torch.bool))
+    out = masked_attention(heads(q, H, hd), heads(k, H_kv, hd, H // H_kv), heads(v, H_kv, hd, H // H_kv), visible)
+    out = out.transpose(1, 2).reshape(B, T, H * hd)
+    (out * c["r"]).sum().backward()
+    return {"out": out, **{name: t.grad for name, t in inputs.items()}}
 
 
 def rms(x, w, eps=1e-5):
@@ -127,8 +161,8 @@ def swiglu_case(c):
     return {"out": out, "dx": x.grad}
 
 
-CASES = {"gelu": gelu_case, "layer_norm": layer_norm_case, "cross_entropy": cross_entropy_case,
-         "attention": attention_case, "rms_norm": rms_norm_case, "qk_norm": qk_norm_case, "relu2": relu2_case,
+CASES = {"gelu": gelu_case, "erfgelu": erf_gelu_case, "layer_norm": layer_norm_case, "cross_entropy": cross_entropy_case,
+         "attention": attention_case, "attnmode": attention_mode_case, "rms_norm": rms_norm_case, "qk_norm": qk_norm_case, "relu2": relu2_case,
          "swiglu": swiglu_case}
 
 

@@ -82,3 +82,31 @@ TEST_CASE("gelu accumulates into an existing gradient and is threaded identicall
     const std::vector<float> twice = x.grad_tensor().to_vector();
     for (int64_t i = 0; i < n; i += 997) CHECK(twice[static_cast<size_t>(i)] == 2.0f * once[static_cast<size_t>(i)]);
 }
+
+TEST_CASE("gelu_erf (exact GELU, PyTorch's default) at hand-computed points, and its backward") {
+    // x·Φ(x) = ½·x·(1 + erf(x/√2)) in double.
+    Tensor x = Tensor::from_vector({6}, {0.0f, 1.0f, -1.0f, 2.0f, -3.0f, 0.5f});
+    const std::vector<double> expected{0.0, 0.8413447460685429, -0.15865525393145707, 1.9544997361036416,
+                                       -0.00404969409489031, 0.34573123063700656};
+    const std::vector<float> y = gelu_erf(x).to_vector();
+    for (size_t i = 0; i < expected.size(); ++i) CHECK(y[i] == doctest::Approx(expected[i]).epsilon(1e-6));
+    // It differs from the tanh form (the reason it exists): at x = -3 by 4e-4.
+    CHECK(std::fabs(gelu(x).to_vector()[4] - y[4]) > 3e-4);
+
+    Tensor zero = Tensor::from_vector({1}, {0.0f}, true);
+    gelu_erf(zero).backward();
+    CHECK(zero.grad()[0] == doctest::Approx(0.5));  // Φ(0) + 0·φ(0)
+    Generator generator(8);
+    std::vector<float> values(40);
+    for (float& v : values) v = static_cast<float>(2.0 * generator.normal());
+    // |y| reaches ~4 here, so a float32 output rounds by ~2e-7: at the default ε = 1e-3 that is ~1e-4 in a
+    // central difference, 10 % of a derivative near the 1e-3 floor; ε = 1e-2 (truncation ~1e-5) and a
+    // 1e-2 floor judge those near-zero derivatives absolutely instead.
+    GradcheckOptions options;
+    options.epsilon = 1e-2;
+    options.abs_floor = 1e-2;
+    const GradcheckResult result = gradcheck([](const std::vector<Tensor>& in) { return gelu_erf(in[0]); },
+                                             {Tensor::from_vector({5, 8}, values, true)}, options);
+    MESSAGE("gelu_erf gradcheck worst relative error " << result.max_rel_error << " (" << result.worst << ")");
+    CHECK(result.ok);
+}

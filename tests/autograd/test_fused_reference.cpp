@@ -19,66 +19,20 @@
 #include "autograd/ops.h"
 #include "common/random.h"
 #include "tests/reference_python.h"
+#include "tests/reference_text.h"
 
 using namespace gpt;
 
 namespace {
 
-struct Named {
-    Shape shape;
-    std::vector<double> values;
-};
-
-void write_tensor(std::ofstream& file, const std::string& name, const Shape& shape, const std::vector<float>& values) {
-    file << name << ' ' << shape.size();
-    for (int64_t d : shape) file << ' ' << d;
-    file << " :";
-    char buffer[32];
-    for (float v : values) {
-        std::snprintf(buffer, sizeof buffer, " %.9g", static_cast<double>(v));  // round-trips float32
-        file << buffer;
-    }
-    file << '\n';
-}
-
-std::map<std::string, Named> read_tensors(const std::string& path) {
-    std::map<std::string, Named> tensors;
-    std::ifstream file(path);
-    std::string line;
-    while (std::getline(file, line)) {
-        std::istringstream in(line);
-        std::string name, colon;
-        size_t ndim = 0;
-        in >> name >> ndim;
-        Named t;
-        t.shape.resize(ndim);
-        for (auto& d : t.shape) in >> d;
-        in >> colon;
-        double v = 0.0;
-        while (in >> v) t.values.push_back(v);
-        tensors[name] = std::move(t);
-    }
-    return tensors;
-}
+using test::compare;
+using test::read_tensors;
+using test::write_tensor;
 
 std::vector<float> normals(int64_t n, Generator& generator, double sd = 1.0, double mean = 0.0) {
     std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) x = static_cast<float>(mean + sd * generator.normal());
     return v;
-}
-
-// Worst |ours − ref| / max(|ref|, 1e-2·max|ref|): relative per element, except that elements under a
-// hundredth of the tensor's largest are judged against that hundredth. Their float32 rounding comes
-// from sums of terms of the tensor's scale (an attention output near 0 is Σ P·v with |v| ~ 1), so it
-// is ~1e-7 of the scale, not of their own size; measured with a 1e-3 floor it reached 1.5e-5.
-double compare(const std::vector<float>& ours, const Named& ref) {
-    REQUIRE(ours.size() == ref.values.size());
-    double scale = 0.0;
-    for (double r : ref.values) scale = std::max(scale, std::fabs(r));
-    double worst = 0.0;
-    for (size_t i = 0; i < ours.size(); ++i)
-        worst = std::max(worst, std::fabs(ours[i] - ref.values[i]) / std::max({std::fabs(ref.values[i]), 1e-2 * scale, 1e-30}));
-    return worst;
 }
 
 // One case: the op's output and gradients computed here, compared against the reference's after it ran.
@@ -104,6 +58,15 @@ TEST_CASE("fused ops match PyTorch (float64 reference): forward ≤ 1e-5, gradie
         Tensor out = gelu(x);
         out.backward(r);
         cases.push_back({"gelu", {{"out", out.to_vector()}, {"dx", x.grad_tensor().to_vector()}}});
+    }
+    {  // gelu_erf, the exact GELU (issue 29: PyTorch's "gelu" in nn.Transformer*Layer)
+        Tensor x = Tensor::from_vector({4, 9}, normals(36, generator, 2.0), true);
+        Tensor r = Tensor::from_vector({4, 9}, normals(36, generator));
+        write_tensor(file, "erfgelu.x", x.shape(), x.to_vector());
+        write_tensor(file, "erfgelu.r", r.shape(), r.to_vector());
+        Tensor out = gelu_erf(x);
+        out.backward(r);
+        cases.push_back({"erfgelu", {{"out", out.to_vector()}, {"dx", x.grad_tensor().to_vector()}}});
     }
     {  // layer_norm over [3, 4, 16] with an offset mean
         Tensor x = Tensor::from_vector({3, 4, 16}, normals(192, generator, 2.0, 1.5), true);
@@ -145,6 +108,74 @@ TEST_CASE("fused ops match PyTorch (float64 reference): forward ≤ 1e-5, gradie
         Tensor out = causal_self_attention(qkv, H, H_kv, 0.0f, true, unused);
         out.backward(r);
         cases.push_back({name, {{"out", out.to_vector()}, {"dqkv", qkv.grad_tensor().to_vector()}}});
+    }
+    {  // the attention op's other modes (issue 29): bidirectional and causal self-attention and cross
+       // attention, MHA and GQA, each with key padding as lengths or as a mask (a row with no key: zeros)
+        struct ModeCase {
+            std::string name;
+            bool cross;
+            AttentionMode mode;
+            int64_t B, Tq, Tk, H, H_kv, hd;
+            KeyPadding padding;
+        };
+        auto holes = [](int64_t B, int64_t Tk) {  // row 0: every third key; row 1: the first two; others: none
+            KeyPadding p;
+            p.mask.assign(static_cast<size_t>(B * Tk), 0);
+            for (int64_t j = 0; j < Tk; ++j) {
+                p.mask[static_cast<size_t>(j)] = j % 3 == 1;
+                p.mask[static_cast<size_t>(Tk + j)] = j < 2;
+            }
+            return p;
+        };
+        const std::vector<ModeCase> mode_cases = {
+            {"bidirectional_kv4", false, AttentionMode::bidirectional, 3, 6, 6, 4, 4, 8, KeyPadding{}},
+            {"bidirectional_kv2_lengths", false, AttentionMode::bidirectional, 3, 6, 6, 4, 2, 8, KeyPadding{{6, 4, 0}, {}}},
+            {"bidirectional_kv1_mask", false, AttentionMode::bidirectional, 2, 6, 6, 4, 1, 8, holes(2, 6)},
+            // 70 queries: two row blocks. Few valid keys: float32 sums over ~70 keys carry ~1e-5 relative
+            // error into outputs near a hundredth of the largest (compare()'s floor), the tolerance's limit.
+            {"bidirectional_long_lengths", false, AttentionMode::bidirectional, 2, 70, 70, 2, 2, 8, KeyPadding{{10, 7}, {}}},
+            {"causal_kv2_lengths", false, AttentionMode::causal, 3, 6, 6, 4, 2, 8, KeyPadding{{6, 3, 0}, {}}},
+            {"causal_kv4_mask", false, AttentionMode::causal, 2, 6, 6, 4, 4, 8, holes(2, 6)},
+            {"cross_kv4", true, AttentionMode::bidirectional, 2, 5, 7, 4, 4, 8, KeyPadding{}},
+            {"cross_kv2_lengths", true, AttentionMode::bidirectional, 3, 5, 7, 4, 2, 8, KeyPadding{{7, 2, 0}, {}}},
+            {"cross_kv1_mask", true, AttentionMode::bidirectional, 2, 9, 4, 4, 1, 8, holes(2, 4)},
+            {"cross_long_lengths", true, AttentionMode::bidirectional, 2, 70, 80, 2, 1, 8, KeyPadding{{9, 5}, {}}},
+        };
+        for (const ModeCase& m : mode_cases) {
+            const std::string name = "attnmode_" + m.name;
+            std::vector<float> padding(static_cast<size_t>(m.B * m.Tk), 0.0f);
+            for (int64_t b = 0; b < m.B; ++b)
+                for (int64_t j = 0; j < m.Tk; ++j)
+                    padding[static_cast<size_t>(b * m.Tk + j)] =
+                        !m.padding.lengths.empty() ? float(j >= m.padding.lengths[static_cast<size_t>(b)])
+                        : !m.padding.mask.empty()  ? float(m.padding.mask[static_cast<size_t>(b * m.Tk + j)])
+                                                   : 0.0f;
+            write_tensor(file, name + ".padding", {m.B, m.Tk}, padding);
+            write_tensor(file, name + ".n_head", {}, {static_cast<float>(m.H)});
+            write_tensor(file, name + ".n_kv_head", {}, {static_cast<float>(m.H_kv)});
+            write_tensor(file, name + ".causal", {}, {m.mode == AttentionMode::causal ? 1.0f : 0.0f});
+            Tensor r = Tensor::from_vector({m.B, m.Tq, m.H * m.hd}, normals(m.B * m.Tq * m.H * m.hd, generator));
+            write_tensor(file, name + ".r", r.shape(), r.to_vector());
+            Generator unused(1);
+            if (m.cross) {
+                Tensor q = Tensor::from_vector({m.B, m.Tq, m.H * m.hd}, normals(m.B * m.Tq * m.H * m.hd, generator), true);
+                const int64_t width = 2 * m.H_kv * m.hd;
+                Tensor kv = Tensor::from_vector({m.B, m.Tk, width}, normals(m.B * m.Tk * width, generator), true);
+                write_tensor(file, name + ".q", q.shape(), q.to_vector());
+                write_tensor(file, name + ".kv", kv.shape(), kv.to_vector());
+                Tensor out = cross_attention(q, kv, m.H, m.H_kv, 0.0f, true, unused, m.padding);
+                out.backward(r);
+                cases.push_back({name, {{"out", out.to_vector()}, {"dq", q.grad_tensor().to_vector()},
+                                        {"dkv", kv.grad_tensor().to_vector()}}});
+            } else {
+                const int64_t width = (m.H + 2 * m.H_kv) * m.hd;
+                Tensor qkv = Tensor::from_vector({m.B, m.Tq, width}, normals(m.B * m.Tq * width, generator), true);
+                write_tensor(file, name + ".qkv", qkv.shape(), qkv.to_vector());
+                Tensor out = self_attention(qkv, m.H, m.H_kv, m.mode, 0.0f, true, unused, m.padding);
+                out.backward(r);
+                cases.push_back({name, {{"out", out.to_vector()}, {"dqkv", qkv.grad_tensor().to_vector()}}});
+            }
+        }
     }
     {  // rms_norm over [3, 4, 16] (issue 31)
         Tensor x = Tensor::from_vector({3, 4, 16}, normals(192, generator, 2.0, 0.5), true);

@@ -159,7 +159,7 @@ TEST_CASE("kernel paths: a B packed once gives sgemm's bits for every leading bl
 }
 
 TEST_CASE("kernel paths: GELU, LayerNorm, AdamW match the reference and are bit-identical for 1, 2 and 3 threads "
-          "and the same on every path; the causal softmax row matches the reference") {
+          "and the same on every path; the causal and padded softmax rows match the reference") {
     PathGuard guard;
     Generator gen(11);
     const int64_t n = 70001, N = 257, C = 192;
@@ -255,6 +255,29 @@ TEST_CASE("kernel paths: GELU, LayerNorm, AdamW match the reference and are bit-
             for (int64_t j = 0; j <= i; ++j) total += std::exp(0.5 * in[j] - mx);
             for (int64_t j = 0; j <= i; ++j) CHECK(std::fabs(row[j] - std::exp(0.5 * in[j] - mx) / total) < 1e-6);
             for (int64_t j = i + 1; j < i + 5; ++j) CHECK(row[j] == 0.0f);
+        }
+        // The padded softmax row (attention's key padding): every third key padded, then every key.
+        for (int64_t len : {1, 2, 9, 40, 200}) {
+            std::vector<float> row = random_vector(static_cast<size_t>(len + 3), gen, 4.0f);
+            const std::vector<float> in = row;
+            std::vector<uint8_t> padded(static_cast<size_t>(len));
+            for (int64_t j = 0; j < len; ++j) padded[j] = j % 3 == 1;
+            kernels::table().softmax_padded_row(row.data(), padded.data(), len, len + 3, 0.5f);
+            double mx = -1e30, total = 0.0;
+            for (int64_t j = 0; j < len; ++j)
+                if (!padded[j]) mx = std::max(mx, 0.5 * in[j]);
+            for (int64_t j = 0; j < len; ++j)
+                if (!padded[j]) total += std::exp(0.5 * in[j] - mx);
+            for (int64_t j = 0; j < len; ++j)
+                if (padded[j])
+                    CHECK(row[j] == 0.0f);
+                else
+                    CHECK(std::fabs(row[j] - std::exp(0.5 * in[j] - mx) / total) < 1e-6);
+            for (int64_t j = len; j < len + 3; ++j) CHECK(row[j] == 0.0f);
+            std::fill(padded.begin(), padded.end(), uint8_t{1});
+            row = in;
+            kernels::table().softmax_padded_row(row.data(), padded.data(), len, len + 3, 0.5f);
+            for (float v : row) CHECK(v == 0.0f);  // no key to see: zeros, not NaN
         }
     }
 }
