@@ -94,9 +94,9 @@ struct Table {
     void (*row_add_scaled_exp)(const float* x, int64_t n, float shift, float scale, float* out) = nullptr;
     // y[M, N] = x[M, K]·Wᵀ (+ bias[N] when not null) with W [N, K] stored as bf16 (autograd/bf16.h: the
     // high halves of float32s, widened in registers), accumulated in float32: linear_bf16's product for
-    // a few rows (generation at batch 1: M = 1). Each output is one vector accumulator over k (the path's
-    // vector width), its lanes added in a fixed tree, then the k tail in order, then the bias: the same
-    // bits for any M, N split and thread count. Parallel over N inside.
+    // a few rows (generation at batch 1: M = 1). Each output is summed in one fixed order (four vector
+    // accumulators of the path's width, combined, lanes added in a fixed tree, then the k tail, then the
+    // bias): the same bits for any M and thread count. Parallel over N inside, W streamed in order.
     void (*linear_bf16)(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias,
                         float* y) = nullptr;
 };

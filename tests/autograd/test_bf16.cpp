@@ -152,10 +152,11 @@ TEST_CASE("bf16_round equals PyTorch's .to(torch.bfloat16) bit for bit (NaN: bot
 TEST_CASE("linear_bf16 kernel on every path: double reference, same bits for 1, 2, 3 threads and any row count") {
     PathGuard guard;
     struct Shape { int64_t M, N, K; };
-    // K: below, at and past a vector width (4, 8, 16 lanes) with tails; N: groups of 4 and a last group
-    // of 1–3; large enough shapes for the parallel loop (N·K ≥ 2¹⁵).
+    // K against the paths' steps (4 vectors of 4, 8 or 16 lanes: 16, 32, 64 floats): below one vector,
+    // whole steps, 1–3 leftover vectors, a scalar tail; N odd; shapes large enough for the parallel loop
+    // (N·K ≥ 2¹⁵) too.
     const Shape shapes[] = {{1, 1, 1}, {1, 5, 3}, {2, 7, 17}, {1, 64, 768}, {3, 66, 769}, {1, 1027, 64},
-                            {8, 130, 300}, {1, 2051, 40}};
+                            {8, 130, 300}, {1, 2051, 40}, {2, 33, 112}, {1, 301, 127}, {4, 9, 3072}};
     for (KernelPath p : supported_kernel_paths()) {
         set_kernel_path(p);
         const std::string path_name = kernel_path_name(p);
