@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "autograd/bf16.h"
 #include "autograd/tensor.h"
 #include "common/random.h"
 
@@ -48,6 +49,12 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b = false);
 // x [..., in] · weightᵀ + bias → [..., out]; weight [out, in] as PyTorch stores it; bias [out] or
 // an undefined Tensor for none.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+
+// ---- linear_bf16.cpp: inference only (no backward) ----
+// linear with a bf16 copy of the weight (autograd/bf16.h): x [..., in] · Wᵀ + bias → [..., out], W [out,
+// in] widened to float32 in registers, float32 accumulation. Throws when a gradient would be needed (x or
+// bias requiring grad in grad mode): nothing is trained through bf16 weights.
+Tensor linear_bf16(const Tensor& x, const Bf16Matrix& weight, const Tensor& bias);
 
 // ---- reduction.cpp ----
 Tensor sum(const Tensor& x, int64_t axis, bool keepdim = false);

@@ -13,6 +13,8 @@
 //   gpt_bench peak --threads N
 //     the fp32 FMA ceiling of N threads with 256- and 512-bit vectors (bench/peak_flops.h).
 //   gpt_bench kv_table | decode --checkpoint FILE --context L [--steps N]: see bench/attention_bench.h.
+//   gpt_bench decode_weights [--checkpoint FILE] [--context L] [--steps N] [--repeats R]: float32 against
+//     bf16 weights in cached decoding (GPT-2 124M's shape by default): see bench/decode_bench.h.
 #include <cblas.h>
 #include <omp.h>
 
@@ -32,6 +34,7 @@
 #include "autograd/profile.h"
 #include "bench/attention_bench.h"
 #include "bench/bench_config.h"
+#include "bench/decode_bench.h"
 #include "bench/peak_flops.h"
 #include "nn/gpt.h"
 #include "nn/init.h"
@@ -210,7 +213,8 @@ int main(int argc, char** argv) {
         if (mode == "sgemm") return run_sgemm(args);
         if (mode == "peak") return gpt::bench::run_peak(static_cast<int>(args.number("threads", 1)));
         if (mode == "kv_table" || mode == "decode" || mode == "train_time") return gpt::bench::run_attention_bench(mode, args.values);
-        std::fprintf(stderr, "usage: gpt_bench train|sgemm|peak|kv_table|decode|train_time [--config baby|small|gpt2] [--threads N] [--steps S] "
+        if (mode == "decode_weights") return gpt::bench::run_decode_weights(args.values);
+        std::fprintf(stderr, "usage: gpt_bench train|sgemm|peak|kv_table|decode|train_time|decode_weights [--config baby|small|gpt2] [--threads N] [--steps S] "
                              "[--warmup W] [--profile]\n");
         return 2;
     } catch (const std::exception& e) {

@@ -1,6 +1,6 @@
 // `gpt sample --checkpoint PATH [--prompt TEXT | --prompt_file F] [--max_new_tokens N] [--temperature T]
 //             [--top_k K] [--top_p P] [--seed S] [--num_samples M] [--repetition_penalty R] [--stop TEXT]
-//             [--show_probs BOOL] [--threads N]`
+//             [--show_probs BOOL] [--threads N] [--weights float32|bf16]`
 //
 // Standard output carries only text: for each sample the prompt, then the generated text as it is
 // produced (whole UTF-8 characters, flushed token by token), samples separated by a blank line.
@@ -30,6 +30,7 @@ struct SampleOptions {
     std::string stop;
     bool show_probs = false;
     int64_t threads = 0;  // 0: OMP_NUM_THREADS or the physical core count
+    std::string weights = "float32";  // or "bf16": generate from bf16 copies of the weights (nn/gpt.h WeightFormat)
 
     // Throws std::invalid_argument naming the first bad option and its value.
     void validate() const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "nn/kv_cache.h"
@@ -41,6 +42,23 @@ GPT::GPT(const GPTConfig& config) : config_(config) {
     }
 }
 
+const char* weight_format_name(WeightFormat format) { return format == WeightFormat::bf16 ? "bf16" : "float32"; }
+
+WeightFormat parse_weight_format(const std::string& name, const std::string& option) {
+    if (name == "float32") return WeightFormat::float32;
+    if (name == "bf16") return WeightFormat::bf16;
+    throw std::invalid_argument(option + " must be float32 or bf16, got '" + name + "'");
+}
+
+void GPT::set_inference_weights(WeightFormat format) {
+    const bool bf16 = format == WeightFormat::bf16;
+    apply([bf16](Module& m) {
+        if (auto* linear = dynamic_cast<Linear*>(&m)) linear->keep_bf16_copy(bf16);
+    });
+    head_bf16_ = bf16 && !lm_head ? Bf16Matrix::round(wte->weight) : Bf16Matrix{};
+    inference_weights_ = format;
+}
+
 Tensor GPT::embed(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator, int64_t start) const {
     check(static_cast<int64_t>(ids.size()) == B * T, "GPT", "got " + std::to_string(ids.size()) +
                                                               " token ids for B=" + std::to_string(B) +
@@ -59,7 +77,12 @@ float GPT::token_scale() const {
 }
 
 Tensor GPT::logits_from_hidden(const Tensor& hidden) const {
-    const Tensor logits = linear(ln_f->forward(hidden), head_weight(), Tensor());  // [.., C]·[V, C]ᵀ → [.., V]
+    const Tensor normed = ln_f->forward(hidden);
+    // [.., C]·[V, C]ᵀ → [.., V]: the untied head is a Linear (its own bf16 copy, if any), the tied one
+    // wte.weight or its bf16 copy.
+    const Tensor logits = lm_head                                   ? lm_head->forward(normed)
+                          : !head_bf16_.empty() && !grad_enabled() ? linear_bf16(normed, head_bf16_, Tensor())
+                                                                   : linear(normed, wte->weight, Tensor());
     // Padded ids: -1e30 (finite, so p·log p stays 0) takes every bit of probability away from them.
     return padding_mask_.defined() ? add(logits, padding_mask_) : logits;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "nn/attention.h"
@@ -31,6 +32,13 @@ struct ForwardProbe {
     Tensor embedding;                           // output
     std::vector<BlockActivations> activations;  // output, one per layer
 };
+
+// The weights a forward without gradients reads (generation): the float32 parameters, or bf16 copies of
+// them (autograd/bf16.h) that halve the bytes a decoding step reads.
+enum class WeightFormat { float32, bf16 };
+const char* weight_format_name(WeightFormat format);  // "float32", "bf16"
+// "float32" or "bf16"; anything else throws std::invalid_argument naming `option` and both choices.
+WeightFormat parse_weight_format(const std::string& name, const std::string& option);
 
 class GPT : public Module {
 public:
@@ -60,6 +68,15 @@ public:
 
     const GPTConfig& config() const { return config_; }
 
+    // bf16: every Linear keeps a bf16 copy of its weight (Linear::keep_bf16_copy), and the tied head a
+    // copy of wte.weight [V, C] (the embedding lookup itself stays float32), all rounded now; a forward
+    // with grad mode off (NoGradGuard: generation) then reads the copies, one with grad mode on reads the
+    // parameters. float32 (the default) drops the copies: the float32 forward is unchanged either way.
+    // Copies are snapshots: set the format again after the weights change. GPT-2 124M: +248 MB.
+    // (Latent attention's absorbed up-projections, which read c_k_up/c_v_up.weight directly, stay float32.)
+    void set_inference_weights(WeightFormat format);
+    WeightFormat inference_weights() const { return inference_weights_; }
+
     std::shared_ptr<Embedding> wte;
     // The factor on the token embeddings before positions are added: √n_embd with sinusoidal positions
     // (Vaswani et al. 2017, §3.4: the fixed table has amplitude 1 and would drown embeddings initialised
@@ -75,6 +92,8 @@ private:
     GPTConfig config_;
     std::shared_ptr<Dropout> drop_;
     Tensor padding_mask_;  // [V]: 0 for tokens, -1e30 for padded ids (only when config_.vocab_used < vocab_size)
+    WeightFormat inference_weights_ = WeightFormat::float32;
+    Bf16Matrix head_bf16_;  // the tied head's copy of wte.weight (bf16 and tie_embeddings only); else empty
 };
 
 }  // namespace gpt

@@ -12,13 +12,24 @@
 namespace gpt {
 
 // y = x·Wᵀ + b; W [out, in], b [out] (optional). x [..., in] → [..., out].
+// For generation a bf16 copy of W can be kept beside it (keep_bf16_copy): forward then reads the copy
+// whenever no gradient is recorded (grad mode off: NoGradGuard), and W itself otherwise, so training
+// never sees it. The copy is a snapshot of W's values when it was made; make it again after W changes.
 class Linear : public Module {
 public:
     Linear(int64_t in_features, int64_t out_features, bool bias = true);
-    Tensor forward(const Tensor& x) const { return linear(x, weight, bias); }
+    Tensor forward(const Tensor& x) const {
+        return weight_bf16_.empty() || grad_enabled() ? linear(x, weight, bias) : linear_bf16(x, weight_bf16_, bias);
+    }
+    // true: round W to bf16 now (autograd/bf16.h) and keep the copy; false: drop it.
+    void keep_bf16_copy(bool on) { weight_bf16_ = on ? Bf16Matrix::round(weight) : Bf16Matrix{}; }
+    bool has_bf16_copy() const { return !weight_bf16_.empty(); }
 
     Tensor weight;
     Tensor bias;  // undefined when constructed without bias
+
+private:
+    Bf16Matrix weight_bf16_;  // empty unless keep_bf16_copy(true)
 };
 
 // Lookup table: ids (any shape) → ids.shape + [C]; weight [V, C].

@@ -43,6 +43,11 @@ int64_t Module::parameter_count() const {
     return n;
 }
 
+void Module::apply(const std::function<void(Module&)>& fn) {
+    fn(*this);
+    for (auto& [name, child] : children_) child->apply(fn);
+}
+
 void Module::train(bool on) {
     training_ = on;
     for (auto& [name, child] : children_) child->train(on);

@@ -3,6 +3,7 @@
 // are also the HDF5 dataset names under /model in a checkpoint.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -23,6 +24,10 @@ public:
     NamedTensors named_parameters() const;
     std::vector<Tensor> parameters() const;
     int64_t parameter_count() const;
+
+    // Calls fn on this module and then on every descendant, in registration order (PyTorch's
+    // Module.apply): what acts on every module of one kind (GPT::set_inference_weights on each Linear).
+    void apply(const std::function<void(Module&)>& fn);
 
     // Train mode turns dropout on; eval mode off. Applies to every descendant.
     void train(bool on = true);

@@ -3,8 +3,8 @@
 //
 // Design (per-ISA translation units):
 //   kernels_impl.h      the loops, written once (packed SGEMM driver, GELU, LayerNorm rows, the causal
-//                       softmax row of attention, AdamW), inside namespace `GPT_KERNEL_NS` + an anonymous
-//                       namespace so each copy has internal linkage;
+//                       softmax row of attention, AdamW, the bf16-weight product), inside namespace
+//                       `GPT_KERNEL_NS` + an anonymous namespace so each copy has internal linkage;
 //   kernels_avx512.cpp  includes it after defining the 12×32 zmm SGEMM micro-kernel; compiled with
 //                       -march=x86-64-v3 -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx512cd
 //                       -mprefer-vector-width=512 (CMakeLists.txt, per-source COMPILE_OPTIONS);
@@ -95,6 +95,13 @@ struct Table {
     // rows of cross-entropy's log-sum-exp and its gradient (autograd/ops/cross_entropy.cpp).
     float (*row_sum_exp)(const float* x, int64_t n, float shift) = nullptr;
     void (*row_add_scaled_exp)(const float* x, int64_t n, float shift, float scale, float* out) = nullptr;
+    // y[M, N] = x[M, K]·Wᵀ (+ bias[N] when not null) with W [N, K] stored as bf16 (autograd/bf16.h: the
+    // high halves of float32s, widened in registers), accumulated in float32: linear_bf16's product for
+    // a few rows (generation at batch 1: M = 1). Each output is summed in one fixed order (four vector
+    // accumulators of the path's width, combined, lanes added in a fixed tree, then the k tail, then the
+    // bias): the same bits for any M and thread count. Parallel over N inside, W streamed in order.
+    void (*linear_bf16)(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias,
+                        float* y) = nullptr;
 };
 
 // The table of the path in use.

@@ -98,6 +98,16 @@ if grep -q '^\[probs\]' err; then pass "bare --show_probs is true"; else fail "b
 check "sample --show_probs False" "$GPT" sample --out_dir run1 --max_new_tokens 2 --show_probs False
 checks=$((checks + 1))
 if ! grep -q '^\[probs\]' err; then pass "--show_probs False is false"; else fail "--show_probs False printed probs"; fi
+# sample --weights: bf16 copies of the weights (said on stderr), the same greedy text as float32 on this
+# model; any other value refused naming the option.
+check "sample --weights float32" "$GPT" sample --checkpoint run1 --max_new_tokens 8 --temperature 0
+cp out greedy_f32.txt
+check "sample --weights bf16" "$GPT" sample --checkpoint run1 --max_new_tokens 8 --temperature 0 --weights bf16
+checks=$((checks + 1))
+if grep -q '(bf16 weights)' err && cmp -s out greedy_f32.txt; then pass "--weights bf16: said, same greedy text"
+else fail "--weights bf16:"; cat err; fi
+expect_error "sample --weights fp16" 1 "--weights must be float32 or bf16, got 'fp16'" -- \
+    "$GPT" sample --checkpoint run1 --weights fp16
 check "graph --render 0" "$GPT" graph --out g.dot --render 0
 
 # Issue 32's journeys: the schedule fits a short fine-tune, a resume with nothing left says so, a
