@@ -282,12 +282,12 @@ TEST_CASE("GPT generation with bf16 weights: logits near float32's, greedy text 
         config.tie_embeddings = tied;
         const auto model = trained_model(config, *tokenizer, corpus, 150);
         const std::vector<std::string> prompts = {"hello", "the quick", "brown fox", "lazy", "o", ""};
-        auto greedy = [&](const std::string& text) {
+        auto greedy = [&](const std::string& prompt) {
             GenerateOptions options;
             options.max_new_tokens = 30;  // past block_size 16 for the longer prompts: the window slides
             options.sampling.temperature = 0.0f;
             Generator generator(1);
-            return generate(*model, *tokenizer, encode_prompt(*tokenizer, text, 16), options, generator).text;
+            return generate(*model, *tokenizer, encode_prompt(*tokenizer, prompt, 16), options, generator).text;
         };
         // The logits of every step of a float32 greedy generation, cached, under the current format.
         auto step_logits = [&](const std::vector<int32_t>& tokens) {
