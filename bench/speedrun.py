@@ -5,12 +5,15 @@ usage: /usr/bin/python3 bench/speedrun.py --data tinyshakespeare.txt [--build bu
            [--recipes plain=configs/shakespeare_char.toml,speedrun=configs/shakespeare_char_speedrun.toml]
            [--seeds 1337,1338] [--nanogpt DIR] [--threads 2] [--work /tmp/gpt_speedrun]
            [--targets 1.886,1.55] [--times 10,20,30,45,60,90,120] [--ckpt_every 50]
-           [--set recipe:key=value ...] [--ablation] [--markdown OUT.md] [--svg OUT.svg] [--json OUT.json]
+           [--set recipe:key=value ...] [--ablation] [--clock wall|cpu]
+           [--markdown OUT.md] [--svg OUT.svg] [--json OUT.json]
 
 What is measured, for every recipe and seed:
   - training runs as `gpt train --config RECIPE --seed S --threads T`, writing a checkpoint every
     --ckpt_every steps (the run's own evaluations are switched off: evaluation happens afterwards, outside
-    the clock); wall time of a checkpoint = the run's elapsed_s at that step (metrics.jsonl);
+    the clock); the time of a checkpoint = the run's elapsed_s at that step (metrics.jsonl), or with
+    --clock cpu its cpu_s: the CPU seconds of the whole process, every thread (a measure that another
+    process loading the machine does not inflate at 1 thread — "the best model per CPU-minute");
   - each checkpoint is then evaluated on the whole validation text with `gpt eval` (consecutive windows
     of block_size tokens: every character of the held-out text is predicted once);
   - the held-out text is nanoGPT's: the last 10 % of the characters, text[int(0.9·n):] (gpt-cpp's own
@@ -21,8 +24,10 @@ with its README's CPU command line, in a copy of the checkout under --work; the 
 torch.manual_seed (train.py seeds 1337 itself); always_save_checkpoint=True so that every one of its
 evaluations (every 250 steps, as in its config) leaves a checkpoint, copied aside as the next log line
 appears; its wall time is read from its own log lines as they arrive. PyTorch runs with the fastest
-correct OpenBLAS kernels of the probe (bench/blas_probe.py), recorded in the output. Its checkpoints
-are evaluated with its own model class (model.py) on the same windows.
+correct OpenBLAS kernels of the probe (bench/blas_probe.py), recorded in the output. Its clock starts at
+its "step 0" line (after its imports and its first evaluation, as gpt-cpp's starts at its loop); its CPU
+seconds are read from /proc/PID/stat as each line arrives. Its checkpoints are evaluated with its own
+model class (model.py) on the same windows.
 --ablation: one extra recipe per line of ABLATIONS, each the speedrun recipe with one piece reverted.
 Benchmarks only: run it on an otherwise idle machine; never in tests or CI.
 """
@@ -86,7 +91,7 @@ def gpt_run(args, name, config, extra, seed, val_path):
     with open(os.path.join(out, "metrics.jsonl")) as f:
         for line in f:
             record = json.loads(line)
-            elapsed[record["step"]] = record["elapsed_s"]
+            elapsed[record["step"]] = record["cpu_s" if args.clock == "cpu" else "elapsed_s"]
     points = []
     for ckpt in sorted(glob.glob(os.path.join(out, "ckpt_*.h5"))):
         match = re.search(r"ckpt_(\d+)\.h5$", ckpt)  # not ckpt_best.h5
@@ -120,12 +125,15 @@ def nanogpt_run(args, seed, env, val_path):
         f"(OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE', 'unset')})")
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    snapshots, pending, last_step = [], None, None
+    snapshots, pending, last_step, origin = [], None, None, None
     for line in proc.stdout:
-        now = time.monotonic() - start
+        now = cpu_seconds(proc.pid) if args.clock == "cpu" else time.monotonic() - start
         m = re.match(r"step (\d+): train loss", line)
         if m:
             last_step = int(m.group(1))
+            if origin is None:
+                origin = now
+        now -= origin or 0.0
         if line.startswith("saving checkpoint"):
             pending = (now, last_step)
         if line.startswith("iter ") and pending is not None:  # the save before this line has finished
@@ -151,6 +159,13 @@ def nanogpt_run(args, seed, env, val_path):
     return points
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of a running process, every thread (/proc/PID/stat fields 14, 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def loss_at(points, t):
     best = None
     for when, _, loss in points:
@@ -173,8 +188,8 @@ def fmt(x, digits=3):
 def markdown(results, args, probe_rows, best, text_chars, val_chars):
     lines = [f"Tiny Shakespeare, character level: {text_chars:,} characters, the last {val_chars:,} held out "
              f"(nanoGPT's split); {args.threads} threads; CPU: {cpu_model()}; load average at start {args.load:.2f}.",
-             "Validation loss on the whole held-out text at each wall time (seconds, training only); time to "
-             "each target (— : not reached).", ""]
+             f"Validation loss on the whole held-out text at each {'CPU time (process CPU seconds, every thread)' if args.clock == 'cpu' else 'wall time'} "
+             "(seconds, training only); time to each target (— : not reached).", ""]
     head = "| recipe | seed | " + " | ".join(f"{t:g} s" for t in args.times) + " | final (step, s) | " + \
            " | ".join(f"to {g}" for g in args.targets) + " |"
     lines += [head, "|" + "---|" * (3 + len(args.times) + len(args.targets))]
@@ -205,7 +220,7 @@ def svg(results, args):
            f'<rect width="{W}" height="{H}" fill="white"/>',
            f'<line x1="{L}" y1="{H - B}" x2="{W - 20}" y2="{H - B}" stroke="black"/>',
            f'<line x1="{L}" y1="20" x2="{L}" y2="{H - B}" stroke="black"/>',
-           f'<text x="{W / 2}" y="{H - 6}" text-anchor="middle">wall time, s ({args.threads} threads)</text>',
+           f'<text x="{W / 2}" y="{H - 6}" text-anchor="middle">{"CPU" if args.clock == "cpu" else "wall"} time, s ({args.threads} threads)</text>',
            f'<text x="14" y="{H / 2}" transform="rotate(-90 14 {H / 2})" text-anchor="middle">val loss (whole held-out text)</text>']
     step = 10 if t_max < 120 else 30 if t_max < 400 else 120 if t_max < 1500 else 300
     for t in range(0, int(t_max) + 1, step):
@@ -253,6 +268,7 @@ def main():
     parser.add_argument("--ckpt_every", type=int, default=50)
     parser.add_argument("--set", action="append", default=[], help="RECIPE:--option=value, an extra option for one recipe")
     parser.add_argument("--ablation", action="store_true")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     parser.add_argument("--markdown")
     parser.add_argument("--svg")
     parser.add_argument("--json")

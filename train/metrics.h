@@ -1,5 +1,6 @@
 // metrics.jsonl: one JSON object per logged step (step, tokens_seen, train_loss, val_loss when
-// evaluated, lr, grad_norm, tokens_per_s, elapsed_s, and per-parameter gradient norms for the report).
+// evaluated, lr, grad_norm, tokens_per_s, elapsed_s, cpu_s (process CPU seconds, all threads), and
+// per-parameter gradient norms for the report).
 #pragma once
 
 #include <cstdint>

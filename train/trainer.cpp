@@ -21,6 +21,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <ctime>
 
 #include <sys/resource.h>
 
@@ -59,6 +60,14 @@ double peak_resident_mib() {
 }
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// CPU time of the whole process (every thread, user + system), in seconds: "how many CPU-seconds did this
+// model cost" (bench/speedrun.py), independent of what else the machine runs.
+double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 std::string fixed(double value, int digits) {
     char buffer[64];
@@ -132,6 +141,7 @@ private:
     std::string last_sample_;  // the text sampled at the last evaluation (config.eval_sample_tokens)
     ProgressDisplay display_;
     Clock::time_point start_time_, window_start_;
+    double start_cpu_s_ = 0.0;  // process CPU seconds when the loop started
     int64_t window_tokens_ = 0;
     double window_eval_s_ = 0.0, last_eval_s_ = 0.0;  // evaluation time in this log window, of the last one
     double window_comm_s_ = 0.0;                      // gradient sum across ranks in this log window
@@ -255,6 +265,7 @@ int Trainer::run() {
         const ProfilingScope profiling(config_.profile);
         const StopHandlersScope stop_handlers;
         start_time_ = window_start_ = Clock::now();
+        start_cpu_s_ = process_cpu_seconds();
         while (progress_.iter < config_.max_iters) {
             const int64_t step = progress_.iter;  // 0-based index of the step being taken
             const bool log_now = (step + 1) % config_.log_interval == 0 || step + 1 == config_.max_iters;
@@ -409,7 +420,7 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
         if (eval_now) line.add("val_loss", last_val_).add("eval_s", last_eval_s_);
         if (eval_now && !last_sample_.empty()) line.add("sample", last_sample_);
         line.add("lr", static_cast<double>(lr)).add("grad_norm", result.grad_norm).add("tokens_per_s", pace.tokens_per_s);
-        line.add("elapsed_s", elapsed);
+        line.add("elapsed_s", elapsed).add("cpu_s", process_cpu_seconds() - start_cpu_s_);
         if (comm_.size() > 1) line.add("ranks", int64_t(comm_.size())).add("comm_s", window_comm_s_);
         if (log_now) {
             line.add_object("grad_norms", result.grad_norms);
