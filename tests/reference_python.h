@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <sys/wait.h>
+
 namespace gpt::test {
 
 inline bool torch_required() {
@@ -23,5 +25,20 @@ inline void reference_unavailable(const std::string& reason) {
     MESSAGE("SKIPPED: " << reason << "; the PyTorch reference did not run (scripts/setup.sh installs torch and "
                            "h5py; GPT_REQUIRE_TORCH=1 makes this a failure)");
 }
+
+// Runs `GPT_PYTHON <arguments>` (a reference script and its files). True when it ran and exited 0; false
+// after reference_unavailable() when the script exited 77 (it could not import torch); a failing test
+// for any other exit status.
+#ifdef GPT_PYTHON
+inline bool run_reference(const std::string& arguments) {
+    const int status = std::system((std::string(GPT_PYTHON) + " " + arguments).c_str());
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        reference_unavailable("torch cannot be imported by " GPT_PYTHON);
+        return false;
+    }
+    REQUIRE_MESSAGE(status == 0, GPT_PYTHON " " << arguments << " failed");
+    return true;
+}
+#endif
 
 }  // namespace gpt::test

@@ -4,21 +4,21 @@ github.com/KellerJordan/Muon: momentum, Nesterov, the quintic Newton-Schulz iter
 sqrt(max(1, rows/cols)) scale, decoupled weight decay), written here from the algorithm in torch, in
 float32 (the C++ optimizer's precision; the published code uses bfloat16 on a GPU) and float64.
 
-usage: reference_muon.py INPUT OUTPUT
-
-INPUT, one record per line, floats as C hex literals (float.fromhex reads them exactly):
-  hyper LR MOMENTUM NESTEROV NS_STEPS A B C WEIGHT_DECAY STEPS
-  param NAME ROWS COLS V0 V1 ...
-  grad STEP NAME V0 V1 ...
-OUTPUT: per parameter after the last step, two lines: "f32 NAME V0 V1 ..." and "f64 NAME V0 V1 ..." (hex)
+usage: reference_muon.py INPUT OUTPUT   (tests/reference_text.py's format)
+INPUT:  hyper [lr, momentum, nesterov, ns_steps, a, b, c, weight_decay, steps];
+        param.<name> [rows, cols]; grad.<step>.<name> [rows, cols]
+OUTPUT: f32.<name>, f64.<name>: each parameter after the last step.
 Exit status 77 when torch cannot be imported.
 """
+import os
 import sys
 
 try:
     import torch
 except ImportError:
     sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from reference_text import read_tensors, write_tensors  # noqa: E402
 
 
 def newton_schulz(G, steps, a, b, c):
@@ -39,12 +39,12 @@ def run(params, grads, hyper, dtype):
     lr, momentum, nesterov, ns_steps, a, b, c, wd, steps = hyper
     p = {n: v.to(dtype).clone() for n, v in params.items()}
     buf = {n: torch.zeros_like(v) for n, v in p.items()}
-    for step in range(steps):
+    for step in range(int(steps)):
         for name, w in p.items():
-            g = grads[step][name].to(dtype)
+            g = grads[f"grad.{step}.{name}"].to(dtype)
             buf[name].mul_(momentum).add_(g)
             u = g.add(buf[name], alpha=momentum) if nesterov else buf[name]
-            o = newton_schulz(u, ns_steps, a, b, c)
+            o = newton_schulz(u, int(ns_steps), a, b, c)
             scale = max(1.0, w.size(0) / w.size(1)) ** 0.5
             w.mul_(1 - lr * wd)
             w.add_(o, alpha=-lr * scale)
@@ -53,30 +53,14 @@ def run(params, grads, hyper, dtype):
 
 def main(input_path, output_path):
     torch.set_num_threads(1)
-    params, grads = {}, {}
-    with open(input_path) as f:
-        for line in f:
-            fields = line.split()
-            if not fields:
-                continue
-            if fields[0] == "hyper":
-                lr, momentum = float.fromhex(fields[1]), float.fromhex(fields[2])
-                nesterov, ns_steps = fields[3] == "1", int(fields[4])
-                a, b, c, wd = (float.fromhex(x) for x in fields[5:9])
-                hyper = (lr, momentum, nesterov, ns_steps, a, b, c, wd, int(fields[9]))
-            elif fields[0] == "param":
-                rows, cols = int(fields[2]), int(fields[3])
-                params[fields[1]] = torch.tensor([float.fromhex(x) for x in fields[4:]], dtype=torch.float64).reshape(rows, cols)
-            elif fields[0] == "grad":
-                step, name = int(fields[1]), fields[2]
-                values = [float.fromhex(x) for x in fields[3:]]
-                grads.setdefault(step, {})[name] = torch.tensor(values, dtype=torch.float64).reshape(params[name].shape)
-            else:
-                raise ValueError(f"{input_path}: unknown record {fields[0]!r}")
-    with open(output_path, "w") as out:
-        for tag, dtype in (("f32", torch.float32), ("f64", torch.float64)):
-            for name, w in run(params, grads, hyper, dtype).items():
-                out.write(tag + " " + name + " " + " ".join(float(x).hex() for x in w.flatten().tolist()) + "\n")
+    tensors = read_tensors(input_path)
+    hyper = tensors.pop("hyper").tolist()
+    params = {k[len("param."):]: v for k, v in tensors.items() if k.startswith("param.")}
+    out = {}
+    for tag, dtype in (("f32", torch.float32), ("f64", torch.float64)):
+        for name, w in run(params, tensors, hyper, dtype).items():
+            out[f"{tag}.{name}"] = w
+    write_tensors(output_path, out)
 
 
 if __name__ == "__main__":

@@ -5,21 +5,19 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include <sys/wait.h>
+#include <tuple>
 #include <unistd.h>
 
 #include "optim/muon.h"
 #include "tests/reference_python.h"
+#include "tests/reference_text.h"
 
 using namespace gpt;
 
@@ -35,12 +33,6 @@ std::vector<float> random_values(std::mt19937& rng, size_t n, float scale) {
 void set_grad(const Tensor& t, const std::vector<float>& g) {
     float* buffer = t.grad_buffer();
     for (size_t i = 0; i < g.size(); ++i) buffer[i] = g[i];
-}
-
-std::string hex(double x) {
-    char buffer[48];
-    std::snprintf(buffer, sizeof buffer, "%a", x);
-    return buffer;
 }
 
 // M·Mᵀ of a row-major [rows, cols] matrix, in double.
@@ -130,67 +122,41 @@ TEST_CASE("three Muon steps match the published algorithm in PyTorch (float32 an
         o.weight_decay = 0.1f;
         const int steps = 3;
         std::mt19937 rng(2024);
-        const std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> shapes = {
-            {"h.0.wide", {6, 10}}, {"h.0.tall", {12, 5}}, {"h.1.square", {8, 8}}};
-        NamedTensors params;
-        std::map<std::string, std::vector<float>> initial;
-        for (const auto& [name, shape] : shapes) {
-            initial[name] = random_values(rng, static_cast<size_t>(shape.first * shape.second), 0.1f);
-            params.emplace_back(name, Tensor::from_vector({shape.first, shape.second}, initial[name], true));
-        }
         const std::string dir = std::filesystem::temp_directory_path() / ("gpt_test_muon_" + std::to_string(::getpid()));
         std::filesystem::create_directories(dir);
         const std::string input = dir + "/in.txt", output = dir + "/out.txt";
         std::ofstream in(input);
-        in << "hyper " << hex(o.lr) << ' ' << hex(o.momentum) << ' ' << (o.nesterov ? 1 : 0) << ' ' << o.ns_steps << ' '
-           << hex(o.ns_a) << ' ' << hex(o.ns_b) << ' ' << hex(o.ns_c) << ' ' << hex(o.weight_decay) << ' ' << steps << '\n';
-        for (const auto& [name, t] : params) {
-            in << "param " << name << ' ' << t.shape()[0] << ' ' << t.shape()[1];
-            for (float x : initial[name]) in << ' ' << hex(x);
-            in << '\n';
+        test::write_tensor(in, "hyper", {9},
+                           {o.lr, o.momentum, o.nesterov ? 1.0f : 0.0f, static_cast<float>(o.ns_steps), o.ns_a, o.ns_b,
+                            o.ns_c, o.weight_decay, static_cast<float>(steps)});
+        NamedTensors params;
+        for (const auto& [name, rows, cols] : {std::tuple{"h.0.wide", 6, 10}, {"h.0.tall", 12, 5}, {"h.1.square", 8, 8}}) {
+            const std::vector<float> initial = random_values(rng, static_cast<size_t>(rows * cols), 0.1f);
+            params.emplace_back(name, Tensor::from_vector({rows, cols}, initial, true));
+            test::write_tensor(in, std::string("param.") + name, {rows, cols}, initial);
         }
         Muon muon(params, o);
         for (int step = 0; step < steps; ++step) {
             for (const auto& [name, t] : params) {
                 const std::vector<float> g = random_values(rng, static_cast<size_t>(t.numel()), 1.0f);
                 set_grad(t, g);
-                in << "grad " << step << ' ' << name;
-                for (float x : g) in << ' ' << hex(x);
-                in << '\n';
+                test::write_tensor(in, "grad." + std::to_string(step) + "." + name, t.shape(), g);
             }
             muon.step();
         }
         in.close();
-        const std::string command = std::string(GPT_PYTHON) + " " + GPT_SOURCE_DIR "/tests/optim/reference_muon.py " +
-                                    input + " " + output;
-        const int status = std::system(command.c_str());
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-            gpt::test::reference_unavailable("torch cannot be imported by " GPT_PYTHON);
-            return;
-        }
-        REQUIRE(status == 0);
-        std::map<std::string, std::vector<double>> reference;  // "f32 name" / "f64 name"
-        std::ifstream out(output);
-        std::string line;
-        while (std::getline(out, line)) {
-            std::istringstream fields(line);
-            std::string tag, name, value;
-            fields >> tag >> name;
-            while (fields >> value) reference[tag + " " + name].push_back(std::strtod(value.c_str(), nullptr));
-        }
+        if (!test::run_reference(GPT_SOURCE_DIR "/tests/optim/reference_muon.py " + input + " " + output)) return;
+        const auto reference = test::read_tensors(output);
         for (const std::string tag : {"f32", "f64"}) {
-            double max_rel = 0.0;  // relative to the largest weight of the matrix (updates are of order lr)
-            for (const auto& [name, t] : params) {
-                const std::vector<double>& want = reference.at(tag + " " + name);
-                REQUIRE(static_cast<int64_t>(want.size()) == t.numel());
-                double scale = 0.0;
-                for (double x : want) scale = std::max(scale, std::abs(x));
-                for (int64_t i = 0; i < t.numel(); ++i)
-                    max_rel = std::max(max_rel, std::abs(t.data()[i] - want[static_cast<size_t>(i)]) / scale);
-            }
+            double worst = 0.0;  // test::compare: relative, small elements against a hundredth of the largest
+            for (const auto& [name, t] : params)
+                worst = std::max(worst, test::compare(std::vector<float>(t.data(), t.data() + t.numel()),
+                                                      reference.at(tag + "." + name)));
             MESSAGE("Muon vs PyTorch " << tag << " after " << steps << " steps (nesterov " << nesterov
-                                       << "): max |difference| / max |weight| = " << max_rel);
-            CHECK(max_rel < 2e-6);  // float32 rounding of the iteration, not a different algorithm
+                                       << "): worst relative difference " << worst);
+            // Measured: 1.9e-5 (float32 reference), 2.3e-5 (float64); a different algorithm (no √(rows/cols)
+            // scale, no Nesterov term, another coefficient) is off by more than 1e-2.
+            CHECK(worst < 1e-4);
         }
         std::filesystem::remove_all(dir);
     }
