@@ -150,8 +150,8 @@ void Tensor::zero_grad() const {
 }
 
 // The buffers cut into the chunks zero_floats uses, every tensor's chunks in one list that the threads
-// share: a GPT's 50–150 parameters took one memset each on one thread where they were small (all of
-// `baby`'s but 4: 0.2 ms of its 1.5 ms serial time per step, bench/amdahl.py) and one region each where
+// share: a GPT's 50–150 parameters took one memset each on one thread where they were small (all 52 of
+// `baby`'s: 0.2 ms of its 1.2–1.8 ms serial time per step, bench/amdahl.py) and one region each where
 // they were large.
 void zero_grads(const std::vector<Tensor>& tensors) {
     std::vector<std::pair<float*, int64_t>> chunks;

@@ -114,15 +114,32 @@ def run_bench(build, shim, config, threads, steps, warmup, data, emulate, perf_o
 
 
 def site_names(build, sites):
-    """Outlined region functions by name (addr2line on gpt_bench)."""
+    """Outlined region functions by name: addr2line on gpt_bench, or, for bench/device.sh's stripped
+    bundle, the symbol table saved beside it (gpt_bench.syms, `nm -C` of the unstripped binary)."""
     exe = os.path.realpath(os.path.join(build, "gpt_bench"))
-    mine = [s for s in sites if os.path.realpath(s["object"]) == exe]
     names = {}
-    if mine and shutil.which("addr2line"):
-        out = subprocess.run(["addr2line", "-f", "-C", "-e", exe] + [s["offset"] for s in mine],
-                             capture_output=True, text=True).stdout.splitlines()[0::2]
-        for s, name in zip(mine, out):
-            names[s["offset"]] = short_name(name)
+    syms_path = os.path.join(build, "gpt_bench.syms")
+    if os.path.exists(syms_path):
+        table = []
+        with open(syms_path) as f:
+            for line in f:
+                parts = line.rstrip("\n").split(" ", 2)
+                if len(parts) == 3 and parts[1] in "tTwW":
+                    table.append((int(parts[0], 16), parts[2]))
+        table.sort()
+        starts = [t[0] for t in table]
+        for s in sites:
+            i = bisect.bisect_right(starts, int(s["offset"], 16)) - 1
+            if i >= 0 and os.path.basename(s["object"]).startswith("gpt_bench"):
+                names[s["offset"]] = short_name(table[i][1])
+    else:
+        mine = [s for s in sites if os.path.realpath(s["object"]) == exe]
+        if mine and shutil.which("addr2line"):
+            out = subprocess.run(["addr2line", "-f", "-C", "-e", exe] + [s["offset"] for s in mine],
+                                 capture_output=True, text=True).stdout.splitlines()[0::2]
+            for s, name in zip(mine, out):
+                if name != "??":
+                    names[s["offset"]] = short_name(name)
     return {s["offset"]: names.get(s["offset"], os.path.basename(s["object"]) + "+" + s["offset"]) for s in sites}
 
 
@@ -259,7 +276,7 @@ def main():
             entry["perf_serial_ms"] = sampled["teams"][0]["median"]["outside_ms"]
             os.unlink(perf_data)
         if a.measure:  # real threads, libgomp's own team; the shim counts (wall time)
-            for n in [1] + threads:
+            for n in [1] + [n for n in threads if n <= (os.cpu_count() or 1)]:  # more threads than cores: no
                 measure_steps = MEASURE_STEPS.get(config, 4)
                 bench, r = run_bench(a.build, shim, config, n, measure_steps, a.warmup, a.data, False)
                 t = r["teams"][0]
@@ -305,6 +322,7 @@ def print_tables(results, threads, measured):
                 continue
             t1 = m["1"]["ms"]
             print(f"| {config} | " + " | ".join(f"{m[str(n)]['ms']:.1f} ({t1 / (n * m[str(n)]['ms']) * 100:.0f} %)"
+                                                if str(n) in m else "more threads than cores"
                                                 for n in [1] + threads) + " |")
     print()
     print(f"Where the {top}-thread step loses time (emulated; per step): work W (all threads), E on {top} cores, "

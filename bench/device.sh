@@ -25,6 +25,7 @@ bundle)
     mkdir -p "$dir"
     mkdir -p "$dir/lib"
     cp "$here/../build-device/gpt_bench" "$dir/gpt_bench.bin"
+    nm -C --defined-only "$dir/gpt_bench.bin" > "$dir/gpt_bench.syms"  # amdahl.py's region names
     strip "$dir/gpt_bench.bin"  # the bundle must stay under the 64 MiB a device call carries (~62 MB)
     cp "$here/run.py" "$here/reference_train.py" "$here/amdahl.py" "$dir/"
     cc -O2 -shared -fPIC -o "$dir/omp_shim.so" "$here/omp_shim.c" -ldl
