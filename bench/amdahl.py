@@ -17,7 +17,7 @@ How (bench/omp_shim.c, LD_PRELOAD into gpt_bench, which marks its measured steps
      the time those regions take on n cores without overheads (Σ over barrier phases of the slowest
      thread); R(n) regions, B(n) barriers. The same steps on one real thread must end on the same loss
      bits (the project is bit-deterministic for any thread count), or the script stops.
-  3. c(n), b(n): one empty region's fork/join and one barrier on this machine (bench/omp_overhead.c,
+  2. c(n), b(n): one empty region's fork/join and one barrier on this machine (bench/omp_overhead.c,
      median of 201 batches) for n up to the cores here; past that extrapolated as c(n) = c(m)·log2(n)/log2(m)
      from the largest measured m (libgomp wakes and joins its team through one shared counter; EPCC
      syncbench results for libgomp on 16–32-core x86 servers are a few µs per region, consistent with
@@ -27,7 +27,7 @@ How (bench/omp_shim.c, LD_PRELOAD into gpt_bench, which marks its measured steps
     with imbalance:  T(n) = S(n) + E(n) + R(n)·c(n) + B(n)·b(n)
   Efficiency = T1 / (n·T(n)). Not modelled: memory-bandwidth contention (the memory-bound loops will do
   worse than this on a real machine), SMT, frequency changes.
---measure: also run gpt_bench on 1 and n real threads and print the measured efficiency beside the
+--measure: also run gpt_bench on 1 and n real threads (n up to the cores there) and print the measured efficiency beside the
   prediction (on a machine with n cores: bench/device.sh runs this on the 16-core machine).
 --perf: also `perf record` the 1-thread run and attribute its serial samples (outside every region, inside
   the measured steps) to the innermost project function, in ms per step.
