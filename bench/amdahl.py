@@ -27,8 +27,8 @@ How (bench/omp_shim.c, LD_PRELOAD into gpt_bench, which marks its measured steps
     with imbalance:  T(n) = S(n) + E(n) + R(n)·c(n) + B(n)·b(n)
   Efficiency = T1 / (n·T(n)). Not modelled: memory-bandwidth contention (the memory-bound loops will do
   worse than this on a real machine), SMT, frequency changes.
---measure: also run gpt_bench on 1 and n real threads (n up to the cores there) and print the measured efficiency beside the
-  prediction (on a machine with n cores: bench/device.sh runs this on the 16-core machine).
+--measure: also run gpt_bench on 1 and n real threads (n up to the cores there) and print the measured
+  efficiency beside the prediction (bench/device.sh runs this on the 16-core machine).
 --perf: also `perf record` the 1-thread run and attribute its serial samples (outside every region, inside
   the measured steps) to the innermost project function, in ms per step.
 """
