@@ -295,7 +295,8 @@ def main():
 def print_tables(results, threads, measured):
     print(f"load average at the start: {results['load']}; {os.cpu_count()} cores here")
     print("fork/join c(n) and barrier b(n), µs: " + ", ".join(
-        f"n={n}: {v['fork_join']:.2f} / {v['barrier']:.2f} ({v['source']})" for n, v in results["overheads_us"].items()))
+        f"n={n}: {v['fork_join']:.2f} / {v['barrier']:.2f} ({v['source']})"
+        for n, v in results["overheads_us"].items()))
     print()
     top = threads[-1]
     head = ("| config | T1 ms/step (1 thread, CPU) | serial ms/step at 1 thread | serial at "
@@ -331,8 +332,10 @@ def print_tables(results, threads, measured):
         last = e["threads"][str(top)]
         print(f"\n{config}: T1 {e['T1_ms']:.2f} ms; at {top}: S {last['serial_ms']:.2f} + E {last['balanced_ms']:.2f} "
               f"+ overheads {last['overhead_ms']:.2f} = {last['imbalance_ms']:.2f} ms (ideal T1/{top} = "
-              f"{e['T1_ms'] / top:.2f}); W {last['work_ms']:.2f} ms vs {e['T1_ms'] - e['serial_1_ms']:.2f} in regions at 1 thread")
-        print("| region site | calls (parallel) | 1 thread ms | work at n ms | on n cores ms | serial at n ms | loss vs T1/n ms |")
+              f"{e['T1_ms'] / top:.2f}); W {last['work_ms']:.2f} ms vs {e['T1_ms'] - e['serial_1_ms']:.2f} "
+              "in regions at 1 thread")
+        print("| region site | calls (parallel) | 1 thread ms | work at n ms | on n cores ms | serial at n ms "
+              "| loss vs T1/n ms |")
         print("|---|---|---|---|---|---|---|")
         for s in last["sites"][:6]:
             print(f"| {s['site']} | {s['calls']:.0f} ({s['active_calls']:.0f}) | {s['one_thread_ms']:.2f} | "

@@ -46,8 +46,9 @@ int main(int argc, char** argv) {
     }
     qsort(fork_us, kBatches, sizeof(double), by_value);
     qsort(barrier_us, kBatches, sizeof(double), by_value);
-    printf("{\"threads\": %d, \"reps\": %d, \"fork_join_us\": %.4f, \"fork_join_us_best\": %.4f, \"barrier_us\": %.4f, "
-           "\"barrier_us_best\": %.4f}\n",
-           threads, reps, fork_us[kBatches / 2], fork_us[0], barrier_us[kBatches / 2], barrier_us[0]);
+    printf(
+        "{\"threads\": %d, \"reps\": %d, \"fork_join_us\": %.4f, \"fork_join_us_best\": %.4f, \"barrier_us\": %.4f, "
+        "\"barrier_us_best\": %.4f}\n",
+        threads, reps, fork_us[kBatches / 2], fork_us[0], barrier_us[kBatches / 2], barrier_us[0]);
     return 0;
 }

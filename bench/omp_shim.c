@@ -73,7 +73,9 @@ static double monotonic_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void* lookup(const char* name) { return dlsym(RTLD_NEXT, name); }
+static void* lookup(const char* name) {
+    return dlsym(RTLD_NEXT, name);
+}
 
 // A process without libgomp (a profiler or shell that the preload reaches too) leaves the shim idle.
 __attribute__((constructor)) static void shim_init(void) {
@@ -98,8 +100,7 @@ __attribute__((constructor)) static void shim_init(void) {
         char* end;
         const long n = strtol(p, &end, 10);
         if (end == p || n < 1 || n > kMaxTeam) {
-            fprintf(stderr, "omp_shim: GPT_OMP_SHIM_TEAMS must list thread counts 1..%d, got \"%s\"\n", kMaxTeam,
-                    list);
+            fprintf(stderr, "omp_shim: GPT_OMP_SHIM_TEAMS must list thread counts 1..%d, got \"%s\"\n", kMaxTeam, list);
             exit(2);
         }
         teams[team_slots++] = (int)n;
@@ -253,8 +254,8 @@ __attribute__((noinline)) static void make_fibers(int team, region_fn fn, void* 
     fiber_data = data;
     for (int t = 0; t < team; ++t) {
         if (!stacks[t]) {
-            stacks[t] = mmap(NULL, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                             -1, 0);
+            stacks[t] = mmap(NULL, kStack, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
             if (stacks[t] == MAP_FAILED) {
                 fprintf(stderr, "omp_shim: cannot map a fiber stack\n");
                 exit(3);
@@ -335,8 +336,10 @@ static void emulate_barrier(void) {
 // ---- libgomp's entry points ----
 
 void GOMP_parallel(region_fn fn, void* data, unsigned num_threads, unsigned flags) {
-    if (emulate) emulate_parallel(fn, data, num_threads);
-    else count_parallel(fn, data, num_threads, flags);
+    if (emulate)
+        emulate_parallel(fn, data, num_threads);
+    else
+        count_parallel(fn, data, num_threads, flags);
 }
 
 void GOMP_barrier(void) {
@@ -345,14 +348,26 @@ void GOMP_barrier(void) {
     real_barrier();
 }
 
-int omp_get_thread_num(void) { return emulate ? (depth ? levels[depth - 1].tid : 0) : real_thread_num(); }
-int omp_get_num_threads(void) { return emulate ? (depth ? levels[depth - 1].team : 1) : real_num_threads(); }
-int omp_get_max_threads(void) { return emulate ? virtual_team : real_max_threads(); }
-int omp_in_parallel(void) { return emulate ? active_depth > 0 : real_in_parallel(); }
-int omp_get_level(void) { return emulate ? depth : real_level(); }
+int omp_get_thread_num(void) {
+    return emulate ? (depth ? levels[depth - 1].tid : 0) : real_thread_num();
+}
+int omp_get_num_threads(void) {
+    return emulate ? (depth ? levels[depth - 1].team : 1) : real_num_threads();
+}
+int omp_get_max_threads(void) {
+    return emulate ? virtual_team : real_max_threads();
+}
+int omp_in_parallel(void) {
+    return emulate ? active_depth > 0 : real_in_parallel();
+}
+int omp_get_level(void) {
+    return emulate ? depth : real_level();
+}
 void omp_set_num_threads(int n) {
-    if (emulate) virtual_team = n > 0 ? n : 1;
-    else real_set_num_threads(n);
+    if (emulate)
+        virtual_team = n > 0 ? n : 1;
+    else
+        real_set_num_threads(n);
 }
 
 // ---- report ----
@@ -373,29 +388,31 @@ static void report_team(FILE* out, int k) {
     Totals* t = &totals[k];
     const double n = (double)t->steps;
     fprintf(out,
-            "%s\n {\"threads\": %d, \"steps\": %lld, \"median\": {\"step_ms\": %.4f, \"outside_ms\": %.4f, \"serial_ms\": %.4f, "
-            "\"work_ms\": %.4f, \"predicted_ms\": %.4f}, \"regions\": %.2f, \"active_regions\": %.2f, \"barriers\": %.2f, \"region_ms\": %.4f, "
+            "%s\n {\"threads\": %d, \"steps\": %lld, \"median\": {\"step_ms\": %.4f, \"outside_ms\": %.4f, "
+            "\"serial_ms\": %.4f, "
+            "\"work_ms\": %.4f, \"predicted_ms\": %.4f}, \"regions\": %.2f, \"active_regions\": %.2f, \"barriers\": "
+            "%.2f, \"region_ms\": %.4f, "
             "\"active_ms\": %.4f, \"work_ms\": %.4f, \"predicted_ms\": %.4f, \"tail_serial_ms\": %.4f, \"sites\": [",
             k ? "," : "", t->threads, t->steps, median(t->step, t->steps), median(t->outside, t->steps),
-            median(t->serial, t->steps),
-            median(t->work, t->steps), median(t->predicted, t->steps), (double)t->regions / n, (double)t->active_regions / n,
-            (double)t->barriers / n, t->region_ms / n, t->active_ms / n, t->work_ms / n, t->predicted_ms / n,
-            t->tail_serial_ms / n);
+            median(t->serial, t->steps), median(t->work, t->steps), median(t->predicted, t->steps),
+            (double)t->regions / n, (double)t->active_regions / n, (double)t->barriers / n, t->region_ms / n,
+            t->active_ms / n, t->work_ms / n, t->predicted_ms / n, t->tail_serial_ms / n);
     int first = 1;
     for (int i = 0; i < kSites; ++i) {
         const Site* s = &sites[i];
         if (!s->fn || s->slot != k) continue;
         Dl_info info;
         const int known = dladdr((void*)s->fn, &info);
-        const unsigned long offset = known ? (unsigned long)((uintptr_t)s->fn - (uintptr_t)info.dli_fbase)
-                                           : (unsigned long)(uintptr_t)s->fn;
-        fprintf(out,
-                "%s\n  {\"object\": \"%s\", \"offset\": \"0x%lx\", \"calls\": %.2f, \"active_calls\": %.2f, "
-                "\"barriers\": %.2f, \"wall_ms\": %.4f, \"inactive_ms\": %.4f, \"work_ms\": %.4f, \"predicted_ms\": %.4f, "
-                "\"serial_before_ms\": %.4f}",
-                first ? "" : ",", known && info.dli_fname ? info.dli_fname : "?", offset, (double)s->calls / n,
-                (double)s->active_calls / n, (double)s->barriers / n, s->wall_ms / n, s->inactive_ms / n, s->work_ms / n,
-                s->predicted_ms / n, s->serial_before_ms / n);
+        const unsigned long offset =
+            known ? (unsigned long)((uintptr_t)s->fn - (uintptr_t)info.dli_fbase) : (unsigned long)(uintptr_t)s->fn;
+        fprintf(
+            out,
+            "%s\n  {\"object\": \"%s\", \"offset\": \"0x%lx\", \"calls\": %.2f, \"active_calls\": %.2f, "
+            "\"barriers\": %.2f, \"wall_ms\": %.4f, \"inactive_ms\": %.4f, \"work_ms\": %.4f, \"predicted_ms\": %.4f, "
+            "\"serial_before_ms\": %.4f}",
+            first ? "" : ",", known && info.dli_fname ? info.dli_fname : "?", offset, (double)s->calls / n,
+            (double)s->active_calls / n, (double)s->barriers / n, s->wall_ms / n, s->inactive_ms / n, s->work_ms / n,
+            s->predicted_ms / n, s->serial_before_ms / n);
         first = 0;
     }
     fprintf(out, "]}");

@@ -58,7 +58,8 @@ assert sixteen["active_regions"] > 0 and sixteen["barriers"] > 0, sixteen
 m = sixteen["median"]
 assert m["work_ms"] / 16 <= m["predicted_ms"] < m["work_ms"], m
 for key in ("regions", "active_regions", "barriers"):
-    assert two[key] == real_two[key] == five[key], f"{key}: emulated 2: {two[key]}, 5: {five[key]}, libgomp 2: {real_two[key]}"
+    assert two[key] == real_two[key] == five[key], \
+        f"{key}: emulated 2: {two[key]}, 5: {five[key]}, libgomp 2: {real_two[key]}"
 print(f"omp_shim: same loss with emulated teams of 1, 2, 5, 16 threads and 2 real ones; {two['regions']:.0f} regions "
       f"({two['active_regions']:.0f} parallel), {two['barriers']:.0f} barriers per step as libgomp counts: ok")
 EOF
