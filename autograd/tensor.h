@@ -97,6 +97,10 @@ private:
     std::shared_ptr<TensorImpl> impl_;
 };
 
+// Every existing gradient of `tensors` set to zero (Tensor::zero_grad for each), in one parallel region
+// over all their buffers: a step zeroes many small gradients that alone are each too small to share.
+void zero_grads(const std::vector<Tensor>& tensors);
+
 // The autograd half of a tensor, apart from its values so that the tape can hold it without keeping
 // the storage alive. Created on first need (requires_grad, a gradient, a recorded node).
 struct AutogradMeta {

@@ -42,6 +42,10 @@
 #include "optim/adamw_in_backward.h"
 #include "optim/clip.h"
 
+// bench/omp_shim.c (LD_PRELOAD, for bench/amdahl.py) defines this to mark the measured steps; without
+// the shim the weak reference stays null and nothing is called.
+extern "C" __attribute__((weak)) void gpt_omp_shim_step(int begin);
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -157,6 +161,8 @@ int run_train_bench(const Args& args) {
             profile::set_enabled(true);
         }
         bench::make_batch(data, step, B, T, inputs, targets);
+        const bool measured = step >= warmup;
+        if (measured && gpt_omp_shim_step) gpt_omp_shim_step(1);
         const auto t0 = Clock::now();
         const double c0 = cpu_ms();
         optimizer.zero_grad();
@@ -176,9 +182,10 @@ int run_train_bench(const Args& args) {
         }
         const double t_step = ms_since(t0);
         const double c_step = cpu_ms() - c0;
+        if (measured && gpt_omp_shim_step) gpt_omp_shim_step(0);
         if (step == 0) first_loss = loss.item();
         last_loss = loss.item();
-        if (step >= warmup) {
+        if (measured) {
             step_ms.push_back(t_step);
             step_cpu_ms.push_back(c_step);
             forward_ms.push_back(t_forward);
@@ -193,11 +200,11 @@ int run_train_bench(const Args& args) {
         if (name != "wpe.weight") without_wpe += tensor.numel();
     std::printf("{\"side\": \"project\", \"config\": \"%s\", \"threads\": %d, \"steps\": %lld, \"ms\": %.3f, \"cpu_ms\": %.3f, "
                 "\"forward_ms\": %.3f, \"backward_ms\": %.3f, \"optimizer_ms\": %.3f, \"tokens_per_step\": %lld, "
-                "\"flops_per_token\": %.0f, \"parameters\": %lld, \"first_loss\": %.4f, \"last_loss\": %.4f, "
+                "\"flops_per_token\": %.0f, \"parameters\": %lld, \"first_loss\": %.4f, \"last_loss\": %.4f, \"last_loss_exact\": %.9g, "
                 "\"kernels\": \"%s\", \"gemm\": \"%s\", \"optimizer_in_backward\": %s}\n",
                 shape.name.c_str(), omp_get_max_threads(), (long long)steps, median(step_ms), median(step_cpu_ms), median(forward_ms),
                 median(backward_ms), median(optimizer_ms), (long long)(B * T),
-                bench::flops_per_token(shape, without_wpe), (long long)model.parameter_count(), first_loss, last_loss,
+                bench::flops_per_token(shape, without_wpe), (long long)model.parameter_count(), first_loss, last_loss, last_loss,
                 kernel_path_name(), sgemm_is_own_kernel() ? "own" : "openblas", in_backward ? "true" : "false");
     return 0;
 }

@@ -151,7 +151,10 @@ void AdamW::update_parameter(size_t k, AdamWUpdateNorm* norm, float grad_scale) 
 }
 
 void AdamW::zero_grad() {
-    for (Slot& s : slots_) s.tensor.zero_grad();
+    std::vector<Tensor> tensors;
+    tensors.reserve(slots_.size());
+    for (const Slot& s : slots_) tensors.push_back(s.tensor);
+    zero_grads(tensors);
 }
 
 void AdamW::set_lr(float lr) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "autograd/named_tensors.h"
 
@@ -31,6 +32,10 @@ float clip_scale(double norm, double max_norm);
 // One gradient's share of the norm: Σ_i g_i² in double, in fixed blocks added in order (grad_norm is the
 // square root of these summed over the parameters in list order).
 double gradient_sum_of_squares(const float* g, int64_t n);
+
+// gradient_sum_of_squares of every parameter in list order (0 without a gradient), the same doubles,
+// computed in one parallel pass over all of them.
+std::vector<double> gradient_sums_of_squares(const NamedTensors& parameters);
 
 // The name of the first parameter (in list order) whose gradient holds a NaN or ±Inf; "" when all are finite.
 std::string first_nonfinite_gradient(const NamedTensors& parameters);

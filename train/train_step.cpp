@@ -101,18 +101,6 @@ bool reduce_across_ranks(const StepContext& state, StepResult& result) {
     return true;
 }
 
-// Σ g² per parameter (0 without a gradient), in list order: one pass gives both the global norm (the
-// same sums added in the same order as grad_norm(), so the same double) and, on log steps, the
-// per-parameter norms of the report's gradient-flow view.
-std::vector<double> gradient_squares(const NamedTensors& parameters) {
-    std::vector<double> squares;
-    for (const auto& [name, tensor] : parameters) {
-        const float* g = tensor.grad();
-        squares.push_back(g ? gradient_sum_of_squares(g, tensor.numel()) : 0.0);
-    }
-    return squares;
-}
-
 double global_norm(const std::vector<double>& squares) {
     double total = 0.0;
     for (double s : squares) total += s;
@@ -181,15 +169,19 @@ StepResult train_step(const StepContext& state, const StepSettings& settings) {
     if (state.muon) state.muon->set_lr(settings.muon_lr);
     if (settings.optimizer_in_backward) return step_with_update_in_backward(state, settings);
     StepResult result;
-    for (const auto& [name, tensor] : state.parameters) tensor.zero_grad();  // AdamW's and Muon's
+    std::vector<Tensor> tensors;  // AdamW's and Muon's
+    for (const auto& [name, tensor] : state.parameters) tensors.push_back(tensor);
+    zero_grads(tensors);
     result.loss = accumulate_gradients(state, settings);  // this rank's sum, for now
     const int64_t micro_batches = state.comm.size() * settings.grad_accum;
     if (state.comm.size() > 1 && !reduce_across_ranks(state, result)) return result;
     if (micro_batches > 1) state.gradients.give_back(state.parameters);
     result.loss /= static_cast<double>(micro_batches);
-    // One pass over the gradients before AdamW's: the norm, which is finite exactly when every gradient
-    // is (optim/clip.h); only a failed step looks for the parameter to name.
-    const std::vector<double> squares = gradient_squares(state.parameters);
+    // One pass over the gradients before AdamW's: Σ g² per parameter (0 without a gradient), in list
+    // order, gives the global norm (the same sums added in the same order as grad_norm(), so the same
+    // double), finite exactly when every gradient is (optim/clip.h), and on log steps the per-parameter
+    // norms of the report's gradient-flow view. Only a failed step looks for the parameter to name.
+    const std::vector<double> squares = gradient_sums_of_squares(state.parameters);
     result.grad_norm = global_norm(squares);
     if (!std::isfinite(result.loss) || !std::isfinite(result.grad_norm)) {
         result.bad_parameter = first_nonfinite_gradient(state.parameters);

@@ -52,6 +52,26 @@ TEST_CASE("backward walks the tape and accumulates where a tensor feeds two ops"
     CHECK(x.grad()[1] == 0.0f);
 }
 
+TEST_CASE("zero_grads zeroes every existing gradient, small and large, and creates none") {
+    // 300,000 floats in all: over zero_grads' parallel threshold (4 chunks of 65,536), one tensor alone too.
+    std::vector<Tensor> tensors = {Tensor::zeros({3}, true), Tensor::zeros({70000}, true), Tensor::zeros({5}, true),
+                                   Tensor::zeros({300000}, true)};
+    for (size_t k : {size_t(0), size_t(1), size_t(3)}) {
+        float* g = tensors[k].grad_buffer();
+        for (int64_t i = 0; i < tensors[k].numel(); ++i) g[i] = 1.0f + static_cast<float>(i % 7);
+    }
+    const float* kept = tensors[1].grad();
+    zero_grads(tensors);
+    CHECK(tensors[2].grad() == nullptr);  // had none: still none
+    CHECK(tensors[1].grad() == kept);     // the buffers stay
+    for (size_t k : {size_t(0), size_t(1), size_t(3)}) {
+        int64_t nonzero = 0;
+        for (int64_t i = 0; i < tensors[k].numel(); ++i) nonzero += tensors[k].grad()[i] != 0.0f;
+        CHECK(nonzero == 0);
+    }
+    zero_grads({});  // nothing to do
+}
+
 TEST_CASE("an intermediate's gradient is freed after backward unless retain_grad asks to keep it") {
     Tensor x = Tensor::from_vector({2}, {1.0f, -2.0f}, true);
     Tensor kept = triple(x), dropped = triple(x);

@@ -6,6 +6,7 @@
 #include <omp.h>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "optim/adamw.h"
@@ -71,6 +72,34 @@ TEST_CASE("the norm has the same bits for any thread count") {
     const double two = grad_norm(params);
     omp_set_num_threads(threads);
     CHECK(one == two);
+}
+
+TEST_CASE("gradient_sums_of_squares: each parameter's gradient_sum_of_squares, same bits, any thread count") {
+    // Sizes around the 8192-float block and the 4-block parallel threshold; "none" has no gradient.
+    NamedTensors params = random_grads(100003, 1.0f);
+    for (int64_t n : {int64_t(8192), int64_t(8193), int64_t(3 * 8192 + 1), int64_t(1)}) {
+        std::string name = "n";  // appended, not +: GCC 12 -Wrestrict false positive
+        params.emplace_back(name.append(std::to_string(n)), Tensor::zeros({n}, true));
+        float* g = params.back().second.grad_buffer();
+        for (int64_t i = 0; i < n; ++i) g[i] = 0.001f * static_cast<float>((i * 7919) % 2001) - 1.0f;
+    }
+    const int threads = omp_get_max_threads();
+    for (int t : {1, 2, 3}) {
+        omp_set_num_threads(t);
+        const std::vector<double> squares = gradient_sums_of_squares(params);
+        REQUIRE(squares.size() == params.size());
+        double total = 0.0;
+        for (size_t k = 0; k < params.size(); ++k) {
+            const Tensor& tensor = params[k].second;
+            const double alone = tensor.grad() ? gradient_sum_of_squares(tensor.grad(), tensor.numel()) : 0.0;
+            CHECK(squares[k] == alone);
+            CHECK(squares[k] == doctest::Approx(norm_by_hand({params[k]}) * norm_by_hand({params[k]})));
+            total += squares[k];
+        }
+        CHECK(std::sqrt(total) == grad_norm(params));
+        CHECK(squares[3] == 0.0);  // "none"
+    }
+    omp_set_num_threads(threads);
 }
 
 TEST_CASE("non-finite gradients are found by parameter name and are not clipped") {
