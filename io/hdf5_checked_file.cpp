@@ -14,10 +14,11 @@
 // reads go to the file; bytes never written (past the end, or dropped after a failure) read as zeros, as
 // with the sec2 driver. After a failure nothing read back is used: the file is removed.
 //
-// Same layout as the core driver gave: the same feature flags (metadata aggregation and accumulation,
-// data sieving, small-data aggregation), so the same content still gives the same bytes. A region HDF5
-// allocates and never writes is a hole (zeros), as the core driver's zero-filled buffer gave; the file is
-// truncated (or extended) to HDF5's end of allocation when it closes.
+// The core driver's feature flags (metadata aggregation and accumulation, data sieving, small-data
+// aggregation), so files are laid out as before (a small checkpoint came out byte for byte the same;
+// in larger ones HDF5 may place some metadata elsewhere). The same content gives the same bytes: a
+// region HDF5 allocates and never writes is a hole (zeros), as the core driver's zero-filled buffer
+// gave, and the file is cut (or extended) to HDF5's end of allocation when it closes.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
