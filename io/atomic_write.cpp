@@ -1,11 +1,12 @@
-// Atomic replacement of an HDF5 file: write PATH.tmp beside it, make its bytes durable, then rename.
+// Atomic replacement of a file: write PATH.tmp beside it, make its bytes durable, then rename.
 //
 // rename(2) within one filesystem replaces the directory entry in one step, so a reader (or a crash,
 // kill -9, power loss) sees either the old file or the complete new one, never a partial file:
-//   1. build the file in memory (core driver), close it and keep its buffer (io/hdf5_image.cpp): HDF5
-//      does no disk I/O, so a full disk cannot make an HDF5 close fail (libhdf5 1.10.8 crashes at exit
-//      after one: see io/hdf5.h)
-//   2. write the image to PATH.tmp, fsync it  the data is on disk before the name points at it
+//   1. write PATH.tmp: an HDF5 file through the checked driver (io/hdf5_checked_file.cpp: HDF5 writes
+//      each dataset from its own buffer, chunk by chunk, and never sees a failed write, so a full disk
+//      cannot make an HDF5 close fail: libhdf5 1.10.8 crashes at exit after one, see io/hdf5.h), or
+//      plain bytes with a write(2) loop
+//   2. fsync PATH.tmp             the data is on disk before the name points at it
 //   3. rename(PATH.tmp, PATH)     the switch
 //   4. fsync(folder)              the new directory entry itself is on disk
 #include <fcntl.h>
@@ -68,13 +69,11 @@ std::string folder_of(const std::string& path) {
 void write_atomically(const std::string& path, const std::function<void(H5File&)>& fill) {
     const std::string tmp = path + ".tmp";
     try {
-        FileImage image;
         {
-            H5File file = H5File::create_in_memory(tmp);
+            H5File file = H5File::create_checked(tmp);
             fill(file);
-            image = file.close_to_image();
+            file.close_checked();  // the first failed write, if any, is thrown here; then fsync
         }
-        write_file_synced(tmp, image.bytes());
         if (std::rename(tmp.c_str(), path.c_str()) != 0)
             throw std::runtime_error(tmp + ": cannot rename to " + path + ": " + std::strerror(errno));
     } catch (const std::exception& e) {

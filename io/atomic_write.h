@@ -1,7 +1,7 @@
 // Atomic replacement of a file: PATH.tmp written beside it and fsynced, renamed over PATH, the folder
 // fsynced, so a reader or a crash sees the old file or the new one, never a part. Plain POSIX, no HDF5:
 // every file the program writes goes through here (checkpoints through io/hdf5.h's write_atomically,
-// which builds the HDF5 image in memory and then takes these steps).
+// which writes the HDF5 file as PATH.tmp through a driver that checks every write, then takes these steps).
 #pragma once
 
 #include <string>

@@ -107,22 +107,8 @@ protected:
     std::string path_;
 };
 
-// The bytes of a closed in-memory file (H5File::close_to_image): the core driver's own buffer, kept when
-// the file closed instead of copied, so a checkpoint's bytes exist once in memory, not twice.
-struct ImageBuffer;
-class FileImage {
-public:
-    FileImage();
-    FileImage(std::unique_ptr<ImageBuffer> buffer, std::size_t size);
-    ~FileImage();
-    FileImage(FileImage&&) noexcept;
-    FileImage& operator=(FileImage&&) noexcept;
-    std::string_view bytes() const;
-
-private:
-    std::unique_ptr<ImageBuffer> buffer_;
-    std::size_t size_ = 0;
-};
+// The disk side of a file made by H5File::create_checked (io/hdf5_checked_file.cpp).
+struct CheckedSink;
 
 // A file; as a group it is the root "/". Closing (explicit or in the destructor) closes every object
 // still open in it.
@@ -130,12 +116,15 @@ class H5File : public H5Group {
 public:
     static H5File create(const std::string& path);     // truncates an existing file
     static H5File open_read(const std::string& path);  // read-only; clear errors for missing/non-HDF5/truncated
-    // A file built in memory (HDF5's core driver, no backing store): HDF5 itself never touches the disk, so
-    // no HDF5 call on it can fail for lack of space. close_to_image() flushes and closes it and hands over
-    // the driver's buffer: the bytes of the complete file, for the caller to write (write_atomically
-    // does). `name` is only used in messages.
-    static H5File create_in_memory(const std::string& name);
-    FileImage close_to_image();
+    // A new file (an existing one is truncated) whose bytes go to disk through the project's own HDF5 file
+    // driver (io/hdf5_checked_file.cpp): every write(2) is checked there, and the first one that fails
+    // (disk full, file-size limit) is recorded instead of being reported to HDF5, which then writes
+    // nothing more; so no HDF5 call on the file, its close included, can fail for lack of space.
+    // close_checked() closes it, throws the recorded failure if there was one (naming the file, the
+    // offset and errno's message), and fsyncs it. HDF5 writes each dataset's chunks from the caller's
+    // buffer as it goes: the file is never held in memory.
+    static H5File create_checked(const std::string& path);
+    void close_checked();
     ~H5File();
     H5File(H5File&&) noexcept;
     H5File& operator=(H5File&&) noexcept;
@@ -146,20 +135,22 @@ public:
 private:
     H5File(H5Id file, H5Id root, const std::string& path);
     static H5File create_with(const std::string& path, H5Id fapl);
-    // In-memory files: the core driver's buffer, allocated through HDF5's file-image callbacks. Declared
-    // before file_id_ so that it outlives the file's close (which hands the buffer to it).
-    std::unique_ptr<ImageBuffer> image_;
+    // Checked files: the file descriptor and the first failed write. Declared before file_id_ so that it
+    // outlives the file's close (whose last writes go through it).
+    std::unique_ptr<CheckedSink> sink_;
     H5Id file_id_;  // a member, so released before the base's root-group id: closing the file closes all
 };
 
-// Writes `path` atomically: `fill` builds the file in memory (create_in_memory), its image is written to
-// path + ".tmp" (same folder), fsync'ed and renamed over `path`, then the folder is fsync'ed. On any
-// failure the temporary file is removed and the error says that the previous file at `path` is untouched.
-// Why in memory: libhdf5 1.10.8 cannot survive a failed close. When H5Fclose's flush fails (disk full),
-// H5F__dest frees the file's structures but H5I keeps the id, whose free callback then runs again on the
-// freed memory at exit (H5_term_library → H5F__close_cb: a segfault). With the core driver the only
-// disk writes are ours, checked call by call. Cost: the file's bytes are held once in memory (the core
-// driver's buffer, handed over at close: FileImage) until they are written.
+// Writes `path` atomically: `fill` writes the file as path + ".tmp" (same folder; H5File::create_checked),
+// which is closed, fsync'ed and renamed over `path`, then the folder is fsync'ed. On any failure the
+// temporary file is removed and the error says that the previous file at `path` is untouched; a crash
+// leaves at worst a stale path + ".tmp", never a partial file under `path`.
+// Why a driver of our own: libhdf5 1.10.8 cannot survive a failed close. When H5Fclose's flush fails
+// (disk full), H5F__dest frees the file's structures but H5I keeps the id, whose free callback then runs
+// again on the freed memory at exit (H5_term_library → H5F__close_cb: a segfault). With the checked
+// driver HDF5 never sees a failed write: the failure is ours to report, after a clean close. (Before,
+// the file was built in memory with the core driver and written afterwards, which held the whole file,
+// 1.6 GB for GPT-2 124M with its AdamW moments, in memory while it was saved.)
 void write_atomically(const std::string& path, const std::function<void(H5File&)>& fill);
 
 }  // namespace gpt

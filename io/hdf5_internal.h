@@ -19,12 +19,14 @@
 
 namespace gpt {
 
-// The core driver's buffer of an in-memory file (io/hdf5_image.cpp).
-struct ImageBuffer {
-    unsigned char* data = nullptr;  // the core driver's buffer
-    std::size_t allocated = 0;
-    bool closed = false;  // the driver let go of it when the file closed; ours from then on
-    ~ImageBuffer() { std::free(data); }
+// The disk side of a checked file (H5File::create_checked, io/hdf5_checked_file.cpp): the descriptor the
+// driver writes through and the first write that failed.
+struct CheckedSink {
+    std::string path;
+    int fd = -1;
+    int error = 0;                // errno of the first failed write or truncation; 0: none
+    std::uint64_t error_at = 0;   // the byte offset it failed at
+    ~CheckedSink();
 };
 
 }  // namespace gpt

@@ -24,6 +24,7 @@ public:
     // true: round W to bf16 now (autograd/bf16.h) and keep the copy; false: drop it.
     void keep_bf16_copy(bool on) { weight_bf16_ = on ? Bf16Matrix::round(weight) : Bf16Matrix{}; }
     bool has_bf16_copy() const { return !weight_bf16_.empty(); }
+    const Bf16Matrix& bf16_weight() const { return weight_bf16_; }
 
     Tensor weight;
     Tensor bias;  // undefined when constructed without bias

@@ -75,7 +75,8 @@ public:
     // (clip_grad_norm), without a pass of its own over them. 1: no clipping.
     void step(float grad_scale = 1.0f);
     // The same step, also filling `norms` (one entry per parameter, in the constructor's order). Each
-    // parameter's sums run in element order on one thread, so they do not depend on the thread count.
+    // parameter's sums are taken in a fixed order (blocks of 4096 elements, 8 lanes in a block: the order
+    // is written out in optim/adamw.cpp): they run in parallel and do not depend on the thread count.
     void step(std::vector<AdamWUpdateNorm>& norms, float grad_scale = 1.0f);
     void zero_grad();  // zeroes every existing gradient buffer (keeps the buffers)
 
