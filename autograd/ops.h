@@ -97,8 +97,10 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& generator);
 
 // ---- cross_entropy.cpp: fused log-softmax + negative log-likelihood ----
 // logits [..., V], targets one per row (numel / V of them). Mean over rows whose target differs from
-// ignore_index → shape []. Targets outside [0, V) other than ignore_index throw.
-Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index = -100);
+// ignore_index → shape []. Targets outside [0, V) other than ignore_index throw. label_smoothing ε in
+// [0, 1]: the target distribution is (1 − ε)·onehot + ε/V, as PyTorch's F.cross_entropy(label_smoothing=ε).
+Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index = -100,
+                     float label_smoothing = 0.0f);
 
 // ---- rope.cpp: rotary position embedding (RoFormer; GPT-NeoX "rotate half" pairing, base 10000) ----
 // x [B, T, W], W = n·hd: n heads of hd (even) floats side by side. The first `rotated_heads` heads of

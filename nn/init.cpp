@@ -9,8 +9,8 @@ static bool ends_with(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-void init_gpt2(GPT& model, Generator& generator) {
-    const double residual_std = 0.02 / std::sqrt(2.0 * static_cast<double>(model.config().n_layer));
+// Draws in named_parameters() order; `residual_std` for every *c_proj.weight.
+static void init_by_name(Module& model, double residual_std, Generator& generator) {
     for (auto& [name, tensor] : model.named_parameters()) {
         float* values = tensor.data();
         // ln_1, ln_2, ln_f (LayerNorm or RMSNorm) and the QK-norm gains q_norm, k_norm: ones (and zero biases).
@@ -26,6 +26,15 @@ void init_gpt2(GPT& model, Generator& generator) {
             for (int64_t i = 0; i < tensor.numel(); ++i) values[i] = static_cast<float>(std * generator.normal());
         }
     }
+}
+
+void init_gpt2(GPT& model, Generator& generator) {
+    init_by_name(model, 0.02 / std::sqrt(2.0 * static_cast<double>(model.config().n_layer)), generator);
+}
+
+void init_encoder_decoder(EncoderDecoder& model, Generator& generator) {
+    const EncoderDecoderConfig& c = model.config();
+    init_by_name(model, 0.02 / std::sqrt(2.0 * static_cast<double>(c.n_encoder_layer + c.n_decoder_layer)), generator);
 }
 
 }  // namespace gpt

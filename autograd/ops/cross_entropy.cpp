@@ -4,6 +4,11 @@
 // logits [..., V] viewed as [N, V]; targets[n] in [0, V) or ignore_index. With lse_n = log Σ_v exp(l[n,v]):
 //   loss = (1/N_valid) Σ_{n valid} (lse_n − l[n, targets[n]])              → shape []
 //   dL/dl[n,v] = dloss · (exp(l[n,v] − lse_n) − [v == targets[n]]) / N_valid   (0 for ignored rows)
+// With label smoothing ε (PyTorch's label_smoothing=, Szegedy et al. 2016) the target distribution is
+// (1 − ε)·onehot + ε/V, so a valid row's loss and gradient become
+//   loss_n = (1 − ε)(lse_n − l[n, t]) + ε·(lse_n − (1/V) Σ_v l[n, v])
+//   dL/dl[n,v] = dloss · (exp(l[n,v] − lse_n) − (1 − ε)[v == t] − ε/V) / N_valid
+// (ε = 0 runs exactly the unsmoothed arithmetic.)
 // Saved for backward: the logits' values and lse per row, N floats; the softmax is recomputed from the
 // logits straight into their gradient. If every row is ignored the loss is 0 and the gradient stays zero.
 // When nothing else holds the logits (a training step), the gradient is written over them
@@ -21,8 +26,12 @@
 
 namespace gpt {
 
-Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index) {
+Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index,
+                     float label_smoothing) {
     profile::Scope profile_scope("cross_entropy");
+    check(label_smoothing >= 0.0f && label_smoothing <= 1.0f, "cross_entropy",
+          "label_smoothing " + std::to_string(label_smoothing) + " is outside [0, 1]");
+    const float eps = label_smoothing;
     check(logits.defined() && logits.dim() >= 1, "cross_entropy", "logits must have at least one axis");
     const int64_t V = logits.size(-1);
     check(V > 0, "cross_entropy", "vocabulary axis is empty in logits " + shape_str(logits.shape()));
@@ -57,7 +66,14 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
         const float sum = kernels::table().row_sum_exp(row, V, max);
         const float row_lse = max + std::log(sum);
         lse_out[n] = row_lse;
-        row_loss[static_cast<size_t>(n)] = row_lse - row[target];
+        float loss_n = row_lse - row[target];
+        if (eps > 0.0f) {
+            double sum_l = 0.0;  // in double, serially: the same bits for any thread count
+            for (int64_t v = 0; v < V; ++v) sum_l += row[v];
+            const float uniform = row_lse - static_cast<float>(sum_l / static_cast<double>(V));
+            loss_n = (1.0f - eps) * loss_n + eps * uniform;
+        }
+        row_loss[static_cast<size_t>(n)] = loss_n;
     }
     double total = 0.0;
     for (float r : row_loss) total += r;
@@ -66,7 +82,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
     if (!needs_grad({&logits})) return loss;
     auto saved_targets = std::make_shared<const std::vector<int32_t>>(targets);
     record(loss, "cross_entropy", {logits},
-           [lv_saved = logits.detach(), lse, saved_targets, ignore_index, N, V, valid](const Grads& grads) {
+           [lv_saved = logits.detach(), lse, saved_targets, ignore_index, eps, N, V, valid](const Grads& grads) {
         if (valid == 0) {
             grads.input(0);  // all rows ignored: the gradient exists and is zero
             return;
@@ -93,7 +109,13 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets, 
                 }
                 if (target == ignore_index) continue;
                 kernels::table().row_add_scaled_exp(row, V, lse_v[n], scale, grad_row);
-                grad_row[target] -= scale;
+                if (eps == 0.0f) {
+                    grad_row[target] -= scale;
+                    continue;
+                }
+                const float spread = scale * eps / static_cast<float>(V);
+                for (int64_t v = 0; v < V; ++v) grad_row[v] -= spread;
+                grad_row[target] -= scale * (1.0f - eps);
             }
         }
     });

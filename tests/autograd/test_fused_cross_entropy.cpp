@@ -140,3 +140,34 @@ TEST_CASE("cross_entropy writes the gradient over logits nobody else holds: the 
     CHECK(grads[1][0] == 0.0f);  // row 0 is ignored
     CHECK(grads[1][static_cast<size_t>(V)] != 0.0f);
 }
+
+TEST_CASE("cross_entropy with label smoothing: hand-computed rows, gradcheck with ignored rows, ε = 0 unchanged") {
+    // Row [1, 2, 3], target 2, ε = 0.1: lse = 3.4076060, mean logit 2;
+    // loss = 0.9·(lse − 3) + 0.1·(lse − 2) = 0.9·0.4076060 + 0.1·1.4076060 = 0.5076060.
+    Tensor logits = Tensor::from_vector({1, 3}, {1, 2, 3}, true);
+    Tensor loss = cross_entropy(logits, {2}, -100, 0.1f);
+    CHECK(loss.item() == doctest::Approx(0.5076060).epsilon(1e-6));
+    loss.backward();
+    // softmax − 0.9·onehot − 0.1/3.
+    const std::vector<double> expected{0.0900306 - 0.1 / 3, 0.2447285 - 0.1 / 3, 0.6652410 - 0.9 - 0.1 / 3};
+    for (size_t i = 0; i < 3; ++i) CHECK(logits.grad()[i] == doctest::Approx(expected[i]).epsilon(1e-5));
+
+    Generator generator(6);
+    std::vector<float> values(2 * 3 * 7);
+    for (float& v : values) v = static_cast<float>(2.0 * generator.normal());
+    Tensor x = Tensor::from_vector({2, 3, 7}, values, true);
+    const std::vector<int32_t> targets{3, -100, 0, 6, -100, 2};
+    GradcheckOptions options;
+    options.epsilon = 1e-2;  // as for the unsmoothed gradcheck above
+    const GradcheckResult result = gradcheck(
+        [&](const std::vector<Tensor>& in) { return cross_entropy(in[0], targets, -100, 0.2f); }, {x}, options);
+    MESSAGE("cross_entropy (label smoothing 0.2) gradcheck worst relative error " << result.max_rel_error);
+    CHECK(result.ok);
+    for (int64_t v = 0; v < 7; ++v) CHECK(x.grad()[1 * 7 + v] == 0.0f);
+
+    // ε = 0 gives the unsmoothed loss and gradient bit for bit.
+    NoGradGuard no_grad;
+    CHECK(cross_entropy(x, targets, -100, 0.0f).item() == cross_entropy(x, targets).item());
+    CHECK_THROWS_WITH_AS(cross_entropy(x, targets, -100, 1.5f), doctest::Contains("label_smoothing"),
+                         std::invalid_argument);
+}
