@@ -8,6 +8,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   runs: [], checked: new Set(), model: '', metrics: {}, zoom: null, forward: null, backprop: null,
   config: null,     // the model run's configuration (/api/model)
+  config_run: null, // the run it is of
   position: null,   // the chosen token (null: the last one)
   stage: { name: 'attn', layer: 0 }, head: 0,  // the stage the diagram opened, the head it shows
 };

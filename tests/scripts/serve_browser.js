@@ -22,13 +22,15 @@ const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c
   // Default request headers: the page's own fetches, as a learner's browser sends them (Accept-Encoding
   // included), so a compressed or oversized answer would be seen here.
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const errors = [], responses = [];
+  const errors = [], responses = [], refused = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('response', async (r) => {
     if (!r.url().includes('/api/')) return;
     const headers = await r.allHeaders();
     responses.push({ url: r.url(), encoding: headers['content-encoding'] || '', length: +(headers['content-length'] || 0) });
+    // A refused request (the browser logs it as a console error): which one, and the server's message.
+    if (r.status() >= 400) refused.push(`${r.status()} ${r.url()} ${r.request().postData() || ''} -> ${await r.text().catch(() => '')}`);
   });
   page.setDefaultTimeout(30000);
   // The page's own request for what it shows (forwardRequest, stages.js/forward.js), answered again.
@@ -249,7 +251,7 @@ const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c
   const compressed = responses.filter((r) => r.encoding);
   check(responses.length > 10 && compressed.length === 0, `${responses.length} API answers, none compressed` + (compressed.length ? ': ' + compressed[0].url : ''));
   check(responses.every((r) => r.length <= 8 * 1024 * 1024), 'every API answer within the 8 MiB bound');
-  check(errors.length === 0, 'no console errors' + (errors.length ? ': ' + errors.join(' | ') : ''));
+  check(errors.length === 0, 'no console errors' + (errors.length ? ': ' + errors.join(' | ') + (refused.length ? '; refused: ' + refused.join(' | ') : '') : ''));
   await browser.close();
   console.log(failures ? `${failures} failed` : 'serve_browser: all passed');
   process.exit(failures ? 1 : 0);
