@@ -164,7 +164,7 @@ async function measureAll(url, chromiumPath, playwrightDir, out, label, repeats,
     const info = await page.evaluate(async (run) => (await fetch('/api/model?run=' + encodeURIComponent(run))).json(), run);
     const c = info.config;
     await page.click('#tabs button[data-view="forward"]');
-    const model = { run, shape: `${c.n_layer}×${c.n_head}, C ${c.n_embd}, vocab ${c.tokens}, block ${c.block_size}`,
+    const model = { run, shape: `${c.n_layer}×${c.n_head}, C ${c.n_embd}, vocab ${c.vocab_size}${c.tokens !== c.vocab_size ? ` (${c.tokens} used)` : ''}, block ${c.block_size}`,
                     parameters: info.parameter_count, interactions: {} };
     const add = (name, m) => { (model.interactions[name] = model.interactions[name] || []).push(m); };
     process.stderr.write(`${label} ${run} (${model.shape}): `);
