@@ -53,7 +53,7 @@ function tooltip(event, text) {
 // Math.min(...xs) overflows the call stack past ~100k values: a long run's metrics get there.
 const minOf = (xs) => xs.reduce((a, b) => (b < a ? b : a), Infinity);
 const maxOf = (xs) => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
-const fmt = (x) => x === null || x === undefined ? '–' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : (+x.toPrecision(4)).toString();
+const fmt = (x) => x === null || x === undefined ? '–' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2).replace(/\.?0+e/, 'e') : (+x.toPrecision(4)).toString();  // 5e-4, not 5.00e-4
 
 // Round axis ticks: about n values at 1, 2 or 5 × 10^k spacing inside [lo, hi].
 function niceTicks(lo, hi, n) {
