@@ -6,7 +6,7 @@
 //                  attention op's sink) and activations (nn/gpt.h), the chosen token's stages
 //                  (serve/token_stages.h), then the sampling steps of generate/sampling.h one by one
 //                  for that token's prediction — the same functions `gpt sample` runs
-//   generate_view  n tokens appended by generate() (the code of `gpt sample`)
+//   generate_view  n tokens appended by generate() (the code of `gpt sample`), and the length in tokens
 //   backprop_view  forward + cross-entropy + backward on the tape for one (position, target) example;
 //                  optionally one optimizer step on a scratch copy of the weights
 // Each view reads a request object and returns a response object (nlohmann::json). A request that is
@@ -27,6 +27,8 @@
 #include "checkpoint/model_file.h"
 
 namespace gpt {
+
+class ForwardCache;
 
 struct BadRequest : std::invalid_argument {
     using std::invalid_argument::invalid_argument;
@@ -56,7 +58,8 @@ struct ResponseTooLarge : std::runtime_error {
 // `records`: the run's metrics so far (serve/metrics_follower.h); empty for a run that has not logged yet.
 nlohmann::json training_view(const std::string& run_name, const std::vector<MetricsRecord>& records, int64_t since = 0);
 nlohmann::json model_view(const LoadedCheckpoint& checkpoint);
-nlohmann::json forward_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request);
+// `cache` (optional): the checkpoint's kept forward (serve/forward_cache.h), reused when the prompt is the same.
+nlohmann::json forward_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request, ForwardCache* cache = nullptr);
 nlohmann::json generate_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request);
 nlohmann::json backprop_view(const LoadedCheckpoint& checkpoint, const nlohmann::json& request);
 

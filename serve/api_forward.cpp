@@ -9,6 +9,7 @@
 
 #include "generate/generate.h"
 #include "serve/api.h"
+#include "serve/forward_cache.h"
 #include "serve/request.h"
 #include "serve/token_stages.h"
 
@@ -129,7 +130,7 @@ json sampling_steps(const Tokenizer& tokenizer, std::vector<float> logits, std::
 
 }  // namespace
 
-json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
+json forward_view(const LoadedCheckpoint& checkpoint, const json& request, ForwardCache* cache) {
     const GPT& model = *checkpoint.model;
     const Tokenizer& tokenizer = *checkpoint.tokenizer;
     const std::vector<int32_t> ids = prompt_ids(checkpoint, request);
@@ -149,13 +150,19 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     stage.head = integer_field(request, "stage_head", 0, 0, model.config().n_head - 1);
 
     NoGradGuard no_grad;
-    ForwardProbe inference;
-    inference.record_attention = true;
-    inference.record_activations = true;
-    const Tensor hidden = model.hidden(ids, 1, T, &inference);
-    const Tensor logits = model.logits_from_hidden(hidden);  // [1, T, V]
+    // The forward with attention and activations recorded: the one kept from the last request when it
+    // was about the same prompt (the page's second request, a slider, another token or head).
+    const std::shared_ptr<const RecordedForward> recorded =
+        cache ? cache->get(model, ids) : std::make_shared<const RecordedForward>(record_forward(model, ids));
+    const ForwardProbe& inference = recorded->probe;
+    // ln_f and the [V, C] projection on the chosen position's row only: the bars need no other (on a
+    // GPT-2-sized vocabulary the projection of every position would be a third of the forward's work).
+    const int64_t C = model.config().n_embd;
+    Tensor chosen_hidden = Tensor::empty({1, C});
+    std::copy_n(recorded->hidden.data() + stage.position * C, C, chosen_hidden.data());
+    const Tensor logits = model.logits_from_hidden(chosen_hidden);  // [1, V]
     const int64_t V = model.config().tokens();
-    const float* chosen = logits.data() + stage.position * logits.size(-1);
+    const float* chosen = logits.data();
     const std::span<const int32_t> context(ids.data(), static_cast<size_t>(stage.position + 1));
 
     json tokens = json::array();
@@ -164,7 +171,6 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request) {
     json embeddings = nullptr;  // left out unless "include" names it
     if (parts.embeddings) {
         json token_embedding = json::array();
-        const int64_t C = model.config().n_embd;
         const float scale = model.token_scale();  // √C with sinusoidal positions, else 1
         std::vector<float> row(static_cast<size_t>(C));
         for (const int32_t id : ids) {
@@ -222,7 +228,11 @@ json generate_view(const LoadedCheckpoint& checkpoint, const json& request) {
     const GenerateResult result = generate(*checkpoint.model, *checkpoint.tokenizer, ids, options, generator);
     json tokens = json::array();
     for (const int32_t id : result.tokens) tokens.push_back(token_json(*checkpoint.tokenizer, id));
-    return {{"tokens", tokens}, {"text", result.text}, {"end_of_text", result.reason == StopReason::end_of_text}};
+    // length: the prompt's tokens and the new ones (the page's stream stops at block_size without a forward).
+    return {{"tokens", tokens},
+            {"text", result.text},
+            {"length", ids.size() + result.tokens.size()},
+            {"end_of_text", result.reason == StopReason::end_of_text}};
 }
 
 }  // namespace gpt

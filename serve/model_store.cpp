@@ -16,7 +16,7 @@ FileStamp stamp_of(const std::filesystem::path& file) {
             static_cast<uintmax_t>(info.st_size)};
 }
 
-const ModelStore::Entry& ModelStore::get(const std::string& run_name, const std::filesystem::path& file) {
+ModelStore::Entry& ModelStore::get(const std::string& run_name, const std::filesystem::path& file) {
     const FileStamp stamp = stamp_of(file);
     auto it = entries_.find(run_name);
     if (it != entries_.end() && it->second.stamp == stamp) return it->second;
@@ -25,6 +25,7 @@ const ModelStore::Entry& ModelStore::get(const std::string& run_name, const std:
     Entry& entry = entries_[run_name];
     entry.checkpoint = std::move(loaded);
     entry.stamp = stamp;
+    entry.forward_cache = ForwardCache();  // the old checkpoint's forward is not this one's
     ++entry.loads;
     return entry;
 }

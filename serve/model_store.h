@@ -11,6 +11,7 @@
 #include <string>
 
 #include "checkpoint/model_file.h"
+#include "serve/forward_cache.h"
 
 namespace gpt {
 
@@ -31,11 +32,12 @@ public:
         std::shared_ptr<LoadedCheckpoint> checkpoint;
         FileStamp stamp;
         int64_t loads = 0;  // how many times this run's checkpoint was (re)loaded
+        ForwardCache forward_cache;  // the last prompt's forward through this checkpoint (a new one per load)
     };
 
     // The checkpoint at `file`, loaded now if it is new or changed since the last call. The model is in
     // eval mode. Throws std::runtime_error (load_checkpoint's message) when it cannot be read.
-    const Entry& get(const std::string& run_name, const std::filesystem::path& file);
+    Entry& get(const std::string& run_name, const std::filesystem::path& file);
 
 private:
     std::map<std::string, Entry> entries_;

@@ -254,9 +254,9 @@ public:
         http.Get("/api/runs", get_handler([this](const httplib::Request&, const std::string&) { return runs(); }));
         http.Get("/api/metrics", get_handler([this](const httplib::Request& req, const std::string&) { return metrics(req); }, false));  // a run's whole history
         http.Get("/api/model", get_handler([this](const httplib::Request& req, const std::string&) { return model(req); }));
-        post(http, "/api/forward", forward_view);
-        post(http, "/api/generate", generate_view);
-        post(http, "/api/backprop", backprop_view);
+        post(http, "/api/forward", [](ModelStore::Entry& e, const json& r) { return forward_view(*e.checkpoint, r, &e.forward_cache); });
+        post(http, "/api/generate", [](ModelStore::Entry& e, const json& r) { return generate_view(*e.checkpoint, r); });
+        post(http, "/api/backprop", [](ModelStore::Entry& e, const json& r) { return backprop_view(*e.checkpoint, r); });
         http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
             if (res.has_header("Content-Type")) return;  // an answer of ours
             if (res.status == 404)
@@ -331,7 +331,9 @@ private:
         };
     }
 
-    void post(httplib::Server& http, const char* route, json (*view)(const LoadedCheckpoint&, const json&)) {
+    // A model view: the run's loaded checkpoint (and its forward cache) and the request object.
+    using ModelView = json (*)(ModelStore::Entry&, const json&);
+    void post(httplib::Server& http, const char* route, ModelView view) {
         http.Post(route, handler([this, view](const httplib::Request&, const std::string& body) {
                       const json request = parse_request(body);
                       if (!request.is_object()) throw BadRequest("the request body must be a JSON object");
@@ -339,7 +341,7 @@ private:
                           throw BadRequest("\"run\" (a run's name from /api/runs) is required");
                       const ServedRun entry = run(request["run"].get<std::string>());
                       std::lock_guard lock(model_mutex_);
-                      return view(*checkpoint(entry), request);
+                      return view(loaded(entry), request);
                   }));
     }
 
@@ -363,7 +365,7 @@ private:
     json model(const httplib::Request& req) {
         const ServedRun entry = run(req.get_param_value("run"));
         std::lock_guard lock(model_mutex_);
-        json out = model_view(*checkpoint(entry));
+        json out = model_view(*loaded(entry).checkpoint);
         out["run"] = entry.name;
         out["loads"] = store_.get(entry.name, entry.checkpoint).loads;
         return out;
@@ -387,12 +389,12 @@ private:
     }
 
     // Holds model_mutex_.
-    const LoadedCheckpoint* checkpoint(const ServedRun& entry) {
+    ModelStore::Entry& loaded(const ServedRun& entry) {
         std::error_code error;
         if (entry.checkpoint.empty() || !std::filesystem::exists(entry.checkpoint, error))
             throw HttpError(404, "run " + excerpt(entry.name) + " has no checkpoint yet (ckpt.h5 is written at the first "
                                  "checkpoint interval or when training ends)");
-        return store_.get(entry.name, entry.checkpoint).checkpoint.get();
+        return store_.get(entry.name, entry.checkpoint);
     }
 
     RunCatalog catalog_;

@@ -23,6 +23,7 @@ async function loadModelInfo() {
       state.head = 0;
     }
     state.config = m.config;
+    state.config_run = run;
     state.block_size = m.config.block_size;
     state.mlp = m.config.mlp || 'gelu';
     $('model-info').textContent = `${m.config.n_layer} layers × ${m.config.n_head} heads, C ${m.config.n_embd}, block ${m.config.block_size}, ${m.tokenizer} tokenizer (${m.config.tokens} tokens), ${m.parameter_count.toLocaleString()} parameters`;
@@ -64,10 +65,10 @@ function init() {
     drawTraining();
   };
   for (const id of ['temperature', 'top_p', 'repetition_penalty']) {
-    $(id).oninput = () => { $(id + '-out').textContent = $(id).value; scheduleForward(); };
+    $(id).oninput = () => { $(id + '-out').textContent = $(id).value; refreshForward('sampling'); };
   }
-  $('top_k').oninput = scheduleForward;
-  $('prompt').oninput = () => { state.position = null; scheduleForward(); };
+  $('top_k').oninput = () => refreshForward('sampling');
+  $('prompt').oninput = () => { state.position = null; refreshForward('prompt'); };
   $('next').onclick = async () => {
     if (state.forward && state.block_size && state.forward.T >= state.block_size)
       return showError(`the prompt fills the model's block_size (${state.block_size} tokens): it cannot see a longer context`);

@@ -198,8 +198,9 @@ function tapeGroupSvg(members, edgeKeys, depth, lo, hi) {
     const [x, y] = pos[n.key];
     let shape;
     if (n.op) {
-      shape = svgElement('rect', { x: x - 30, y: y - 9, width: 60, height: 18, rx: 5, fill: '#fde9c9', stroke: '#c77c02' }, svg);
-      svgElement('text', { x, y: y + 4, 'text-anchor': 'middle', 'font-size': 9 }, svg).textContent = n.op.slice(0, 12);
+      const w = Math.max(60, 5.5 * n.op.length + 12);  // the op's whole name inside its box (9 px text)
+      shape = svgElement('rect', { x: x - w / 2, y: y - 9, width: w, height: 18, rx: 5, fill: '#fde9c9', stroke: '#c77c02' }, svg);
+      svgElement('text', { x, y: y + 4, 'text-anchor': 'middle', 'font-size': 9 }, svg).textContent = n.op;
     } else {
       const tn = n.tensor;
       const fill = tn.grad_norm > 0 ? viridisLike((Math.log10(tn.grad_norm) - lo) / Math.max(hi - lo, 1e-9)) : '#eee';

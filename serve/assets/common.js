@@ -8,6 +8,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   runs: [], checked: new Set(), model: '', metrics: {}, zoom: null, forward: null, backprop: null,
   config: null,     // the model run's configuration (/api/model)
+  config_run: null, // the run it is of
   position: null,   // the chosen token (null: the last one)
   stage: { name: 'attn', layer: 0 }, head: 0,  // the stage the diagram opened, the head it shows
 };
@@ -52,7 +53,7 @@ function tooltip(event, text) {
 // Math.min(...xs) overflows the call stack past ~100k values: a long run's metrics get there.
 const minOf = (xs) => xs.reduce((a, b) => (b < a ? b : a), Infinity);
 const maxOf = (xs) => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
-const fmt = (x) => x === null || x === undefined ? '–' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : (+x.toPrecision(4)).toString();
+const fmt = (x) => x === null || x === undefined ? '–' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2).replace(/\.?0+e/, 'e') : (+x.toPrecision(4)).toString();  // 5e-4, not 5.00e-4
 
 // Round axis ticks: about n values at 1, 2 or 5 × 10^k spacing inside [lo, hi].
 function niceTicks(lo, hi, n) {

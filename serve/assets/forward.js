@@ -11,9 +11,6 @@ function samplingRequest() {
   };
 }
 
-let forwardTimer = null;
-function scheduleForward() { clearTimeout(forwardTimer); forwardTimer = setTimeout(refreshForward, 150); }
-
 // The request of the forward view: the sampling options, the chosen token (absent: the last one) and the
 // layer and head the stage view opens.
 function forwardRequest() {
@@ -22,30 +19,132 @@ function forwardRequest() {
   return body;
 }
 
-let forwardSequence = 0;  // answers that arrive after a newer request was sent are dropped
-async function refreshForward() {
-  if (!state.model) return;
-  const sequence = ++forwardSequence;
-  try {
-    // An answer over the server's 8 MiB bound (a large model at a long prompt) is refused with 413: then
-    // the first layer's maps only, then its first head's.
-    let data = null, note = '';
-    const fallbacks = [{}, { layers: [0] }, { layers: [0], heads: [0] }, { layers: [0], heads: [0], include: ['attention', 'stages'] }];
-    for (const [k, part] of fallbacks.entries()) {
+// ---- the forward view's requests ----
+// What changed decides what is asked for, from least to most:
+//   'sampling'  a slider or top-k: the bars and the sampling stages ("include": [], about 10 KB);
+//   'token'     the chosen token, head or a block's stage: the stage views and bars ("include": ["stages"]);
+//   'prompt'    the prompt or the model: the same first, drawn at once, then the maps in a second request
+//               (attention, MLP activations, embeddings, latents: most of the bytes), drawn when they come.
+// The server keeps the last prompt's forward (serve/forward_cache.h): only a new prompt runs the model.
+// One request at a time and no timer: a keystroke is sent at once, and what changes while an answer is
+// on its way is sent as one request when it is in. While "stream" runs, the maps wait for its end.
+const FORWARD_KINDS = ['sampling', 'token', 'prompt'];
+const MAP_PARTS = ['attention', 'gelu', 'embeddings', 'latent'];
+// Dispatched on window after each drawn answer (detail: part, started): bench/explainer_latency.js times it.
+const FORWARD_DRAWN_EVENT = 'forward-drawn';
+let forwardNeed = -1, forwardLoop = null;
+
+function refreshForward(kind = 'prompt') {
+  if (!state.model) return Promise.resolve();
+  forwardNeed = Math.max(forwardNeed, FORWARD_KINDS.indexOf(kind));
+  if (!forwardLoop) {
+    forwardLoop = (async () => {
+      await null;  // forwardLoop is set before the loop runs, and cleared right after its last check
       try {
-        data = await api('/api/forward', { ...forwardRequest(), ...part });
-        if (part.layers) note = `forward: showing layer 0${part.heads ? ', head 0' : ''}${part.include ? ', attention' : ''} only (the whole view exceeds the server's response bound)`;
-        break;
-      } catch (e) {
-        if (e.status !== 413 || k === fallbacks.length - 1) throw e;
+        while (forwardNeed >= 0) {
+          const kind = FORWARD_KINDS[forwardNeed];
+          forwardNeed = -1;
+          try {
+            await forwardStep(kind);
+          } catch (e) {
+            showError('forward: ' + e.message);
+          }
+        }
+      } finally {
+        forwardLoop = null;
       }
+    })();
+  }
+  return forwardLoop;
+}
+
+// The error line: what the maps leave out when the whole view exceeds the server's response bound, else nothing.
+function noteForward() {
+  const note = state.forward && state.forward.mapsNote;
+  showError(note ? 'forward: showing ' + note : '');
+}
+
+function forwardDrawn(part, started) {
+  window.dispatchEvent(new CustomEvent(FORWARD_DRAWN_EVENT, { detail: { part, started } }));
+}
+
+// One answer of the kind asked for (less when what is drawn allows it, more when it does not).
+async function forwardStep(kind) {
+  // Another model: its configuration first (its layers and heads reset the stage view's choice).
+  if (state.config_run !== state.model) await loadModelInfo();
+  const request = forwardRequest();
+  const drawn = state.forward;
+  const samePrompt = drawn && drawn.request.run === request.run && drawn.request.prompt === request.prompt;
+  if (!samePrompt) kind = 'prompt';
+  else if (kind === 'sampling' && (drawn.request.position !== request.position || !drawn.stages ||
+                                   drawn.stages.layer.index !== request.stage_layer || drawn.stages.layer.head !== request.stage_head)) kind = 'token';
+  if (kind === 'sampling') {
+    const data = await api('/api/forward', { ...request, include: [] });
+    if (forwardNeed === 2 || state.forward !== drawn) return;  // a newer prompt is on its way
+    const started = performance.now();
+    drawn.sampling = data.sampling;
+    drawn.request = request;
+    drawBars(drawn.sampling, drawn);
+    drawStage();
+    noteForward();
+    forwardDrawn('sampling', started);
+    return;
+  }
+  const data = await api('/api/forward', { ...request, include: ['stages'] });
+  if (forwardNeed === 2 && kind !== 'prompt') return;
+  const started = performance.now();
+  data.request = request;
+  data.stages_layer = data.stages ? data.stages.layer.index : -1;
+  if (kind === 'token') {
+    for (const part of MAP_PARTS) data[part] = drawn[part];  // the same prompt: the maps stand
+    data.mapsNote = drawn.mapsNote;
+  }
+  state.forward = data;
+  drawForwardMain(data);
+  noteForward();
+  if (kind === 'token') {
+    forwardDrawn('token', started);
+    return;
+  }
+  for (const id of ['attention', 'gelu', 'embeddings', 'latent']) $(id).classList.add('stale');
+  forwardDrawn('main', started);
+  if (forwardNeed === 2 || streaming) return;  // a newer prompt, or the stream, comes first
+  const maps = await fetchMaps(request);
+  if (forwardNeed === 2) return;  // typed on: the next prompt's maps replace these
+  const mapsStarted = performance.now();
+  for (const part of MAP_PARTS) state.forward[part] = maps[part];
+  state.forward.mapsNote = maps.note;
+  drawForwardMaps(state.forward);
+  noteForward();
+  forwardDrawn('maps', mapsStarted);
+}
+
+// The maps of a prompt. An answer over the server's 8 MiB bound (a large model at a long prompt) is
+// refused with 413 before any work: then every layer's attention without the MLP activations (and those
+// of the chosen layer alone), then the chosen layer's maps, then its chosen head's attention alone.
+async function fetchMaps(request) {
+  const L = request.stage_layer, h = request.stage_head;
+  const plans = [
+    [[{ include: MAP_PARTS }, '']],
+    [[{ include: ['attention', 'embeddings', 'latent'] }, ''], [{ layers: [L], include: ['gelu'] }, `MLP activations: block ${L} only`]],
+    [[{ layers: [L], include: MAP_PARTS }, `maps: block ${L} only`]],
+    [[{ layers: [L], heads: [h], include: ['attention'] }, `attention: block ${L}, head ${h} only`]],
+  ];
+  for (const [k, plan] of plans.entries()) {
+    try {
+      const merged = { note: '' };
+      for (const [part, note] of plan) {
+        const data = await api('/api/forward', { ...request, ...part });
+        for (const name of MAP_PARTS) {
+          if (name === 'embeddings') { merged.embeddings = merged.embeddings || data.embeddings; continue; }
+          merged[name] = merged[name] ? merged[name].map((m, l) => m || data[name][l]) : data[name];
+        }
+        if (note) merged.note = note + ' (the whole view exceeds the server\'s response bound)';
+      }
+      return merged;
+    } catch (e) {
+      if (e.status !== 413 || k === plans.length - 1) throw e;
     }
-    if (sequence !== forwardSequence) return;
-    state.forward = data;
-    drawForward(data);
-    showError(note);
-  } catch (e) {
-    if (sequence === forwardSequence) showError('forward: ' + e.message);
   }
 }
 
@@ -53,7 +152,7 @@ async function refreshForward() {
 function chooseToken(i) {
   const T = state.forward ? state.forward.T : 0;
   state.position = i === null || i >= T - 1 ? null : i;
-  refreshForward();
+  refreshForward('token');
 }
 
 function drawTokens(container, tokens, chosen, onHover, onClick) {
@@ -98,13 +197,18 @@ function drawAttentionMaps(data) {
   att.appendChild(element('p', 'legend', t('legend.attention')));
   // Layers and heads the request did not ask for ("layers", "heads") are null.
   const shownHeads = data.attention.find((heads) => heads) || [];
-  const width = Math.min(window.innerWidth, 1400) - 60;
-  const size = Math.max(140, Math.min(240, Math.floor(width / Math.max(1, shownHeads.length)) - 80));
+  // As many maps in a row as fit at 140 px or more (each also takes 64 px of row labels and a 12 px gap),
+  // the rows balanced: 4 heads at 700 px are 2 × 2, not 3 + 1.
+  const width = Math.min(window.innerWidth, 1400) - 60, n = Math.max(1, shownHeads.length);
+  const fit = Math.max(1, Math.min(n, Math.floor(width / (140 + 76))));
+  const columns = Math.ceil(n / Math.ceil(n / fit));
+  const size = Math.max(140, Math.min(240, Math.floor(width / columns) - 76));
   const cell = Math.max(2, Math.floor(size / T));
   const names = tokens.map((tk) => tk.text.replace(/ /g, '␣'));
   data.attention.forEach((heads, l) => {
     if (!heads) return;
     const row = element('div', 'layer');
+    row.style.maxWidth = columns * (size + 76) + 'px';
     heads.forEach((matrix, h) => {
       if (!matrix) return;
       const canvas = matrixCanvas(matrix, cell, sequentialRGB, (e, i, j, v) => {
@@ -121,25 +225,52 @@ function drawAttentionMaps(data) {
         state.stage = { name: 'attn', layer: l }; state.head = h;
         chooseToken(i);
       };
-      if (l === data.stages_layer && h === state.head) canvas.highlightRow(data.position);
       row.appendChild(figure(`layer ${l} · head ${h}`, canvas));
     });
     att.appendChild(row);
   });
 }
 
-function drawForward(data) {
+// The parts of the forward view an answer of 'token' or 'prompt' changes: the tokens, the diagram and
+// stage view, the bars, the residual norms; the maps keep their row outlines in step with the chosen token.
+function drawForwardMain(data) {
   const tokens = data.tokens, T = data.T;
-  const label = (i) => tokenText(tokens[i]);
-  data.stages_layer = data.stages ? data.stages.layer.index : -1;
   // Hover a token: every attention map outlines its row; click: follow it through the model.
-  drawTokens($('tokens'), tokens, data.position, (i) => document.querySelectorAll('#attention canvas.attention-map')
-    .forEach((c) => c.highlightRow(i >= 0 ? i : (+c.dataset.layer === data.stages_layer && +c.dataset.head === state.head ? data.position : -1))),
-  (i) => chooseToken(i));
+  drawTokens($('tokens'), tokens, data.position, (i) => outlineMapRows(i), (i) => chooseToken(i));
   drawDiagram();
   drawStage();
   drawBars(data.sampling, data);
+  outlineMapRows(-1);
+  const x = [...Array(T).keys()];
+  const series = [{ label: 'embedding', legend: 'x₀ (embedding)', x, y: data.residual_norms.embedding, colour: '#888' }];
+  data.residual_norms.out.forEach((norms, l) => {
+    const colour = COLOURS[l % COLOURS.length];
+    series.push({ label: `layer ${l} after attention`, x, y: data.residual_norms.mid[l], colour, dashed: true });
+    series.push({ label: `layer ${l} after MLP`, legend: `${t('block')} ${l}`, x, y: norms, colour });
+  });
+  lineChart($('residual'), series, { legend: $('residual-legend'), xName: 'position' });
+}
+
+// Row i of every attention map outlined (-1: the chosen token's row in the stage view's layer and head).
+function outlineMapRows(i) {
+  const data = state.forward;
+  document.querySelectorAll('#attention canvas.attention-map').forEach((c) => c.highlightRow(i >= 0 ? i
+    : (data && +c.dataset.layer === data.stages_layer && +c.dataset.head === state.head ? data.position : -1)));
+}
+
+function drawForward(data) {
+  drawForwardMain(data);
+  drawForwardMaps(data);
+}
+
+// The maps: attention, embeddings, MLA latents, MLP activations (absent until the second answer is in).
+function drawForwardMaps(data) {
+  const tokens = data.tokens, T = data.T;
+  const label = (i) => tokenText(tokens[i]);
+  for (const id of ['attention', 'gelu', 'embeddings', 'latent']) $(id).classList.remove('stale');
+  if (!data.attention) return;
   drawAttentionMaps(data);
+  outlineMapRows(-1);
   const emb = $('embeddings');
   emb.innerHTML = '';
   // Left out (null) when the request did not "include" them: a large model at a long prompt.
@@ -151,14 +282,6 @@ function drawForward(data) {
   for (const [name, m] of parts)
     emb.appendChild(figure(name, matrixCanvas(m, cell, null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} channel ${j}: ${fmt(v)}`))));
   if (parts.length) emb.appendChild(element('p', 'legend', t('legend.diverging')));
-  const x = [...Array(T).keys()];
-  const series = [{ label: 'embedding', legend: 'x₀ (embedding)', x, y: data.residual_norms.embedding, colour: '#888' }];
-  data.residual_norms.out.forEach((norms, l) => {
-    const colour = COLOURS[l % COLOURS.length];
-    series.push({ label: `layer ${l} after attention`, x, y: data.residual_norms.mid[l], colour, dashed: true });
-    series.push({ label: `layer ${l} after MLP`, legend: `${t('block')} ${l}`, x, y: norms, colour });
-  });
-  lineChart($('residual'), series, { legend: $('residual-legend'), xName: 'position' });
   // Multi-head latent attention: c_KV = W_DKV·h per token and layer, the only thing its KV cache keeps.
   const latent = $('latent');
   latent.innerHTML = '';
@@ -186,19 +309,25 @@ async function appendTokens(n) {
 }
 
 let streaming = false;
+const STREAM_REDRAW_MS = 150;
 async function stream() {
   if (streaming) { streaming = false; return; }
   streaming = true;
   $('stream').textContent = 'stop';
   try {
+    // The tokens come as fast as the server generates them. The forward view follows without holding
+    // them up: one redraw at a time, at most one per STREAM_REDRAW_MS (the thread that draws the view is
+    // the one that asks for the next token: a redraw per token would set the stream's pace).
+    let redrawn = -Infinity;
     for (let k = 0; k < 200 && streaming; ++k) {
       const data = await appendTokens(1);
-      await refreshForward();
-      if (data.end_of_text || !state.forward || state.forward.T >= (state.block_size || Infinity)) break;
+      if (!forwardLoop && performance.now() - redrawn >= STREAM_REDRAW_MS) { redrawn = performance.now(); refreshForward(); }
+      if (data.end_of_text || data.length >= (state.block_size || Infinity)) break;
     }
   } catch (e) {
     showError('stream: ' + e.message);
   }
   streaming = false;
   $('stream').textContent = 'stream';
+  refreshForward();  // the maps, which waited for the stream's end
 }

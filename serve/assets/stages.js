@@ -39,7 +39,7 @@ function openStage(name, layer) {
   const l = inBlock(name) ? layer : state.stage.layer;
   const reload = state.forward && state.forward.stages && state.forward.stages.layer.index !== l;
   state.stage = { name, layer: l };
-  if (reload) refreshForward();
+  if (reload) refreshForward('token');
   else { drawDiagram(); drawStage(); }
 }
 
@@ -187,7 +187,7 @@ function stageAttention(view, data, c) {
   picker.appendChild(element('span', '', t('head') + ': '));
   L.heads.forEach((_, k) => {
     const b = element('button', k === h ? 'active' : '', String(k));
-    b.onclick = () => { state.head = k; refreshForward(); };
+    b.onclick = () => { state.head = k; refreshForward('token'); };
     picker.appendChild(b);
   });
   view.appendChild(picker);

@@ -150,7 +150,7 @@ function heatmap(container, data, what) {
   for (let e = lo; e <= hi; ++e) {
     const y = barH - (e - lo) / span * barH;
     g.fillRect(barX + 14, y, 4, 1);
-    g.font = e === -3 ? 'bold 11px monospace' : '11px monospace';
+    g.font = e === -3 && what === 'update ratio' ? 'bold 11px monospace' : '11px monospace';  // the rule of thumb's 1e-3
     g.fillText('1e' + e, barX + 20, Math.min(Math.max(y + 4, 10), barH));
   }
   canvas.onmousemove = (e) => {

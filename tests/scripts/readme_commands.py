@@ -44,6 +44,7 @@ SUBSTITUTIONS = [
                                           "its training command is the README's configs/default.toml line")),
     (r"^bash scripts/test\.sh", ("skip", "runs this suite (recursion)")),
     (r"^bench/run\.sh", ("skip", "a benchmark: minutes, and needs gpt_bench")),
+    (r"^bash bench/explainer_latency\.sh", ("skip", "a benchmark in Chromium: trains two models, minutes of timing")),
     (r"(^|\s)(python3 )?bench/\S+\.py\b", ("skip", "a benchmark script: minutes of training and timing")),
     (r"^build/gpt_bench ", ("skip", "a benchmark: gpt_bench is not part of the test build")),
     (r"^cmake --build build --target .*gpt_bench", ("skip", "builds the benchmark into the suite's build folder")),

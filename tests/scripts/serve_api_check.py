@@ -180,6 +180,7 @@ check(response.status == 200 and response.getheader("Content-Encoding") is None 
 # ---- generate ----
 status, g = post("/api/generate", {"run": "a", "prompt": PROMPT, "n": 3, "seed": 7, "temperature": 0})
 check(status == 200 and len(g["tokens"]) == 3 and g["text"] == "".join(t["text"] for t in g["tokens"]), f"/api/generate appends 3 tokens: {g.get('text')!r}")
+check(status == 200 and g["length"] == T + 3, f"/api/generate's length counts the prompt's tokens and the new ones ({g.get('length')} = {T} + 3)")
 
 # ---- backpropagation view, against PyTorch ----
 position = 10

@@ -15,6 +15,8 @@ function check(condition, what) {
 // Numbers as the page prints them (4 significant digits, or 3 in exponent form) against the API's.
 const near = (shown, sent) => Math.abs(shown - sent) <= 5e-3 * Math.abs(sent) + 1e-6;
 const allNear = (shown, sent) => shown.length === sent.length && shown.every((v, k) => near(v, sent[k]));
+// Wait (up to 5 s) until a condition on what the response listener has recorded holds.
+const until = async (condition) => { for (let k = 0; k < 100 && !condition(); ++k) await new Promise((r) => setTimeout(r, 50)); };
 const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c) => parseFloat(c.textContent)));
 
 (async () => {
@@ -22,13 +24,17 @@ const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c
   // Default request headers: the page's own fetches, as a learner's browser sends them (Accept-Encoding
   // included), so a compressed or oversized answer would be seen here.
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const errors = [], responses = [];
+  const errors = [], responses = [], refused = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('response', async (r) => {
     if (!r.url().includes('/api/')) return;
     const headers = await r.allHeaders();
-    responses.push({ url: r.url(), encoding: headers['content-encoding'] || '', length: +(headers['content-length'] || 0) });
+    const body = r.request().postData();
+    responses.push({ url: r.url(), encoding: headers['content-encoding'] || '', length: +(headers['content-length'] || 0),
+                     include: body && JSON.parse(body).include });
+    // A refused request (the browser logs it as a console error): which one, and the server's message.
+    if (r.status() >= 400) refused.push(`${r.status()} ${r.url()} ${r.request().postData() || ''} -> ${await r.text().catch(() => '')}`);
   });
   page.setDefaultTimeout(30000);
   // The page's own request for what it shows (forwardRequest, stages.js/forward.js), answered again.
@@ -146,14 +152,26 @@ const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c
     const bars = () => page.$$eval('#bars .bar', (b) => b.map((x) => x.dataset.p).join(','));
     const before = await bars();
     check(before.split(',').length === 20, 'top-20 bars');
+    const answered = responses.length;
     await page.$eval('#temperature', (e) => { e.value = '1.8'; e.dispatchEvent(new Event('input')); });
     await page.waitForFunction((old) => [...document.querySelectorAll('#bars .bar')].map((x) => x.dataset.p).join(',') !== old, before);
     check(true, 'moving the temperature slider changes the bars');
+    await until(() => responses.slice(answered).some((r) => r.url.endsWith('/api/forward')));  // the listener runs a little later
+    const sliderAnswers = responses.slice(answered).filter((r) => r.url.endsWith('/api/forward'));
+    check(sliderAnswers.length === 1 && Array.isArray(sliderAnswers[0].include) && sliderAnswers[0].include.length === 0,
+          `the slider asks for the sampling alone (${JSON.stringify(sliderAnswers.map((r) => [r.include, r.length]))})`);
     await page.screenshot({ path: shots + '/forward.png', fullPage: true });
+    const beforeNext = responses.length;
     await page.click('#next');
     await page.waitForFunction(() => document.querySelector('#prompt').value.length > 9);
     await page.waitForFunction(() => document.querySelectorAll('#tokens .token').length === 10);
     check(true, '"next token" appends a token to the prompt');
+    await page.waitForFunction(() => document.querySelectorAll('#attention canvas.attention-map').length === 4 &&
+                                     !document.querySelector('#attention').classList.contains('stale'));
+    await until(() => responses.slice(beforeNext).filter((r) => r.url.endsWith('/api/forward')).length >= 2);
+    const includes = responses.slice(beforeNext).filter((r) => r.url.endsWith('/api/forward')).map((r) => (r.include || []).join('+'));
+    check(includes.length === 2 && includes[0] === 'stages' && includes[1].includes('attention'),
+          `a new prompt: its stage view and bars first, then its maps (${includes.join(', ')})`);
 
     // An empty prompt: a message, not maps of one cell.
     await page.fill('#prompt', '');
@@ -249,7 +267,7 @@ const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c
   const compressed = responses.filter((r) => r.encoding);
   check(responses.length > 10 && compressed.length === 0, `${responses.length} API answers, none compressed` + (compressed.length ? ': ' + compressed[0].url : ''));
   check(responses.every((r) => r.length <= 8 * 1024 * 1024), 'every API answer within the 8 MiB bound');
-  check(errors.length === 0, 'no console errors' + (errors.length ? ': ' + errors.join(' | ') : ''));
+  check(errors.length === 0, 'no console errors' + (errors.length ? ': ' + errors.join(' | ') + (refused.length ? '; refused: ' + refused.join(' | ') : '') : ''));
   await browser.close();
   console.log(failures ? `${failures} failed` : 'serve_browser: all passed');
   process.exit(failures ? 1 : 0);

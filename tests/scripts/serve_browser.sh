@@ -38,7 +38,8 @@ serve_workdir serve_browser
 SMALL=(--n_embd 16 --block_size 16 --batch_size 4 --eval_iters 2 --sample_tokens 0 --threads 1 --report_every 0
        --data "$WORK/corpus.txt")
 TINY=(--n_layer 2 --n_head 2 "${SMALL[@]}")
-# GPT_SERVE_STEPS: train the tiny run longer for docs/explainer.md's pictures (its attention has structure by 600).
+# GPT_SERVE_STEPS: train the tiny run longer, to look at the screenshots (its attention has structure by 600);
+# docs/explainer.md's pictures come from bench/explainer_latency.sh --screenshots.
 "$GPT" train "${TINY[@]}" --eval_interval 10 --log_interval 2 --out_dir "$WORK/runs/tiny" --max_iters "${GPT_SERVE_STEPS:-40}" > "$WORK/train.log" 2>&1 || { echo "FAIL: training"; cat "$WORK/train.log"; exit 1; }
 VARIANT=(--n_layer 3 --n_head 4 --n_kv_head 2 --pos_encoding rope --norm rmsnorm --mlp swiglu)
 "$GPT" train "${SMALL[@]}" "${VARIANT[@]}" --eval_interval 5 --log_interval 5 --out_dir "$WORK/runs/variant" --max_iters 5 > "$WORK/train.log" 2>&1 || { echo "FAIL: training the variant"; cat "$WORK/train.log"; exit 1; }
