@@ -153,7 +153,7 @@ def nanogpt_run(args, seed, env, val_path):
                         capture_output=True, text=True, env=env)
     if ev.returncode != 0:
         sys.exit(f"nanoGPT evaluation failed: {ev.stderr}")
-    losses = json.loads(ev.stdout)
+    losses = json.loads(ev.stdout.strip().splitlines()[-1])  # model.py prints its parameter count first
     points = [(t, step, loss) for (t, step, _), loss in zip(snapshots, losses)]
     log(f"[nanoGPT seed {seed}] final val {points[-1][2]:.4f} at {points[-1][0]:.1f} s (process {wall:.1f} s)")
     return points
