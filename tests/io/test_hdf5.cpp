@@ -500,7 +500,14 @@ TEST_CASE("a save holds no copy of the file in memory: the datasets go to disk f
     });
     const int64_t growth = status_kib("VmHWM") - before;
     MESSAGE("peak resident memory grew by " << growth << " KiB while 96 MiB were saved");
+#if defined(__SANITIZE_ADDRESS__)
+    // ASan keeps freed blocks in its quarantine (256 MiB by default) and adds shadow memory, so resident
+    // memory says nothing about copies here (measured: +139 MiB). The bound is checked by the Release
+    // suite, which CI runs too; this build checks the round trip below.
+    MESSAGE("sanitizer build: the peak-memory bound is checked in the Release suite, not here");
+#else
     CHECK(growth < 32 * 1024);  // a third of the file (measured: 3-8 MiB, the first HDF5 use included)
+#endif
     CHECK(H5File::open_read(temp_path("flat.h5")).read<float>("optimizer/m/w", {12 << 10, 1024}) == weights);
     fs::remove(temp_path("flat.h5"));  // 96 MiB
 }
