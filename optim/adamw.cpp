@@ -1,4 +1,5 @@
 #include "optim/adamw.h"
+#include "optim/option_check.h"
 
 #include "autograd/kernels/kernels.h"
 
@@ -11,15 +12,9 @@ namespace gpt {
 
 namespace {
 
-std::string num(double x) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%g", x);
-    return buffer;
-}
+using detail::num;
 
-void require(bool ok, const std::string& message) {
-    if (!ok) throw std::invalid_argument("AdamW: " + message);
-}
+void require(bool ok, const std::string& message) { detail::require_option(ok, "AdamW", message); }
 
 // The float32 scalars of one step, each rounded once from its double value as PyTorch passes a Python
 // float to a float32 tensor op.

@@ -1,4 +1,5 @@
 #include "optim/schedule.h"
+#include "optim/option_check.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,15 +12,9 @@ namespace gpt {
 
 namespace {
 
-std::string num(double x) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%g", x);
-    return buffer;
-}
+using detail::num;
 
-void require(bool ok, const std::string& message) {
-    if (!ok) throw std::invalid_argument("LrSchedule: " + message);
-}
+void require(bool ok, const std::string& message) { detail::require_option(ok, "LrSchedule", message); }
 
 }  // namespace
 
