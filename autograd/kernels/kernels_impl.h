@@ -16,11 +16,12 @@
 // identical for 1, 2, … threads. Transposes only change how the packing reads A and B.
 //
 // The other loops are the plain C++ the op files had, vectorised by the compiler for this file's ISA.
-// Sums are not reordered except in the `omp simd` reductions (fixed lanes per ISA), so every path is
-// independent of the thread count. These files are compiled with -ffp-contract=off (CMakeLists.txt): only
-// the FMAs written out (std::fma, intrinsics) are fused, so GELU, LayerNorm forward and AdamW give the same
-// bits on every path (AdamW PyTorch's); the paths differ in the `omp simd` reductions (softmax and
-// cross-entropy row sums: vector width) and in the SGEMMs' blocking.
+// Sums are not reordered except in the `omp simd` reductions (fixed lanes per ISA) and LayerNorm's row
+// sums (16 fixed partial sums on every ISA: lane_sum), so every path is independent of the thread count.
+// These files are compiled with -ffp-contract=off (CMakeLists.txt): only the FMAs written out (std::fma,
+// intrinsics) are fused, so GELU, LayerNorm (forward and backward, alone or fused with the residual add)
+// and AdamW give the same bits on every path (AdamW PyTorch's); the paths differ in the `omp simd`
+// reductions (softmax and cross-entropy row sums: vector width) and in the SGEMMs' blocking.
 #include <immintrin.h>
 #include <omp.h>
 
@@ -321,18 +322,36 @@ void gelu_backward(const float* xs, const float* dy, float* dx, int64_t count, b
     assign ? gelu_backward_loop<false>(xs, dy, dx, count) : gelu_backward_loop<true>(xs, dy, dx, count);
 }
 
+// Σ_{c < n} term(c) in a fixed order whatever the ISA: kSumLanes partial sums (term c goes to partial
+// c mod kSumLanes, in index order), then added pairwise (partial j += partial j + 8, then + 4, + 2, + 1).
+// 16 partials are one zmm on AVX-512, two ymm on AVX2, four xmm on SSE2 doing the same additions, so
+// LayerNorm keeps the same bits on every path; and 16 independent chains where one chain of n dependent
+// scalar adds (4 cycles each) made LayerNorm latency bound: its forward and backward took 3.3 and 2.4 %
+// of baby's cycles, most of them waiting on vaddss (perf annotate, 1 thread).
+constexpr int64_t kSumLanes = 16;
+
+template <class Term>
+[[gnu::always_inline]] inline float lane_sum(int64_t n, Term term) {
+    float lane[kSumLanes] = {};
+    int64_t c = 0;
+    for (; c + kSumLanes <= n; c += kSumLanes)
+        for (int64_t j = 0; j < kSumLanes; ++j) lane[j] += term(c + j);
+    for (int64_t j = 0; c + j < n; ++j) lane[j] += term(c + j);
+    for (int64_t width = kSumLanes / 2; width > 0; width /= 2)
+        for (int64_t j = 0; j < width; ++j) lane[j] += lane[j + width];
+    return lane[0];
+}
+
 // LayerNorm of one row of C into out_row (autograd/ops/layer_norm.cpp gives the maths), its mean and rstd
 // into *mean_out and *rstd_out. The one place the forward is written: layer_norm and add_layer_norm.
 [[gnu::always_inline]] inline void layer_norm_row(const float* row, const float* w, const float* b, float* out_row,
                                                   int64_t C, float eps, float* mean_out, float* rstd_out) {
-    float sum = 0.0f;
-    for (int64_t c = 0; c < C; ++c) sum += row[c];
-    const float m = sum / static_cast<float>(C);
-    float sq = 0.0f;  // two-pass variance: the row is in cache, and it avoids E[x²] − m² cancellation
-    for (int64_t c = 0; c < C; ++c) {
+    const float m = lane_sum(C, [row](int64_t c) { return row[c]; }) / static_cast<float>(C);
+    // Two-pass variance: the row is in cache, and it avoids E[x²] − m² cancellation.
+    const float sq = lane_sum(C, [row, m](int64_t c) {
         const float d = row[c] - m;
-        sq += d * d;
-    }
+        return d * d;
+    });
     const float s = 1.0f / std::sqrt(sq / static_cast<float>(C) + eps);
     if (w && b) {
         for (int64_t c = 0; c < C; ++c) out_row[c] = (row[c] - m) * s * w[c] + b[c];
@@ -424,14 +443,17 @@ void layer_norm_backward_rows(const float* x, const float* w, const float* mean,
                     const float* dout = dy + n * C;
                     const float mn = mean[n];
                     const float sn = rstd[n];
-                    float g_mean = 0.0f;
-                    float g_norm_mean = 0.0f;
-                    for (int64_t c = 0; c < C; ++c) {
-                        const float norm = (row[c] - mn) * sn;
-                        const float g = (w ? w[c] : 1.0f) * dout[c];
-                        g_mean += g;
-                        g_norm_mean += g * norm;
-                    }
+                    // Σ g and Σ g ⊙ norm; the weight's presence decided outside the sums, which are
+                    // vectorised only without a branch inside (a missing weight is 1: the same bits).
+                    float g_sum = 0.0f, g_norm_sum = 0.0f;
+                    auto sums = [&](auto weight) {
+                        g_sum = lane_sum(C, [&](int64_t c) { return weight(c) * dout[c]; });
+                        g_norm_sum = lane_sum(C, [&](int64_t c) { return weight(c) * dout[c] * ((row[c] - mn) * sn); });
+                    };
+                    if (w)
+                        sums([w](int64_t c) { return w[c]; });
+                    else
+                        sums([](int64_t) { return 1.0f; });
                     if (pw) {
                         for (int64_t c = 0; c < C; ++c) {
                             const float norm = (row[c] - mn) * sn;
@@ -439,8 +461,8 @@ void layer_norm_backward_rows(const float* x, const float* w, const float* mean,
                             pb[c] += dout[c];
                         }
                     }
-                    g_mean /= static_cast<float>(C);
-                    g_norm_mean /= static_cast<float>(C);
+                    const float g_mean = g_sum / static_cast<float>(C);
+                    const float g_norm_mean = g_norm_sum / static_cast<float>(C);
                     if (!dx && !dx2) continue;
                     if (dres) {
                         const float* res = dres + n * C;
