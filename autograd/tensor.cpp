@@ -255,7 +255,7 @@ void record(Tensor& out, const char* op_name, const std::vector<Tensor>& inputs,
 void record_pair(Tensor& out, Tensor& second, const char* op_name, const std::vector<Tensor>& inputs,
                  std::function<void(const Grads&)> backward) {
     record(out, op_name, inputs, std::move(backward));
-    record(second, op_name, {out}, [](const Grads& g) { g.input(0); });  // out's gradient exists: its node runs
+    record(second, op_name, {out}, [](const Grads&) {});  // no formula: out's closure reads this gradient
     second.grad_fn()->hands_gradient_on = true;
     out.grad_fn()->second = second.impl()->autograd;
 }
@@ -330,9 +330,10 @@ void Tensor::backward(const Tensor& grad_output) {
         if (!node) continue;  // a leaf
         // An op with two outputs: the second's gradient, complete (its node has run), read here, then freed.
         const std::shared_ptr<AutogradMeta> second = node->second.lock();
-        if (meta->grad) {  // else nothing flowed into this branch
+        const float* second_grad = second && second->grad ? second->grad->data : nullptr;
+        if (meta->grad || second_grad) {  // else nothing flowed into this branch
             profile::Scope timer(node->op_name, "backward");
-            node->backward(Grads{meta->grad->data, *node, second && second->grad ? second->grad->data : nullptr});
+            node->backward(Grads{meta->grad ? meta->grad->data : nullptr, *node, second_grad});
         }
         // Dropping the closure frees its saved values now, not when the graph dies: lower peak memory.
         node->backward = nullptr;

@@ -136,7 +136,9 @@ struct GradTarget {
 
 // What a backward closure is given: dL/d(out), and where to add dL/d(input k).
 struct Grads {
-    const float* out;  // dL/d(out), contiguous, the output's shape
+    // dL/d(out), contiguous, the output's shape. Never nullptr, except for an op with two outputs
+    // (record_pair) when only its second output received a gradient: the first's term is then zero.
+    const float* out;
     const Node& node;
     // An op with two outputs (record_pair): dL/d(second output), or nullptr when no gradient reached it
     // (its term is then zero). nullptr for every other op.
@@ -205,8 +207,8 @@ void record(Tensor& out, const char* op_name, const std::vector<Tensor>& inputs,
 // LayerNorm), whose backward needs both gradients at once to make one pass: `backward` is `out`'s
 // closure and reads dL/d(second) as Grads::second. `second` gets a node whose only input is `out`, so
 // backward runs it after every op that reads `second` and before `out`'s node, i.e. once both gradients
-// are complete; that node runs no formula: it makes sure `out` has a gradient (zeros if nothing else
-// reached it), and keeps its own gradient alive until `out`'s closure has read it.
+// are complete; that node runs no formula, and its gradient is kept until `out`'s closure has read it.
+// The closure runs when either output received a gradient; the other's pointer is then nullptr.
 void record_pair(Tensor& out, Tensor& second, const char* op_name, const std::vector<Tensor>& inputs,
                  std::function<void(const Grads&)> backward);
 

@@ -88,7 +88,7 @@ struct Table {
     // mean and rstd; the same bits as the add then layer_norm_forward.
     void (*add_layer_norm_forward)(const float* x, const float* y, const float* w, const float* b, float* s, float* out,
                                    float* mean, float* rstd, int64_t N, int64_t C, float eps) = nullptr;
-    // Its backward: d = dsum + LayerNorm's input gradient from dnorm (null: none reached the norm), then
+    // Its backward: d = dsum (null: none) + LayerNorm's input gradient from dnorm (null: none), then
     // dx = or += d and dy = or += d; dw, db added into; dx, dy, dw, db may be null.
     void (*add_layer_norm_backward)(const float* s, const float* w, const float* mean, const float* rstd,
                                     const float* dnorm, const float* dsum, float* dx, bool dx_add, float* dy,

@@ -431,9 +431,9 @@ void layer_norm_backward_rows(const float* x, const float* w, const float* mean,
                 const bool d_in_dx = dx && !dx_add, d_in_dx2 = !d_in_dx && dx2 && !dx2_add;
                 float* d_row = d_in_dx ? dx_row : d_in_dx2 ? dx2_row : scratch.data();
                 const float* d_done = d_row;  // where d ends up (dres itself when the norm got no gradient)
-                if (!dy) {
-                    if (!dres) continue;  // nothing to write
-                    d_done = dres + n * C;
+                if (!dy) {  // d = dres, or 0 when no gradient at all came (the tape never calls so)
+                    if (!dres) std::fill_n(scratch.data(), C, 0.0f);
+                    d_done = dres ? dres + n * C : scratch.data();
                     if (d_row != scratch.data()) {
                         store_or_add(d_row, d_done, C, false);
                         d_done = d_row;

@@ -24,7 +24,8 @@
 //   dx += d,  dy += d,  dw += Σ_n norm ⊙ dnormed,  db += Σ_n dnormed
 // one pass that reads sum, dsum and dnormed and writes dx and dy, where LayerNorm's backward wrote dsum
 // and the add's read it back twice. The op has two outputs: it records with record_pair (tensor.h), so
-// its closure runs once both gradients are complete. Saved: sum's values, weight's, mean and rstd.
+// its closure runs once both gradients are complete (either may be absent: nothing read that output).
+// Saved: sum's values, weight's, mean and rstd.
 #include <cmath>
 
 #include "autograd/kernels/kernels.h"

@@ -27,8 +27,8 @@ static Tensor triple(const Tensor& x) {
 
 // A hand-written op with two outputs (first = 2·x, second = 5·x) recorded through record_pair: one closure
 // gets both gradients, dx += 2·d(first) + 5·d(second). `seen_second` counts the closures that saw a
-// gradient of second (Grads::second not null).
-static int seen_second = 0;
+// gradient of second (Grads::second not null), `missing_first` those that saw none of first (Grads::out null).
+static int seen_second = 0, missing_first = 0;
 static std::pair<Tensor, Tensor> two_outputs(const Tensor& x) {
     Tensor first = Tensor::empty(x.shape()), second = Tensor::empty(x.shape());
     for (int64_t i = 0; i < x.numel(); ++i) {
@@ -39,7 +39,9 @@ static std::pair<Tensor, Tensor> two_outputs(const Tensor& x) {
         record_pair(first, second, "two_outputs", {x}, [n = x.numel()](const Grads& g) {
             float* gx = g.input(0);
             if (g.second) ++seen_second;
-            for (int64_t i = 0; i < n; ++i) gx[i] += 2.0f * g.out[i] + (g.second ? 5.0f * g.second[i] : 0.0f);
+            if (!g.out) ++missing_first;
+            for (int64_t i = 0; i < n; ++i)
+                gx[i] += (g.out ? 2.0f * g.out[i] : 0.0f) + (g.second ? 5.0f * g.second[i] : 0.0f);
         });
     return {first, second};
 }
@@ -109,8 +111,10 @@ TEST_CASE("an op with two outputs (record_pair) sees both gradients complete in 
     SUBCASE("only the second output read, or backward started from it") {
         Tensor x = Tensor::from_vector({2}, {1.0f, -2.0f}, true);
         auto [first, second] = two_outputs(x);
+        missing_first = 0;
         triple(second).backward(ones);
-        CHECK(x.grad()[0] == 15.0f);  // first's gradient: zeros, made so that the closure runs
+        CHECK(missing_first == 1);  // the closure ran without a gradient of first (no zeros made for it)
+        CHECK(x.grad()[0] == 15.0f);
         Tensor z = Tensor::from_vector({2}, {1.0f, -2.0f}, true);
         auto [zf, zs] = two_outputs(z);
         zs.backward(ones);
