@@ -331,7 +331,8 @@ void Tensor::backward(const Tensor& grad_output) {
         // An op with two outputs: the second's gradient, complete (its node has run), read here, then freed.
         const std::shared_ptr<AutogradMeta> second = node->second.lock();
         const float* second_grad = second && second->grad ? second->grad->data : nullptr;
-        if (meta->grad || second_grad) {  // else nothing flowed into this branch
+        // A second output's node runs no formula (its gradient is read by the first's): not run, not timed.
+        if ((meta->grad || second_grad) && !node->hands_gradient_on) {  // else nothing flowed into this branch
             profile::Scope timer(node->op_name, "backward");
             node->backward(Grads{meta->grad ? meta->grad->data : nullptr, *node, second_grad});
         }
