@@ -81,6 +81,15 @@ Tensor causal_mask(const Tensor& scores);
 
 // ---- layer_norm.cpp: per row of the last axis C: (x − mean)/√(var + eps)·weight + bias ----
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
+// A residual sum and its normalisation (a pre-norm block's x + f(…) and the next sublayer's input).
+struct AddNorm {
+    Tensor sum;     // x + y
+    Tensor normed;  // the norm of sum
+};
+// The residual add fused with the LayerNorm that reads it: sum = x + y, normed = layer_norm(sum, weight,
+// bias, eps), in one pass over the rows forward and one backward, with the bits of add then layer_norm.
+// x, y [..., C] of one shape (no broadcasting).
+AddNorm add_layer_norm(const Tensor& x, const Tensor& y, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
 
 // ---- rms_norm.cpp: per row of the last axis C: x / √(mean(x²) + eps) · weight (no mean, no bias) ----
 // weight [C] or undefined (1).

@@ -48,10 +48,13 @@ TapeGraph tape_graph(const Tensor& root, const NamedTensors& parameters, const N
         pending.pop_front();
         const Node* node = t->grad_fn.get();
         if (!node) continue;
+        // The second output of a two-output op (record_pair) is drawn as that op's output: its own node
+        // only hands its gradient to the op's (its one input is the op's first output).
+        if (node->hands_gradient_on && !node->inputs.empty() && node->inputs[0]) node = node->inputs[0]->grad_fn.get();
         const auto [it, added] = op_ids.emplace(node, static_cast<int64_t>(graph.ops.size()));
-        if (!added) continue;
-        graph.ops.push_back(node->op_name);
+        if (added) graph.ops.push_back(node->op_name);
         graph.edges.push_back({true, it->second, tensor_id(t), false});
+        if (!added) continue;
         for (const auto& input : node->inputs) {
             if (!input) continue;
             const bool seen = tensor_ids.count(input.get()) > 0;

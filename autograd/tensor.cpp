@@ -278,6 +278,14 @@ void record(Tensor& out, const char* op_name, const std::vector<Tensor>& inputs,
     meta.requires_grad = true;
 }
 
+void record_pair(Tensor& out, Tensor& second, const char* op_name, const std::vector<Tensor>& inputs,
+                 std::function<void(const Grads&)> backward) {
+    record(out, op_name, inputs, std::move(backward));
+    record(second, op_name, {out}, [](const Grads&) {});  // no formula: out's closure reads this gradient
+    second.grad_fn()->hands_gradient_on = true;
+    out.grad_fn()->second = second.impl()->autograd;
+}
+
 namespace {
 
 // Every tensor reachable from `root` through grad_fn/inputs that has a node, each after the tensors it
@@ -346,16 +354,21 @@ void Tensor::backward(const Tensor& grad_output) {
         AutogradMeta* meta = *it;
         Node* node = meta->grad_fn.get();
         if (!node) continue;  // a leaf
-        if (meta->grad) {     // else nothing flowed into this branch
+        // An op with two outputs: the second's gradient, complete (its node has run), read here, then freed.
+        const std::shared_ptr<AutogradMeta> second = node->second.lock();
+        const float* second_grad = second && second->grad ? second->grad->data : nullptr;
+        // A second output's node runs no formula (its gradient is read by the first's): not run, not timed.
+        if ((meta->grad || second_grad) && !node->hands_gradient_on) {  // else nothing flowed into this branch
             profile::Scope timer(node->op_name, "backward");
-            node->backward(Grads{meta->grad->data, *node});
+            node->backward(Grads{meta->grad ? meta->grad->data : nullptr, *node, second_grad});
         }
         // Dropping the closure frees its saved values now, not when the graph dies: lower peak memory.
         node->backward = nullptr;
         notify_ready_leaves(*node, pending);
         // An intermediate's gradient is dead once propagated: free it now to halve peak memory (unless
         // someone asked to read it: retain_grad, e.g. gpt serve's gradient w.r.t. the input embeddings).
-        if (meta != root && !meta->retain_grad) meta->grad.reset();
+        if (meta != root && !meta->retain_grad && !node->hands_gradient_on) meta->grad.reset();
+        if (second && second.get() != root && !second->retain_grad) second->grad.reset();
     }
 }
 

@@ -140,8 +140,13 @@ struct GradTarget {
 
 // What a backward closure is given: dL/d(out), and where to add dL/d(input k).
 struct Grads {
-    const float* out;  // dL/d(out), contiguous, the output's shape
+    // dL/d(out), contiguous, the output's shape. Never nullptr, except for an op with two outputs
+    // (record_pair) when only its second output received a gradient: the first's term is then zero.
+    const float* out;
     const Node& node;
+    // An op with two outputs (record_pair): dL/d(second output), or nullptr when no gradient reached it
+    // (its term is then zero). nullptr for every other op.
+    const float* second = nullptr;
     // Input k's gradient buffer (allocated zeroed on first use), or nullptr when input k needs no
     // gradient (a constant, an undefined optional input). Closures add (+=), never assign.
     float* input(size_t k) const;
@@ -168,6 +173,10 @@ struct Node {
     // In the op's argument order; nullptr for an undefined optional input (a missing bias).
     std::vector<std::shared_ptr<AutogradMeta>> inputs;
     std::function<void(const Grads&)> backward;  // empty once run: backward has freed this graph
+    // Two outputs (record_pair): the first output's node reads the second's gradient (Grads::second) and
+    // frees it; weak, because the second output's node holds the first output as its input.
+    std::weak_ptr<AutogradMeta> second;
+    bool hands_gradient_on = false;  // this is a second output's node: its gradient outlives it (above)
 };
 
 // Grad mode: while a NoGradGuard lives (on this thread), ops record nothing.
@@ -197,6 +206,15 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs);
 //       });
 void record(Tensor& out, const char* op_name, const std::vector<Tensor>& inputs,
             std::function<void(const Grads&)> backward);
+
+// The same for an op with two outputs, `out` and `second` (add_layer_norm: the residual sum and its
+// LayerNorm), whose backward needs both gradients at once to make one pass: `backward` is `out`'s
+// closure and reads dL/d(second) as Grads::second. `second` gets a node whose only input is `out`, so
+// backward runs it after every op that reads `second` and before `out`'s node, i.e. once both gradients
+// are complete; that node runs no formula, and its gradient is kept until `out`'s closure has read it.
+// The closure runs when either output received a gradient; the other's pointer is then nullptr.
+void record_pair(Tensor& out, Tensor& second, const char* op_name, const std::vector<Tensor>& inputs,
+                 std::function<void(const Grads&)> backward);
 
 // Throws std::invalid_argument with "op: message" when `condition` is false.
 void check(bool condition, const char* op_name, const std::string& message);

@@ -59,21 +59,20 @@ Block::Block(const GPTConfig& config) {
     mlp = register_module("mlp", std::make_shared<MLP>(config));
 }
 
-Tensor Block::forward(const Tensor& x, Generator& generator, AttentionInference* inference,
-                      BlockActivations* record) const {
-    const Tensor a = ln_1->forward(x);
-    const Tensor attended = attn->forward(a, generator, inference, record ? &record->attention : nullptr);
-    const Tensor h = add(x, attended);
-    const Tensor m = ln_2->forward(h);
-    const Tensor mlp_out = mlp->forward(m, generator, record ? &record->gelu : nullptr, record ? &record->fc : nullptr);
-    Tensor out = add(h, mlp_out);
+AddNorm Block::forward(const Tensor& x, const Tensor& x_normed, const Norm* next, Generator& generator,
+                       AttentionInference* inference, BlockActivations* record) const {
+    const Tensor attended = attn->forward(x_normed, generator, inference, record ? &record->attention : nullptr);
+    const AddNorm mid = ln_2->add_forward(x, attended);  // h = x + attended, m = ln_2(h)
+    const Tensor mlp_out =
+        mlp->forward(mid.normed, generator, record ? &record->gelu : nullptr, record ? &record->fc : nullptr);
+    const AddNorm out = next ? next->add_forward(mid.sum, mlp_out) : AddNorm{add(mid.sum, mlp_out), Tensor()};
     if (record) {
-        record->attn_in = a;
+        record->attn_in = x_normed;
         record->attn_out = attended;
-        record->residual_mid = h;
-        record->mlp_in = m;
+        record->residual_mid = mid.sum;
+        record->mlp_in = mid.normed;
         record->mlp_out = mlp_out;
-        record->out = out;
+        record->out = out.sum;
     }
     return out;
 }

@@ -78,11 +78,21 @@ struct BlockActivations {
 // forward is written: training, evaluation, generation (with a cache) and the report all run it.
 // The attention is a SelfAttention (nn/self_attention.h): CausalSelfAttention (attention = "mha") or
 // LatentAttention ("mla"), registered as "attn" either way.
+// Each residual add is fused with the norm that reads its sum (Norm::add_forward, add_layer_norm): ln_2
+// inside the block, and across blocks the next block's ln_1 (or the model's ln_f) when the caller names
+// it: the chained forward takes x with ln_1(x) already computed and returns its output with next(out).
 class Block : public Module {
 public:
     explicit Block(const GPTConfig& config);
+    // x [B, T, C] → the block's output [B, T, C].
     Tensor forward(const Tensor& x, Generator& generator, AttentionInference* inference = nullptr,
-                   BlockActivations* record = nullptr) const;
+                   BlockActivations* record = nullptr) const {
+        return forward(x, ln_1->forward(x), nullptr, generator, inference, record).sum;
+    }
+    // The same on x and x_normed = ln_1(x) (the previous block computed both); returns the output as sum
+    // and, when `next` is given, next->forward(output) as normed (undefined otherwise).
+    AddNorm forward(const Tensor& x, const Tensor& x_normed, const Norm* next, Generator& generator,
+                    AttentionInference* inference = nullptr, BlockActivations* record = nullptr) const;
 
     std::shared_ptr<Norm> ln_1;
     std::shared_ptr<SelfAttention> attn;

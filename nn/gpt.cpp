@@ -76,8 +76,9 @@ float GPT::token_scale() const {
     return config_.pos_encoding == "sinusoidal" ? static_cast<float>(std::sqrt(static_cast<double>(config_.n_embd))) : 1.0f;
 }
 
-Tensor GPT::logits_from_hidden(const Tensor& hidden) const {
-    const Tensor normed = ln_f->forward(hidden);
+Tensor GPT::logits_from_hidden(const Tensor& hidden) const { return logits_from_normed(ln_f->forward(hidden)); }
+
+Tensor GPT::logits_from_normed(const Tensor& normed) const {
     // [.., C]·[V, C]ᵀ → [.., V]. Padded ids: -1e30 (finite, so p·log p stays 0) takes every bit of
     // probability away from them. The mask is the product's bias, added as the product stores its first
     // K block (no [.., V] tensor and no pass of its own: 51 MB and ~5 % of a GPT-2 124M step at batch
@@ -90,44 +91,59 @@ Tensor GPT::logits_from_hidden(const Tensor& hidden) const {
     return linear(normed, head_weight(), padding_mask_);
 }
 
-Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
-                   ForwardProbe* probe) const {
+AddNorm GPT::run_blocks(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
+                        ForwardProbe* probe, const Norm* last) const {
     KVCache* cache = probe ? probe->cache : nullptr;
     if (cache) cache->check_fits(*this, T);
     if (probe) probe->attention.clear();
     const bool record = probe && probe->record_activations;
     if (record) probe->activations.assign(h.size(), BlockActivations{});
-    Tensor x = embed(ids, B, T, generator, cache ? cache->length() : 0);
+    const Tensor x = embed(ids, B, T, generator, cache ? cache->length() : 0);
     if (record) probe->embedding = x;
+    // Each block's last residual add is fused with the norm that reads it: the next block's ln_1, or `last`.
+    AddNorm state{x, h[0]->ln_1->forward(x)};  // n_layer ≥ 1 (GPTConfig::validate)
     for (size_t l = 0; l < h.size(); ++l) {
+        const Norm* next = l + 1 < h.size() ? h[l + 1]->ln_1.get() : last;
         if (!probe) {
-            x = h[l]->forward(x, generator);
+            state = h[l]->forward(state.sum, state.normed, next, generator);
             continue;
         }
         AttentionInference layer = cache ? cache->layer(static_cast<int64_t>(l)) : AttentionInference{};
         layer.want_probs = probe->record_attention;
-        x = h[l]->forward(x, generator, &layer, record ? &probe->activations[l] : nullptr);
+        state = h[l]->forward(state.sum, state.normed, next, generator, &layer,
+                              record ? &probe->activations[l] : nullptr);
         if (layer.want_probs) probe->attention.push_back(layer.probs);
     }
     if (cache) cache->append(ids);
-    return x;
+    return state;
+}
+
+Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
+                   ForwardProbe* probe) const {
+    return run_blocks(ids, B, T, generator, probe, nullptr).sum;
 }
 
 Tensor GPT::forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
                     ForwardProbe* probe) const {
-    return logits_from_hidden(hidden(ids, B, T, generator, probe));
+    return logits_from_normed(run_blocks(ids, B, T, generator, probe, ln_f.get()).normed);
 }
 
-Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, ForwardProbe* probe) const {
+void GPT::check_no_dropout() const {
     check(!is_training() || config_.dropout == 0.0, "GPT",
           "a forward without a random generator has no dropout, but the model is in train mode with dropout " +
               std::to_string(config_.dropout) + ": pass the generator, or call eval()");
+}
+
+Tensor GPT::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T, ForwardProbe* probe) const {
+    check_no_dropout();
     Generator no_dropout(0);  // never drawn from: dropout is the identity in eval mode or at p = 0
     return hidden(ids, B, T, no_dropout, probe);
 }
 
 Tensor GPT::forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, ForwardProbe* probe) const {
-    return logits_from_hidden(hidden(ids, B, T, probe));
+    check_no_dropout();
+    Generator no_dropout(0);
+    return forward(ids, B, T, no_dropout, probe);
 }
 
 Tensor GPT::last_logits(const Tensor& hidden) const {

@@ -44,7 +44,8 @@ class GPT : public Module {
 public:
     explicit GPT(const GPTConfig& config);  // validates the config; weights are zero until init_gpt2()
 
-    // ids [B·T] → logits [B, T, V]: logits_from_hidden(hidden(...)).
+    // ids [B·T] → logits [B, T, V]: logits_from_hidden(hidden(...)), with the last residual add fused with
+    // ln_f (Norm::add_forward).
     Tensor forward(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
                    ForwardProbe* probe = nullptr) const;
     // ids [B·T] → the last block's output [B, T, C], before ln_f: the one forward of the transformer.
@@ -89,6 +90,14 @@ public:
     const Tensor& head_weight() const { return lm_head ? lm_head->weight : wte->weight; }  // [V, C]
 
 private:
+    // Embeddings, then the blocks, each block's last residual add fused with the norm that reads it (the
+    // next block's ln_1): returns the last block's output as sum and, when `last` is given, last->forward
+    // of it as normed (fused too).
+    AddNorm run_blocks(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
+                       ForwardProbe* probe, const Norm* last) const;
+    Tensor logits_from_normed(const Tensor& normed) const;  // · head_weight()ᵀ, and the padding mask
+    void check_no_dropout() const;  // the generator-free forwards' check (see hidden above)
+
     GPTConfig config_;
     std::shared_ptr<Dropout> drop_;
     Tensor padding_mask_;  // [V]: 0 for tokens, -1e30 for padded ids (only when config_.vocab_used < vocab_size)

@@ -38,6 +38,12 @@ Norm::Norm(const std::string& kind, int64_t features, bool has_bias, float eps) 
     if (has_bias && !rms_) bias = register_parameter("bias", Tensor::zeros({features}));
 }
 
+AddNorm Norm::add_forward(const Tensor& x, const Tensor& y) const {
+    if (!rms_) return add_layer_norm(x, y, weight, bias, eps_);
+    Tensor sum = add(x, y);
+    return {sum, rms_norm(sum, weight, eps_)};
+}
+
 Dropout::Dropout(float p) : p_(p) {
     if (!(p >= 0.0f && p < 1.0f))
         throw std::invalid_argument("Dropout: p must be in [0, 1), got " + std::to_string(p));

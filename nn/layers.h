@@ -63,6 +63,9 @@ class Norm : public Module {
 public:
     Norm(const std::string& kind, int64_t features, bool bias = true, float eps = 1e-5f);
     Tensor forward(const Tensor& x) const { return rms_ ? rms_norm(x, weight, eps_) : layer_norm(x, weight, bias, eps_); }
+    // x + y and this norm of it (a residual and the next sublayer's input): LayerNorm fuses the two
+    // (add_layer_norm: one pass where there were two, the same bits); RMSNorm adds, then normalises.
+    AddNorm add_forward(const Tensor& x, const Tensor& y) const;
     bool rms() const { return rms_; }
 
     Tensor weight;

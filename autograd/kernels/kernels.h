@@ -84,6 +84,15 @@ struct Table {
     void (*layer_norm_backward)(const float* x, const float* w, const float* mean, const float* rstd, const float* dy,
                                 float* dx, bool dx_add, float* dw, float* db, int64_t N, int64_t C,
                                 bool parallel) = nullptr;
+    // The residual add fused with that LayerNorm (add_layer_norm): s = x + y, out = LayerNorm(s), saving
+    // mean and rstd; the same bits as the add then layer_norm_forward.
+    void (*add_layer_norm_forward)(const float* x, const float* y, const float* w, const float* b, float* s, float* out,
+                                   float* mean, float* rstd, int64_t N, int64_t C, float eps) = nullptr;
+    // Its backward: d = dsum (null: none) + LayerNorm's input gradient from dnorm (null: none), then
+    // dx = or += d and dy = or += d; dw, db added into; dx, dy, dw, db may be null.
+    void (*add_layer_norm_backward)(const float* s, const float* w, const float* mean, const float* rstd,
+                                    const float* dnorm, const float* dsum, float* dx, bool dx_add, float* dy,
+                                    bool dy_add, float* dw, float* db, int64_t N, int64_t C, bool parallel) = nullptr;
     // Attention's causal softmax of one row in place: s[0..i] scaled, softmaxed; s[i+1..end) zeroed.
     void (*softmax_causal_row)(float* s, int64_t i, int64_t end, float scale) = nullptr;
     // The same over s[0..n) where padded[j] != 0 excludes key j: excluded entries and s[n..end) become 0;

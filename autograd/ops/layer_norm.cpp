@@ -9,8 +9,23 @@
 // Backward per row, with g = weight ⊙ dout:
 //   dx   += rstd·(g − mean_c(g) − norm·mean_c(g ⊙ norm))
 //   dw   += Σ_n norm ⊙ dout,   db += Σ_n dout
+// The sums over c (mean, variance, mean_c(g), mean_c(g ⊙ norm)) go through 16 fixed partial sums (lane_sum
+// in kernels_impl.h: the same bits on every kernel path, and not one latency-bound chain of C adds).
 // dw/db are summed across rows in fixed chunks of 32 rows, added in chunk order: the same bits for any
 // thread count. Forward and backward loops are per ISA, side by side in autograd/kernels/kernels_impl.h.
+//
+// add_layer_norm, the residual add fused with it: x, y [N, C] (one shape) →
+//   sum = x + y,  normed = LayerNorm(sum) as above.
+// A pre-norm transformer computes h = x + f(…) and then ln(h) for the next sublayer: separately, the add
+// writes h and the LayerNorm reads it back; fused, each row is normalised while it is in L1. Backward,
+// the sum's gradient has two parts: dsum, from the sum's other readers (the next residual), and the
+// LayerNorm's input gradient from dnormed (the formula above, with x = sum):
+//   d  = dsum + rstd·(g − mean_c(g) − norm·mean_c(g ⊙ norm)),   g = weight ⊙ dnormed
+//   dx += d,  dy += d,  dw += Σ_n norm ⊙ dnormed,  db += Σ_n dnormed
+// one pass that reads sum, dsum and dnormed and writes dx and dy, where LayerNorm's backward wrote dsum
+// and the add's read it back twice. The op has two outputs: it records with record_pair (tensor.h), so
+// its closure runs once both gradients are complete (either may be absent: nothing read that output).
+// Saved: sum's values, weight's, mean and rstd.
 #include <cmath>
 
 #include "autograd/kernels/kernels.h"
@@ -22,23 +37,29 @@ namespace gpt {
 
 namespace {
 
-void check_param(const Tensor& p, const char* field, int64_t C, const Tensor& x) {
+void check_param(const char* op, const Tensor& p, const char* field, int64_t C, const Tensor& x) {
     if (!p.defined()) return;
-    check(p.dim() == 1 && p.size(0) == C, "layer_norm",
+    check(p.dim() == 1 && p.size(0) == C, op,
           std::string(field) + " shape " + shape_str(p.shape()) + " does not match input " + shape_str(x.shape()) +
               " (expected [" + std::to_string(C) + "])");
+}
+
+// The checks both ops make; returns C.
+int64_t check_layer_norm(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
+    check(x.defined() && x.dim() >= 1, op, "input must have at least one axis");
+    const int64_t C = x.size(-1);
+    check(C > 0, op, "last axis is empty in " + shape_str(x.shape()));
+    check(eps > 0.0f, op, "eps must be positive, got " + std::to_string(eps));
+    check_param(op, weight, "weight", C, x);
+    check_param(op, bias, "bias", C, x);
+    return C;
 }
 
 }  // namespace
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
     profile::Scope profile_scope("layer_norm");
-    check(x.defined() && x.dim() >= 1, "layer_norm", "input must have at least one axis");
-    const int64_t C = x.size(-1);
-    check(C > 0, "layer_norm", "last axis is empty in " + shape_str(x.shape()));
-    check(eps > 0.0f, "layer_norm", "eps must be positive, got " + std::to_string(eps));
-    check_param(weight, "weight", C, x);
-    check_param(bias, "bias", C, x);
+    const int64_t C = check_layer_norm("layer_norm", x, weight, bias, eps);
     const int64_t N = x.numel() / C;
 
     Tensor out = Tensor::empty(x.shape());
@@ -69,6 +90,39 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
         const bool parallel = N * C >= kParallelMinComputeBound;
         kernels::table().layer_norm_backward(xv, wv, m, s, dy, dx, dx_add, dw, db, N, C, parallel);
     });
+    return out;
+}
+
+AddNorm add_layer_norm(const Tensor& x, const Tensor& y, const Tensor& weight, const Tensor& bias, float eps) {
+    profile::Scope profile_scope("add_layer_norm");
+    const int64_t C = check_layer_norm("add_layer_norm", x, weight, bias, eps);
+    check(y.defined() && y.shape() == x.shape(), "add_layer_norm",
+          "x " + shape_str(x.shape()) + " and y " + (y.defined() ? shape_str(y.shape()) : std::string("(undefined)")) +
+              " must have one shape");
+    const int64_t N = x.numel() / C;
+
+    AddNorm out{Tensor::empty(x.shape()), Tensor::empty(x.shape())};
+    Tensor mean = Tensor::empty({N});
+    Tensor rstd = Tensor::empty({N});
+    const float* w = weight.defined() ? weight.data() : nullptr;
+    const float* b = bias.defined() ? bias.data() : nullptr;
+    kernels::table().add_layer_norm_forward(x.data(), y.data(), w, b, out.sum.data(), out.normed.data(), mean.data(),
+                                            rstd.data(), N, C, eps);
+
+    if (!needs_grad({&x, &y, &weight, &bias})) return out;
+    const Tensor w_saved = weight.defined() ? weight.detach() : Tensor();
+    record_pair(out.sum, out.normed, "add_layer_norm", {x, y, weight, bias},
+                [ss = out.sum.detach(), w_saved, mean, rstd, N, C](const Grads& grads) {
+                    const GradTarget dx = grads.target(0);
+                    const GradTarget dy = grads.target(1);
+                    // No gradient reached normed: its term is zero, the parameters get nothing.
+                    float* dw = grads.second ? grads.input(2) : nullptr;
+                    float* db = grads.second ? grads.input(3) : nullptr;
+                    const bool parallel = N * C >= kParallelMinComputeBound;
+                    kernels::table().add_layer_norm_backward(ss.data(), w_saved.defined() ? w_saved.data() : nullptr,
+                                                             mean.data(), rstd.data(), grads.second, grads.out, dx.data,
+                                                             !dx.assign, dy.data, !dy.assign, dw, db, N, C, parallel);
+                });
     return out;
 }
 

@@ -1,6 +1,6 @@
-"""PyTorch reference for the fused ops (gelu, the exact gelu_erf, layer_norm, cross_entropy, causal_self_attention and the
-attention op's bidirectional and cross modes with key padding) and issue 31's ops (rms_norm, qk_rms_norm,
-relu_squared, swiglu).
+"""PyTorch reference for the fused ops (gelu, the exact gelu_erf, layer_norm, add_layer_norm, cross_entropy,
+causal_self_attention and the attention op's bidirectional and cross modes with key padding) and issue 31's ops
+(rms_norm, qk_rms_norm, relu_squared, swiglu).
 
 Usage: reference_fused.py INPUT OUTPUT. Exits with status 3 when torch cannot be imported (the C++ test
 then fails under GPT_REQUIRE_TORCH=1, else skips). Called by tests/autograd/test_fused_reference.cpp.
@@ -49,6 +49,15 @@ def layer_norm_case(c):
     out = F.layer_norm(x, (x.shape[-1],), w, b, eps=1e-5)
     (out * c["r"]).sum().backward()
     return {"out": out, "dx": x.grad, "dweight": w.grad, "dbias": b.grad}
+
+
+def add_layer_norm_case(c):
+    """The residual add fused with LayerNorm: (x + y), then F.layer_norm; both outputs probed."""
+    x, y, w, b = leaf(c["x"]), leaf(c["y"]), leaf(c["weight"]), leaf(c["bias"])
+    s = x + y
+    out = F.layer_norm(s, (s.shape[-1],), w, b, eps=1e-5)
+    ((out * c["r"]).sum() + (s * c["rs"]).sum()).backward()
+    return {"out": out, "sum": s, "dx": x.grad, "dy": y.grad, "dweight": w.grad, "dbias": b.grad}
 
 
 def cross_entropy_case(c):
@@ -161,8 +170,8 @@ def swiglu_case(c):
     return {"out": out, "dx": x.grad}
 
 
-CASES = {"gelu": gelu_case, "erfgelu": erf_gelu_case, "layer_norm": layer_norm_case, "cross_entropy": cross_entropy_case,
-         "attention": attention_case, "attnmode": attention_mode_case, "rms_norm": rms_norm_case, "qk_norm": qk_norm_case, "relu2": relu2_case,
+CASES = {"gelu": gelu_case, "erfgelu": erf_gelu_case, "layer_norm": layer_norm_case, "add_layer_norm": add_layer_norm_case,
+         "cross_entropy": cross_entropy_case, "attention": attention_case, "attnmode": attention_mode_case, "rms_norm": rms_norm_case, "qk_norm": qk_norm_case, "relu2": relu2_case,
          "swiglu": swiglu_case}
 
 

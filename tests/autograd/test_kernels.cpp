@@ -158,8 +158,9 @@ TEST_CASE("kernel paths: a B packed once gives sgemm's bits for every leading bl
     }
 }
 
-TEST_CASE("kernel paths: GELU, LayerNorm, AdamW match the reference and are bit-identical for 1, 2 and 3 threads "
-          "and the same on every path; the causal and padded softmax rows match the reference") {
+TEST_CASE("kernel paths: GELU, LayerNorm (alone and fused with the residual add, forward and backward), AdamW "
+          "match the reference and are bit-identical for 1, 2 and 3 threads and the same on every path; the causal "
+          "and padded softmax rows match the reference") {
     PathGuard guard;
     Generator gen(11);
     const int64_t n = 70001, N = 257, C = 192;
@@ -171,6 +172,10 @@ TEST_CASE("kernel paths: GELU, LayerNorm, AdamW match the reference and are bit-
     const std::vector<float> v0 = random_vector(static_cast<size_t>(n), gen, 0.01f);
     // grad_scale 0.75: the clip coefficient, applied as g·0.75 rounded to float before anything else
     const kernels::AdamWScalars s{0.999f, 0.9f, 0.1f, 0.95f, 0.05f, 0.3f, 1e-8f, -0.003f, 0.75f};
+    // add_layer_norm: the residual's other operand, and the gradients of the normed output and of the sum.
+    const std::vector<float> lr = random_vector(static_cast<size_t>(N * C), gen, 2.0f);
+    const std::vector<float> ldn = random_vector(static_cast<size_t>(N * C), gen);
+    const std::vector<float> lds = random_vector(static_cast<size_t>(N * C), gen);
 
     // Everything each kernel writes, concatenated.
     auto run = [&] {
@@ -190,8 +195,38 @@ TEST_CASE("kernel paths: GELU, LayerNorm, AdamW match the reference and are bit-
         std::vector<float> p = x, m(static_cast<size_t>(n), 0.01f), v = v0;
         for (float& e : v) e = std::fabs(e);
         k.adamw_update(p.data(), g.data(), m.data(), v.data(), n, s);
+        // LayerNorm's backward (dx assigned, dw and db added into), then the fused add + LayerNorm: forward,
+        // whose bits must be the add's then layer_norm_forward's, and backward, assigning dx and adding dy.
+        const size_t NC = lx.size(), Cs = static_cast<size_t>(C);
+        std::vector<float> lndx(NC, NAN), lndw(Cs, 0.5f), lndb(Cs, 0.5f);
+        k.layer_norm_backward(lx.data(), w.data(), mean.data(), rstd.data(), ldn.data(), lndx.data(), false, lndw.data(),
+                              lndb.data(), N, C, true);
+        std::vector<float> ls(NC), lsum(NC), ly2(NC), mean2(static_cast<size_t>(N)), rstd2(static_cast<size_t>(N));
+        k.add_layer_norm_forward(lx.data(), lr.data(), w.data(), b.data(), ls.data(), ly2.data(), mean2.data(),
+                                 rstd2.data(), N, C, 1e-5f);
+        for (size_t i = 0; i < NC; ++i) lsum[i] = lx[i] + lr[i];
+        std::vector<float> ly_unfused(NC), mean_unfused(static_cast<size_t>(N)), rstd_unfused(static_cast<size_t>(N));
+        k.layer_norm_forward(lsum.data(), w.data(), b.data(), ly_unfused.data(), mean_unfused.data(),
+                             rstd_unfused.data(), N, C, 1e-5f);
+        CHECK(bitwise_equal(ls, lsum));
+        CHECK(bitwise_equal(ly2, ly_unfused));
+        CHECK(bitwise_equal(rstd2, rstd_unfused));
+        std::vector<float> adx(NC, NAN), ady(NC, 0.25f), adw(Cs, 0.5f), adb(Cs, 0.5f);
+        k.add_layer_norm_backward(ls.data(), w.data(), mean2.data(), rstd2.data(), ldn.data(), lds.data(), adx.data(),
+                                  false, ady.data(), true, adw.data(), adb.data(), N, C, true);
+        // The same, unfused: LayerNorm's backward adding into the sum's gradient, then the add's copies.
+        std::vector<float> ds = lds, udw(Cs, 0.5f), udb(Cs, 0.5f);
+        k.layer_norm_backward(ls.data(), w.data(), mean2.data(), rstd2.data(), ldn.data(), ds.data(), true, udw.data(),
+                              udb.data(), N, C, true);
+        std::vector<float> udy(NC);
+        for (size_t i = 0; i < NC; ++i) udy[i] = 0.25f + ds[i];
+        CHECK(bitwise_equal(adx, ds));
+        CHECK(bitwise_equal(ady, udy));
+        CHECK(bitwise_equal(adw, udw));
+        CHECK(bitwise_equal(adb, udb));
         std::vector<float> all = y;
-        for (const std::vector<float>* part : {&dx, &ly, &mean, &rstd, &p, &m, &v})
+        for (const std::vector<float>* part :
+             {&dx, &ly, &mean, &rstd, &p, &m, &v, &lndx, &lndw, &lndb, &ls, &ly2, &adx, &ady, &adw, &adb})
             all.insert(all.end(), part->begin(), part->end());
         return all;
     };

@@ -25,6 +25,27 @@ static Tensor triple(const Tensor& x) {
     return out;
 }
 
+// A hand-written op with two outputs (first = 2·x, second = 5·x) recorded through record_pair: one closure
+// gets both gradients, dx += 2·d(first) + 5·d(second). `seen_second` counts the closures that saw a
+// gradient of second (Grads::second not null), `missing_first` those that saw none of first (Grads::out null).
+static int seen_second = 0, missing_first = 0;
+static std::pair<Tensor, Tensor> two_outputs(const Tensor& x) {
+    Tensor first = Tensor::empty(x.shape()), second = Tensor::empty(x.shape());
+    for (int64_t i = 0; i < x.numel(); ++i) {
+        first.data()[i] = 2.0f * x.data()[i];
+        second.data()[i] = 5.0f * x.data()[i];
+    }
+    if (needs_grad({&x}))
+        record_pair(first, second, "two_outputs", {x}, [n = x.numel()](const Grads& g) {
+            float* gx = g.input(0);
+            if (g.second) ++seen_second;
+            if (!g.out) ++missing_first;
+            for (int64_t i = 0; i < n; ++i)
+                gx[i] += (g.out ? 2.0f * g.out[i] : 0.0f) + (g.second ? 5.0f * g.second[i] : 0.0f);
+        });
+    return {first, second};
+}
+
 TEST_CASE("factories, shape and views") {
     Tensor t = Tensor::from_vector({2, 3}, {1, 2, 3, 4, 5, 6});
     CHECK(t.numel() == 6);
@@ -84,6 +105,56 @@ TEST_CASE("an intermediate's gradient is freed after backward unless retain_grad
     CHECK(x.grad()[1] == doctest::Approx(18.0f));  // leaves keep theirs: 9 + 9
 }
 
+TEST_CASE("an op with two outputs (record_pair) sees both gradients complete in one closure") {
+    const Tensor ones = Tensor::full({2}, 1.0f);
+    SUBCASE("each output read by several ops, one of them late in backward") {
+        // second feeds a long chain (its gradient arrives late) and first directly; first also feeds
+        // the chain's end, so first's gradient is complete before second's: the closure must wait for both.
+        Tensor x = Tensor::from_vector({2}, {1.0f, -2.0f}, true);
+        auto [first, second] = two_outputs(x);
+        Tensor y = triple(triple(second) + first) + first;  // d/dfirst = 3 + 1, d/dsecond = 9
+        seen_second = 0;
+        y.backward(ones);
+        CHECK(seen_second == 1);
+        CHECK(x.grad()[0] == 2.0f * 4.0f + 5.0f * 9.0f);
+        CHECK(first.grad() == nullptr);  // both intermediates' gradients freed once read
+        CHECK(second.grad() == nullptr);
+    }
+    SUBCASE("only the first output read: the second's term is absent") {
+        Tensor x = Tensor::from_vector({2}, {1.0f, -2.0f}, true);
+        auto [first, second] = two_outputs(x);
+        seen_second = 0;
+        triple(first).backward(ones);
+        CHECK(seen_second == 0);
+        CHECK(x.grad()[1] == 6.0f);
+    }
+    SUBCASE("only the second output read, or backward started from it") {
+        Tensor x = Tensor::from_vector({2}, {1.0f, -2.0f}, true);
+        auto [first, second] = two_outputs(x);
+        missing_first = 0;
+        triple(second).backward(ones);
+        CHECK(missing_first == 1);  // the closure ran without a gradient of first (no zeros made for it)
+        CHECK(x.grad()[0] == 15.0f);
+        Tensor z = Tensor::from_vector({2}, {1.0f, -2.0f}, true);
+        auto [zf, zs] = two_outputs(z);
+        zs.backward(ones);
+        CHECK(z.grad()[0] == 5.0f);
+        REQUIRE(zs.grad() != nullptr);  // the root keeps its gradient
+        CHECK(zs.grad()[0] == 1.0f);
+    }
+    SUBCASE("retain_grad keeps the second output's gradient; a second backward is refused") {
+        Tensor x = Tensor::from_vector({2}, {1.0f, -2.0f}, true);
+        auto [first, second] = two_outputs(x);
+        second.impl()->autograd_meta().retain_grad = true;
+        Tensor y = triple(second) + first;
+        y.backward(ones);
+        REQUIRE(second.grad() != nullptr);
+        CHECK(second.grad()[1] == 3.0f);
+        CHECK(x.grad()[0] == 2.0f + 15.0f);
+        CHECK_THROWS_WITH(y.backward(ones), doctest::Contains("second time"));
+    }
+}
+
 TEST_CASE("a leaf's on_gradient_ready hook runs once, after the last contribution to its gradient") {
     // w feeds two chains that run at different times in backward: early (triple(w) near the loss) and
     // late (w at the start of a long chain); b feeds one op twice (b + b). The hook must see the whole
@@ -136,6 +207,16 @@ TEST_CASE("the first op to reach an input writes its gradient into a fresh buffe
          }},
         {"add", [](const Tensor& x, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor& y) {
              return x + y;
+         }},
+        {"add_layer_norm", [](const Tensor& x, const Tensor&, const Tensor&, const Tensor& lw, const Tensor& lb,
+                              const Tensor& y) {
+             const AddNorm r = add_layer_norm(y, x, lw, lb);  // x second: its gradient is the closure's second target
+             return r.normed + r.sum;
+         }},
+        {"add_layer_norm, x twice", [](const Tensor& x, const Tensor&, const Tensor&, const Tensor& lw,
+                                       const Tensor& lb, const Tensor&) {
+             const AddNorm r = add_layer_norm(x, x, lw, lb);  // both targets are one buffer
+             return r.normed * 0.5f + r.sum;
          }},
         {"exp", [](const Tensor& x, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&) {
              return exp(x);

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <stdexcept>
 
@@ -117,4 +118,53 @@ TEST_CASE("duplicate or dotted names are rejected") {
     };
     Bad bad;
     CHECK(bad.parameter_count() == 1);
+}
+
+// The GPT written out with separate ops, as Block::forward computed it before each residual add was fused
+// with the norm that reads it: add, then norm (ln_1 / ln_2 / ln_f).
+static Tensor unfused_logits(const GPT& model, const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& g) {
+    Tensor x = model.embed(ids, B, T, g);
+    for (const auto& block : model.h) {
+        const Tensor h = add(x, block->attn->forward(block->ln_1->forward(x), g));
+        x = add(h, block->mlp->forward(block->ln_2->forward(h), g));
+    }
+    return model.logits_from_hidden(x);
+}
+
+TEST_CASE("the fused residual add + norm gives the bits of add then norm: logits and every gradient") {
+    for (const char* norm : {"layernorm", "rmsnorm"})
+        for (bool bias : {true, false}) {
+            CAPTURE(norm);
+            CAPTURE(bias);
+            GPTConfig config = tiny_config();
+            config.norm = norm;
+            config.bias = bias;
+            config.n_layer = 3;
+            config.dropout = 0.1f;  // the dropout draws must line up too
+            GPT model(config);
+            Generator init(5);
+            init_gpt2(model, init);
+            model.train();
+            const int64_t B = 2, T = 8;
+            std::vector<int32_t> ids(B * T), targets(B * T);
+            for (int64_t i = 0; i < B * T; ++i) {
+                ids[i] = int32_t((i * 5 + 1) % 11);
+                targets[i] = int32_t((i * 7 + 3) % 11);
+            }
+            auto run = [&](bool fused) {
+                for (auto& [name, t] : model.named_parameters()) t.release_grad();
+                Generator g(9);
+                const Tensor logits = fused ? model.forward(ids, B, T, g) : unfused_logits(model, ids, B, T, g);
+                GPT::loss(logits, targets).backward();
+                std::vector<float> all = logits.to_vector();
+                for (auto& [name, t] : model.named_parameters()) {
+                    const std::vector<float> grad = t.grad_tensor().to_vector();
+                    all.insert(all.end(), grad.begin(), grad.end());
+                }
+                return all;
+            };
+            const std::vector<float> fused = run(true), unfused = run(false);
+            REQUIRE(fused.size() == unfused.size());
+            CHECK(std::memcmp(fused.data(), unfused.data(), fused.size() * sizeof(float)) == 0);
+        }
 }

@@ -357,16 +357,18 @@ TEST_CASE("gpt graph: the tape's DOT names the ops backward walks, parameters an
     const std::string dot = read_file(options.out);
     CHECK(dot == result.dot);
     CHECK(dot.rfind("digraph tape {", 0) == 0);
-    for (const char* op : {"\"embedding\"", "\"layer_norm\"", "\"linear\"", "\"causal_self_attention\"", "\"gelu\"",
-                           "\"add\"", "\"cross_entropy\""})
+    for (const char* op : {"\"embedding\"", "\"layer_norm\"", "\"add_layer_norm\"", "\"linear\"",
+                           "\"causal_self_attention\"", "\"gelu\"", "\"add\"", "\"cross_entropy\""})
         CHECK_MESSAGE(dot.find(std::string("label=") + op) != std::string::npos, op);
     CHECK(dot.find("wte.weight") != std::string::npos);
     CHECK(dot.find("h.0.attn.c_attn.weight") != std::string::npos);
     CHECK(dot.find("[2, 4, 11]") != std::string::npos);  // the logits [B, T, V]
     CHECK(dot.find("loss\\n[]") != std::string::npos);
-    // One layer: 2 embeddings, 3 layer norms, 4 linears in the block + the tied head.
+    // One layer: 2 embeddings, 3 layer norms (ln_1 alone; ln_2 and ln_f fused with the residual add before
+    // each, one op drawn with two outputs), 4 linears in the block + the tied head.
     CHECK(count(dot, "label=\"linear\"") == 5);
-    CHECK(count(dot, "label=\"layer_norm\"") == 3);
+    CHECK(count(dot, "label=\"layer_norm\"") == 1);
+    CHECK(count(dot, "label=\"add_layer_norm\"") == 2);
     CHECK(result.op_nodes == static_cast<int64_t>(count(dot, "shape=box")));
     if (!result.svg_path.empty()) CHECK(read_file(result.svg_path).find("<svg") != std::string::npos);
     fs::remove_all(fs::path(options.out).parent_path());
