@@ -108,6 +108,7 @@ def main():
     ap.add_argument("--data", help="training bytes for both sides (default: their /usr/share/games/fortunes/computers)")
     ap.add_argument("--python", default="/usr/bin/python3", help="the interpreter with torch (the reference side)")
     ap.add_argument("--nanogpt", help="a nanoGPT checkout: add its own model class as a side")
+    ap.add_argument("--json", help="also write every measurement here (bench/results.py reads it)")
     args = ap.parse_args()
     probe_threads = max(int(t) for t in args.threads.split(","))
     probe_rows, best = blas_probe.probe(args.python, probe_threads)
@@ -180,6 +181,12 @@ def main():
         print(f"fp32 FMA ceiling measured here (gpt_bench peak), {threads} threads: 256-bit {p['avx2_gflops']:.1f} "
               f"GFLOP/s, 512-bit {p['avx512_gflops']:.1f} GFLOP/s (the % of peak column: 512-bit for native and "
               f"avx512 rows where the CPU has it, 256-bit for avx2 and portable rows)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"probe": probe_rows, "coretype": best, "peaks": {str(t): p for t, p in peaks.items()},
+                       "rows": [{"kernels": k, "config": c, "threads": t,
+                                 "sides": [{"side": n, "result": r, "rss_mb": rss, "load": ld} for n, r, rss, ld in sides]}
+                                for k, c, t, sides in rows]}, f, indent=1)
     first = rows[0]
     print("model FLOPs/token: baby/small = 6·N + 12·L·C·T (N = parameters except wpe); "
           + ", ".join(f"{r[1]} {r[3][0][1]['flops_per_token'] / 1e6:.2f} M" for r in rows

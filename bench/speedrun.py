@@ -199,10 +199,37 @@ def markdown(results, args, probe_rows, best, text_chars, val_chars):
             lines.append(f"| {name} | {seed} | " + " | ".join(fmt(loss_at(points, t)) for t in args.times) +
                          f" | {final[2]:.3f} ({final[1]}, {final[0]:.1f}) | " +
                          " | ".join(fmt(time_to(points, g), 1) + (" s" if time_to(points, g) else "") for g in args.targets) + " |")
+    lines += ablation_table(results, args)
     if probe_rows:
         lines += ["", "PyTorch's BLAS for nanoGPT (bench/blas_probe.py, 2 threads):", "",
                   blas_probe.table(probe_rows, best)]
     return "\n".join(lines) + "\n"
+
+
+def ablation_table(results, args):
+    """Each piece reverted in turn, against the speedrun recipe: means over the seeds."""
+    base = results.get("speedrun")
+    rows = [(n, r) for n, r in results.items() if n.startswith("speedrun, ")]
+    if not base or not rows:
+        return []
+    def means(runs):
+        finals = [pts[-1] for pts in runs.values()]
+        hits = [time_to(pts, args.targets[0]) for pts in runs.values()]
+        reached = [h for h in hits if h is not None]
+        return (sum(f[2] for f in finals) / len(finals), sum(f[0] for f in finals) / len(finals) / finals[0][1],
+                sum(reached) / len(reached) if len(reached) == len(hits) else None, len(reached), len(hits))
+    b = means(base)
+    lines = ["", f"Ablation: the speedrun recipe with one piece reverted (means over {len(base)} seeds; time to "
+             f"{args.targets[0]}: mean when every seed reached it).", "",
+             f"| recipe | final loss | Δ loss vs speedrun | ms/step | Δ step time | to {args.targets[0]} |",
+             "|---|---|---|---|---|---|"]
+    for name, runs in [("speedrun", base)] + rows:
+        m = means(runs)
+        to = f"{m[2]:.1f} s" if m[2] is not None else f"— ({m[3]}/{m[4]} seeds)"
+        delta = "" if name == "speedrun" else f"{m[0] - b[0]:+.3f}"
+        dstep = "" if name == "speedrun" else f"{100 * (m[1] / b[1] - 1):+.0f} %"
+        lines.append(f"| {name} | {m[0]:.3f} | {delta} | {1e3 * m[1]:.1f} | {dstep} | {to} |")
+    return lines
 
 
 def svg(results, args):
@@ -245,6 +272,20 @@ def svg(results, args):
     return "\n".join(out) + "\n"
 
 
+def write_svgs(results, args):
+    """--svg: the recipes and nanoGPT; with ablation runs, also <svg>_ablation.svg: the speedrun recipe and
+    each ablation."""
+    if not args.svg:
+        return
+    main = {n: r for n, r in results.items() if not n.startswith("speedrun, ")}
+    with open(args.svg, "w") as f:
+        f.write(svg(main, args))
+    ablations = {n: r for n, r in results.items() if n == "speedrun" or n.startswith("speedrun, ")}
+    if len(ablations) > 1:
+        with open(os.path.splitext(args.svg)[0] + "_ablation.svg", "w") as f:
+            f.write(svg(ablations, args))
+
+
 def cpu_model():
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -272,12 +313,21 @@ def main():
     parser.add_argument("--markdown")
     parser.add_argument("--svg")
     parser.add_argument("--json")
+    parser.add_argument("--replot", help="redraw --svg (and --markdown) from a --json of an earlier run; trains nothing")
     args = parser.parse_args()
     args.targets = [float(v) for v in args.targets.split(",")]
     args.times = [float(v) for v in args.times.split(",")]
     args.data = os.path.abspath(args.data)
     with open("/proc/loadavg") as f:
         args.load = float(f.read().split()[0])
+    if args.replot:
+        with open(args.replot) as f:
+            results = {name: {int(s): [tuple(p) for p in pts] for s, pts in runs.items()} for name, runs in json.load(f).items()}
+        write_svgs(results, args)
+        if args.markdown:
+            with open(args.markdown, "w") as f:
+                f.write("\n".join(ablation_table(results, args)) + "\n")
+        return
     os.makedirs(args.work, exist_ok=True)
     val_path, text_chars, val_chars = split_text(args.data, args.work)
     recipes = []
@@ -303,9 +353,7 @@ def main():
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(text)
-    if args.svg:
-        with open(args.svg, "w") as f:
-            f.write(svg(results, args))
+    write_svgs(results, args)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({name: {str(s): pts for s, pts in runs.items()} for name, runs in results.items()}, f, indent=1)
