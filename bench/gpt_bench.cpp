@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "autograd/kernels/kernels.h"
+#include "common/threads.h"
 #include "autograd/ops/gemm.h"
 #include "autograd/profile.h"
 #include "bench/attention_bench.h"
@@ -216,6 +217,7 @@ int main(int argc, char** argv) {
         const std::string mode = argc > 1 ? argv[1] : "";
         const Args args = parse(argc, argv);
         omp_set_num_threads(static_cast<int>(args.number("threads", 1)));
+        gpt::flush_denormals();  // as gpt's configure_threads does
         if (mode == "train") return run_train_bench(args);
         if (mode == "sgemm") return run_sgemm(args);
         if (mode == "peak") return gpt::bench::run_peak(static_cast<int>(args.number("threads", 1)));

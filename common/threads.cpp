@@ -1,6 +1,10 @@
 #include "common/threads.h"
 
 #include <omp.h>
+#if defined(__SSE__)
+#include <pmmintrin.h>
+#include <xmmintrin.h>
+#endif
 #include <sched.h>
 #include <unistd.h>
 
@@ -130,7 +134,20 @@ int configure_threads(int64_t requested, int ranks_on_node) {
         if (!(env && std::atoi(env) > 0) && ranks_on_node <= 1) threads = std::max(1, threads - busy_cpus());
     }
     omp_set_num_threads(threads);
+    flush_denormals();
     return threads;
+}
+
+void flush_denormals() {
+#if defined(__SSE__)
+    const auto set = [] {
+        _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
+        _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
+    };
+    set();
+#pragma omp parallel
+    set();
+#endif
 }
 
 void choose_wait_policy(char** argv) {
