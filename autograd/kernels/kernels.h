@@ -74,9 +74,19 @@ struct Table {
     void (*pack_b)(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t K, float* packed) = nullptr;
     void (*sgemm_packed)(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                          const float* packed, int64_t packed_N, int64_t packed_K, float beta, float* C, int64_t ldc) = nullptr;
+    // C[M, N] = op(A)·op(B) + bias[N] (bias null: + 0) and G = gelu(C), GELU applied to each tile of C
+    // while it is in cache (linear_gelu's forward, autograd/ops/linear_gelu.cpp); C and G have gelu's and
+    // sgemm's bits. Null on the portable path (OpenBLAS, then gelu_forward).
+    void (*sgemm_gelu)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                       const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc, float* G,
+                       int64_t ldg) = nullptr;
     // y = gelu(x) and dx += dy·gelu'(x) over n elements (autograd/ops/gelu.cpp), parallel inside.
     void (*gelu_forward)(const float* x, float* y, int64_t n) = nullptr;
     void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n, bool assign) = nullptr;  // dx = or += …
+    // dpre = dy·gelu'(pre) over [rows, cols] and db[j] += Σ_rows dpre[·, j] (db may be null) in one pass,
+    // split by blocks of `block` columns (parallel when asked): linear_gelu's backward before its products.
+    void (*gelu_backward_columns)(const float* pre, const float* dy, float* dpre, float* db, int64_t rows,
+                                  int64_t cols, int64_t block, bool parallel) = nullptr;
     // LayerNorm forward over N rows of C (w, b may be null), saving mean and rstd per row; parallel inside.
     void (*layer_norm_forward)(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
                                int64_t N, int64_t C, float eps) = nullptr;
