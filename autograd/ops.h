@@ -51,8 +51,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b = false);
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
 // ---- linear_gelu.cpp ----
-// gelu(linear(x, weight, bias)) in one op, GELU applied to each tile of the product while it is in cache:
-// the same values (bits) as the two ops, one pass over [..., out] fewer each way (the MLP's c_fc).
+// gelu(linear(x, weight, bias)) in one op (the MLP's c_fc): the same values (bits) as the two ops; its
+// backward writes GELU's input gradient and sums the bias gradient in one pass.
 Tensor linear_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
 // ---- linear_bf16.cpp: inference only (no backward) ----

@@ -42,8 +42,8 @@ MLP::MLP(const GPTConfig& config) : kind_(config.mlp) {
 }
 
 Tensor MLP::forward(const Tensor& x, Generator& generator, Tensor* gelu_out, Tensor* fc_out) const {
-    // GELU as the epilogue of c_fc's product (linear_gelu: the bits of linear then gelu), unless the
-    // pre-activation is asked for as a tensor of its own or c_fc computes with bf16 weights.
+    // c_fc and GELU as one op (linear_gelu: the bits of linear then gelu, a backward in fewer passes),
+    // unless the pre-activation is asked for as a tensor of its own or c_fc computes with bf16 weights.
     const bool fused = kind_ == "gelu" && !fc_out && !(c_fc->has_bf16_copy() && !grad_enabled());
     const Tensor fc = fused ? Tensor() : c_fc->forward(x);
     if (fc_out) *fc_out = fc;

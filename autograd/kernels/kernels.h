@@ -74,12 +74,6 @@ struct Table {
     void (*pack_b)(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t K, float* packed) = nullptr;
     void (*sgemm_packed)(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                          const float* packed, int64_t packed_N, int64_t packed_K, float beta, float* C, int64_t ldc) = nullptr;
-    // C[M, N] = op(A)·op(B) + bias[N] (bias null: + 0) and G = gelu(C), GELU applied to each tile of C
-    // while it is in cache (linear_gelu's forward, autograd/ops/linear_gelu.cpp); C and G have gelu's and
-    // sgemm's bits. Null on the portable path (OpenBLAS, then gelu_forward).
-    void (*sgemm_gelu)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                       const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc, float* G,
-                       int64_t ldg) = nullptr;
     // y = gelu(x) and dx += dy·gelu'(x) over n elements (autograd/ops/gelu.cpp), parallel inside.
     void (*gelu_forward)(const float* x, float* y, int64_t n) = nullptr;
     void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n, bool assign) = nullptr;  // dx = or += …

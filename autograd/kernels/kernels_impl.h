@@ -48,7 +48,7 @@ namespace {
 constexpr int64_t kElementwiseParallel = 1 << 14;
 
 // GELU (tanh approximation in its σ form; autograd/ops/gelu.cpp explains the formulas): one value and
-// its derivative, the one place they are written (gelu's loops and the product epilogue call them).
+// its derivative, the one place they are written (gelu's loops and linear_gelu's backward call them).
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kCubic = 0.044715f;
 constexpr float kMaxExponent = 80.0f;
@@ -67,13 +67,6 @@ constexpr float kMaxExponent = 80.0f;
     const float sig = 1.0f / (1.0f + e);
     const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
     return dy * (sig + 2.0f * v * sig * (e * sig) * du_dx);
-}
-
-// g[j] = gelu(c[j]), j < n: a row of the product epilogue (sgemm_gelu). Element-wise, so a vector lane
-// computes exactly what gelu_forward's loop computes for the same value: the same bits.
-[[gnu::always_inline]] inline void gelu_row(const float* c, float* g, int64_t n) {
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) g[j] = gelu_value(c[j]);
 }
 
 #if GPT_KERNEL_HAS_SGEMM
@@ -216,17 +209,9 @@ void pack_b_all(bool trans_b, const float* B, int64_t ldb, int64_t N, int64_t K,
             pack_b(trans_b, B, ldb, N, p * NR, k0, std::min(KC, K - k0), const_cast<float*>(layout.panel(k0, p)));
 }
 
-// GELU as the product's epilogue (sgemm_gelu: the MLP's c_fc product + bias + GELU): when `data` is set,
-// each tile's last K block, still in L1, is also written through GELU into data[i·ld + j]. The pass a
-// separate GELU makes over C (reading [M, N] back from memory) is gone; the values are gelu's bits.
-struct GeluOut {
-    float* data = nullptr;
-    int64_t ld = 0;
-};
-
 void sgemm_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                 const float* B, int64_t ldb, TileMode first, const float* bias, float* C, int64_t ldc, int64_t pm0,
-                int64_t pm1, int64_t pn0, int64_t pn1, const Prepacked& prepacked = {}, const GeluOut& gelu = {}) {
+                int64_t pm1, int64_t pn0, int64_t pn1, const Prepacked& prepacked = {}) {
     static thread_local AlignedBuffer a_buffer, b_buffer;  // packed panels, reused across calls
     float* a_packed = a_buffer.get((pm1 - pm0) * MR * KC);
     float* b_packed = prepacked.data ? nullptr : b_buffer.get(std::min(pn1 - pn0, kNPanels) * NR * KC);
@@ -257,11 +242,6 @@ void sgemm_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
                                                                 : e[j];
                     }
                 }
-                if (gelu.data && k0 + kc == K) {  // the last K block: C's tile is final and in L1
-                    const int64_t rows = std::min(MR, M - i0), cols = std::min(NR, N - j0);
-                    for (int64_t r = 0; r < rows; ++r)
-                        gelu_row(C + (i0 + r) * ldc + j0, gelu.data + (i0 + r) * gelu.ld + j0, cols);
-                }
             };
             for (int64_t pm = pm0; pm < pm1; ++pm)
                 for (int64_t pn = c0; pn < c1; ++pn) tile(pm, pn);
@@ -282,16 +262,10 @@ int64_t product_threads(int64_t M, int64_t N, int64_t K) {
     return M * N * K >= (int64_t(1) << 20) && !omp_in_parallel() ? omp_get_max_threads() : 1;
 }
 
-void sgemm_driver(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                  const float* B, int64_t ldb, float beta, const float* bias, float* C, int64_t ldc,
-                  const GeluOut& gelu) {
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+           int64_t ldb, float beta, const float* bias, float* C, int64_t ldc) {
     if (M == 0 || N == 0) return;
-    if (K == 0) {
-        empty_product(M, N, beta, bias, C, ldc);
-        if (gelu.data)
-            for (int64_t i = 0; i < M; ++i) gelu_row(C + i * ldc, gelu.data + i * gelu.ld, N);
-        return;
-    }
+    if (K == 0) return empty_product(M, N, beta, bias, C, ldc);
     // C is never filled beforehand: the first K block stores, adds to C (beta 1) or adds the bias.
     const TileMode first = bias ? TileMode::bias : beta == 0.0f ? TileMode::store : TileMode::accumulate;
     const int64_t m_panels = (M + MR - 1) / MR, n_panels = (N + NR - 1) / NR;
@@ -306,24 +280,11 @@ void sgemm_driver(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, c
         const int64_t p0 = panels * t / n, p1 = panels * (t + 1) / n;
         if (p1 > p0) {
             if (split_m)
-                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, first, bias, C, ldc, p0, p1, 0, n_panels, {},
-                           gelu);
+                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, first, bias, C, ldc, p0, p1, 0, n_panels);
             else
-                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, first, bias, C, ldc, 0, m_panels, p0, p1, {},
-                           gelu);
+                sgemm_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, first, bias, C, ldc, 0, m_panels, p0, p1);
         }
     }
-}
-
-void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-           int64_t ldb, float beta, const float* bias, float* C, int64_t ldc) {
-    sgemm_driver(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, bias, C, ldc, {});
-}
-
-// C = op(A)·op(B) + bias (null: + 0) and G = gelu(C), the GELU applied to each tile as it is finished.
-void sgemm_gelu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc, float* G, int64_t ldg) {
-    sgemm_driver(trans_a, trans_b, M, N, K, A, lda, B, ldb, 0.0f, bias, C, ldc, {G, ldg});
 }
 
 // C[M, N] = op(A)·op(B)[0:K, 0:N] + beta·C with op(B) packed by pack_b_all over packed_N ≥ N columns and
@@ -771,7 +732,6 @@ const Table& path_table() {
         .packed_b_floats = &packed_b_floats,
         .pack_b = &pack_b_all,
         .sgemm_packed = &sgemm_packed,
-        .sgemm_gelu = &sgemm_gelu,
 #endif
         .gelu_forward = &gelu_forward,
         .gelu_backward = &gelu_backward,

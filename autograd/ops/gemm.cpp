@@ -112,16 +112,4 @@ void sgemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
     sgemm_openblas_tiled(trans_a, trans_b, M, N, K, A, lda, B, ldb, 1.0f, C, ldc);
 }
 
-void sgemm_gelu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                const float* B, int64_t ldb, const float* bias, float* C, float* G) {
-    const kernels::Table& table = kernels::table();
-    if (table.sgemm_gelu && !openblas_forced())
-        return table.sgemm_gelu(trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, C, N, G, N);
-    if (bias)
-        sgemm_bias(trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, C, N);
-    else
-        sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, 0.0f, C, N);
-    table.gelu_forward(C, G, M * N);
-}
-
 }  // namespace gpt

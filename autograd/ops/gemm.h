@@ -24,13 +24,6 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const fl
 void sgemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                 const float* B, int64_t ldb, const float* bias, float* C, int64_t ldc);
 
-// C[M, N] = op(A)·op(B) + bias[N] (bias null: no bias) and G[M, N] = gelu(C), C and G contiguous
-// (leading dimension N): linear_gelu's forward. The own kernels apply GELU to each tile of C as its last
-// K block is stored (the tile still in L1); OpenBLAS computes C, then gelu's loop reads it back. On every
-// path the bits of sgemm_bias (or sgemm, beta 0) followed by gelu.
-void sgemm_gelu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                const float* B, int64_t ldb, const float* bias, float* C, float* G);
-
 // op(B) [K, N] packed once for several products that each read its leading k ≤ K rows and n ≤ N
 // columns: attention packs a head's keys and values once instead of once per block of queries. The
 // products give the same bits as sgemm() on the same operands (the packing is a copy). On the portable

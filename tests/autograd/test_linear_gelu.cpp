@@ -1,4 +1,4 @@
-// linear_gelu (autograd/ops/linear_gelu.cpp): GELU as the epilogue of the product that feeds it. Checked
+// linear_gelu (autograd/ops/linear_gelu.cpp): c_fc and its GELU in one op. Checked
 // bit for bit against linear then gelu on every kernel path the CPU runs, for 1, 2 and 3 threads, with
 // and without bias, on shapes with edge tiles and more than one K block; and by finite differences.
 #include <doctest/doctest.h>
@@ -68,7 +68,7 @@ struct PathGuard {
 TEST_CASE("linear_gelu gives the bits of linear then gelu on every kernel path, for 1, 2 and 3 threads") {
     PathGuard guard;
     // 130 rows and 100 columns leave edge tiles on every micro-tile shape; in = 300 > KC = 256: two K
-    // blocks, GELU after the second. The larger shape is above every parallel threshold.
+    // blocks. The larger shape is above every parallel threshold.
     const std::vector<Shape3> shapes{{130, 300, 100}, {7, 5, 3}, {256, 64, 1536}};
     for (KernelPath p : supported_kernel_paths()) {
         set_kernel_path(p);
