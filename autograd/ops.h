@@ -50,6 +50,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b = false);
 // an undefined Tensor for none.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
+// ---- linear_gelu.cpp ----
+// gelu(linear(x, weight, bias)) in one op (the MLP's c_fc): the same values (bits) as the two ops; its
+// backward writes GELU's input gradient and sums the bias gradient in one pass.
+Tensor linear_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias);
+
 // ---- linear_bf16.cpp: inference only (no backward) ----
 // linear with a bf16 copy of the weight (autograd/bf16.h): x [..., in] · Wᵀ + bias → [..., out], W [out,
 // in] widened to float32 in registers, float32 accumulation. Throws when a gradient would be needed (x or

@@ -42,9 +42,15 @@ MLP::MLP(const GPTConfig& config) : kind_(config.mlp) {
 }
 
 Tensor MLP::forward(const Tensor& x, Generator& generator, Tensor* gelu_out, Tensor* fc_out) const {
-    const Tensor fc = c_fc->forward(x);
+    // c_fc and GELU as one op (linear_gelu: the bits of linear then gelu, a backward in fewer passes),
+    // unless the pre-activation is asked for as a tensor of its own or c_fc computes with bf16 weights.
+    const bool fused = kind_ == "gelu" && !fc_out && !(c_fc->has_bf16_copy() && !grad_enabled());
+    const Tensor fc = fused ? Tensor() : c_fc->forward(x);
     if (fc_out) *fc_out = fc;
-    const Tensor activations = kind_ == "swiglu" ? swiglu(fc) : kind_ == "relu2" ? relu_squared(fc) : gelu(fc);
+    const Tensor activations = fused              ? linear_gelu(x, c_fc->weight, c_fc->bias)
+                               : kind_ == "swiglu" ? swiglu(fc)
+                               : kind_ == "relu2"  ? relu_squared(fc)
+                                                   : gelu(fc);
     if (gelu_out) *gelu_out = activations;
     return dropout_->forward(c_proj->forward(activations), generator);
 }

@@ -77,6 +77,10 @@ struct Table {
     // y = gelu(x) and dx += dy·gelu'(x) over n elements (autograd/ops/gelu.cpp), parallel inside.
     void (*gelu_forward)(const float* x, float* y, int64_t n) = nullptr;
     void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n, bool assign) = nullptr;  // dx = or += …
+    // dpre = dy·gelu'(pre) over [rows, cols] and db[j] += Σ_rows dpre[·, j] (db may be null) in one pass,
+    // split by blocks of `block` columns (parallel when asked): linear_gelu's backward before its products.
+    void (*gelu_backward_columns)(const float* pre, const float* dy, float* dpre, float* db, int64_t rows,
+                                  int64_t cols, int64_t block, bool parallel) = nullptr;
     // LayerNorm forward over N rows of C (w, b may be null), saving mean and rstd per row; parallel inside.
     void (*layer_norm_forward)(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd,
                                int64_t N, int64_t C, float eps) = nullptr;

@@ -47,6 +47,28 @@ namespace {
 // Below this many elements a parallel region costs more than it saves (as in autograd/ops).
 constexpr int64_t kElementwiseParallel = 1 << 14;
 
+// GELU (tanh approximation in its σ form; autograd/ops/gelu.cpp explains the formulas): one value and
+// its derivative, the one place they are written (gelu's loops and linear_gelu's backward call them).
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kCubic = 0.044715f;
+constexpr float kMaxExponent = 80.0f;
+
+[[gnu::always_inline]] inline float gelu_value(float v) {
+    const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
+    const float e = -2.0f * u;
+    return v / (1.0f + fast_math::exp(kMaxExponent < e ? kMaxExponent : e));  // std::min(e, kMax)
+}
+
+// dy·gelu'(v).
+[[gnu::always_inline]] inline float gelu_grad(float v, float dy) {
+    const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
+    const float m2u = -2.0f * u;
+    const float e = fast_math::exp(kMaxExponent < m2u ? kMaxExponent : m2u);
+    const float sig = 1.0f / (1.0f + e);
+    const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
+    return dy * (sig + 2.0f * v * sig * (e * sig) * du_dx);
+}
+
 #if GPT_KERNEL_HAS_SGEMM
 
 // The transposing pack: panel[k·W + r] = src[r·ld + k] for r < rows (0 for rows ≤ r < W), k < kc. Blocks of
@@ -287,19 +309,9 @@ void sgemm_packed(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A,
 
 #endif  // GPT_KERNEL_HAS_SGEMM
 
-// GELU (tanh approximation in its σ form; autograd/ops/gelu.cpp explains the formulas).
-constexpr float kSqrt2OverPi = 0.7978845608028654f;
-constexpr float kCubic = 0.044715f;
-constexpr float kMaxExponent = 80.0f;
-
 void gelu_forward(const float* in, float* y, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= kElementwiseParallel)
-    for (int64_t i = 0; i < n; ++i) {
-        const float v = in[i];
-        const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
-        const float e = -2.0f * u;
-        y[i] = v / (1.0f + fast_math::exp(kMaxExponent < e ? kMaxExponent : e));  // std::min(e, kMax)
-    }
+    for (int64_t i = 0; i < n; ++i) y[i] = gelu_value(in[i]);
 }
 
 // dx = (assign) or += dy·gelu'(x): one loop per case, so that assigning never reads dx.
@@ -307,19 +319,43 @@ template <bool Add>
 void gelu_backward_loop(const float* xs, const float* dy, float* dx, int64_t count) {
 #pragma omp parallel for simd schedule(static) if (count >= kElementwiseParallel)
     for (int64_t i = 0; i < count; ++i) {
-        const float v = xs[i];
-        const float u = kSqrt2OverPi * (v + kCubic * v * v * v);
-        const float m2u = -2.0f * u;
-        const float e = fast_math::exp(kMaxExponent < m2u ? kMaxExponent : m2u);
-        const float sig = 1.0f / (1.0f + e);
-        const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * v * v);
-        const float d = dy[i] * (sig + 2.0f * v * sig * (e * sig) * du_dx);
+        const float d = gelu_grad(xs[i], dy[i]);
         dx[i] = Add ? dx[i] + d : d;
     }
 }
 
 void gelu_backward(const float* xs, const float* dy, float* dx, int64_t count, bool assign) {
     assign ? gelu_backward_loop<false>(xs, dy, dx, count) : gelu_backward_loop<true>(xs, dy, dx, count);
+}
+
+// linear_gelu's backward pass: d = dy·gelu'(pre) written to dpre, and db[j] += Σ_rows d[·, j] in the same
+// pass (the bias gradient linear's backward sums with a second read of d). Split by blocks of `block`
+// columns, each block walking every row in order: each db[j] gets linear's additions in linear's order
+// (autograd/ops/parallel.h for_column_blocks), so the bits are those of gelu's backward then linear's.
+void gelu_backward_columns(const float* pre, const float* dy, float* dpre, float* db, int64_t rows, int64_t cols,
+                           int64_t block, bool parallel) {
+    const int64_t blocks = (cols + block - 1) / block;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t c0 = b * block, width = std::min(block, cols - c0);
+        for (int64_t r = 0; r < rows; ++r) {
+            const int64_t at = r * cols + c0;
+            const float* p = pre + at;
+            const float* g = dy + at;
+            float* d = dpre + at;
+            if (db) {
+                float* sum = db + c0;
+#pragma omp simd
+                for (int64_t j = 0; j < width; ++j) {
+                    d[j] = gelu_grad(p[j], g[j]);
+                    sum[j] += d[j];
+                }
+            } else {
+#pragma omp simd
+                for (int64_t j = 0; j < width; ++j) d[j] = gelu_grad(p[j], g[j]);
+            }
+        }
+    }
 }
 
 // Σ_{c < n} term(c) in a fixed order whatever the ISA: kSumLanes partial sums (term c goes to partial
@@ -699,6 +735,7 @@ const Table& path_table() {
 #endif
         .gelu_forward = &gelu_forward,
         .gelu_backward = &gelu_backward,
+        .gelu_backward_columns = &gelu_backward_columns,
         .layer_norm_forward = &layer_norm_forward,
         .layer_norm_backward = &layer_norm_backward,
         .add_layer_norm_forward = &add_layer_norm_forward,

@@ -18,6 +18,7 @@
 
 #include "autograd/ops.h"
 #include "autograd/ops/gemm.h"
+#include "autograd/ops/linear.h"
 #include "autograd/profile.h"
 #include "autograd/ops/parallel.h"
 
@@ -92,20 +93,35 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b) {
     return out;
 }
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-    profile::Scope profile_scope("linear");
-    check(x.defined() && weight.defined(), "linear", "undefined input or weight");
+LinearShape check_linear(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    check(x.defined() && weight.defined(), op, "undefined input or weight");
     const std::string shapes = "x " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape()) +
                                (bias.defined() ? ", bias " + shape_str(bias.shape()) : "");
-    check(x.dim() >= 1 && weight.dim() == 2, "linear", "needs x [..., in] and weight [out, in], got " + shapes);
+    check(x.dim() >= 1 && weight.dim() == 2, op, "needs x [..., in] and weight [out, in], got " + shapes);
     const int64_t in = weight.size(1), out_features = weight.size(0);
-    check(x.size(-1) == in, "linear", "x's last axis differs from weight's in: " + shapes);
-    if (bias.defined())
-        check(bias.shape() == Shape{out_features}, "linear", "bias must be [out], got " + shapes);
-    const int64_t R = x.numel() / (in > 0 ? in : 1);
+    check(x.size(-1) == in, op, "x's last axis differs from weight's in: " + shapes);
+    if (bias.defined()) check(bias.shape() == Shape{out_features}, op, "bias must be [out], got " + shapes);
     Shape out_shape = x.shape();
     out_shape.back() = out_features;
-    Tensor out = Tensor::empty(out_shape);
+    return {x.numel() / (in > 0 ? in : 1), in, out_features, out_shape};
+}
+
+void linear_backward_products(const Grads& g, const float* dY, const Tensor& xv, const Tensor& wv, int64_t R,
+                              int64_t in, int64_t out_features) {
+    if (const GradTarget dX = g.target(0); dX.data) {  // dX[R, in] (+)= dY[R, out] · W[out, in]
+        if (out_features == 0 && dX.assign) std::fill_n(dX.data, R * in, 0.0f);
+        gemm(false, false, R, in, out_features, dY, out_features, wv.data(), in, dX.assign ? 0.0f : 1.0f, dX.data,
+             in);
+    }
+    if (float* dW = g.input(1))  // dW[out, in] += dYᵀ · X[R, in]
+        gemm(true, false, out_features, in, R, dY, out_features, xv.data(), in, 1.0f, dW, in);
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    profile::Scope profile_scope("linear");
+    const LinearShape shape = check_linear("linear", x, weight, bias);
+    const int64_t R = shape.R, in = shape.in, out_features = shape.out;
+    Tensor out = Tensor::empty(shape.out_shape);
 
     // Y = X·Wᵀ + b: the bias is added as the product stores Y (gemm.h sgemm_bias), not in a pass of its own.
     float* y = out.data();
@@ -121,13 +137,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                [xv = weight.requires_grad() ? x.detach() : Tensor(),
                 wv = x.requires_grad() ? weight.detach() : Tensor(), R, in, out_features](const Grads& g) {
             const float* dY = g.out;
-            if (const GradTarget dX = g.target(0); dX.data) {  // dX[R, in] (+)= dY[R, out] · W[out, in]
-                if (out_features == 0 && dX.assign) std::fill_n(dX.data, R * in, 0.0f);
-                gemm(false, false, R, in, out_features, dY, out_features, wv.data(), in, dX.assign ? 0.0f : 1.0f,
-                     dX.data, in);
-            }
-            if (float* dW = g.input(1))  // dW[out, in] += dYᵀ · X[R, in]
-                gemm(true, false, out_features, in, R, dY, out_features, xv.data(), in, 1.0f, dW, in);
+            linear_backward_products(g, dY, xv, wv, R, in, out_features);
             if (float* db = g.input(2)) {
                 // db[j] = Σ_r dY[r, j]: each column block summed by one thread in row order (deterministic).
                 const bool parallel = R * out_features >= kParallelMinMemoryBound;

@@ -358,15 +358,18 @@ TEST_CASE("gpt graph: the tape's DOT names the ops backward walks, parameters an
     CHECK(dot == result.dot);
     CHECK(dot.rfind("digraph tape {", 0) == 0);
     for (const char* op : {"\"embedding\"", "\"layer_norm\"", "\"add_layer_norm\"", "\"linear\"",
-                           "\"causal_self_attention\"", "\"gelu\"", "\"add\"", "\"cross_entropy\""})
+                           "\"causal_self_attention\"", "\"linear_gelu\"", "\"add\"", "\"cross_entropy\""})
         CHECK_MESSAGE(dot.find(std::string("label=") + op) != std::string::npos, op);
     CHECK(dot.find("wte.weight") != std::string::npos);
     CHECK(dot.find("h.0.attn.c_attn.weight") != std::string::npos);
     CHECK(dot.find("[2, 4, 11]") != std::string::npos);  // the logits [B, T, V]
     CHECK(dot.find("loss\\n[]") != std::string::npos);
     // One layer: 2 embeddings, 3 layer norms (ln_1 alone; ln_2 and ln_f fused with the residual add before
-    // each, one op drawn with two outputs), 4 linears in the block + the tied head.
-    CHECK(count(dot, "label=\"linear\"") == 5);
+    // each, one op drawn with two outputs), 3 linears in the block + the tied head, and c_fc with its GELU
+    // (linear_gelu).
+    CHECK(count(dot, "label=\"linear\"") == 4);
+    CHECK(count(dot, "label=\"linear_gelu\"") == 1);
+    CHECK(count(dot, "label=\"gelu\"") == 0);
     CHECK(count(dot, "label=\"layer_norm\"") == 1);
     CHECK(count(dot, "label=\"add_layer_norm\"") == 2);
     CHECK(result.op_nodes == static_cast<int64_t>(count(dot, "shape=box")));
