@@ -126,11 +126,14 @@ async function forwardStep(kind) {
 // The maps of the prompt drawn, for the layers shown, as much of them as the server's bound allows.
 async function mapsStep() {
   const f = state.forward, key = mapsKey(f.request), layers = mapLayers();
+  const boxes = ['attention', 'gelu', 'embeddings', 'latent'].map($);
+  for (const box of boxes) box.classList.add('stale');  // greyed until the answer is drawn
   let maps;
   try {
     maps = await api('/api/forward', { ...f.request, layers, include: MAP_PARTS, fit: true });
   } catch (e) {
     f.mapsKey = key;  // not asked again for this prompt and these layers
+    for (const box of boxes) box.classList.remove('stale');
     throw e;
   }
   if (forwardNeed === 2 || state.forward !== f) return;  // typed on: the next prompt's maps replace these
