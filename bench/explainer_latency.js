@@ -189,7 +189,7 @@ async function measureAll(url, chromiumPath, playwrightDir, out, label, repeats,
   result.content_encodings = [...encodings];
   await browser.close();
   fs.writeFileSync(out, JSON.stringify(result, null, 1));
-  if (errors.length) {  // the 413s of the maps' fallbacks on a large model are logged by the browser as errors
+  if (errors.length) {  // e.g. a refused request (pages before the maps' "fit": a 413 per prompt on GPT-2's shape)
     const counts = new Map();
     for (const e of errors) counts.set(e, (counts.get(e) || 0) + 1);
     console.error('console errors: ' + [...counts].map(([e, n]) => `${n} × ${e}`).join(' | '));

@@ -41,7 +41,8 @@ inline constexpr int64_t kMaxNewTokens = 256;         // tokens per generate req
 inline constexpr int64_t kTopCandidates = 20;         // bars in the next-token view
 // The largest answer a model view sends: a request whose answer would be larger (every head's attention
 // at a long prompt on a large model) is refused with HTTP 413 naming this limit and what to ask for
-// instead (forward_view's "layers" and "heads"), before the work is done.
+// instead (forward_view's "layers" and "heads"), before the work is done; forward_view with "fit": true
+// sends what fits instead (whole matrices, in the page's order) and says "truncated".
 inline constexpr size_t kMaxResponseBytes = 8 * 1024 * 1024;
 // gpt serve's connections (serve/server.cpp): worker threads, and how long it waits for a client.
 inline constexpr int kServeThreads = 64;

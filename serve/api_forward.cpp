@@ -27,15 +27,12 @@ json rows(const Tensor& t, int64_t T) {
     return out;
 }
 
-// An upper bound on the bytes of the forward view's matrices, from the shapes alone: every number at
-// most 11 bytes ("-1.234e-05,"), the masked upper triangle of attention 2 ("0,"). Checked against
-// kMaxResponseBytes before any work is done.
+// "include": which matrices to send, a list of "attention", "gelu", "embeddings", "latent", "stages"; all
+// by default.
 struct Parts {
     bool attention = true, gelu = true, embeddings = true, latent = true, stages = true;
 };
 
-// "include": which matrices to send, a list of "attention", "gelu", "embeddings", "latent", "stages"; all
-// by default.
 Parts parts_field(const json& request) {
     if (!request.contains("include") || request["include"].is_null()) return {};
     const json& list = request["include"];
@@ -54,24 +51,64 @@ Parts parts_field(const json& request) {
     return parts;
 }
 
-void check_forward_size(const GPTConfig& c, int64_t T, size_t layers, size_t heads, const Parts& parts) {
+// The matrices one answer sends: attention[l][h], gelu[l], latent[l] for the n_layer × n_head of the
+// model, and the embeddings; `left_out`: something asked for is not sent (a "fit" answer over the bound).
+struct Selection {
+    std::vector<std::vector<bool>> attention;
+    std::vector<bool> gelu, latent;
+    bool embeddings = false, left_out = false;
+};
+
+// What the answer sends of what the request asks for ("layers" × "heads" of the "include"d matrices),
+// from upper bounds on the bytes computed from the shapes alone before any work: every number at most 11
+// bytes ("-1.234e-05,"), the masked upper triangle of attention 2 ("0,"). An answer that could exceed
+// kMaxResponseBytes is refused (413 naming the limit and what to ask for instead) unless the request says
+// "fit": true; then it sends what fits, in the page's order -- attention by layer and head as listed,
+// the MLA latents, the MLP activations by layer, the embeddings -- each matrix whole or not at all, and
+// says "truncated": true. The tokens, residual norms, stages and sampling are always sent.
+Selection select_matrices(const GPTConfig& c, int64_t T, const std::vector<int64_t>& layers,
+                          const std::vector<int64_t>& heads, const Parts& parts, bool fit) {
     const auto t = static_cast<double>(T);
-    const double per_layer =
-        (parts.attention ? static_cast<double>(heads) * (t * (t + 1) / 2 * 11 + t * (t - 1) / 2 * 2) : 0.0) +
-        (parts.gelu ? t * 4.0 * static_cast<double>(c.n_embd) * 11 : 0.0) +        // GELU outputs [T, 4C]
-        (parts.latent ? t * static_cast<double>(c.kv_latent_dim) * 11 : 0.0);     // MLA latent [T, d_c]
-    const double bytes = static_cast<double>(layers) * per_layer +
-                         (parts.embeddings ? 3 * t * static_cast<double>(c.n_embd) * 11 : 0.0) +
-                         (parts.stages ? token_stages_bytes(c, T) : 0.0) + 64 * 1024;
-    if (bytes <= static_cast<double>(kMaxResponseBytes)) return;
-    char text[384];
-    std::snprintf(text, sizeof text,
-                  "the forward view of %lld tokens for %zu layers x %zu heads would be up to %.1f MB; the limit is "
-                  "%zu bytes (%.0f MB): ask for less with \"layers\", \"heads\" (lists of "
-                  "indices) and \"include\", or a shorter prompt",
-                  static_cast<long long>(T), layers, heads, bytes / 1e6, kMaxResponseBytes,
-                  static_cast<double>(kMaxResponseBytes) / (1024.0 * 1024.0));
-    throw ResponseTooLarge(text);
+    const double head_bytes = t * (t + 1) / 2 * 11 + t * (t - 1) / 2 * 2;           // one head's [T, T]
+    const double gelu_bytes = t * static_cast<double>(c.mlp_hidden_dim()) * 11;      // activations [T, D]
+    const double latent_bytes = t * static_cast<double>(c.kv_latent_dim) * 11;       // MLA latent [T, d_c]
+    const double embedding_bytes = 3 * t * static_cast<double>(c.n_embd) * 11;      // token, position, sum [T, C]
+    const double fixed = (parts.stages ? token_stages_bytes(c, T) : 0.0) + 64 * 1024;
+    const auto L = static_cast<size_t>(c.n_layer);
+    const bool has_latent = c.mla();
+    Selection s{std::vector<std::vector<bool>>(L, std::vector<bool>(static_cast<size_t>(c.n_head), false)),
+                std::vector<bool>(L, false), std::vector<bool>(L, false)};
+    const double all = fixed + static_cast<double>(layers.size()) *
+                                   ((parts.attention ? static_cast<double>(heads.size()) * head_bytes : 0.0) +
+                                    (parts.gelu ? gelu_bytes : 0.0) + (parts.latent && has_latent ? latent_bytes : 0.0)) +
+                       (parts.embeddings ? embedding_bytes : 0.0);
+    if (!fit && all > static_cast<double>(kMaxResponseBytes)) {
+        char text[384];
+        std::snprintf(text, sizeof text,
+                      "the forward view of %lld tokens for %zu layers x %zu heads would be up to %.1f MB; the limit is "
+                      "%zu bytes (%.0f MB): ask for less with \"layers\", \"heads\" (lists of indices) and "
+                      "\"include\", a shorter prompt, or \"fit\": true (what fits)",
+                      static_cast<long long>(T), layers.size(), heads.size(), all / 1e6, kMaxResponseBytes,
+                      static_cast<double>(kMaxResponseBytes) / (1024.0 * 1024.0));
+        throw ResponseTooLarge(text);
+    }
+    double left = static_cast<double>(kMaxResponseBytes) - fixed;
+    auto take = [&](bool wanted, double bytes) {  // wanted and fits: counted
+        if (!wanted) return false;
+        if (bytes > left) {
+            s.left_out = true;
+            return false;
+        }
+        left -= bytes;
+        return true;
+    };
+    for (const int64_t l : layers)
+        for (const int64_t h : heads)
+            s.attention[static_cast<size_t>(l)][static_cast<size_t>(h)] = take(parts.attention, head_bytes);
+    for (const int64_t l : layers) s.latent[static_cast<size_t>(l)] = take(parts.latent && has_latent, latent_bytes);
+    for (const int64_t l : layers) s.gelu[static_cast<size_t>(l)] = take(parts.gelu, gelu_bytes);
+    s.embeddings = take(parts.embeddings, embedding_bytes);
+    return s;
 }
 
 // ‖x_i‖ for each of the T rows of a [1, T, C] tensor: how large the residual stream is at each position.
@@ -137,11 +174,14 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request, Forwa
     const SamplingOptions options = sampling_options(request);
     const int64_t T = static_cast<int64_t>(ids.size());
     // Attention maps, GELU outputs and MLA latents for these layers, attention for these heads (the
-    // others are null), and only the matrices "include" names; all by default.
+    // others are null), and only the matrices "include" names; all by default. "fit": what fits the bound.
     const std::vector<int64_t> layers = index_list_field(request, "layers", model.config().n_layer);
     const std::vector<int64_t> heads = index_list_field(request, "heads", model.config().n_head);
     const Parts parts = parts_field(request);
-    check_forward_size(model.config(), T, layers.size(), heads.size(), parts);
+    if (request.contains("fit") && !request["fit"].is_null() && !request["fit"].is_boolean())
+        throw BadRequest("fit must be true or false");
+    const bool fit = request.contains("fit") && request["fit"].is_boolean() && request["fit"].get<bool>();
+    const Selection sent = select_matrices(model.config(), T, layers, heads, parts, fit);
     // The token the stage views and the next-token bars are for (its prediction of the token after it),
     // the layer and head whose details the stage views show; by default the last token, layer 0, head 0.
     StageRequest stage;
@@ -168,8 +208,8 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request, Forwa
     json tokens = json::array();
     for (const int32_t id : ids) tokens.push_back(token_json(tokenizer, id));
     // The two halves of the embedding, read from the weights; their sum is the forward's own tensor.
-    json embeddings = nullptr;  // left out unless "include" names it
-    if (parts.embeddings) {
+    json embeddings = nullptr;  // left out unless "include" names it (and it fits)
+    if (sent.embeddings) {
         json token_embedding = json::array();
         const float scale = model.token_scale();  // √C with sinusoidal positions, else 1
         std::vector<float> row(static_cast<size_t>(C));
@@ -192,14 +232,14 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request, Forwa
         const Tensor& p = inference.attention[l];  // [1, H, T, T]
         json by_head(static_cast<size_t>(p.size(1)), nullptr);
         for (const int64_t h : heads) {
-            if (!parts.attention) break;
+            if (!sent.attention[l][static_cast<size_t>(h)]) continue;
             json matrix = json::array();
             for (int64_t i = 0; i < T; ++i) matrix.push_back(compact_row(p.data() + (h * T + i) * T, T));
             by_head[static_cast<size_t>(h)] = std::move(matrix);
         }
         attention[l] = std::move(by_head);
-        if (parts.gelu) gelu[l] = rows(inference.activations[l].gelu, T);
-        if (has_latent && parts.latent) latent[l] = rows(inference.activations[l].attention.latent, T);  // MLA: c_KV [T, d_c], cached
+        if (sent.gelu[l]) gelu[l] = rows(inference.activations[l].gelu, T);
+        if (has_latent && sent.latent[l]) latent[l] = rows(inference.activations[l].attention.latent, T);  // MLA: c_KV [T, d_c], cached
     }
     for (size_t l = 0; l < L; ++l) {
         const BlockActivations& a = inference.activations[l];
@@ -216,7 +256,8 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request, Forwa
             {"latent", latent},  // empty unless attention = "mla"
             {"position", stage.position},
             {"stages", parts.stages ? token_stages(model, ids, inference, stage) : json(nullptr)},
-            {"sampling", sampling_steps(tokenizer, std::vector<float>(chosen, chosen + V), context, options)}};
+            {"sampling", sampling_steps(tokenizer, std::vector<float>(chosen, chosen + V), context, options)},
+            {"truncated", sent.left_out}};  // "fit": some of what was asked for is not sent (the bound)
 }
 
 json generate_view(const LoadedCheckpoint& checkpoint, const json& request) {

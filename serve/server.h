@@ -7,7 +7,7 @@
 //   GET  /api/metrics?run=NAME    training_view
 //   GET  /api/model?run=NAME      model_view
 //   POST /api/forward             {"run", "prompt", "temperature", "top_k", "top_p", "repetition_penalty",
-//                                  "layers", "heads", "include", "position", "stage_layer", "stage_head"}
+//                                  "layers", "heads", "include", "fit", "position", "stage_layer", "stage_head"}
 //   POST /api/generate            … and "n" (tokens to append), "seed"
 //   POST /api/backprop            {"run", "prompt", "position", "target", "step", "optimizer", "lr"}
 // Answers: 200 with JSON, never compressed; 400 {"error"} for a malformed or out-of-limit request (the

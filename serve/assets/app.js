@@ -21,6 +21,8 @@ async function loadModelInfo() {
     if (!state.config || state.config.n_layer !== m.config.n_layer || state.config.n_head !== m.config.n_head) {
       state.stage = { name: state.stage.name, layer: 0 };
       state.head = 0;
+      // Every layer's maps of a small model, the first layer's of a large one (forward.js, MAPS_AT_ONCE).
+      state.mapLayer = m.config.n_layer * m.config.n_head <= MAPS_AT_ONCE ? 'all' : 0;
     }
     state.config = m.config;
     state.config_run = run;
@@ -52,7 +54,9 @@ function init() {
   $('lang').value = language;
   $('lang').onchange = () => {
     setLanguage($('lang').value);
+    if (streaming) $('stream').textContent = t('fw.stop');
     if (state.forward) drawForward(state.forward);
+    if (!$('view-training').hidden) drawTraining();
     if (state.backprop && !$('view-backprop').hidden) drawBackprop(state.backprop);
   };
   for (const b of document.querySelectorAll('#tabs button')) b.onclick = () => showView(b.dataset.view);
@@ -71,7 +75,7 @@ function init() {
   $('prompt').oninput = () => { state.position = null; refreshForward('prompt'); };
   $('next').onclick = async () => {
     if (state.forward && state.block_size && state.forward.T >= state.block_size)
-      return showError(`the prompt fills the model's block_size (${state.block_size} tokens): it cannot see a longer context`);
+      return showError(t('fw.full', { n: state.block_size }));
     try { await appendTokens(1); await refreshForward(); } catch (e) { showError('next token: ' + e.message); }
   };
   $('stream').onclick = stream;

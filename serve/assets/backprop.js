@@ -22,10 +22,10 @@ function setTargetOptions() {
   const select = $('bp-target');
   const previous = select.dataset.position === String(p) ? select.value : '';
   const options = [];
-  if (p + 1 < tokens.length) options.push([tokens[p + 1], 'next in the prompt']);
+  if (p + 1 < tokens.length) options.push([tokens[p + 1], t('bp.next_in_prompt')]);
   const predicted = state.backprop && state.backprop.position === p ? state.backprop.before.top
     : state.forward && state.forward.position === p ? state.forward.sampling.candidates.slice(0, 10).map((c) => ({ ...c, p: c.p_temperature })) : [];
-  for (const tk of predicted) if (!options.some(([o]) => o.id === tk.id)) options.push([tk, `predicted ${(100 * tk.p).toFixed(1)}%`]);
+  for (const tk of predicted) if (!options.some(([o]) => o.id === tk.id)) options.push([tk, t('bp.predicted', { p: (100 * tk.p).toFixed(1) })]);
   select.innerHTML = '';
   for (const [tk, why] of options) select.add(new Option(`${tokenText(tk)} (id ${tk.id}, ${why})`, tk.id));
   select.dataset.position = p;
@@ -94,15 +94,16 @@ function drawBackprop(data) {
     const s = data.step;
     const head = document.createElement('p');
     head.className = 'big';
-    head.textContent = `one ${s.optimizer} step (lr ${s.lr}) on a scratch copy: loss ${fmt(s.loss_before)} → ${fmt(s.after.loss)}; ` +
-      `p(target) ${fmt(data.before.target.p)} → ${fmt(s.after.target.p)} (the checkpoint is unchanged)`;
+    head.textContent = t('bp.step_result', { optimizer: s.optimizer, lr: s.lr, before: fmt(s.loss_before), after: fmt(s.after.loss),
+                                             p0: fmt(data.before.target.p), p1: fmt(s.after.target.p) });
     result.appendChild(head);
+    const afterWord = t('bp.after');  // (the callback's t is a token)
     data.before.top.forEach((t, k) => {
       for (const [p, cls] of [[t.p, ''], [s.after.before_tokens[k].p, ' after']]) {
         const row = document.createElement('div');
         row.className = 'barrow';
         const label = document.createElement('span');
-        label.textContent = cls ? 'after' : tokenText(t);
+        label.textContent = cls ? afterWord : tokenText(t);
         const track = element('div', 'track');
         const bar = document.createElement('div');
         bar.className = 'bar' + cls;
@@ -163,8 +164,8 @@ function drawTape(container, tape) {
   const norms = tape.tensors.map((tn) => tn.grad_norm).filter((v) => v > 0);
   const lo = Math.log10(Math.min(minOf(norms), 1)), hi = Math.log10(Math.max(maxOf(norms), 1e-30));
   const legend = element('p', 'lead');
-  legend.innerHTML = `colour: ‖gradient‖ on a log scale, <span style="color:${viridisLike(0)}">■</span> 1e${Math.floor(lo)} … ` +
-    `<span style="color:${viridisLike(1)}">■</span> 1e${Math.ceil(hi)}; grey: a constant (no gradient); thick blue outline: a parameter. Hover a node.`;
+  legend.innerHTML = t('bp.tape_legend', { lo: `<span style="color:${viridisLike(0)}">■</span> 1e${Math.floor(lo)}`,
+                                           hi: `<span style="color:${viridisLike(1)}">■</span> 1e${Math.ceil(hi)}` });
   container.appendChild(legend);
   for (const [name, members] of groups) {
     if (!members.length) continue;

@@ -11,6 +11,7 @@ const state = {
   config_run: null, // the run it is of
   position: null,   // the chosen token (null: the last one)
   stage: { name: 'attn', layer: 0 }, head: 0,  // the stage the diagram opened, the head it shows
+  mapLayer: 'all',  // the layer whose maps are shown ('all': every layer; forward.js)
 };
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 
@@ -192,18 +193,20 @@ function vectorView(values, id, label) {
   return box;
 }
 
-// A line chart of several series over x (the step axis, or positions), with round ticks, hover read-out,
-// optional horizontal reference lines (options.lines: [{y, label}]) and a legend (options.legend: a
-// container, filled with one entry per series that has `legend` set). Drag to zoom x (options.zoom:
-// read and set through state.zoom and redrawn by options.redraw); double-click zooms out.
+// A line chart of several series over x (the step axis, or positions), with round ticks, axis titles
+// (options.xName, default the step; options.yName: words of the page's language, text.js), hover
+// read-out, optional horizontal reference lines (options.lines: [{y, label}]) and a legend
+// (options.legend: a container, filled with one entry per series that has `legend` set). Drag to zoom x
+// (options.zoom: read and set through state.zoom and redrawn by options.redraw); double-click zooms out.
 function lineChart(svg, series, options) {
   svg.innerHTML = '';
   const box = svg.getBoundingClientRect();
-  const W = box.width || 600, H = box.height || 260, m = { l: 56, r: 12, t: 10, b: 28 };
+  const W = box.width || 600, H = box.height || 260, m = { l: 60, r: 12, t: 10, b: 28 };
+  const xName = options.xName || t('axis.step');
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   const points = series.flatMap((s) => s.x.map((x, i) => [x, s.y[i]]).filter((p) => p[1] !== null && isFinite(p[1])));
   if (options.legend) drawLegend(options.legend, series);
-  if (!points.length) { svgElement('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', fill: '#888' }, svg).textContent = 'no data yet'; return; }
+  if (!points.length) { svgElement('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', fill: '#888' }, svg).textContent = t('chart.empty'); return; }
   let [x0, x1] = (options.zoom && state.zoom) || [minOf(points.map((p) => p[0])), maxOf(points.map((p) => p[0]))];
   if (x1 === x0) x1 = x0 + 1;
   const visible = points.filter((p) => p[0] >= x0 && p[0] <= x1);
@@ -229,6 +232,12 @@ function lineChart(svg, series, options) {
   for (const xv of niceTicks(x0, x1, Math.max(2, Math.floor((W - m.l) / 90))).filter((v) => Number.isInteger(v) || x1 - x0 < 4))
     svgElement('text', { x: sx(xv), y: H - 8, 'text-anchor': 'middle', 'font-size': 11, fill: '#555', class: 'x-tick' }, svg).textContent = xv;
   svgElement('rect', { x: m.l, y: m.t, width: W - m.l - m.r, height: H - m.t - m.b, fill: 'none', stroke: '#999' }, svg);
+  // Axis titles: x in the corner left of the first tick, y turned along the axis.
+  svgElement('text', { x: m.l - 4, y: H - 8, 'text-anchor': 'end', 'font-size': 11, fill: '#333', class: 'axis-title x-title' }, svg).textContent = xName;
+  if (options.yName) {
+    svgElement('text', { x: 0, y: 0, transform: `translate(11, ${m.t + (H - m.t - m.b) / 2}) rotate(-90)`, 'text-anchor': 'middle',
+                         'font-size': 11, fill: '#333', class: 'axis-title y-title' }, svg).textContent = options.yName;
+  }
   for (const l of lines) {
     svgElement('line', { x1: m.l, x2: W - m.r, y1: sy(l.y), y2: sy(l.y), stroke: '#999', 'stroke-dasharray': '2,3', class: 'reference' }, svg);
     svgElement('text', { x: W - m.r - 4, y: sy(l.y) - 4, 'text-anchor': 'end', 'font-size': 11, fill: '#777' }, svg).textContent = l.label;
@@ -253,7 +262,7 @@ function lineChart(svg, series, options) {
     const read = series.map((s) => {
       let best = -1;
       s.x.forEach((x, i) => { if (s.y[i] !== null && (best < 0 || Math.abs(x - step) < Math.abs(s.x[best] - step))) best = i; });
-      return best < 0 ? null : `${s.label}: ${fmt(s.y[best])} @ ${options.xName || 'step'} ${s.x[best]}`;
+      return best < 0 ? null : `${s.label}: ${fmt(s.y[best])} @ ${xName} ${s.x[best]}`;
     }).filter(Boolean);
     tooltip(e, read.join('\n'));
   };

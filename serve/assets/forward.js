@@ -23,29 +23,37 @@ function forwardRequest() {
 // What changed decides what is asked for, from least to most:
 //   'sampling'  a slider or top-k: the bars and the sampling stages ("include": [], about 10 KB);
 //   'token'     the chosen token, head or a block's stage: the stage views and bars ("include": ["stages"]);
-//   'prompt'    the prompt or the model: the same first, drawn at once, then the maps in a second request
-//               (attention, MLP activations, embeddings, latents: most of the bytes), drawn when they come.
-// The server keeps the last prompt's forward (serve/forward_cache.h): only a new prompt runs the model.
-// One request at a time and no timer: a keystroke is sent at once, and what changes while an answer is
-// on its way is sent as one request when it is in. While "stream" runs, the maps wait for its end.
+//   'prompt'    the prompt or the model: the same first, drawn at once, then the maps.
+// The maps (attention, MLP activations, embeddings, latents: most of the bytes) come in an answer of
+// their own, for the layers on screen only (state.mapLayer: every layer of a small model, one layer of a
+// large one, picked above the maps or following the block the stage view opens), asked for whenever the
+// maps drawn are not those of the prompt and layers shown ('maps': the picker) and drawn when they come.
+// The server answers them with "fit": what fits its response bound, the rest left out and said so in a
+// note above the maps (never a refused request). The server keeps the last prompt's forward
+// (serve/forward_cache.h): only a new prompt runs the model. One request at a time and no timer: a
+// keystroke is sent at once, and what changes while an answer is on its way is sent as one request when
+// it is in. While "stream" runs, the maps wait for its end.
 const FORWARD_KINDS = ['sampling', 'token', 'prompt'];
 const MAP_PARTS = ['attention', 'gelu', 'embeddings', 'latent'];
+// Every layer's maps at once up to this many heads in all (the default 4 × 4 model); one layer above it
+// (GPT-2 small's 12 × 12 would be 144 attention maps, 12 MLP maps: megabytes the learner would scroll past).
+const MAPS_AT_ONCE = 16;
 // Dispatched on window after each drawn answer (detail: part, started): bench/explainer_latency.js times it.
 const FORWARD_DRAWN_EVENT = 'forward-drawn';
 let forwardNeed = -1, forwardLoop = null;
 
 function refreshForward(kind = 'prompt') {
   if (!state.model) return Promise.resolve();
-  forwardNeed = Math.max(forwardNeed, FORWARD_KINDS.indexOf(kind));
+  forwardNeed = Math.max(forwardNeed, FORWARD_KINDS.indexOf(kind));  // 'maps': -1, only the maps' check below
   if (!forwardLoop) {
     forwardLoop = (async () => {
       await null;  // forwardLoop is set before the loop runs, and cleared right after its last check
       try {
-        while (forwardNeed >= 0) {
-          const kind = FORWARD_KINDS[forwardNeed];
+        while (forwardNeed >= 0 || mapsDue()) {
+          const kind = forwardNeed >= 0 ? FORWARD_KINDS[forwardNeed] : 'maps';
           forwardNeed = -1;
           try {
-            await forwardStep(kind);
+            await (kind === 'maps' ? mapsStep() : forwardStep(kind));
           } catch (e) {
             showError('forward: ' + e.message);
           }
@@ -58,10 +66,13 @@ function refreshForward(kind = 'prompt') {
   return forwardLoop;
 }
 
-// The error line: what the maps leave out when the whole view exceeds the server's response bound, else nothing.
-function noteForward() {
-  const note = state.forward && state.forward.mapsNote;
-  showError(note ? 'forward: showing ' + note : '');
+// The layers whose maps are shown: null (every one) or [l].
+const mapLayers = () => (state.mapLayer === 'all' || state.mapLayer === undefined ? null : [state.mapLayer]);
+const mapsKey = (request) => JSON.stringify([request.run, request.prompt, mapLayers()]);
+// The maps drawn are not those of the prompt and layers shown (and the stream is not running).
+function mapsDue() {
+  const f = state.forward;
+  return !!f && !streaming && f.mapsKey !== mapsKey(f.request);
 }
 
 function forwardDrawn(part, started) {
@@ -86,7 +97,7 @@ async function forwardStep(kind) {
     drawn.request = request;
     drawBars(drawn.sampling, drawn);
     drawStage();
-    noteForward();
+    showError('');
     forwardDrawn('sampling', started);
     return;
   }
@@ -97,55 +108,61 @@ async function forwardStep(kind) {
   data.stages_layer = data.stages ? data.stages.layer.index : -1;
   if (kind === 'token') {
     for (const part of MAP_PARTS) data[part] = drawn[part];  // the same prompt: the maps stand
-    data.mapsNote = drawn.mapsNote;
+    data.mapsKey = drawn.mapsKey;
+    data.mapsCut = drawn.mapsCut;
   }
   state.forward = data;
   drawForwardMain(data);
-  noteForward();
+  showError('');
   if (kind === 'token') {
     forwardDrawn('token', started);
     return;
   }
   for (const id of ['attention', 'gelu', 'embeddings', 'latent']) $(id).classList.add('stale');
   forwardDrawn('main', started);
-  if (forwardNeed === 2 || streaming) return;  // a newer prompt, or the stream, comes first
-  const maps = await fetchMaps(request);
-  if (forwardNeed === 2) return;  // typed on: the next prompt's maps replace these
-  const mapsStarted = performance.now();
-  for (const part of MAP_PARTS) state.forward[part] = maps[part];
-  state.forward.mapsNote = maps.note;
-  drawForwardMaps(state.forward);
-  noteForward();
-  forwardDrawn('maps', mapsStarted);
+  // The maps follow (refreshForward's loop: mapsDue), unless a newer prompt or the stream comes first.
 }
 
-// The maps of a prompt. An answer over the server's 8 MiB bound (a large model at a long prompt) is
-// refused with 413 before any work: then every layer's attention without the MLP activations (and those
-// of the chosen layer alone), then the chosen layer's maps, then its chosen head's attention alone.
-async function fetchMaps(request) {
-  const L = request.stage_layer, h = request.stage_head;
-  const plans = [
-    [[{ include: MAP_PARTS }, '']],
-    [[{ include: ['attention', 'embeddings', 'latent'] }, ''], [{ layers: [L], include: ['gelu'] }, `MLP activations: block ${L} only`]],
-    [[{ layers: [L], include: MAP_PARTS }, `maps: block ${L} only`]],
-    [[{ layers: [L], heads: [h], include: ['attention'] }, `attention: block ${L}, head ${h} only`]],
-  ];
-  for (const [k, plan] of plans.entries()) {
-    try {
-      const merged = { note: '' };
-      for (const [part, note] of plan) {
-        const data = await api('/api/forward', { ...request, ...part });
-        for (const name of MAP_PARTS) {
-          if (name === 'embeddings') { merged.embeddings = merged.embeddings || data.embeddings; continue; }
-          merged[name] = merged[name] ? merged[name].map((m, l) => m || data[name][l]) : data[name];
-        }
-        if (note) merged.note = note + ' (the whole view exceeds the server\'s response bound)';
-      }
-      return merged;
-    } catch (e) {
-      if (e.status !== 413 || k === plans.length - 1) throw e;
-    }
+// The maps of the prompt drawn, for the layers shown, as much of them as the server's bound allows.
+async function mapsStep() {
+  const f = state.forward, key = mapsKey(f.request), layers = mapLayers();
+  const boxes = ['attention', 'gelu', 'embeddings', 'latent'].map($);
+  for (const box of boxes) box.classList.add('stale');  // greyed until the answer is drawn
+  let maps;
+  try {
+    maps = await api('/api/forward', { ...f.request, layers, include: MAP_PARTS, fit: true });
+  } catch (e) {
+    f.mapsKey = key;  // not asked again for this prompt and these layers
+    for (const box of boxes) box.classList.remove('stale');
+    throw e;
   }
+  if (forwardNeed === 2 || state.forward !== f) return;  // typed on: the next prompt's maps replace these
+  const started = performance.now();
+  for (const part of MAP_PARTS) f[part] = maps[part];
+  f.mapsKey = key;
+  f.mapsCut = maps.truncated ? { layers } : null;  // the note above the maps says what is left out
+  drawForwardMaps(f);
+  forwardDrawn('maps', started);
+}
+
+// What an answer with "fit" left out, as a sentence (in the page's language): which maps are shown of
+// those asked for (every one of `layers`, null: of every layer).
+function mapsNote(maps, layers) {
+  const c = state.config, L = layers ? layers.length : c.n_layer;
+  const count = (list) => list.filter((m) => m).length;
+  const parts = [];
+  const heads = maps.attention.reduce((n, layer) => n + (layer ? count(layer) : 0), 0);
+  if (heads < L * c.n_head) parts.push(t('maps.cut.attention', { n: heads, m: L * c.n_head }));
+  if (count(maps.gelu) < L) parts.push(t('maps.cut.gelu', { n: count(maps.gelu), m: L }));
+  if (maps.latent.length && count(maps.latent) < L) parts.push(t('maps.cut.latent', { n: count(maps.latent), m: L }));
+  if (!maps.embeddings) parts.push(t('maps.cut.embeddings'));
+  return t('maps.truncated', { parts: parts.join('; '), T: maps.T });
+}
+
+// Show the maps of layer l ('all': of every layer).
+function chooseMapLayer(l) {
+  state.mapLayer = l;
+  refreshForward('maps');
 }
 
 // Choose the token the stage views and the next-token bars follow (null: the last one).
@@ -180,13 +197,31 @@ function drawBars(sampling, data) {
     const bar = element('div', 'bar' + (c.p_final > 0 ? '' : ' dropped'));
     bar.style.width = (100 * c.p_temperature / top).toFixed(2) + '%';
     bar.dataset.p = c.p_temperature;
-    bar.title = `logit ${fmt(c.logit)} → after penalty ${fmt(c.logit_penalised)} → ÷T ${fmt(c.logit_over_t)}\nsoftmax(·/T) ${fmt(c.p_temperature)}\nafter top-k ${fmt(c.p_top_k)}\nafter top-p ${fmt(c.p_final)}`;
+    bar.title = t('bars.title', { logit: fmt(c.logit), penalised: fmt(c.logit_penalised), over_t: fmt(c.logit_over_t),
+                                  p: fmt(c.p_temperature), k: fmt(c.p_top_k), final: fmt(c.p_final) });
     track.appendChild(bar);
     row.append(element('span', 'label', tokenText(c) + ' ' + c.id), track,
-      element('span', 'value', (100 * c.p_temperature).toFixed(1) + '% → ' + (c.p_final > 0 ? (100 * c.p_final).toFixed(1) + '%' : 'removed')));
+      element('span', 'value', (100 * c.p_temperature).toFixed(1) + '% → ' + (c.p_final > 0 ? (100 * c.p_final).toFixed(1) + '%' : t('bars.removed'))));
     box.appendChild(row);
   }
-  box.appendChild(element('p', 'lead', `${sampling.kept} token(s) survive temperature ${fmt(sampling.options.temperature)}, top-k ${sampling.options.top_k}, top-p ${fmt(sampling.options.top_p)}, repetition penalty ${fmt(sampling.options.repetition_penalty)}.`));
+  box.appendChild(element('p', 'lead', t('bars.kept', { kept: sampling.kept, T: fmt(sampling.options.temperature), k: sampling.options.top_k,
+                                                     p: fmt(sampling.options.top_p), penalty: fmt(sampling.options.repetition_penalty) })));
+}
+
+// The layers the maps show: every one, or one (forward.js's mapLayers), picked here.
+function drawMapLayerPick(box) {
+  const c = state.config;
+  if (!c) return;
+  const pick = element('div', 'head-pick map-pick');
+  pick.id = 'map-layers';
+  pick.appendChild(element('span', '', t('maps.layers') + ' '));
+  for (const l of ['all', ...Array(c.n_layer).keys()]) {
+    const b = element('button', state.mapLayer === l ? 'active' : '', l === 'all' ? t('maps.all') : String(l));
+    b.dataset.layer = l;
+    b.onclick = () => chooseMapLayer(l);
+    pick.appendChild(b);
+  }
+  box.appendChild(pick);
 }
 
 function drawAttentionMaps(data) {
@@ -194,6 +229,8 @@ function drawAttentionMaps(data) {
   const att = $('attention');
   att.innerHTML = '';
   if (T < 2) { att.appendChild(element('p', 'lead empty-prompt', t('empty.prompt'))); return; }
+  drawMapLayerPick(att);
+  if (data.mapsCut && state.config) att.appendChild(element('p', 'maps-note', mapsNote(data, data.mapsCut.layers)));
   att.appendChild(element('p', 'legend', t('legend.attention')));
   // Layers and heads the request did not ask for ("layers", "heads") are null.
   const shownHeads = data.attention.find((heads) => heads) || [];
@@ -212,7 +249,8 @@ function drawAttentionMaps(data) {
     heads.forEach((matrix, h) => {
       if (!matrix) return;
       const canvas = matrixCanvas(matrix, cell, sequentialRGB, (e, i, j, v) => {
-        tooltip(e, i < 0 ? '' : `layer ${l} head ${h}\n#${i} ${tokenText(tokens[i])} attends to #${j} ${tokenText(tokens[j])}: ${fmt(v)}` + (j > i ? '  (masked: future)' : ''));
+        tooltip(e, i < 0 ? '' : `${t('layer')} ${l} · ${t('head')} ${h}\n` + t('maps.hover', { i, a: tokenText(tokens[i]), j, b: tokenText(tokens[j]), v: fmt(v) }) +
+          (j > i ? '  ' + t('maps.masked') : ''));
         document.querySelectorAll('#tokens .token').forEach((x, k) => x.classList.toggle('hot', i >= 0 && (k === i || k === j)));
       }, { labels: { rows: names, cols: names }, maxWidth: size + 64 });
       canvas.className = 'attention-map';
@@ -225,7 +263,7 @@ function drawAttentionMaps(data) {
         state.stage = { name: 'attn', layer: l }; state.head = h;
         chooseToken(i);
       };
-      row.appendChild(figure(`layer ${l} · head ${h}`, canvas));
+      row.appendChild(figure(`${t('layer')} ${l} · ${t('head')} ${h}`, canvas));
     });
     att.appendChild(row);
   });
@@ -242,13 +280,13 @@ function drawForwardMain(data) {
   drawBars(data.sampling, data);
   outlineMapRows(-1);
   const x = [...Array(T).keys()];
-  const series = [{ label: 'embedding', legend: 'x₀ (embedding)', x, y: data.residual_norms.embedding, colour: '#888' }];
+  const series = [{ label: t('res.embedding'), legend: t('res.embedding.legend'), x, y: data.residual_norms.embedding, colour: '#888' }];
   data.residual_norms.out.forEach((norms, l) => {
     const colour = COLOURS[l % COLOURS.length];
-    series.push({ label: `layer ${l} after attention`, x, y: data.residual_norms.mid[l], colour, dashed: true });
-    series.push({ label: `layer ${l} after MLP`, legend: `${t('block')} ${l}`, x, y: norms, colour });
+    series.push({ label: t('res.after_attn', { l }), x, y: data.residual_norms.mid[l], colour, dashed: true });
+    series.push({ label: t('res.after_mlp', { l }), legend: `${t('block')} ${l}`, x, y: norms, colour });
   });
-  lineChart($('residual'), series, { legend: $('residual-legend'), xName: 'position' });
+  lineChart($('residual'), series, { legend: $('residual-legend'), xName: t('axis.position'), yName: '‖x‖' });
 }
 
 // Row i of every attention map outlined (-1: the chosen token's row in the stage view's layer and head).
@@ -277,10 +315,10 @@ function drawForwardMaps(data) {
   const cell = data.embeddings ? Math.max(2, Math.min(10, Math.floor(600 / Math.max(1, data.embeddings.sum[0].length)))) : 0;
   // Rotary positions (pos_encoding = "rope") have no wpe: positions rotate q and k inside attention.
   const parts = !data.embeddings ? [] : data.embeddings.position
-    ? [['token embedding (wte)', data.embeddings.token], ['+ position (wpe)', data.embeddings.position], ['= sum', data.embeddings.sum]]
-    : [['token embedding (wte) = the first residual stream; positions: rotary, applied to q and k in attention', data.embeddings.token]];
+    ? [[t('emb.token'), data.embeddings.token], [t('emb.position'), data.embeddings.position], [t('emb.sum'), data.embeddings.sum]]
+    : [[t('emb.rope'), data.embeddings.token]];
   for (const [name, m] of parts)
-    emb.appendChild(figure(name, matrixCanvas(m, cell, null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} channel ${j}: ${fmt(v)}`))));
+    emb.appendChild(figure(name, matrixCanvas(m, cell, null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} ${t('emb.channel')} ${j}: ${fmt(v)}`))));
   if (parts.length) emb.appendChild(element('p', 'legend', t('legend.diverging')));
   // Multi-head latent attention: c_KV = W_DKV·h per token and layer, the only thing its KV cache keeps.
   const latent = $('latent');
@@ -288,16 +326,16 @@ function drawForwardMaps(data) {
   const latentShown = data.latent.find((m) => m);
   latent.hidden = !latentShown;
   if (latentShown) {
-    latent.appendChild(element('p', 'lead', `Multi-head latent attention: each token's keys and values are rebuilt from one latent row c_KV = W_DKV·h (${latentShown[0].length} numbers per token and layer), which is all the KV cache keeps.`));
-    data.latent.forEach((m, l) => m && latent.appendChild(figure(`layer ${l}: latent c_KV  [${T} × ${m[0].length}]`,
-      matrixCanvas(m, Math.max(3, Math.min(10, Math.floor(600 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} latent ${j}: ${fmt(v)}`)))));
+    latent.appendChild(element('p', 'lead', t('latent.lead', { n: latentShown[0].length })));
+    data.latent.forEach((m, l) => m && latent.appendChild(figure(`${t('layer')} ${l}: ${t('l.latent')}  [${T} × ${m[0].length}]`,
+      matrixCanvas(m, Math.max(3, Math.min(10, Math.floor(600 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} ${t('l.latent')} ${j}: ${fmt(v)}`)))));
   }
   const gelu = $('gelu');
   gelu.innerHTML = '';
   // The MLP's activation as the model computes it (mlp = gelu, relu2 or swiglu: the checkpoint's config).
   const activation = {gelu: 'GELU(c_fc(ln_2(x)))', relu2: 'ReLU(c_fc(ln_2(x)))²', swiglu: 'SiLU(gate) ⊙ value, [gate; value] = c_fc(ln_2(x))'}[state.mlp || 'gelu'];
-  data.gelu.forEach((m, l) => m && gelu.appendChild(figure(`layer ${l}: ${activation}  [${T} × ${m[0].length}]`,
-    matrixCanvas(m, Math.max(2, Math.min(6, Math.floor(640 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} unit ${j}: ${fmt(v)}`), { maxWidth: 640 }))));
+  data.gelu.forEach((m, l) => m && gelu.appendChild(figure(`${t('layer')} ${l}: ${activation}  [${T} × ${m[0].length}]`,
+    matrixCanvas(m, Math.max(2, Math.min(6, Math.floor(640 / m[0].length))), null, (e, i, j, v) => tooltip(e, i < 0 ? '' : `${label(i)} ${t('mlp.unit')} ${j}: ${fmt(v)}`), { maxWidth: 640 }))));
   if (data.gelu.some((m) => m)) gelu.appendChild(element('p', 'legend', t('legend.diverging')));
 }
 
@@ -313,7 +351,7 @@ const STREAM_REDRAW_MS = 150;
 async function stream() {
   if (streaming) { streaming = false; return; }
   streaming = true;
-  $('stream').textContent = 'stop';
+  $('stream').textContent = t('fw.stop');
   try {
     // The tokens come as fast as the server generates them. The forward view follows without holding
     // them up: one redraw at a time, at most one per STREAM_REDRAW_MS (the thread that draws the view is
@@ -328,6 +366,6 @@ async function stream() {
     showError('stream: ' + e.message);
   }
   streaming = false;
-  $('stream').textContent = 'stream';
+  $('stream').textContent = t('fw.stream');
   refreshForward();  // the maps, which waited for the stream's end
 }

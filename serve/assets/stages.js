@@ -39,8 +39,9 @@ function openStage(name, layer) {
   const l = inBlock(name) ? layer : state.stage.layer;
   const reload = state.forward && state.forward.stages && state.forward.stages.layer.index !== l;
   state.stage = { name, layer: l };
+  if (inBlock(name) && state.mapLayer !== 'all') state.mapLayer = l;  // one layer's maps: the block opened
   if (reload) refreshForward('token');
-  else { drawDiagram(); drawStage(); }
+  else { drawDiagram(); drawStage(); refreshForward('maps'); }
 }
 
 // ---- the diagram ----
@@ -69,7 +70,7 @@ function drawDiagram() {
   svgElement('path', { d: 'M0,0 L6,3 L0,6 z', fill: '#789' }, marker);
 
   let y = top;
-  svgElement('text', { x: 0, y: y + 16, class: 'row-label' }, svg).textContent = 'tokens';
+  svgElement('text', { x: 0, y: y + 16, class: 'row-label' }, svg).textContent = t('d.tokens');
   stageBox(svg, 'embed', null, 60, y, 250, `${t('st.embed')} wte [${c.tokens} × ${c.n_embd}]`);
   stageBox(svg, 'pos', null, 322, y, 318, positionLabel(c));
   for (let l = 0; l < c.n_layer; ++l) {
@@ -89,7 +90,7 @@ function drawDiagram() {
     stageBox(g, 'add_mlp', l, 610, y, 26, '+', 'h + MLP(ln_2(h))');
   }
   y = top + (c.n_layer + 1) * rowH;
-  svgElement('text', { x: 0, y: y + 16, class: 'row-label' }, svg).textContent = 'output';
+  svgElement('text', { x: 0, y: y + 16, class: 'row-label' }, svg).textContent = t('d.output');
   stageBox(svg, 'ln_f', null, 60, y, 110, `${t('st.ln_f')}`, `ln_f: ${normLabel(c)}`);
   arrow(svg, 170, 180, y);
   stageBox(svg, 'logits', null, 180, y, 130, `${t('st.logits')} [${c.tokens}]`, c.tie_embeddings ? 'logits = ln_f(x) · wteᵀ' : 'logits = ln_f(x) · lm_headᵀ');

@@ -90,12 +90,12 @@ function drawTraining() {
   const V = state.config && state.checked.has(state.model) ? state.config.tokens : null;
   const lines = V ? [{ y: Math.log(V), label: `ln V = ln ${V} = ${fmt(Math.log(V))}` }] : [];
   const zoom = { zoom: true, redraw: drawTraining };
-  lineChart($('chart-loss'), loss, { ...zoom, lines });
-  lineChart($('chart-lr'), lr, zoom);
-  lineChart($('chart-grad'), grad, { ...zoom, log: true });
+  lineChart($('chart-loss'), loss, { ...zoom, lines, yName: t('axis.loss') });
+  lineChart($('chart-lr'), lr, { ...zoom, yName: t('axis.lr') });
+  lineChart($('chart-grad'), grad, { ...zoom, log: true, yName: t('axis.grad') });
   const m = state.metrics[state.model];
-  heatmap($('heat-grad'), m && m.grad_norms, 'gradient norm');
-  heatmap($('heat-update'), m && m.update_ratios, 'update ratio');
+  heatmap($('heat-grad'), m && m.grad_norms, t('axis.grad'), false);
+  heatmap($('heat-update'), m && m.update_ratios, t('axis.update'), true);
   drawSamples($('samples'), m && m.samples);
 }
 
@@ -103,14 +103,14 @@ function drawTraining() {
 // writing changes as the loss falls.
 function drawSamples(container, samples) {
   container.innerHTML = '';
-  if (!samples || !samples.length) { container.textContent = 'no samples yet (gpt train writes one at each evaluation unless --eval_sample_tokens 0)'; return; }
+  if (!samples || !samples.length) { container.textContent = t('tr.no_samples'); return; }
   const shown = samples.slice().reverse().slice(0, 8);
-  if (samples.length > shown.length) container.append(`the latest ${shown.length} of ${samples.length} evaluations`);
+  if (samples.length > shown.length) container.append(t('tr.latest', { n: shown.length, m: samples.length }));
   for (const s of shown) {
     const item = document.createElement('div');
     item.className = 'sample';
     const step = document.createElement('b');
-    step.textContent = 'step ' + s.step;
+    step.textContent = t('axis.step') + ' ' + s.step;
     const text = document.createElement('pre');
     text.textContent = s.text;
     item.append(step, text);
@@ -118,10 +118,11 @@ function drawSamples(container, samples) {
   }
 }
 
-// A [parameter × step] heatmap on a log10 colour scale, with a colour bar whose ticks are powers of ten.
-function heatmap(container, data, what) {
+// A [parameter × step] heatmap on a log10 colour scale, with a colour bar whose ticks are powers of ten
+// (ruleOfThumb: the update ratio's 1e-3 in bold). what: the quantity's name, in the page's language.
+function heatmap(container, data, what, ruleOfThumb) {
   container.innerHTML = '';
-  if (!data || !data.steps.length) { container.textContent = 'not logged yet (metrics.jsonl has no ' + what + 's)'; return; }
+  if (!data || !data.steps.length) { container.textContent = t('tr.not_logged', { what }); return; }
   const values = [];
   for (const row of data.values) for (const v of row) if (v !== null && v > 0) values.push(v);
   const lo = Math.floor(Math.log10(minOf(values))), hi = Math.ceil(Math.log10(maxOf(values)));
@@ -143,21 +144,21 @@ function heatmap(container, data, what) {
     g.fillRect(labelW + c * cellW, r * cellH, cellW, cellH - 1);
   }));
   g.fillStyle = '#333';
-  [0, steps.length - 1].forEach((c) => g.fillText('step ' + steps[c], labelW + c * cellW - (c ? 40 : 0), names.length * cellH + 14));
+  [0, steps.length - 1].forEach((c) => g.fillText(t('axis.step') + ' ' + steps[c], labelW + c * cellW - (c ? 40 : 0), names.length * cellH + 14));
   const barX = labelW + steps.length * cellW + 10, barH = names.length * cellH;
   for (let y = 0; y < barH; ++y) { g.fillStyle = viridisLike(1 - y / barH); g.fillRect(barX, y, 14, 1); }
   g.fillStyle = '#333';
   for (let e = lo; e <= hi; ++e) {
     const y = barH - (e - lo) / span * barH;
     g.fillRect(barX + 14, y, 4, 1);
-    g.font = e === -3 && what === 'update ratio' ? 'bold 11px monospace' : '11px monospace';  // the rule of thumb's 1e-3
+    g.font = e === -3 && ruleOfThumb ? 'bold 11px monospace' : '11px monospace';  // the rule of thumb's 1e-3
     g.fillText('1e' + e, barX + 20, Math.min(Math.max(y + 4, 10), barH));
   }
   canvas.onmousemove = (e) => {
     const r = canvas.getBoundingClientRect(), k = canvas.width / r.width;  // the canvas may be drawn narrower (max-width)
     const c = Math.floor(((e.clientX - r.left) * k - labelW) / cellW), row = Math.floor((e.clientY - r.top) * k / cellH);
     if (c < 0 || c >= steps.length || row < 0 || row >= names.length) return tooltip(e, '');
-    tooltip(e, `${names[row]}\nstep ${steps[c]}: ${fmt(data.values[columns[c]][row])}`);
+    tooltip(e, `${names[row]}\n${t('axis.step')} ${steps[c]}: ${fmt(data.values[columns[c]][row])}`);
   };
   canvas.onmouseleave = () => tooltip(null, '');
   container.appendChild(canvas);

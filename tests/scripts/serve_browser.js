@@ -1,6 +1,7 @@
 // The browser half of serve_browser.sh: node serve_browser.js URL CHROMIUM SHOTS_DIR PLAYWRIGHT_DIR LIVE_TRAIN_COMMAND...
-// The runs served: tiny (2 layers × 2 heads, learned positions, LayerNorm, GELU) and variant (3 layers,
-// 4 query heads over 2 key/value heads, RoPE, RMSNorm, SwiGLU); live is started by this script.
+// The runs served: tiny (2 layers × 2 heads, learned positions, LayerNorm, GELU), variant (3 layers,
+// 4 query heads over 2 key/value heads, RoPE, RMSNorm, SwiGLU) and wide (6 layers × 8 heads, C 32, block
+// 256: its maps at a long prompt exceed the response bound); live is started by this script.
 'use strict';
 const { spawn } = require('child_process');
 const [url, chromiumPath, shots, playwrightDir, ...liveCommand] = process.argv.slice(2);
@@ -196,6 +197,39 @@ const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c
     check(data.stages.layer.index === 2 && allNear(await cellsOf(page, 'stage-v'), data.stages.layer.heads[0].v) &&
           Math.abs((await softmaxRow()).reduce((a, b) => a + b, 0) - 1) < 2e-3, "the variant's block 2: the API's v, a softmax row summing to 1");
 
+    // Many layers and heads at a long prompt (6 × 8 at 250 tokens): every head's map would be ~20 MB, over
+    // the server's 8 MiB bound. The page asks for one layer's maps (the first), the picker shows any other
+    // or all of them; "all" gets what fits, with a note saying what is left out, and never a refused
+    // request (the browser would log a 413 as a console error: checked at the end).
+    stage = 'many heads';
+    const mapsShown = () => page.$$eval('#attention canvas.attention-map', (c) => c.map((x) => +x.dataset.layer));
+    const mapsFor = (layer, n) => page.waitForFunction(([layer, n]) => {
+      const maps = [...document.querySelectorAll('#attention canvas.attention-map')];
+      return !document.querySelector('#attention').classList.contains('stale') && maps.length === n && maps.every((m) => +m.dataset.layer === layer);
+    }, [layer, n]);
+    await page.selectOption('#model-run', 'wide');
+    const longPrompt = 'the quick brown fox jumps over the lazy dog; a stitch in time saves nine. '.repeat(4).slice(0, 250);
+    await page.fill('#prompt', longPrompt);
+    await page.waitForFunction(() => state.config && state.config.n_layer === 6 && document.querySelectorAll('#tokens .token').length === 250);
+    await mapsFor(0, 8);
+    check(await page.$$eval('#map-layers button', (b) => b.map((x) => x.textContent + (x.classList.contains('active') ? '*' : '')).join(' ')) === 'all 0* 1 2 3 4 5',
+          "6 layers × 8 heads: the maps of layer 0 are shown, with a picker of the others");
+    check(await page.$('#attention .maps-note') === null, 'one layer fits the bound: no note');
+    await page.click('#map-layers button[data-layer="all"]');
+    await page.waitForSelector('#attention .maps-note');
+    const shown = await mapsShown(), note = await page.$eval('#attention .maps-note', (p) => p.textContent);
+    check(shown.length > 0 && shown.length < 48 && new RegExp(`attention of ${shown.length} of 48 heads`).test(note) && /8 MiB/.test(note),
+          `"all" at 250 tokens: ${shown.length} of 48 maps, the rest named in a note ("${note.slice(0, 90)}…")`);
+    await page.click('#map-layers button[data-layer="4"]');
+    await mapsFor(4, 8);
+    check(await page.$('#attention .maps-note') === null, 'the picker shows layer 4\'s 8 maps');
+    await page.click('#stage-attn-2');
+    await stageIs('attn', 2);
+    await mapsFor(2, 8);
+    check(true, "opening block 2's attention stage shows layer 2's maps");
+    await page.fill('#prompt', 'the quick');  // short again before another model (block_size 16) reads it
+    await page.waitForFunction(() => document.querySelectorAll('#tokens .token').length === 9);
+
     // 700 px wide: nothing wider than the window.
     stage = '700 px';
     await page.setViewportSize({ width: 700, height: 1000 });
@@ -270,6 +304,7 @@ const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c
   const compressed = responses.filter((r) => r.encoding);
   check(responses.length > 10 && compressed.length === 0, `${responses.length} API answers, none compressed` + (compressed.length ? ': ' + compressed[0].url : ''));
   check(responses.every((r) => r.length <= 8 * 1024 * 1024), 'every API answer within the 8 MiB bound');
+  check(refused.length === 0, 'no request refused' + (refused.length ? ': ' + refused.join(' | ') : ''));
   check(errors.length === 0, 'no console errors' + (errors.length ? ': ' + errors.join(' | ') + (refused.length ? '; refused: ' + refused.join(' | ') : '') : ''));
   await browser.close();
   console.log(failures ? `${failures} failed` : 'serve_browser: all passed');

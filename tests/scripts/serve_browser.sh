@@ -6,7 +6,8 @@
 # row per block as the checkpoint is configured, each stage's view for a chosen token with the numbers
 # the API sends (q, k, v, the softmax row summing to 1, the head's output, the logits, x₀), explanations
 # in the language chosen (remembered), bars that move with the temperature, "next token", an empty
-# prompt's message, a page that fits 700 px, the backpropagation view's gradient bars, target picker,
+# prompt's message, a model whose maps exceed the response bound (one layer's maps shown, a picker, a
+# note for what "all" leaves out, no refused request), a page that fits 700 px, the backpropagation view's gradient bars, target picker,
 # step and grouped tape, and a run that `gpt train` is writing (the loss curve grows); no API answer
 # compressed or over the bound, no console errors. Screenshots go to BUILD_DIR/serve_screenshots/. The
 # driver is serve_browser.js.
@@ -41,6 +42,10 @@ TINY=(--n_layer 2 --n_head 2 "${SMALL[@]}")
 # GPT_SERVE_STEPS: train the tiny run longer, to look at the screenshots (its attention has structure by 600);
 # docs/explainer.md's pictures come from bench/explainer_latency.sh --screenshots.
 "$GPT" train "${TINY[@]}" --eval_interval 10 --log_interval 2 --out_dir "$WORK/runs/tiny" --max_iters "${GPT_SERVE_STEPS:-40}" > "$WORK/train.log" 2>&1 || { echo "FAIL: training"; cat "$WORK/train.log"; exit 1; }
+# Many layers and heads, small widths: at 250 tokens every head's map exceeds the 8 MiB response bound.
+WIDE=(--n_layer 6 --n_head 8 --n_embd 32 --block_size 256 --batch_size 2 --eval_iters 1 --sample_tokens 0 --threads 1
+      --report_every 0 --data "$WORK/corpus.txt" --eval_interval 2 --log_interval 1 --max_iters 2)
+"$GPT" train "${WIDE[@]}" --out_dir "$WORK/runs/wide" > "$WORK/train.log" 2>&1 || { echo "FAIL: training the wide run"; cat "$WORK/train.log"; exit 1; }
 VARIANT=(--n_layer 3 --n_head 4 --n_kv_head 2 --pos_encoding rope --norm rmsnorm --mlp swiglu)
 "$GPT" train "${SMALL[@]}" "${VARIANT[@]}" --eval_interval 5 --log_interval 5 --out_dir "$WORK/runs/variant" --max_iters 5 > "$WORK/train.log" 2>&1 || { echo "FAIL: training the variant"; cat "$WORK/train.log"; exit 1; }
 

@@ -3,7 +3,7 @@
 # stops by itself: browser request headers (Accept-Encoding: br, gzip) get an uncompressed answer;
 # chunked, undeclared and oversized bodies are cut at 64 KiB (413) with the server's memory unchanged;
 # 16 clients that send their headers one byte at a time do not stop a normal request; an answer over
-# the response limit is refused (413) and "layers"/"heads" ask for less; deep JSON, sampling parameters
+# the response limit is refused (413), "layers"/"heads" ask for less and "fit" gets what fits; deep JSON, sampling parameters
 # out of range, a bad metrics.jsonl line, a run name with %00; the URL of an IPv6 address. The checks
 # are in serve_limits_check.py (Python's standard library only); this script trains the runs and starts
 # and stops the servers.

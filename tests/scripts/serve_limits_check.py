@@ -143,6 +143,24 @@ status, _, att_only = request("POST", "/api/forward", {"run": "big", "prompt": l
                                                         "include": ["attention"]})
 check(status == 200 and att_only["gelu"] == [None] * 4 and att_only["embeddings"] is None and len(att_only["attention"][0][0]) == 250,
       f"include [\"attention\"]: no GELU, no embeddings ({status})")
+# "fit": true answers what fits instead of refusing: whole matrices, attention first (in layer and head
+# order), then the MLP activations and embeddings, and says what it left out; a small answer is whole.
+status, headers, fitted = request("POST", "/api/forward", {"run": "big", "prompt": long_prompt, "fit": True})
+sent = [(l, h) for l, layer in enumerate(fitted.get("attention") or []) for h, m in enumerate(layer or []) if m is not None]
+order = [(l, h) for l in range(4) for h in range(4)]
+gelu_sent = [l for l, g in enumerate(fitted.get("gelu") or []) if g is not None]
+check(status == 200 and int(headers.get("content-length", 0)) <= 8 * 1024 * 1024 and fitted["truncated"] is True and
+      len(sent) > 0 and sent == order[:len(sent)] and all(len(fitted["attention"][l][h]) == 250 for l, h in sent) and
+      (len(sent) < 16 or len(gelu_sent) < 4 or fitted["embeddings"] is None) and (not gelu_sent or len(sent) == 16),
+      f"every head of 4 layers at 250 tokens with \"fit\": {status}, {headers.get('content-length')} bytes, "
+      f"{len(sent)} of 16 heads sent in order, then GELU of layers {gelu_sent}, embeddings "
+      f"{'sent' if fitted.get('embeddings') else 'left out'}, truncated {fitted.get('truncated')}")
+status, _, whole = request("POST", "/api/forward", {"run": "a", "prompt": "the", "fit": True})
+check(status == 200 and whole["truncated"] is False and all(m is not None for layer in whole["attention"] for m in layer) and
+      all(g is not None for g in whole["gelu"]) and whole["embeddings"] is not None,
+      f"a small answer with \"fit\" is whole and says so ({status}, truncated {whole.get('truncated')})")
+answer = request("POST", "/api/forward", {"run": "a", "prompt": "the", "fit": "yes"})
+check(answer[0] == 400 and "fit must be true or false" in error_of(answer), f"fit \"yes\" -> {answer[0]} {error_of(answer)!r}")
 answer = request("POST", "/api/forward", {"run": "a", "prompt": "the", "include": ["everything"]})
 check(answer[0] == 400 and "include must hold" in error_of(answer), f"include [everything] -> {answer[0]} {error_of(answer)!r}")
 check(rss_mb() - before < 200, f"server memory after the large answers: {before:.0f} -> {rss_mb():.0f} MB")
