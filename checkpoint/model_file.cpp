@@ -15,6 +15,7 @@ namespace {
 
 void write_model_config(H5File& file, const GPTConfig& c) {
     H5Group config = file.require_group("config");
+    if (c.kind != "gpt") config.set_attr_string("model", c.kind);  // absent: "gpt" (files before bert)
     config.set_attr_int("vocab_size", c.vocab_size);
     config.set_attr_int("block_size", c.block_size);
     config.set_attr_int("n_layer", c.n_layer);
@@ -45,6 +46,7 @@ GPTConfig read_model_config(const H5File& file) {
         throw std::runtime_error(file.file_name() + ": not a checkpoint of this project (no /config group)");
     const H5Group config = file.open_group("config");
     GPTConfig c;
+    if (config.has_attr("model")) c.kind = config.attr_string("model");
     c.vocab_size = config.attr_int("vocab_size");
     c.block_size = config.attr_int("block_size");
     c.n_layer = config.attr_int("n_layer");

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/eval_command.h"
+#include "cli/fill_command.h"
 #include "cli/graph_command.h"
 #include "cli/interop_commands.h"
 #include "cli/report_command.h"
@@ -18,8 +19,12 @@ const std::vector<Subcommand>& subcommands() {
         train_command(),
         make_subcommand<SampleOptions>("sample", "generate text from a checkpoint (KV cache, top-k/top-p)",
                                        add_sample_options, run_sample),
-        make_subcommand<EvalOptions>("eval", "mean next-token loss of a checkpoint on a text file (one JSON line)",
+        make_subcommand<EvalOptions>("eval",
+                                     "mean next-token loss of a checkpoint on a text file (bert: masked-token "
+                                     "loss and accuracy) (one JSON line)",
                                      add_eval_options, run_eval),
+        make_subcommand<FillOptions>("fill", "a bert checkpoint's top candidates for each [MASK] in a text",
+                                     add_fill_options, run_fill),
         make_subcommand<ReportCommandOptions>(
             "report", "write RUN_DIR/report.html: loss, gradient flow, attention maps", add_report_options, run_report),
         make_subcommand<GraphOptions>("graph", "write the autograd tape of a tiny model as Graphviz DOT (+ SVG)",

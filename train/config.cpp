@@ -102,6 +102,8 @@ ConfigField path(ConfigField f) {
 
 const std::vector<ConfigField>& config_fields() {
     static const std::vector<ConfigField> fields = {
+        model_field("model", &GPTConfig::kind,
+                    "model family: gpt (causal, next-token) | bert (bidirectional, masked tokens; gpt fill)"),
         model_field("n_layer", &GPTConfig::n_layer, "transformer blocks"),
         model_field("n_head", &GPTConfig::n_head, "query heads per attention layer"),
         model_field("n_kv_head", &GPTConfig::n_kv_head, "key/value heads; 0 = n_head, 1 = multi-query"),
@@ -239,6 +241,9 @@ void TrainConfig::validate() const {
     require(decay_fraction > 0.0 && decay_fraction <= 1.0, "decay_fraction must be in (0, 1], got " + format_double(decay_fraction));
     non_negative("seq_warmup_start", seq_warmup_start);
     non_negative("seq_warmup_iters", seq_warmup_iters);
+    require(!model.bidirectional() || seq_warmup_start == 0 || seq_warmup_start >= 3,
+            "seq_warmup_start must be 0 or at least 3 for model bert ([CLS] + a token + [SEP]), got " +
+                std::to_string(seq_warmup_start));
     require(seq_warmup_start <= model.block_size, "seq_warmup_start (" + std::to_string(seq_warmup_start) +
                                                       ") must be at most block_size (" + std::to_string(model.block_size) + ")");
     require(weight_decay >= 0.0, "weight_decay must not be negative, got " + format_double(weight_decay));

@@ -21,7 +21,7 @@
 namespace gpt {
 
 struct TrainConfig {
-    // model: the options n_layer, n_head, n_kv_head, n_embd, block_size, dropout, bias, pos_encoding.
+    // model: the options model (GPTConfig::kind: gpt | bert), n_layer, n_head, n_kv_head, n_embd, block_size, dropout, bias, pos_encoding.
     // model.vocab_size is not an option: the tokenizer decides it (model_config()).
     GPTConfig model = GPTConfig();  // (not "model;": GCC 12 then warns -Wmaybe-uninitialized on TrainConfig{})
     // data

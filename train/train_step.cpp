@@ -27,6 +27,8 @@ std::string describe_nonfinite(double loss, const std::string& bad_parameter) {
 // During a sequence-length warm-up (settings.block_size < the sampler's T) each window keeps its first
 // settings.block_size tokens: the sampler draws as always, so its state and the data order do not
 // depend on the warm-up.
+// model = bert: the (cropped) windows become masked-LM examples; the loss is then over the masked
+// positions alone (cross_entropy ignores the −100 targets).
 Tensor next_batch_loss(const StepContext& state, const StepSettings& settings) {
     Batch batch = state.sampler.next_batch();
     const int64_t full = state.sampler.block_size(), T = settings.block_size;
@@ -38,6 +40,10 @@ Tensor next_batch_loss(const StepContext& state, const StepSettings& settings) {
             }
         batch.inputs.resize(static_cast<size_t>(settings.batch_size * T));
         batch.targets.resize(static_cast<size_t>(settings.batch_size * T));
+    }
+    if (state.masked_lm) {
+        Generator masking = masking_generator(state.sampler.state());
+        make_masked_lm_batch(batch.inputs, batch.targets, settings.batch_size, T, *state.masked_lm, masking);
     }
     return GPT::loss(
         state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator),

@@ -23,6 +23,7 @@
 
 #include "common/random.h"
 #include "data/batch_sampler.h"
+#include "data/masked_lm.h"
 #include "dist/communicator.h"
 #include "nn/gpt.h"
 #include "optim/adamw.h"
@@ -44,6 +45,9 @@ struct StepContext {
     // optimizer = muon: the blocks' matrices (optim/muon.h), stepped after AdamW, which then holds only
     // the other parameters. Null: AdamW holds them all.
     Muon* muon = nullptr;
+    // model = bert: each sampled window becomes a masked-LM example (data/masked_lm.h), masked by the
+    // generator masking_generator derives from the sampler's state. Null: next-token targets.
+    const MaskedLmTokens* masked_lm = nullptr;
 };
 
 struct StepSettings {

@@ -127,6 +127,7 @@ private:
     AdamWShard shard_;  // this rank's range of the parameters when zero1_ (train/zero1.h)
     AdamW optimizer_;
     std::optional<Muon> muon_;  // optimizer = muon
+    std::optional<MaskedLmTokens> masked_lm_;  // model = bert: its special tokens (data/masked_lm.h)
     LrSchedule schedule_;
     // Separate streams: batches, dropout, evaluation (re-seeded per evaluation, so it never moves the others).
     BatchSampler sampler_;
@@ -184,6 +185,7 @@ Trainer::Trainer(RunSetup start, TrainHooks hooks, Communicator& comm)
         throw std::invalid_argument("optimizer_in_backward needs one process (the gradients are summed across ranks "
                                     "before any update), got " + std::to_string(comm.size()) + " ranks");
     if (config_.optimizer == "muon") muon_.emplace(groups_.muon, muon_options(config_));
+    if (model_->config().bidirectional()) masked_lm_ = MaskedLmTokens::of(tokenizer_);
     if (start.resumed) {
         try {  // the state was validated on load; what still does not fit this run names the checkpoint
             if (start.resumed->muon.has_value() != muon_.has_value())
@@ -354,7 +356,7 @@ std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
 StepResult Trainer::guarded_step(const StepSettings& settings) {
     try {
         return train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_, comm_, gradients_,
-                           muon_ ? &*muon_ : nullptr},
+                           muon_ ? &*muon_ : nullptr, masked_lm_ ? &*masked_lm_ : nullptr},
                           settings);
     } catch (const std::bad_alloc& e) {
         throw std::runtime_error("out of memory in training step " + std::to_string(progress_.iter + 1) + " (" +
@@ -389,9 +391,9 @@ void Trainer::evaluate() {
         ~AddTime() { window += last = seconds_since(start); }
     } timing{start, window_eval_s_, last_eval_s_};
     last_val_ = estimate_loss(*model_, data_.val.tokens(), config_.batch_size, config_.model.block_size,
-                              config_.eval_iters, eval_seed_);
+                              config_.eval_iters, eval_seed_, masked_lm_ ? &*masked_lm_ : nullptr);
     last_sample_.clear();
-    if (config_.eval_sample_tokens > 0)
+    if (config_.eval_sample_tokens > 0 && !masked_lm_)  // a bert model does not generate
         last_sample_ = evaluation_sample(*model_, tokenizer_, config_.eval_sample_tokens, config_.seed, progress_.iter);
     if (last_val_ < progress_.best_val_loss) {
         progress_.best_val_loss = last_val_;
@@ -495,7 +497,7 @@ int Trainer::finish(int64_t first_step) {
                      training_peak_mib_, peak_resident_mib());
     if (hooks_.write_report) std::fprintf(stderr, "%s\n", report().c_str());
     if (config_.profile) std::fprintf(stderr, "%s", profile::table(progress_.iter - first_step).c_str());
-    if (config_.sample_tokens > 0) print_end_of_training_sample(*model_, tokenizer_, config_);
+    if (config_.sample_tokens > 0 && !masked_lm_) print_end_of_training_sample(*model_, tokenizer_, config_);
     return kExitFinished;
 }
 
