@@ -120,7 +120,7 @@ TEST_CASE("masked LM batch: special tokens in the text are never chosen; every p
     std::vector<int64_t> times_chosen(size_t(T), 0);
     Generator generator(5);
     for (int trial = 0; trial < 4000; ++trial) {
-        std::vector<int32_t> inputs(size_t(T)), targets(size_t(T));
+        std::vector<int32_t> inputs(static_cast<size_t>(T)), targets(static_cast<size_t>(T));
         for (int64_t t = 0; t < T; ++t) inputs[size_t(t)] = t == 5 ? 9 : int32_t(t % 9);
         make_masked_lm_batch(inputs, targets, B, T, tokens, generator);
         CHECK(inputs[6] == 9);  // text position 5, after [CLS]
