@@ -9,6 +9,7 @@
 #include "cli/serve_command.h"
 #include "cli/subcommand.h"
 #include "cli/train_command.h"
+#include "cli/translate_command.h"
 #include "serve/server.h"
 
 namespace gpt {
@@ -18,7 +19,13 @@ const std::vector<Subcommand>& subcommands() {
         train_command(),
         make_subcommand<SampleOptions>("sample", "generate text from a checkpoint (KV cache, top-k/top-p)",
                                        add_sample_options, run_sample),
-        make_subcommand<EvalOptions>("eval", "mean next-token loss of a checkpoint on a text file (one JSON line)",
+        make_subcommand<TranslateOptions>("translate",
+                                          "the output of a model = transformer checkpoint for a source text (greedy "
+                                          "or beam search)",
+                                          add_translate_options, run_translate),
+        make_subcommand<EvalOptions>("eval",
+                                     "mean next-token loss of a checkpoint on a text file; model = transformer: loss "
+                                     "and exact match on held-out pairs (one JSON line)",
                                      add_eval_options, run_eval),
         make_subcommand<ReportCommandOptions>(
             "report", "write RUN_DIR/report.html: loss, gradient flow, attention maps", add_report_options, run_report),

@@ -1,6 +1,10 @@
 // `gpt eval --checkpoint PATH --data TEXTFILE [--max_tokens N]`: prints one JSON line
 // {"loss": ..., "tokens": ..., "windows": ...} — the mean next-token cross-entropy (nats) over
 // consecutive non-overlapping windows of block_size inputs, dropout off.
+// A model = transformer checkpoint: {"loss": ..., "tokens": ..., "examples": ..., "exact_match": ...,
+// "correct": ...} — the mean per-token cross-entropy of the targets (eos included) and the share of
+// greedy outputs equal to their target, on the held-out lines of the run's corpus (its data and
+// val_fraction), or on every line of --data FILE.tsv.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +20,7 @@ struct EvalOptions {
     std::string checkpoint;
     std::string data;
     int64_t max_tokens = 0;  // 0: all
+    int64_t max_examples = 0;  // model = transformer: 0 = all
     int64_t threads = 0;
 };
 

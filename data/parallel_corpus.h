@@ -44,6 +44,13 @@ struct ParallelCorpusLimits {
 std::vector<ParallelExample> read_parallel_corpus(const std::string& path, const Tokenizer& tokenizer,
                                                   const ParallelCorpusLimits& limits = {});
 
+// The held-out split: the last ⌈fraction·N⌉ examples (at least one), the rest to train on (at least one).
+// Throws std::invalid_argument naming `path` when there are fewer than two examples.
+struct ParallelSplit {
+    std::vector<ParallelExample> train, held_out;
+};
+ParallelSplit split_held_out(std::vector<ParallelExample> examples, double fraction, const std::string& path);
+
 struct Seq2SeqBatch {
     int64_t B = 0, S = 0, T = 0;
     std::vector<int32_t> source, target_in, target_out;
