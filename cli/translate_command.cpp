@@ -58,7 +58,7 @@ int run_translate(const TranslateOptions& options) {
     decoding.max_new_tokens = options.max_new_tokens > 0 ? std::min(options.max_new_tokens, most) : most;
     const Hypothesis best = options.beam == 1 ? greedy_decode(*loaded.model, source, decoding)
                                               : beam_search(*loaded.model, source, decoding).front();
-    const std::string text = loaded.tokenizer->decode(best.tokens);
+    const std::string text = decode_target(*loaded.tokenizer, best.tokens);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
     std::fprintf(stderr, "log p %.4f, %zu tokens%s\n", best.log_prob, best.tokens.size(),

@@ -63,6 +63,13 @@ std::vector<ParallelExample> read_parallel_corpus(const std::string& path, const
     return examples;
 }
 
+std::string decode_target(const Tokenizer& tokenizer, const std::vector<int32_t>& ids) {
+    std::vector<int32_t> text_ids;
+    for (int32_t id : ids)
+        if (id >= 0 && id < tokenizer.vocab_size()) text_ids.push_back(id);
+    return tokenizer.decode(text_ids);
+}
+
 ParallelSplit split_held_out(std::vector<ParallelExample> examples, double fraction, const std::string& path) {
     const size_t n = examples.size();
     if (n < 2)

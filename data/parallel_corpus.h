@@ -28,6 +28,10 @@ struct Seq2SeqVocabulary {
     int32_t size() const { return tokenizer_size + 2; }
 };
 
+// The text of generated target ids; bos (an untrained model can emit it mid-output) is dropped, as
+// any id past the tokenizer's.
+std::string decode_target(const Tokenizer& tokenizer, const std::vector<int32_t>& ids);
+
 struct ParallelExample {
     std::vector<int32_t> source, target;  // tokenizer ids (no bos/eos)
     int64_t line = 0;                     // 1-based line in the file

@@ -39,7 +39,7 @@ struct TrainConfig {
     // "gpt" (decoder-only, next-token loss on a text) | "transformer" (encoder–decoder on a parallel
     // corpus of source<TAB>target lines, data/parallel_corpus.h). train/training_model.h.
     std::string model_kind = "gpt";
-    EncoderDecoderOptions encoder_decoder;
+    EncoderDecoderOptions encoder_decoder = EncoderDecoderOptions();  // (as `model` below: GCC 12)
     // model: the options n_layer, n_head, n_kv_head, n_embd, block_size, dropout, bias, pos_encoding.
     // model.vocab_size is not an option: the tokenizer decides it (model_config()).
     GPTConfig model = GPTConfig();  // (not "model;": GCC 12 then warns -Wmaybe-uninitialized on TrainConfig{})

@@ -103,7 +103,7 @@ private:
         options.max_new_tokens = model_->config().target_block_size - 1;
         const Hypothesis h = greedy_decode(*model_, example.source, options);
         model_->train();
-        return valid_utf8(data_.tokenizer->decode(example.source)) + " → " + valid_utf8(data_.tokenizer->decode(h.tokens));
+        return valid_utf8(data_.tokenizer->decode(example.source)) + " → " + valid_utf8(decode_target(*data_.tokenizer, h.tokens));
     }
 
     EncoderDecoderData data_;
