@@ -2,7 +2,7 @@
 // read — the model's configuration, its weights and its tokenizer. checkpoint/ is the only code that
 // knows the HDF5 layout (docs/checkpoint_format.md):
 //
-//   /config      attributes model ("bert" only; absent = "gpt"), vocab_size, block_size, n_layer, n_head, n_kv_head, n_embd, pos_encoding,
+//   /config      attributes vocab_size, block_size, n_layer, n_head, n_kv_head, n_embd, pos_encoding,
 //                dropout, bias; vocab_used (padded vocabularies only); attention, kv_latent_dim,
 //                q_latent_dim, rope_head_dim (MLA only); norm, mlp, mlp_hidden, qk_norm, tie_embeddings
 //                (only when not GPT-2's: absent = layernorm, gelu, 0, 0, 1); train_config: the effective TrainConfig of the

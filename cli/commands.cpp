@@ -10,6 +10,7 @@
 #include "cli/serve_command.h"
 #include "cli/subcommand.h"
 #include "cli/train_command.h"
+#include "cli/translate_command.h"
 #include "serve/server.h"
 
 namespace gpt {
@@ -19,9 +20,14 @@ const std::vector<Subcommand>& subcommands() {
         train_command(),
         make_subcommand<SampleOptions>("sample", "generate text from a checkpoint (KV cache, top-k/top-p)",
                                        add_sample_options, run_sample),
+        make_subcommand<TranslateOptions>("translate",
+                                          "the output of a model = transformer checkpoint for a source text (greedy "
+                                          "or beam search)",
+                                          add_translate_options, run_translate),
         make_subcommand<EvalOptions>("eval",
-                                     "mean next-token loss of a checkpoint on a text file (bert: masked-token "
-                                     "loss and accuracy) (one JSON line)",
+                                     "mean next-token loss of a checkpoint on a text file; model = bert: masked-token "
+                                     "loss and accuracy; model = transformer: loss and exact match on held-out pairs "
+                                     "(one JSON line)",
                                      add_eval_options, run_eval),
         make_subcommand<FillOptions>("fill", "a bert checkpoint's top candidates for each [MASK] in a text",
                                      add_fill_options, run_fill),

@@ -120,8 +120,8 @@ TEST_CASE("issue 31's options load back from /config with identical logits; defa
 }
 
 // model = bert: /config says "bert" and the model loads back bidirectional (position 0's logits depend on
-// the tokens after it, unlike the causal model with the same weights); a gpt file has no `model`.
-TEST_CASE("a bert model loads back as bert with identical logits; gpt files write no model attribute") {
+// the tokens after it, unlike the causal model with the same weights); /model's `model` says which.
+TEST_CASE("a bert model loads back as bert with identical logits; a gpt file says gpt") {
     GPTConfig config = small_config("sinusoidal", 0);
     config.kind = "bert";
     GPT bert(config);
@@ -133,7 +133,7 @@ TEST_CASE("a bert model loads back as bert with identical logits; gpt files writ
     CHECK(loaded.model_config.kind == "bert");
     CHECK(loaded.model_config.bidirectional());
     CHECK(logits_of(*loaded.model) == logits_of(bert));
-    CHECK(H5File::open_read(path.string()).open_group("config").attr_string("model") == "bert");
+    CHECK(H5File::open_read(path.string()).open_group("model").attr_string("model") == "bert");
     // The same weights in a causal GPT: the last position sees everything in both (equal up to the
     // summation order of the attention), the first sees only itself in the GPT.
     GPTConfig causal_config = config;
@@ -155,7 +155,7 @@ TEST_CASE("a bert model loads back as bert with identical logits; gpt files writ
     fs::remove(path);
     const fs::path gpt_path = temp_file("roundtrip_gpt_no_model.h5");
     save_weights(gpt_path.string(), causal, *twelve_char_tokenizer(), TrainConfig{});
-    CHECK(!H5File::open_read(gpt_path.string()).open_group("config").has_attr("model"));
+    CHECK(H5File::open_read(gpt_path.string()).open_group("model").attr_string("model") == "gpt");
     CHECK(load_checkpoint(gpt_path.string()).model_config.kind == "gpt");
     fs::remove(gpt_path);
 }
