@@ -24,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A GPT of about the encoder-decoder's parameter count (2 + 2 layers of width 64, feed-forward 256:
 # about 235k): 5 blocks of width 64 (about 250k with its positions).
 GPT_SHAPE = ["--n_layer", "5", "--n_head", "4", "--n_embd", "64", "--dropout", "0.0", "--bias", "true"]
-GPT_BLOCK = {"reverse": 32, "numbers": 80}  # the longest line (26, 66 characters) fits
+GPT_BLOCK = {"reverse": 32, "numbers": 80}  # the longest line (26, 72 characters) fits
 
 
 def run(cmd, log):
