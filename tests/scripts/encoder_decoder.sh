@@ -10,15 +10,14 @@ checks=$((checks + 1))
     fail "toy_tasks.py"
 
 ED=(--model transformer --n_encoder_layer 1 --n_decoder_layer 1 --n_head 2 --n_embd 16 --block_size 16
-    --batch_size 4 --eval_interval 3 --eval_iters 2 --log_interval 1 --threads 1 --warmup_iters 2 --dropout 0.1
-    --val_fraction 0.1)
+    --batch_size 4 --eval_interval 3 --eval_iters 2 --log_interval 1 --threads 1 --warmup_iters 2 --val_fraction 0.1)
 
 # Train 4 steps, resume to 6: the run goes on from its checkpoint (exact resume itself: tests/train/test_resume.cpp).
 check() {  # check NAME CONDITION...
     checks=$((checks + 1))
     if "${@:2}"; then pass "$1"; else fail "$1"; fi
 }
-"$GPT" train "${ED[@]}" --data toy/reverse/train.tsv --out_dir run --max_iters 4 > train.out 2> train.err
+"$GPT" train "${ED[@]}" --dropout 0.1 --data toy/reverse/train.tsv --out_dir run --max_iters 4 > train.out 2> train.err
 check "train exits 0" [ $? -eq 0 ]
 check "train says the model and data" grep -q "model transformer, .* parameters, .*train 180 examples, held out 20 examples" train.err
 check "train writes ckpt.h5 and ckpt_best.h5" [ -s run/ckpt.h5 -a -s run/ckpt_best.h5 ]
@@ -43,6 +42,25 @@ check "eval reports loss and exact match on the 20 held-out lines" \
     grep -qE '^\{"loss": [0-9.]+, "tokens": [0-9]+, "examples": 20, "exact_match": [0-9.]+, "correct": [0-9]+\}$' eval.json
 "$GPT" eval --checkpoint run --data toy/reverse/test.tsv --max_examples 7 > test.json 2> /dev/null
 check "eval --data reads every line of another file" grep -q '"examples": 7,' test.json
+
+# Data-parallel: 2 ranks × batch B == 1 process × B × grad_accum 2, bit for bit (as tests/scripts/mpi.sh
+# checks for model = gpt; without dropout, whose streams are per rank). Where mpirun is missing this
+# says so and checks nothing (mpi.sh fails the suite then).
+if command -v mpirun > /dev/null; then
+    DP=("${ED[@]}" --dropout 0)
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    losses_of() { grep -o '"train_loss": [^,]*' "$1" | awk '{print $2}' | tr '\n' ' '; }
+    "$GPT" train "${DP[@]}" --data toy/reverse/train.tsv --out_dir one --max_iters 4 --grad_accum 2 > one.log 2>&1
+    timeout 120 mpirun -np 2 --oversubscribe "$GPT" train "${DP[@]}" --data toy/reverse/train.tsv --out_dir two \
+        --max_iters 4 > two.log 2>&1
+    check "2 ranks = 1 process with grad_accum 2: the same losses" \
+        [ -n "$(losses_of one/metrics.jsonl)" -a "$(losses_of one/metrics.jsonl)" = "$(losses_of two/metrics.jsonl)" ]
+    check "2 ranks = 1 process with grad_accum 2: the same weights" \
+        h5diff -q one/ckpt.h5 two/ckpt.h5 /model
+    check "2 ranks = 1 process with grad_accum 2: the same AdamW moments" h5diff -q one/ckpt.h5 two/ckpt.h5 /optimizer
+else
+    echo "note: mpirun not found: the data-parallel check of model = transformer did not run"
+fi
 
 # Bad input.
 printf 'abc\tcba\nno tab here\n' > no_tab.tsv
