@@ -50,7 +50,7 @@ expect_error "fill text longer than block_size" 1 "more than the model's block_s
 expect_error "fill --top 0" 1 "--top must be >= 1" -- "$GPT" fill --checkpoint bert --text "a [MASK]" --top 0
 expect_error "fill, a character the tokenizer lacks" 1 "cannot be encoded" -- "$GPT" fill --checkpoint bert --text "€ [MASK]"
 expect_error "sample on a bert checkpoint" 1 "with gpt fill" -- "$GPT" sample --checkpoint bert --max_new_tokens 5
-expect_error "model neither gpt nor bert" 1 "model must be \"gpt\" or \"bert\"" -- "$GPT" train "${TINY[@]}" --model xlnet --max_iters 1 --data tiny.txt --out_dir x1
+expect_error "model neither gpt nor bert" 1 "model must be \"gpt\", \"bert\" or \"transformer\", got \"xlnet\"" -- "$GPT" train "${TINY[@]}" --model xlnet --max_iters 1 --data tiny.txt --out_dir x1
 expect_error "bert block_size 2" 1 "needs block_size >= 3" -- "$GPT" train "${SMALL[@]}" --model bert --block_size 2 --max_iters 1 --data tiny.txt --out_dir x2
 expect_error "resume as another model" 1 "model" -- "$GPT" train --resume bert --model gpt --max_iters 30
 finish

@@ -69,7 +69,7 @@ expect_error "a line without a tab" 1 "no_tab.tsv:2: no tab" -- \
     "$GPT" train "${ED[@]}" --data no_tab.tsv --out_dir bad1 --max_iters 1
 expect_error "a target longer than the decoder's context" 1 "long.tsv:2: target of 40 tokens + eos exceeds the decoder's context" -- \
     "$GPT" train "${ED[@]}" --data long.tsv --out_dir bad2 --max_iters 1
-expect_error "an unknown model kind" 1 'model must be "gpt" or "transformer", got "bart"' -- \
+expect_error "an unknown model kind" 1 'model must be "gpt", "bert" or "transformer", got "bart"' -- \
     "$GPT" train --model bart --data no_tab.tsv --out_dir bad3
 expect_error "a GPT-only option" 1 "model transformer does not take optimizer muon" -- \
     "$GPT" train "${ED[@]}" --data toy/reverse/train.tsv --out_dir bad4 --optimizer muon
