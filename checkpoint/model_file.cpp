@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "checkpoint/model_file.h"
+#include "checkpoint/model_parts.h"
 #include "common/memory.h"
 #include "io/hdf5.h"
 
@@ -45,6 +46,7 @@ GPTConfig read_model_config(const H5File& file) {
         throw std::runtime_error(file.file_name() + ": not a checkpoint of this project (no /config group)");
     const H5Group config = file.open_group("config");
     GPTConfig c;
+    c.kind = model_kind(file);  // /model's attribute: "gpt" or "bert" here (read_checkpoint refused the rest)
     c.vocab_size = config.attr_int("vocab_size");
     c.block_size = config.attr_int("block_size");
     c.n_layer = config.attr_int("n_layer");
@@ -72,6 +74,8 @@ GPTConfig read_model_config(const H5File& file) {
     }
     return c;
 }
+
+}  // namespace
 
 void check_meta(const H5File& file) {
     if (!file.is_group("meta"))
@@ -102,7 +106,7 @@ TokenizerState read_tokenizer_state(const H5File& file) {
 }
 
 // Reads every weight of `model` from /model; a stored dataset the model does not have is an error too.
-void read_model(const H5File& file, GPT& model) {
+void read_model(const H5File& file, Module& model) {
     if (!file.is_group("model")) throw std::runtime_error(file.file_name() + ": checkpoint has no /model group");
     const H5Group weights = file.open_group("model");
     const NamedTensors parameters = model.named_parameters();
@@ -120,16 +124,55 @@ void read_model(const H5File& file, GPT& model) {
                                  " parameters (a dataset there is not a parameter of the model)");
 }
 
-}  // namespace
+std::string model_kind(const H5File& file) {
+    if (!file.is_group("model")) return "gpt";  // read_model names the missing group
+    const H5Group weights = file.open_group("model");
+    return weights.has_attr("model") ? weights.attr_string("model") : "gpt";
+}
 
-void write_model(H5File& file, const GPT& model) {
-    write_model_config(file, model.config());
+void require_model_kind(const H5File& file, const std::string& kind, const std::string& command_hint) {
+    const std::string stored = model_kind(file);
+    if (stored == kind) return;
+    std::string message = file.file_name();
+    message += ": a model = ";
+    message += stored;
+    message += " checkpoint; this needs model = ";
+    message += kind;
+    if (!command_hint.empty()) message += " (" + command_hint + ")";
+    throw std::runtime_error(message);
+}
+
+void write_meta_and_weights(H5File& file, const Module& model, const std::string& kind) {
     H5Group meta = file.require_group("meta");
     meta.set_attr_int("format_version", kCheckpointFormatVersion);
     meta.set_attr_string("created_by", "gpt-cpp 0.1.0");
     H5Group weights = file.require_group("model");
+    weights.set_attr_string("model", kind);
     for (const auto& [name, tensor] : model.named_parameters())
         weights.write<float>(name, H5Shape(tensor.shape().begin(), tensor.shape().end()), tensor.data());
+}
+
+std::shared_ptr<Tokenizer> read_tokenizer(const H5File& file) {
+    try {
+        return Tokenizer::from_state(read_tokenizer_state(file));
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(file.file_name() + ": /tokenizer is invalid: " + e.what());
+    }
+}
+
+void check_finite(const Module& model, const std::string& path) {
+    for (const auto& [name, tensor] : model.named_parameters()) {
+        const float* w = tensor.data();
+        for (int64_t i = 0; i < tensor.numel(); ++i)
+            if (!std::isfinite(w[i]))
+                throw std::runtime_error(path + ": parameter " + name + " holds a non-finite value (" +
+                                         std::to_string(w[i]) + " at index " + std::to_string(i) + ")");
+    }
+}
+
+void write_model(H5File& file, const GPT& model) {
+    write_model_config(file, model.config());
+    write_meta_and_weights(file, model, model.config().kind);  // "gpt" | "bert"
 }
 
 void write_tokenizer(H5File& file, const Tokenizer& tokenizer) {
@@ -180,18 +223,6 @@ void check_config_fits_file(const GPTConfig& config, const std::string& path) {
                                  std::to_string(available / (1 << 30)) + " GiB)");
 }
 
-// After the weights are read: a NaN or Inf weight would make every command print garbage or nan with
-// exit 0; name the first one instead.
-void check_finite(const GPT& model, const std::string& path) {
-    for (const auto& [name, tensor] : model.named_parameters()) {
-        const float* w = tensor.data();
-        for (int64_t i = 0; i < tensor.numel(); ++i)
-            if (!std::isfinite(w[i]))
-                throw std::runtime_error(path + ": parameter " + name + " holds a non-finite value (" +
-                                         std::to_string(w[i]) + " at index " + std::to_string(i) + ")");
-    }
-}
-
 LoadedCheckpoint read_checkpoint_unguarded(const H5File& file, const CheckpointLoadOptions& options);
 
 }  // namespace
@@ -218,15 +249,13 @@ namespace {
 LoadedCheckpoint read_checkpoint_unguarded(const H5File& file, const CheckpointLoadOptions& options) {
     const std::string& path = file.file_name();
     check_meta(file);
+    if (model_kind(file) != "bert")  // the GPT's modules either way (nn/gpt_config.h GPTConfig::kind)
+        require_model_kind(file, "gpt", "gpt translate and gpt eval read model = transformer checkpoints");
     LoadedCheckpoint loaded;
     loaded.model_config = read_model_config(file);
     const H5Group config_group = file.open_group("config");
     if (config_group.has_attr("train_config")) loaded.train_config_toml = config_group.attr_string("train_config");
-    try {
-        loaded.tokenizer = Tokenizer::from_state(read_tokenizer_state(file));
-    } catch (const std::invalid_argument& e) {
-        throw std::runtime_error(path + ": /tokenizer is invalid: " + e.what());
-    }
+    loaded.tokenizer = read_tokenizer(file);
     if (loaded.tokenizer->vocab_size() != loaded.model_config.tokens())
         throw std::runtime_error(path + ": the tokenizer has " + std::to_string(loaded.tokenizer->vocab_size()) +
                                  " tokens but the model's " +

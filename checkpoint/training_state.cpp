@@ -114,7 +114,7 @@ void write_training_state(H5File& file, const AdamW& optimizer, const Muon* muon
     write_progress(file, progress);
 }
 
-ResumeState read_training_state(const H5File& file, const GPT& model) {
+ResumeState read_training_state(const H5File& file, const Module& model) {
     const std::string& path = file.file_name();
     if (!file.is_group("optimizer") || !file.is_group("train"))
         throw std::runtime_error(path + ": checkpoint has no /optimizer and /train groups (weights only?)");
@@ -168,6 +168,21 @@ ResumableCheckpoint load_resumable_checkpoint(const std::string& path, const Che
         static_cast<LoadedCheckpoint&>(loaded) = read_checkpoint(file, options);
         if (training_state && !loaded.has_training_state)
             throw std::runtime_error(path + ": holds weights only (no /optimizer, /train): use --init_from");
+        if (training_state) loaded.training = read_training_state(file, *loaded.model);
+        return loaded;
+    } catch (const std::bad_alloc& e) {
+        throw std::runtime_error(path + ": out of memory while loading this checkpoint (" + e.what() + ")");
+    }
+}
+
+ResumableEncoderDecoder load_resumable_encoder_decoder(const std::string& path, std::optional<double> dropout,
+                                                       bool training_state) {
+    try {
+        const H5File file = H5File::open_read(path);
+        ResumableEncoderDecoder loaded;
+        static_cast<LoadedEncoderDecoder&>(loaded) = read_encoder_decoder(file, dropout);
+        if (training_state && !loaded.has_training_state)
+            throw std::runtime_error(path + ": holds weights only (no /optimizer, /train): it cannot be resumed");
         if (training_state) loaded.training = read_training_state(file, *loaded.model);
         return loaded;
     } catch (const std::bad_alloc& e) {

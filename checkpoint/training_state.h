@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint/encoder_decoder_file.h"
 #include "checkpoint/model_file.h"
 #include "common/random.h"
 #include "data/batch_sampler.h"
@@ -58,7 +59,7 @@ void write_training_state(H5File& file, const AdamW& optimizer, const Muon* muon
 // /optimizer, /muon (when present) and /train of an open checkpoint, the moments shaped as `model`'s
 // parameters (with /muon, AdamW's are those muon_takes refuses). Throws std::runtime_error naming the
 // file and the object.
-ResumeState read_training_state(const H5File& file, const GPT& model);
+ResumeState read_training_state(const H5File& file, const Module& model);
 
 // A checkpoint as a run continues from it: the model file and, when asked, its training state, read
 // from one opening of the file (a weights-only file is refused when the state is asked for).
@@ -67,6 +68,13 @@ struct ResumableCheckpoint : LoadedCheckpoint {
 };
 ResumableCheckpoint load_resumable_checkpoint(const std::string& path, const CheckpointLoadOptions& options,
                                               bool training_state);
+
+// The same for an encoder–decoder (model = transformer, checkpoint/encoder_decoder_file.h).
+struct ResumableEncoderDecoder : LoadedEncoderDecoder {
+    std::optional<ResumeState> training;
+};
+ResumableEncoderDecoder load_resumable_encoder_decoder(const std::string& path, std::optional<double> dropout,
+                                                       bool training_state);
 
 // The step a checkpoint file was written at (/train iter); -1 for a weights-only file.
 int64_t checkpoint_step(const std::filesystem::path& checkpoint);

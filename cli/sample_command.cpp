@@ -117,6 +117,10 @@ int run_sample(const SampleOptions& o) {
     configure_threads(o.threads);
     const std::string path = resolve_checkpoint_path(o.checkpoint);
     LoadedCheckpoint loaded = load_checkpoint(path);
+    if (loaded.model_config.bidirectional())
+        throw std::runtime_error(path + " is a bert model (bidirectional, trained on masked tokens): it does not "
+                                 "generate text; fill in [MASK] tokens with gpt fill --checkpoint " + o.checkpoint +
+                                 " --text \"... [MASK] ...\"");
     const GPT& model = *loaded.model;
     const Tokenizer& tokenizer = *loaded.tokenizer;
     loaded.model->eval();

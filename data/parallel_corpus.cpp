@@ -1,6 +1,8 @@
 #include "data/parallel_corpus.h"
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <fstream>
 #include <stdexcept>
 
@@ -59,6 +61,27 @@ std::vector<ParallelExample> read_parallel_corpus(const std::string& path, const
     if (file.bad()) throw std::invalid_argument(path + ": read error");
     if (examples.empty()) throw std::invalid_argument(path + ": no source<TAB>target line");
     return examples;
+}
+
+std::string decode_target(const Tokenizer& tokenizer, const std::vector<int32_t>& ids) {
+    std::vector<int32_t> text_ids;
+    for (int32_t id : ids)
+        if (id >= 0 && id < tokenizer.vocab_size()) text_ids.push_back(id);
+    return tokenizer.decode(text_ids);
+}
+
+ParallelSplit split_held_out(std::vector<ParallelExample> examples, double fraction, const std::string& path) {
+    const size_t n = examples.size();
+    if (n < 2)
+        throw std::invalid_argument(path + ": " + std::to_string(n) +
+                                    " example(s); a run needs at least two (one to train on, one held out)");
+    const size_t held = std::clamp<size_t>(static_cast<size_t>(std::ceil(fraction * static_cast<double>(n))), 1, n - 1);
+    ParallelSplit split;
+    split.held_out.assign(std::make_move_iterator(examples.end() - static_cast<std::ptrdiff_t>(held)),
+                          std::make_move_iterator(examples.end()));
+    examples.resize(n - held);
+    split.train = std::move(examples);
+    return split;
 }
 
 Seq2SeqBatch make_seq2seq_batch(const std::vector<ParallelExample>& examples, std::span<const size_t> indices,

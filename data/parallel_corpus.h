@@ -28,6 +28,10 @@ struct Seq2SeqVocabulary {
     int32_t size() const { return tokenizer_size + 2; }
 };
 
+// The text of generated target ids; bos (an untrained model can emit it mid-output) is dropped, as
+// any id past the tokenizer's.
+std::string decode_target(const Tokenizer& tokenizer, const std::vector<int32_t>& ids);
+
 struct ParallelExample {
     std::vector<int32_t> source, target;  // tokenizer ids (no bos/eos)
     int64_t line = 0;                     // 1-based line in the file
@@ -43,6 +47,13 @@ struct ParallelCorpusLimits {
 // than the limits; FILE alone when it cannot be read or holds no example.
 std::vector<ParallelExample> read_parallel_corpus(const std::string& path, const Tokenizer& tokenizer,
                                                   const ParallelCorpusLimits& limits = {});
+
+// The held-out split: the last ⌈fraction·N⌉ examples (at least one), the rest to train on (at least one).
+// Throws std::invalid_argument naming `path` when there are fewer than two examples.
+struct ParallelSplit {
+    std::vector<ParallelExample> train, held_out;
+};
+ParallelSplit split_held_out(std::vector<ParallelExample> examples, double fraction, const std::string& path);
 
 struct Seq2SeqBatch {
     int64_t B = 0, S = 0, T = 0;

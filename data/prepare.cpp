@@ -132,6 +132,8 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
     } else {
         throw std::invalid_argument("prepare: tokenizer_type '" + options.tokenizer_type + "' is not \"char\", \"bpe\" or \"gpt2\"");
     }
+    if (!options.added_special_tokens.empty())
+        result.tokenizer = with_special_tokens(*result.tokenizer, options.added_special_tokens);
     result.train_seconds = options.tokenizer ? 0.0 : seconds_since(start);
     log(result.tokenizer->type() + " tokenizer, vocab " + std::to_string(result.tokenizer->vocab_size()) +
         (options.tokenizer                   ? " (given)"

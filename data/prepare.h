@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "data/tokenizer.h"
 
@@ -20,6 +21,9 @@ struct PrepareOptions {
     std::filesystem::path tokenizer_files;  // gpt2 only: folder with encoder.json + vocab.bpe (or vocab.json + merges.txt)
     int32_t vocab_size = 4096;           // bpe only: 256 bytes + merges + <|endoftext|>
     std::shared_ptr<const Tokenizer> tokenizer;  // use this one instead of training
+    // Appended to the tokenizer (trained or given) as special tokens before the text is encoded, unless
+    // it has them already (with_special_tokens): a masked LM's [PAD], [CLS], [SEP], [MASK].
+    std::vector<std::string> added_special_tokens;
     double val_fraction = 0.1;                   // in [0, 1)
     int64_t block_size = 256;  // each non-empty split needs at least block_size + 1 tokens
     bool end_of_text_between_documents = true;

@@ -71,6 +71,24 @@ std::unique_ptr<Tokenizer> Tokenizer::from_state(const TokenizerState& state) {
     throw std::invalid_argument("TokenizerState: type '" + state.type + "' is not one of \"char\", \"bpe\", \"gpt2\"");
 }
 
+std::unique_ptr<Tokenizer> with_special_tokens(const Tokenizer& tokenizer, const std::vector<std::string>& names) {
+    TokenizerState state = tokenizer.state();
+    for (const std::string& name : names) {
+        if (name.empty()) throw std::invalid_argument("with_special_tokens: empty special token");
+        bool present = false;
+        for (int32_t id : state.special_ids) {
+            const auto begin = state.token_bytes.begin() + state.token_offsets[size_t(id)];
+            const auto end = state.token_bytes.begin() + state.token_offsets[size_t(id) + 1];
+            present = present || std::string(begin, end) == name;
+        }
+        if (present) continue;
+        state.special_ids.push_back(state.vocab_size());
+        state.token_bytes.insert(state.token_bytes.end(), name.begin(), name.end());
+        state.token_offsets.push_back(static_cast<int64_t>(state.token_bytes.size()));
+    }
+    return Tokenizer::from_state(state);
+}
+
 void validate_common(const TokenizerState& state) {
     const auto fail = [](const std::string& what) { throw std::invalid_argument("TokenizerState: " + what); };
     const auto& offsets = state.token_offsets;

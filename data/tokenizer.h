@@ -80,6 +80,12 @@ protected:
     std::vector<std::string> special_bytes_;  // parallel to special_ids_
 };
 
+// `tokenizer` with `names` appended as special tokens (new ids V, V+1, … in the order given), every
+// ordinary id and encoding unchanged. A name the tokenizer already has as a special token is not added
+// again, so applying it twice is the same as once (a run's tokenizer read back from its checkpoint).
+// Works for every tokenizer type: each keeps its special tokens as its last ids (TokenizerState).
+std::unique_ptr<Tokenizer> with_special_tokens(const Tokenizer& tokenizer, const std::vector<std::string>& names);
+
 // One piece of text between special tokens: either ordinary text or the id of a special token.
 struct TextPiece {
     std::string_view text;

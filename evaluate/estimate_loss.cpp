@@ -3,7 +3,8 @@
 
 namespace gpt {
 
-double estimate_loss(GPT& model, TokenSpan tokens, int64_t B, int64_t T, int64_t iters, uint64_t seed) {
+double estimate_loss(GPT& model, TokenSpan tokens, int64_t B, int64_t T, int64_t iters, uint64_t seed,
+                     const MaskedLmTokens* masked_lm) {
     const bool was_training = model.is_training();
     model.eval();
     NoGradGuard no_grad;
@@ -12,6 +13,10 @@ double estimate_loss(GPT& model, TokenSpan tokens, int64_t B, int64_t T, int64_t
     double total = 0.0;
     for (int64_t i = 0; i < iters; ++i) {
         batch = sampler.next_batch();
+        if (masked_lm) {
+            Generator masking = masking_generator(sampler.state());
+            make_masked_lm_batch(batch.inputs, batch.targets, B, T, *masked_lm, masking);
+        }
         total += GPT::loss(model.forward(batch.inputs, B, T), batch.targets).item();
     }
     model.train(was_training);

@@ -3,7 +3,8 @@
 namespace gpt {
 
 CausalSelfAttention::CausalSelfAttention(const GPTConfig& config)
-    : n_head_(config.n_head), n_kv_head_(config.kv_heads()), rope_(config.rope()), attn_dropout_(config.dropout) {
+    : n_head_(config.n_head), n_kv_head_(config.kv_heads()), rope_(config.rope()),
+      mode_(config.bidirectional() ? AttentionMode::bidirectional : AttentionMode::causal), attn_dropout_(config.dropout) {
     const int64_t hd = config.head_dim();
     c_attn = register_module("c_attn",
                              std::make_shared<Linear>(config.n_embd, (n_head_ + 2 * n_kv_head_) * hd, config.bias));
@@ -26,7 +27,9 @@ Tensor CausalSelfAttention::forward(const Tensor& x, Generator& generator, Atten
         qkv = rope(qkv, hd, n_head_ + n_kv_head_, start);
     }
     const Tensor y =
-        causal_self_attention(qkv, n_head_, n_kv_head_, attn_dropout_, is_training(), generator, inference);
+        mode_ == AttentionMode::causal
+            ? causal_self_attention(qkv, n_head_, n_kv_head_, attn_dropout_, is_training(), generator, inference)
+            : self_attention(qkv, n_head_, n_kv_head_, mode_, attn_dropout_, is_training(), generator, {}, inference);
     if (record) {
         record->qkv = qkv;
         record->heads = y;

@@ -3,6 +3,8 @@
 //   Query head h reads key/value head h / (H / H_kv): consecutive query heads share one, as
 //   torch.repeat_interleave arranges them. H_kv = H is classic MHA, H_kv = 1 multi-query.
 //   y = c_proj(concat_h softmax(q_h k_gᵀ / √hd + causal mask) v_g), then residual dropout.
+//   model = "bert" (GPTConfig::bidirectional): the same without the causal mask (the attention op's
+//   AttentionMode::bidirectional): every query sees every key; no key/value cache.
 //   With qk_norm, each q and k head is RMS-normalised and scaled by the gains q_norm.weight / k_norm.weight
 //   [hd] (the qk_rms_norm op on the fused qkv), before rope.
 //   With pos_encoding = "rope", q and k of every head are rotated by their position (the rope op on the
@@ -36,6 +38,7 @@ private:
     int64_t n_head_;
     int64_t n_kv_head_;
     bool rope_;
+    AttentionMode mode_;
     float attn_dropout_;
     std::shared_ptr<Dropout> resid_dropout_;
 };

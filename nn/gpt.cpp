@@ -94,6 +94,8 @@ Tensor GPT::logits_from_normed(const Tensor& normed) const {
 AddNorm GPT::run_blocks(const std::vector<int32_t>& ids, int64_t B, int64_t T, Generator& generator,
                         ForwardProbe* probe, const Norm* last) const {
     KVCache* cache = probe ? probe->cache : nullptr;
+    check(!cache || !config_.bidirectional(), "GPT",
+          "a bert model has no key/value cache and does not generate text: use gpt fill");
     if (cache) cache->check_fits(*this, T);
     if (probe) probe->attention.clear();
     const bool record = probe && probe->record_activations;

@@ -37,8 +37,12 @@ void GPTConfig::validate() const {
     auto positive = [](const char* name, int64_t value) {
         require(value > 0, std::string(name) + " must be positive, got " + std::to_string(value));
     };
+    require(kind == "gpt" || kind == "bert", "model must be \"gpt\" or \"bert\", got \"" + kind + "\"");
     positive("vocab_size", vocab_size);
     positive("block_size", block_size);
+    // A bert window is [CLS] + at least one token + [SEP] (data/masked_lm.h).
+    require(!bidirectional() || block_size >= 3, "model \"bert\" needs block_size >= 3 ([CLS] + a token + [SEP]), got " +
+                                                     std::to_string(block_size));
     positive("n_layer", n_layer);
     positive("n_head", n_head);
     positive("n_embd", n_embd);
@@ -52,6 +56,7 @@ void GPTConfig::validate() const {
     require(!rope() || mla() || head_dim() % 2 == 0,
             "pos_encoding \"rope\" needs an even head_dim (n_embd / n_head), got " + std::to_string(head_dim()));
     validate_attention();
+    require(!bidirectional() || !mla(), "model \"bert\" needs attention = \"mha\" (latent attention is causal only)");
     require(dropout >= 0.0 && static_cast<float>(dropout) < 1.0f, "dropout must be in [0, 1), got " + std::to_string(dropout));
     // Upper bounds far beyond any CPU-trainable model, so that every size computed from them (the
     // parameter count ~12·n_layer·n_embd² + vocab_size·n_embd, activation counts) fits in int64 and a

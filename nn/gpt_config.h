@@ -7,6 +7,11 @@
 namespace gpt {
 
 struct GPTConfig {
+    // The model family (the checkpoint's /config attribute `model`; absent = "gpt"):
+    //   "gpt":  causal attention (query i sees keys 0..i), trained on next-token prediction;
+    //   "bert": the same modules with bidirectional attention (every query sees every key), trained on the
+    //           masked-LM objective (data/masked_lm.h). No KV cache, no generation: `gpt fill` uses it.
+    std::string kind = "gpt";
     int64_t vocab_size = 65;
     int64_t block_size = 64;  // the longest context T
     int64_t n_layer = 4;
@@ -39,6 +44,7 @@ struct GPTConfig {
     int64_t kv_heads() const { return n_kv_head > 0 ? n_kv_head : n_head; }
     int64_t head_dim() const { return n_embd / n_head; }
     bool mla() const { return attention == "mla"; }
+    bool bidirectional() const { return kind == "bert"; }
     bool rope() const { return pos_encoding == "rope"; }
     // d_R: the rotary part of an MLA head; 0 without rope (MLA then takes positions from wpe).
     int64_t mla_rope_dim() const { return !rope() ? 0 : rope_head_dim > 0 ? rope_head_dim : head_dim() / 2; }

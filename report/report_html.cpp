@@ -58,6 +58,8 @@ std::string read_text(const fs::path& path) {
 
 SampleShown make_sample(const GPT& model, const Tokenizer& tokenizer, const TrainConfig& config, int64_t tokens) {
     if (tokens <= 0) return {"", "no sample (sample_tokens = 0)"};
+    if (model.config().bidirectional())
+        return {"", "no sample: a bert model does not generate text (gpt fill fills in [MASK] tokens)"};
     GenerateOptions options;
     options.max_new_tokens = tokens;
     options.sampling.temperature = 0.8f;

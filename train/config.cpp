@@ -78,6 +78,13 @@ ConfigField model_field(const char* name, T GPTConfig::*member, const char* help
     return make_field<T>(name, [member](auto& c) -> auto& { return c.model.*member; }, help, shapes_model);
 }
 
+// An option of the encoder–decoder (model = transformer).
+template <class T>
+ConfigField encoder_decoder_field(const char* name, T EncoderDecoderOptions::*member, const char* help,
+                                  bool shapes_model = true) {
+    return make_field<T>(name, [member](auto& c) -> auto& { return c.encoder_decoder.*member; }, help, shapes_model);
+}
+
 ConfigField aliased(ConfigField f, std::vector<std::string> aliases) {
     f.aliases = std::move(aliases);
     return f;
@@ -102,6 +109,9 @@ ConfigField path(ConfigField f) {
 
 const std::vector<ConfigField>& config_fields() {
     static const std::vector<ConfigField> fields = {
+        field("model", &TrainConfig::model_kind,
+              "gpt (decoder-only, on a text) | bert (encoder-only: bidirectional, masked tokens; gpt fill) | "
+              "transformer (encoder-decoder, on source<TAB>target lines)", true),
         model_field("n_layer", &GPTConfig::n_layer, "transformer blocks"),
         model_field("n_head", &GPTConfig::n_head, "query heads per attention layer"),
         model_field("n_kv_head", &GPTConfig::n_kv_head, "key/value heads; 0 = n_head, 1 = multi-query"),
@@ -119,7 +129,23 @@ const std::vector<ConfigField>& config_fields() {
         model_field("mlp_hidden", &GPTConfig::mlp_hidden, "MLP hidden width; 0 = 4·n_embd (swiglu: 8/3·n_embd rounded up to 64)"),
         model_field("qk_norm", &GPTConfig::qk_norm, "RMSNorm each query and key head before attention (mha only)"),
         model_field("tie_embeddings", &GPTConfig::tie_embeddings, "output head shares wte's weight; false: lm_head.weight of its own"),
-        path(aliased(field("data", &TrainConfig::data, "text file or folder of text files"), {"dataset"})),
+        encoder_decoder_field("n_encoder_layer", &EncoderDecoderOptions::n_encoder_layer, "transformer: encoder layers"),
+        encoder_decoder_field("n_decoder_layer", &EncoderDecoderOptions::n_decoder_layer, "transformer: decoder layers"),
+        encoder_decoder_field("source_block_size", &EncoderDecoderOptions::source_block_size,
+                              "transformer: the encoder's context in tokens; 0 = block_size (the decoder's)"),
+        encoder_decoder_field("dim_feedforward", &EncoderDecoderOptions::dim_feedforward,
+                              "transformer: feed-forward width; 0 = 4·n_embd"),
+        encoder_decoder_field("activation", &EncoderDecoderOptions::activation,
+                              "transformer: feed-forward activation: relu | gelu | gelu_tanh"),
+        encoder_decoder_field("norm_first", &EncoderDecoderOptions::norm_first,
+                              "transformer: pre-norm; false = the paper's post-norm (give it a warm-up)"),
+        encoder_decoder_field("share_embeddings", &EncoderDecoderOptions::share_embeddings,
+                              "transformer: one embedding table for source and target tokens"),
+        encoder_decoder_field("label_smoothing", &EncoderDecoderOptions::label_smoothing,
+                              "transformer: label smoothing of the training loss (the paper: 0.1)", false),
+        path(aliased(field("data", &TrainConfig::data,
+                           "text file or folder of text files; model = transformer: a file of source<TAB>target lines"),
+                     {"dataset"})),
         field("tokenizer", &TrainConfig::tokenizer, "tokenizer: char | bpe | gpt2", true),
         path(field("tokenizer_files", &TrainConfig::tokenizer_files,
                    "gpt2 only: folder with encoder.json + vocab.bpe (or vocab.json + merges.txt)")),
@@ -195,6 +221,7 @@ double TrainConfig::effective_min_lr() const {
 
 GPTConfig TrainConfig::model_config(int64_t vocab) const {
     GPTConfig m = model;
+    m.kind = model_kind == "bert" ? "bert" : "gpt";
     m.vocab_size = vocab;
     if (vocab_pad > 0 && vocab % vocab_pad != 0) {
         m.vocab_size = (vocab + vocab_pad - 1) / vocab_pad * vocab_pad;
@@ -202,6 +229,55 @@ GPTConfig TrainConfig::model_config(int64_t vocab) const {
     }
     return m;
 }
+
+EncoderDecoderConfig TrainConfig::encoder_decoder_config(int64_t vocab) const {
+    const EncoderDecoderOptions& o = encoder_decoder;
+    EncoderDecoderConfig c;
+    c.source_vocab_size = c.target_vocab_size = vocab;
+    c.source_block_size = o.source_block_size > 0 ? o.source_block_size : model.block_size;
+    c.target_block_size = model.block_size;
+    c.n_encoder_layer = o.n_encoder_layer;
+    c.n_decoder_layer = o.n_decoder_layer;
+    c.n_head = model.n_head;
+    c.n_embd = model.n_embd;
+    c.dim_feedforward = o.dim_feedforward;
+    c.dropout = model.dropout;
+    c.activation = o.activation;
+    c.norm_first = o.norm_first;
+    c.share_embeddings = o.share_embeddings;
+    c.tie_embeddings = model.tie_embeddings;
+    return c;
+}
+
+namespace {
+
+// model = transformer: the encoder–decoder's options, and the GPT-only ones it cannot take.
+void validate_encoder_decoder(const TrainConfig& c) {
+    auto require = [](bool ok, const std::string& message) {
+        if (!ok) throw std::invalid_argument(message);
+    };
+    require(c.encoder_decoder.source_block_size >= 0,
+            "source_block_size must not be negative, got " + std::to_string(c.encoder_decoder.source_block_size));
+    require(c.encoder_decoder.dim_feedforward >= 0,
+            "dim_feedforward must not be negative, got " + std::to_string(c.encoder_decoder.dim_feedforward));
+    try {
+        c.encoder_decoder_config(256).validate();
+    } catch (const std::invalid_argument& e) {  // "encoder-decoder config: n_encoder_layer must be positive, ..."
+        throw std::invalid_argument(std::string("model transformer: ") + e.what());
+    }
+    const double eps = c.encoder_decoder.label_smoothing;
+    require(eps >= 0.0 && eps < 1.0, "label_smoothing must be in [0, 1), got " + format_double(eps));
+    auto unsupported = [&](bool ok, const std::string& what) {
+        require(ok, "model transformer does not take " + what + " (a model = gpt option)");
+    };
+    unsupported(c.tokenizer == "char", "tokenizer " + c.tokenizer + " (it trains a char tokenizer on its corpus)");
+    unsupported(c.vocab_pad == 0, "vocab_pad");
+    unsupported(c.seq_warmup_start == 0 && c.seq_warmup_iters == 0, "a sequence-length warm-up");
+    unsupported(c.optimizer == "adamw", "optimizer " + c.optimizer);
+    unsupported(c.init_from.empty(), "init_from");
+}
+
+}  // namespace
 
 void TrainConfig::validate() const {
     auto require = [](bool ok, const std::string& message) {
@@ -213,6 +289,9 @@ void TrainConfig::validate() const {
     auto non_negative = [&](const char* name, int64_t v) {
         require(v >= 0, std::string(name) + " must not be negative, got " + std::to_string(v));
     };
+    require(model_kind == "gpt" || model_kind == "bert" || model_kind == "transformer",
+            "model must be \"gpt\", \"bert\" or \"transformer\", got \"" + model_kind + "\"");
+    if (model_kind == "transformer") validate_encoder_decoder(*this);
     model_config(tokenizer == "bpe" ? vocab_size : tokenizer == "gpt2" ? 50257 : 256).validate();
     require(tokenizer == "char" || tokenizer == "bpe" || tokenizer == "gpt2",
             "tokenizer must be \"char\", \"bpe\" or \"gpt2\", got \"" + tokenizer + "\"");
@@ -239,6 +318,9 @@ void TrainConfig::validate() const {
     require(decay_fraction > 0.0 && decay_fraction <= 1.0, "decay_fraction must be in (0, 1], got " + format_double(decay_fraction));
     non_negative("seq_warmup_start", seq_warmup_start);
     non_negative("seq_warmup_iters", seq_warmup_iters);
+    require(model_kind != "bert" || seq_warmup_start == 0 || seq_warmup_start >= 3,
+            "seq_warmup_start must be 0 or at least 3 for model bert ([CLS] + a token + [SEP]), got " +
+                std::to_string(seq_warmup_start));
     require(seq_warmup_start <= model.block_size, "seq_warmup_start (" + std::to_string(seq_warmup_start) +
                                                       ") must be at most block_size (" + std::to_string(model.block_size) + ")");
     require(weight_decay >= 0.0, "weight_decay must not be negative, got " + format_double(weight_decay));

@@ -16,11 +16,32 @@
 #include <vector>
 
 #include "common/text.h"
+#include "nn/encoder_decoder.h"
 #include "nn/gpt_config.h"
 
 namespace gpt {
 
+// model = transformer: the encoder–decoder's own options (nn/encoder_decoder.h). The options it shares
+// with the GPT are the GPT's: n_head, n_embd, dropout, tie_embeddings, and block_size, the decoder's
+// context (bos + target, or target + eos).
+struct EncoderDecoderOptions {
+    int64_t n_encoder_layer = 3;
+    int64_t n_decoder_layer = 3;
+    int64_t source_block_size = 0;  // the encoder's context; 0 = block_size
+    int64_t dim_feedforward = 0;    // 0 = 4·n_embd
+    std::string activation = "relu";
+    bool norm_first = false;  // false: the paper's post-norm (with warm-up); true: pre-norm
+    bool share_embeddings = true;
+    double label_smoothing = 0.0;  // of the training loss; validation reports the plain cross-entropy
+};
+
 struct TrainConfig {
+    // "gpt" (decoder-only, next-token loss on a text) | "bert" (the GPT's modules with bidirectional
+    // attention, masked-LM loss on a text: data/masked_lm.h; model_config() sets GPTConfig::kind) |
+    // "transformer" (encoder–decoder on a parallel corpus of source<TAB>target lines,
+    // data/parallel_corpus.h). train/training_model.h.
+    std::string model_kind = "gpt";
+    EncoderDecoderOptions encoder_decoder = EncoderDecoderOptions();  // (as `model` below: GCC 12)
     // model: the options n_layer, n_head, n_kv_head, n_embd, block_size, dropout, bias, pos_encoding.
     // model.vocab_size is not an option: the tokenizer decides it (model_config()).
     GPTConfig model = GPTConfig();  // (not "model;": GCC 12 then warns -Wmaybe-uninitialized on TrainConfig{})
@@ -91,6 +112,8 @@ struct TrainConfig {
     double effective_min_lr() const;
     // `model` with the tokenizer's vocabulary size.
     GPTConfig model_config(int64_t vocab) const;
+    // model = transformer: the encoder–decoder with `vocab` tokens (the tokenizer's + bos and eos) on both sides.
+    EncoderDecoderConfig encoder_decoder_config(int64_t vocab) const;
     // Throws std::invalid_argument naming the first bad option and its value.
     void validate() const;
 };

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "data/masked_lm.h"
 #include "data/prepare.h"
 
 namespace gpt {
@@ -24,6 +25,7 @@ RunTokens prepare_run_data(const TrainConfig& config, const fs::path& out_dir,
     options.tokenizer_files = config.tokenizer_files;
     options.vocab_size = static_cast<int32_t>(config.vocab_size);
     options.tokenizer = given_tokenizer;
+    if (config.model_kind == "bert") options.added_special_tokens = masked_lm_token_names();
     options.val_fraction = config.val_fraction;
     options.block_size = config.model.block_size;
     options.replace_invalid_utf8 = config.invalid_utf8 == "replace";

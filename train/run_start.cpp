@@ -6,6 +6,8 @@
 #include <stdexcept>
 
 #include "nn/init.h"
+#include "train/encoder_decoder_training.h"
+#include "train/gpt_training.h"
 #include "train/memory_estimate.h"
 #include "train/rank_agreement.h"
 #include "train/run_folder.h"
@@ -17,10 +19,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// --resume: the checkpoint with its training state, built with the dropout given again (if any); the
-// config becomes the stored one with the options given again (shape changes refused).
-RunCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& option_given, const std::string& path,
-                                    bool leader) {
+// --resume: the config becomes the checkpoint's stored one with the options given again (shape changes
+// refused).
+void merge_resumed_config(TrainConfig& config, const OptionGiven& option_given, const TrainConfig& stored,
+                          const std::string& path, bool leader) {
+    std::string changes;
+    const std::string resume_option = config.resume;
+    const bool overwrite = config.overwrite;  // an action of this command, never a stored option
+    config = resolve_resume_config(config, stored, option_given, &changes);
+    config.resume = resume_option;
+    config.overwrite = overwrite;
+    config.init_from.clear();
+    if (!option_given("out_dir")) config.out_dir = fs::path(path).parent_path().string();
+    if (!changes.empty() && leader) std::fprintf(stderr, "resume: %s\n", changes.c_str());
+}
+
+RunCheckpointOptions resume_options(const TrainConfig& config, const OptionGiven& option_given) {
     // A fine-tuning run stores the init_from it started from; resuming it continues from its own
     // checkpoint, so only an init_from given again now is a conflict.
     if (option_given("init_from") && !config.init_from.empty())
@@ -28,16 +42,14 @@ RunCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& option_
     RunCheckpointOptions options;
     options.training_state = true;
     if (option_given("dropout")) options.dropout = config.model.dropout;
-    RunCheckpoint loaded = load_run_checkpoint(path, options);
-    std::string changes;
-    const std::string resume_option = config.resume;
-    const bool overwrite = config.overwrite;  // an action of this command, never a stored option
-    config = resolve_resume_config(config, loaded.train_config, option_given, &changes);
-    config.resume = resume_option;
-    config.overwrite = overwrite;
-    config.init_from.clear();
-    if (!option_given("out_dir")) config.out_dir = fs::path(path).parent_path().string();
-    if (!changes.empty() && leader) std::fprintf(stderr, "resume: %s\n", changes.c_str());
+    return options;
+}
+
+// --resume: the checkpoint with its training state, built with the dropout given again (if any).
+RunCheckpoint load_resume_source(TrainConfig& config, const OptionGiven& option_given, const std::string& path,
+                                    bool leader) {
+    RunCheckpoint loaded = load_run_checkpoint(path, resume_options(config, option_given));
+    merge_resumed_config(config, option_given, loaded.train_config, path, leader);
     return loaded;
 }
 
@@ -70,6 +82,7 @@ RunCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option_gi
     RunCheckpoint loaded = load_run_checkpoint(path, options);
     TrainConfig from = config;
     from.model = loaded.model->config();
+    from.model_kind = from.model.kind;  // "gpt" | "bert": a fine-tuned model keeps its family too
     from.model.dropout = config.model.dropout;
     from.tokenizer = loaded.train_config.tokenizer;
     from.vocab_size = loaded.train_config.vocab_size;
@@ -87,6 +100,7 @@ RunCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option_gi
                                         "'s " + stored + "; a fine-tuned model keeps its checkpoint's shape");
     }
     config.model = from.model;
+    config.model_kind = from.model_kind;
     config.tokenizer = from.tokenizer;
     config.vocab_size = from.vocab_size;
     return loaded;
@@ -137,13 +151,45 @@ void fit_schedule_to_run(TrainConfig& config, bool leader) {
 
 }  // namespace
 
+namespace {
+
+// model = transformer: the corpus read with the checkpoint's tokenizer (resume) or a new one; every rank
+// reads it itself (the same file, the same tokenizer), so nothing is shared.
+std::unique_ptr<TrainingModel> encoder_decoder_model(TrainConfig& config,
+                                                     std::optional<EncoderDecoderRunCheckpoint>& source, bool leader) {
+    std::shared_ptr<const Tokenizer> tokenizer;
+    std::unique_ptr<EncoderDecoder> model;
+    if (source) {
+        tokenizer = std::move(source->tokenizer);
+        model = std::move(source->model);
+    }
+    EncoderDecoderData data = read_encoder_decoder_data(config, std::move(tokenizer));
+    config.vocab_size = data.tokenizer->vocab_size();  // as for model = gpt's char tokenizer
+    if (leader)
+        std::fprintf(stderr, "data: %s: %zu training and %zu held-out examples, %s tokenizer, vocab %d + bos, eos\n",
+                     config.data.c_str(), data.examples.train.size(), data.examples.held_out.size(),
+                     data.tokenizer->type().c_str(), data.tokenizer->vocab_size());
+    return make_encoder_decoder_training(std::move(data), std::move(model), config);
+}
+
+}  // namespace
+
 RunSetup start_run(TrainConfig config, const OptionGiven& option_given, Communicator& comm) {
     const bool leader = comm.rank() == 0;
     std::optional<RunCheckpoint> source;
+    std::optional<EncoderDecoderRunCheckpoint> encoder_decoder_source;  // resuming a model = transformer run
     std::string resume_path;
+    int64_t resumed_step = 0;
     if (!config.resume.empty()) {
         resume_path = resolve_checkpoint_path(config.resume);
-        source = load_resume_source(config, option_given, resume_path, leader);
+        if (checkpoint_model_kind(resume_path) == "transformer") {
+            encoder_decoder_source = load_encoder_decoder_run(resume_path, resume_options(config, option_given));
+            merge_resumed_config(config, option_given, encoder_decoder_source->train_config, resume_path, leader);
+            resumed_step = encoder_decoder_source->training->progress.iter;
+        } else {
+            source = load_resume_source(config, option_given, resume_path, leader);
+            resumed_step = source->training->progress.iter;
+        }
     }
     config.validate();
     if (config.resume.empty()) fit_schedule_to_run(config, leader);
@@ -153,7 +199,13 @@ RunSetup start_run(TrainConfig config, const OptionGiven& option_given, Communic
     RunFolderLock lock;
     if (leader) {
         lock = RunFolderLock(config.out_dir);
-        enter_run_folder({config.out_dir, resume_path, source ? source->training->progress.iter : 0, config.overwrite});
+        enter_run_folder({config.out_dir, resume_path, resumed_step, config.overwrite});
+    }
+    if (config.model_kind == "transformer") {
+        std::optional<ResumeState> resumed;
+        if (encoder_decoder_source) resumed = std::move(encoder_decoder_source->training);
+        std::unique_ptr<TrainingModel> model = encoder_decoder_model(config, encoder_decoder_source, leader);
+        return RunSetup{std::move(config), threads, std::move(model), std::move(resumed), std::move(lock)};
     }
     if (!config.init_from.empty()) source = load_init_source(config, option_given);
     std::shared_ptr<const Tokenizer> tokenizer;
@@ -168,7 +220,8 @@ RunSetup start_run(TrainConfig config, const OptionGiven& option_given, Communic
         starting_model(config, data.tokenizer->vocab_size(), source ? &*source : nullptr, leader);
     std::optional<ResumeState> resumed;
     if (source) resumed = std::move(source->training);
-    return RunSetup{std::move(config), threads, std::move(data), std::move(model), std::move(resumed), std::move(lock)};
+    std::unique_ptr<TrainingModel> training = make_gpt_training(std::move(data), std::move(model), config);
+    return RunSetup{std::move(config), threads, std::move(training), std::move(resumed), std::move(lock)};
 }
 
 }  // namespace gpt

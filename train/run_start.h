@@ -1,7 +1,7 @@
 // What a training run starts from: the effective config (a resumed run's stored config merged with the
-// options given again), the token files and tokenizer, the model — new and initialised, or moved out of
-// the checkpoint it was read from (resume, init_from) — and, when resuming, the saved training state.
-// The source checkpoint is opened once.
+// options given again), the model of the config's kind with its data and tokenizer (train/training_model.h)
+// — new and initialised, or moved out of the checkpoint it was read from (resume, init_from) — and, when
+// resuming, the saved training state. The source checkpoint is opened once.
 #pragma once
 
 #include <functional>
@@ -10,11 +10,11 @@
 #include <string>
 
 #include "dist/communicator.h"
-#include "nn/gpt.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/run_data.h"
 #include "train/run_folder.h"
+#include "train/training_model.h"
 
 namespace gpt {
 
@@ -23,8 +23,7 @@ using OptionGiven = std::function<bool(const std::string&)>;
 struct RunSetup {
     TrainConfig config;  // validated
     int threads = 1;     // as configured (configure_threads)
-    RunTokens data;
-    std::unique_ptr<GPT> model;            // in train mode
+    std::unique_ptr<TrainingModel> model;  // in train mode, with its data and batch stream
     std::optional<ResumeState> resumed;  // the optimizer moments and progress of a resumed run
     RunFolderLock lock;                    // held until the run ends (train/run_folder.h); rank 0 only
 };

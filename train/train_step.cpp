@@ -22,26 +22,9 @@ std::string describe_nonfinite(double loss, const std::string& bad_parameter) {
     return "the gradient of " + bad_parameter + " is not finite";
 }
 
-// The next micro-batch's loss. The logits are not kept here: then cross-entropy's backward writes their
-// gradient over them (Grads::reuse_for_input).
-// During a sequence-length warm-up (settings.block_size < the sampler's T) each window keeps its first
-// settings.block_size tokens: the sampler draws as always, so its state and the data order do not
-// depend on the warm-up.
+// The next micro-batch's loss (train/training_model.h), `settings.block_size` positions per sequence.
 Tensor next_batch_loss(const StepContext& state, const StepSettings& settings) {
-    Batch batch = state.sampler.next_batch();
-    const int64_t full = state.sampler.block_size(), T = settings.block_size;
-    if (T < full) {
-        for (int64_t b = 0; b < settings.batch_size; ++b)
-            for (int64_t t = 0; t < T; ++t) {
-                batch.inputs[static_cast<size_t>(b * T + t)] = batch.inputs[static_cast<size_t>(b * full + t)];
-                batch.targets[static_cast<size_t>(b * T + t)] = batch.targets[static_cast<size_t>(b * full + t)];
-            }
-        batch.inputs.resize(static_cast<size_t>(settings.batch_size * T));
-        batch.targets.resize(static_cast<size_t>(settings.batch_size * T));
-    }
-    return GPT::loss(
-        state.model.forward(batch.inputs, settings.batch_size, settings.block_size, state.dropout_generator),
-        batch.targets);
+    return state.model.next_batch_loss(settings.block_size, state.dropout_generator);
 }
 
 // This rank's micro-batches of the step (train_step.h): backward of loss/(N·A) for each; the others'
@@ -53,7 +36,7 @@ double accumulate_gradients(const StepContext& state, const StepSettings& settin
     double loss_sum = 0.0;
     for (int64_t k = 0; k < micro_batches; ++k) {
         if (k / A != rank) {
-            state.sampler.skip_batch();
+            state.model.skip_batch();
             continue;
         }
         Tensor loss = next_batch_loss(state, settings);

@@ -22,22 +22,20 @@
 #include <vector>
 
 #include "common/random.h"
-#include "data/batch_sampler.h"
 #include "dist/communicator.h"
-#include "nn/gpt.h"
 #include "optim/adamw.h"
 #include "optim/gradient_buffer.h"
 #include "optim/muon.h"
+#include "train/training_model.h"
 
 namespace gpt {
 
-// What a step reads and changes: the model and its parameters, the optimizer, and the two random
-// streams the step draws from (batches, dropout).
+// What a step reads and changes: the model (with the job's one stream of micro-batches, the same state
+// on every rank) and its parameters, the optimizer, and this rank's dropout stream.
 struct StepContext {
-    GPT& model;
-    const NamedTensors& parameters;  // model.named_parameters(), in the optimizer's order
+    TrainingModel& model;
+    const NamedTensors& parameters;  // model.module().named_parameters(), in the optimizer's order
     AdamW& optimizer;
-    BatchSampler& sampler;        // the job's one stream of micro-batches (the same state on every rank)
     Generator& dropout_generator;  // this rank's
     Communicator& comm;            // the ranks (a single process: rank 0 of 1, no MPI call)
     GradientBuffer& gradients;     // grad_accum > 1 or ranks > 1: where micro-batch gradients are summed

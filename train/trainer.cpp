@@ -31,15 +31,14 @@
 #include "optim/adamw.h"
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
-#include "evaluate/evaluate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/rank_agreement.h"
 #include "train/run_folder.h"
 #include "train/run_start.h"
 #include "train/scopes.h"
-#include "train/text_sample.h"
 #include "train/train_step.h"
+#include "train/training_model.h"
 #include "train/zero1.h"
 
 namespace gpt {
@@ -118,9 +117,8 @@ private:
     TrainConfig config_;
     TrainHooks hooks_;
     fs::path out_dir_;
-    RunTokens data_;
+    std::unique_ptr<TrainingModel> model_;  // the model of the config's kind, its data and batch stream
     const Tokenizer& tokenizer_;
-    std::unique_ptr<GPT> model_;
     NamedTensors parameters_;
     OptimizerGroups groups_;  // AdamW's parameters and, with optimizer = muon, Muon's
     bool zero1_;        // --zero1 with more than one rank
@@ -128,8 +126,8 @@ private:
     AdamW optimizer_;
     std::optional<Muon> muon_;  // optimizer = muon
     LrSchedule schedule_;
-    // Separate streams: batches, dropout, evaluation (re-seeded per evaluation, so it never moves the others).
-    BatchSampler sampler_;
+    // Separate streams: batches (model_'s), dropout, evaluation (re-seeded per evaluation, so it never
+    // moves the others).
     Generator dropout_generator_;  // this rank's
     GradientBuffer gradients_;     // micro-batch and cross-rank sums (optim/gradient_buffer.h)
     uint64_t eval_seed_;
@@ -164,19 +162,17 @@ Trainer::Trainer(RunSetup start, TrainHooks hooks, Communicator& comm)
       config_(std::move(start.config)),
       hooks_(std::move(hooks)),
       out_dir_(config_.out_dir),
-      data_(std::move(start.data)),
-      tokenizer_(*data_.tokenizer),
       model_(std::move(start.model)),
-      parameters_(model_->named_parameters()),
+      tokenizer_(model_->tokenizer()),
+      parameters_(model_->module().named_parameters()),
       groups_(optimizer_groups(config_, parameters_)),
       zero1_(config_.zero1 && comm.size() > 1),
       shard_(zero1_ ? zero1_shard(groups_.adamw, comm.size(), comm.rank()) : AdamWShard{}),
       optimizer_(groups_.adamw, adamw_options(config_), shard_),
       schedule_(make_schedule(config_)),
-      sampler_(data_.train.tokens(), config_.batch_size, config_.model.block_size, static_cast<uint64_t>(config_.seed)),
       dropout_generator_(dropout_seed(config_.seed, comm.rank())),
       eval_seed_(static_cast<uint64_t>(config_.seed) + 2),
-      tokens_per_step_(comm.size() * config_.batch_size * config_.model.block_size * config_.grad_accum),
+      tokens_per_step_(comm.size() * config_.batch_size * model_->positions_per_sequence() * config_.grad_accum),
       ckpt_interval_(config_.ckpt_interval > 0 ? config_.ckpt_interval : config_.eval_interval),
       display_(config_.max_iters, !leader_) {
     progress_.best_val_loss = std::numeric_limits<double>::infinity();
@@ -194,7 +190,7 @@ Trainer::Trainer(RunSetup start, TrainHooks hooks, Communicator& comm)
             optimizer_.load_state(std::move(start.resumed->optimizer));
             progress_ = start.resumed->progress;
             restore_dropout_stream(progress_);
-            sampler_.set_state(progress_.sampler);
+            model_->set_batch_state(progress_.sampler);
         } catch (const std::exception& e) {
             throw std::runtime_error(resolve_checkpoint_path(config_.resume) + ": " + e.what());
         }
@@ -244,10 +240,11 @@ void Trainer::print_banner(int threads) const {
                         : "AdamW moments " + fixed(moments_mib, 1) + " MiB per rank, ";
     }
     std::fprintf(stderr,
-                 "gpt train: %lld parameters, %svocab %d (%s), train %lld tokens, val %lld tokens, "
+                 "gpt train: %s%lld parameters, %svocab %d (%s), %s, "
                  "%lld tokens/step, steps %lld..%lld → %s\n",
-                 (long long)model_->parameter_count(), ranks.c_str(), tokenizer_.vocab_size(), tokenizer_.type().c_str(),
-                 (long long)data_.train.size(), (long long)data_.val.size(), (long long)tokens_per_step_,
+                 config_.model_kind == "gpt" ? "" : ("model " + config_.model_kind + ", ").c_str(),
+                 (long long)model_->module().parameter_count(), ranks.c_str(), tokenizer_.vocab_size(),
+                 tokenizer_.type().c_str(), model_->data_summary().c_str(), (long long)tokens_per_step_,
                  (long long)progress_.iter, (long long)config_.max_iters, out_dir_.string().c_str());
 }
 
@@ -353,7 +350,7 @@ std::optional<int> Trainer::skip_step(int64_t step, const StepResult& result) {
 // leaves room, but other processes may take it meanwhile).
 StepResult Trainer::guarded_step(const StepSettings& settings) {
     try {
-        return train_step({*model_, parameters_, optimizer_, sampler_, dropout_generator_, comm_, gradients_,
+        return train_step({*model_, parameters_, optimizer_, dropout_generator_, comm_, gradients_,
                            muon_ ? &*muon_ : nullptr},
                           settings);
     } catch (const std::bad_alloc& e) {
@@ -388,14 +385,11 @@ void Trainer::evaluate() {
         double& window, &last;
         ~AddTime() { window += last = seconds_since(start); }
     } timing{start, window_eval_s_, last_eval_s_};
-    last_val_ = estimate_loss(*model_, data_.val.tokens(), config_.batch_size, config_.model.block_size,
-                              config_.eval_iters, eval_seed_);
-    last_sample_.clear();
-    if (config_.eval_sample_tokens > 0)
-        last_sample_ = evaluation_sample(*model_, tokenizer_, config_.eval_sample_tokens, config_.seed, progress_.iter);
+    last_val_ = model_->validation_loss(config_, eval_seed_);
+    last_sample_ = model_->evaluation_sample(config_, progress_.iter);
     if (last_val_ < progress_.best_val_loss) {
         progress_.best_val_loss = last_val_;
-        save_weights((out_dir_ / "ckpt_best.h5").string(), *model_, tokenizer_, config_);
+        model_->save_weights((out_dir_ / "ckpt_best.h5").string(), config_);
     }
 }
 
@@ -447,21 +441,21 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
 // to agree); rank 0 writes.
 std::string Trainer::save(bool periodic) {
     if (training_peak_mib_ == 0.0) training_peak_mib_ = peak_resident_mib();
-    check_ranks_agree(comm_, parameters_, sampler_.state(), progress_.iter);
+    check_ranks_agree(comm_, parameters_, model_->batch_state(), progress_.iter);
     progress_.rank_dropout_rng = gather_values(comm_, dropout_generator_.state());
     progress_.ranks = comm_.size();
     progress_.dropout_rng = progress_.rank_dropout_rng.front();
-    progress_.sampler = sampler_.state();
+    progress_.sampler = model_->batch_state();
     const fs::path path = out_dir_ / "ckpt.h5";
     if (zero1_) {  // the full moments, gathered from the ranks' shards into an unsharded AdamW
         AdamWState state = gather_optimizer_state(comm_, optimizer_, groups_.adamw);
         if (!leader_) return path.string();
         AdamW full(groups_.adamw, optimizer_.options());
         full.load_state(std::move(state));
-        save_checkpoint(path.string(), *model_, tokenizer_, full, muon_ ? &*muon_ : nullptr, config_, progress_);
+        model_->save_checkpoint(path.string(), full, muon_ ? &*muon_ : nullptr, config_, progress_);
     } else {
         if (!leader_) return path.string();
-        save_checkpoint(path.string(), *model_, tokenizer_, optimizer_, muon_ ? &*muon_ : nullptr, config_, progress_);
+        model_->save_checkpoint(path.string(), optimizer_, muon_ ? &*muon_ : nullptr, config_, progress_);
     }
     if (config_.keep_last > 0 && periodic) {
         char name[64];
@@ -495,14 +489,17 @@ int Trainer::finish(int64_t first_step) {
                      training_peak_mib_, peak_resident_mib());
     if (hooks_.write_report) std::fprintf(stderr, "%s\n", report().c_str());
     if (config_.profile) std::fprintf(stderr, "%s", profile::table(progress_.iter - first_step).c_str());
-    if (config_.sample_tokens > 0) print_end_of_training_sample(*model_, tokenizer_, config_);
+    model_->print_final_sample(config_);
     return kExitFinished;
 }
 
 }  // namespace
 
 std::string Trainer::report() {
-    return hooks_.write_report ? hooks_.write_report(out_dir_, *model_, tokenizer_, config_) : "report: not written";
+    if (!hooks_.write_report) return "report: not written";
+    GPT* gpt = model_->gpt();
+    if (!gpt) return "report: not written (model = " + config_.model_kind + " has no report yet)";
+    return hooks_.write_report(out_dir_, *gpt, tokenizer_, config_);
 }
 
 int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given, TrainHooks hooks) {

@@ -68,3 +68,30 @@ TEST_CASE("parallel corpus: bad input is one line naming FILE:LINE") {
     CHECK_THROWS_WITH_AS(read_parallel_corpus((dir.path() / "missing.tsv").string(), *tokenizer),
                          doctest::Contains("missing.tsv: cannot open the parallel corpus"), std::invalid_argument);
 }
+
+TEST_CASE("parallel corpus: the held-out split is the last ⌈fraction·N⌉ examples, at least one each side") {
+    auto examples = [](int n) {
+        std::vector<ParallelExample> v(static_cast<size_t>(n));
+        for (int i = 0; i < n; ++i) v[static_cast<size_t>(i)].line = i + 1;
+        return v;
+    };
+    ParallelSplit split = split_held_out(examples(10), 0.25, "f.tsv");
+    REQUIRE(split.train.size() == 7);
+    REQUIRE(split.held_out.size() == 3);
+    CHECK(split.train.back().line == 7);
+    CHECK(split.held_out.front().line == 8);
+    CHECK(split.held_out.back().line == 10);
+    CHECK(split_held_out(examples(10), 0.001, "f.tsv").held_out.size() == 1);
+    CHECK(split_held_out(examples(2), 0.99, "f.tsv").train.size() == 1);
+    CHECK_THROWS_WITH_AS(split_held_out(examples(1), 0.1, "f.tsv"),
+                         "f.tsv: 1 example(s); a run needs at least two (one to train on, one held out)",
+                         std::invalid_argument);
+}
+
+TEST_CASE("parallel corpus: decode_target drops bos and ids past the tokenizer's") {
+    const auto tokenizer = CharTokenizer::train("abc");
+    const Seq2SeqVocabulary v{tokenizer->vocab_size()};
+    const std::vector<int32_t> ids = tokenizer->encode("cab");
+    std::vector<int32_t> with_bos = {v.bos(), ids[0], v.bos(), ids[1], ids[2], v.eos()};
+    CHECK(decode_target(*tokenizer, with_bos) == "cab");
+}

@@ -6,6 +6,7 @@
 #     bit-identical to the first;
 #   - --zero1 (AdamW moments sharded across the ranks) is bit-identical to the unsharded run;
 #   - --optimizer muon with --zero1 (Muon's momentum on every rank, AdamW's sharded) equals 1 process;
+#   - --model bert (masked-LM batches, masks from the sampler's stream) equals 1 process with grad_accum 2;
 #   - 2 ranks: 3 steps + resume + 3 steps is bit-identical to 6 steps;
 #   - SIGTERM to mpirun: every rank stops after the same step, rank 0 saves, the run resumes;
 #   - SIGTERM to the ranks (as a batch scheduler sends it): exit 143 and today's message;
@@ -77,6 +78,15 @@ if diff=$(same_state muon_one/ckpt.h5 muon_two/ckpt.h5 "/model /optimizer /muon"
    [ "$(losses_of muon_one/metrics.jsonl)" = "$(losses_of muon_two/metrics.jsonl)" ] && grep -q "Muon for" muon_two.log; then
     pass "--optimizer muon --zero1: 2 ranks = 1 process with grad_accum 2, bit for bit (/muon included)"
 else fail "muon under 2 ranks differs: $diff $(grep -E '^(error|gpt train)' muon_two.log)"; fi
+
+# --- model bert: the masks come from the sampler's stream, so 2 ranks == 1 process with grad_accum 2 ------
+"$GPT" train "${args[@]}" --out_dir bert_one --max_iters 4 --grad_accum 2 --model bert > bert_one.log 2>&1 || fail "bert, 1 process: $(tail -n 1 bert_one.log)"
+"${MPIRUN[@]}" "$GPT" train "${args[@]}" --out_dir bert_two --max_iters 4 --model bert > bert_two.log 2>&1 || fail "bert, 2 ranks: $(tail -n 3 bert_two.log)"
+checks=$((checks + 1))
+if [ -n "$(losses_of bert_one/metrics.jsonl)" ] && diff=$(same_state bert_one/ckpt.h5 bert_two/ckpt.h5 "/model /optimizer") &&
+   [ "$(losses_of bert_one/metrics.jsonl)" = "$(losses_of bert_two/metrics.jsonl)" ]; then
+    pass "--model bert: 2 ranks = 1 process with grad_accum 2, bit for bit (masked-LM batches)"
+else fail "bert under 2 ranks differs: $diff $(grep -E '^(error|gpt train)' bert_two.log)"; fi
 
 # --- 2 ranks: 3 steps + resume + 3 steps == 6 steps -----------------------------------------------------
 "${MPIRUN[@]}" "$GPT" train "${args[@]}" --out_dir resumed --max_iters 3 > r1.log 2>&1 || fail "2 ranks, 3 steps: $(tail -n 3 r1.log)"

@@ -1,6 +1,8 @@
 // Weights round trip through HDF5 exactly; damaged files give one clear error, never a crash.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -115,6 +117,47 @@ TEST_CASE("issue 31's options load back from /config with identical logits; defa
         file.close();
         fs::remove(path);
     }
+}
+
+// model = bert: /config says "bert" and the model loads back bidirectional (position 0's logits depend on
+// the tokens after it, unlike the causal model with the same weights); /model's `model` says which.
+TEST_CASE("a bert model loads back as bert with identical logits; a gpt file says gpt") {
+    GPTConfig config = small_config("sinusoidal", 0);
+    config.kind = "bert";
+    GPT bert(config);
+    Generator generator(17);
+    init_gpt2(bert, generator);
+    const fs::path path = temp_file("roundtrip_bert.h5");
+    save_weights(path.string(), bert, *twelve_char_tokenizer(), TrainConfig{});
+    const LoadedCheckpoint loaded = load_checkpoint(path.string());
+    CHECK(loaded.model_config.kind == "bert");
+    CHECK(loaded.model_config.bidirectional());
+    CHECK(logits_of(*loaded.model) == logits_of(bert));
+    CHECK(H5File::open_read(path.string()).open_group("model").attr_string("model") == "bert");
+    // The same weights in a causal GPT: the last position sees everything in both (equal up to the
+    // summation order of the attention), the first sees only itself in the GPT.
+    GPTConfig causal_config = config;
+    causal_config.kind = "gpt";
+    GPT causal(causal_config);
+    const NamedTensors from = bert.named_parameters();
+    const NamedTensors to = causal.named_parameters();
+    for (size_t k = 0; k < from.size(); ++k) std::copy_n(from[k].second.data(), from[k].second.numel(), to[k].second.data());
+    const std::vector<float> a = logits_of(bert), b = logits_of(causal);
+    const size_t V = 12;
+    float first = 0.0f, last = 0.0f;  // the largest difference of position 0's and position 7's logits
+    for (size_t v = 0; v < V; ++v) {
+        first = std::max(first, std::abs(a[v] - b[v]));
+        last = std::max(last, std::abs(a[7 * V + v] - b[7 * V + v]));
+    }
+    MESSAGE("bert vs causal, same weights: position 0 differs by " << first << ", position 7 by " << last);
+    CHECK(last < 5e-5f);
+    CHECK(first > 10.0f * last);
+    fs::remove(path);
+    const fs::path gpt_path = temp_file("roundtrip_gpt_no_model.h5");
+    save_weights(gpt_path.string(), causal, *twelve_char_tokenizer(), TrainConfig{});
+    CHECK(H5File::open_read(gpt_path.string()).open_group("model").attr_string("model") == "gpt");
+    CHECK(load_checkpoint(gpt_path.string()).model_config.kind == "gpt");
+    fs::remove(gpt_path);
 }
 
 // Edits a valid checkpoint in place with the HDF5 C API (the project's wrapper only writes new files).
