@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <set>
 #include <sstream>
 #include <string>
@@ -75,6 +76,25 @@ void compare_group(const H5Group& a, const H5Group& b, const std::string& name, 
     }
 }
 
+// `gpt train --resume RUN --max_iters N [--threads T]`: the resumed run continues RUN's folder.
+int resume_run(const fs::path& run, int64_t max_iters, int64_t threads = 0) {
+    TrainConfig resume;
+    resume.resume = run.string();
+    resume.max_iters = max_iters;
+    resume.threads = threads;
+    std::set<std::string> given{"resume", "max_iters"};
+    if (threads > 0) given.insert("threads");
+    return run_train(resume, [&](const std::string& n) { return given.count(n) > 0; });
+}
+
+// Bit-for-bit comparison of the named top-level groups of two checkpoints; the members compared.
+int compare_checkpoints(const H5File& a, const H5File& b, std::initializer_list<const char*> groups) {
+    int compared = 0;
+    for (const char* group : groups)
+        compare_group(a.open_group(group), b.open_group(group), std::string("/") + group, compared);
+    return compared;
+}
+
 }  // namespace
 
 TEST_CASE("N steps + resume + N steps is bit-identical to 2N steps") {
@@ -86,21 +106,14 @@ TEST_CASE("N steps + resume + N steps is bit-identical to 2N steps") {
     REQUIRE(run_train(tiny_config(corpus, root / "straight", 8), none_given) == 0);
 
     REQUIRE(run_train(tiny_config(corpus, root / "split", 4), none_given) == 0);
-    TrainConfig resume;
-    resume.resume = (root / "split").string();
-    resume.max_iters = 8;
-    const std::set<std::string> given{"resume", "max_iters"};
-    REQUIRE(run_train(resume, [&](const std::string& n) { return given.count(n) > 0; }) == 0);
+    REQUIRE(resume_run(root / "split", 8) == 0);
 
     H5File a = H5File::open_read((root / "straight" / "ckpt.h5").string());
     H5File b = H5File::open_read((root / "split" / "ckpt.h5").string());
     CHECK(a.open_group("train").attr_int("iter") == 8);
     CHECK(b.open_group("train").attr_int("iter") == 8);
     CHECK(a.open_group("optimizer").attr_int("step") == b.open_group("optimizer").attr_int("step"));
-    int compared = 0;
-    compare_group(a.open_group("model"), b.open_group("model"), "/model", compared);
-    compare_group(a.open_group("optimizer"), b.open_group("optimizer"), "/optimizer", compared);
-    compare_group(a.open_group("train"), b.open_group("train"), "/train", compared);
+    const int compared = compare_checkpoints(a, b, {"model", "optimizer", "train"});
     CHECK(compared > 20);
 
     const auto straight = losses(root / "straight" / "metrics.jsonl");
@@ -142,21 +155,14 @@ TEST_CASE("model = transformer: N steps + resume + N steps is bit-identical to 2
     auto none_given = [](const std::string&) { return false; };
     REQUIRE(run_train(config(root / "straight", 8), none_given) == 0);
     REQUIRE(run_train(config(root / "split", 4), none_given) == 0);
-    TrainConfig resume;
-    resume.resume = (root / "split").string();
-    resume.max_iters = 8;
-    const std::set<std::string> given{"resume", "max_iters"};
-    REQUIRE(run_train(resume, [&](const std::string& n) { return given.count(n) > 0; }) == 0);
+    REQUIRE(resume_run(root / "split", 8) == 0);
 
     H5File a = H5File::open_read((root / "straight" / "ckpt.h5").string());
     H5File b = H5File::open_read((root / "split" / "ckpt.h5").string());
     CHECK(a.open_group("model").attr_string("model") == "transformer");
     CHECK(b.open_group("model").attr_string("model") == "transformer");
     CHECK(b.open_group("train").attr_int("iter") == 8);
-    int compared = 0;
-    compare_group(a.open_group("model"), b.open_group("model"), "/model", compared);
-    compare_group(a.open_group("optimizer"), b.open_group("optimizer"), "/optimizer", compared);
-    compare_group(a.open_group("train"), b.open_group("train"), "/train", compared);
+    const int compared = compare_checkpoints(a, b, {"model", "optimizer", "train"});
     CHECK(compared > 40);
 
     const auto straight = losses(root / "straight" / "metrics.jsonl");
@@ -165,7 +171,8 @@ TEST_CASE("model = transformer: N steps + resume + N steps is bit-identical to 2
     CHECK(straight == split);
 
     // A model option given again that differs is refused, as for a GPT; so is another kind.
-    TrainConfig other = resume;
+    TrainConfig other;
+    other.resume = (root / "split").string();
     other.max_iters = 10;
     other.model_kind = "gpt";
     const std::set<std::string> kind_given{"resume", "max_iters", "model"};
@@ -218,10 +225,7 @@ TEST_CASE("N steps at 1 thread + resume at 3 threads is bit-identical to 2N step
 
     H5File a = H5File::open_read((root / "two" / "ckpt.h5").string());
     H5File b = H5File::open_read((root / "mixed" / "ckpt.h5").string());
-    int compared = 0;
-    compare_group(a.open_group("model"), b.open_group("model"), "/model", compared);
-    compare_group(a.open_group("optimizer"), b.open_group("optimizer"), "/optimizer", compared);
-    compare_group(a.open_group("train"), b.open_group("train"), "/train", compared);
+    const int compared = compare_checkpoints(a, b, {"model", "optimizer", "train"});
     CHECK(compared > 20);
     CHECK(losses(root / "two" / "metrics.jsonl") == losses(root / "mixed" / "metrics.jsonl"));
     fs::remove_all(root);
@@ -250,19 +254,12 @@ TEST_CASE("N steps + resume + N steps is bit-identical to 2N steps with rmsnorm,
     auto none_given = [](const std::string&) { return false; };
     REQUIRE(run_train(config(root / "straight", 8), none_given) == 0);
     REQUIRE(run_train(config(root / "split", 4), none_given) == 0);
-    TrainConfig resume;
-    resume.resume = (root / "split").string();
-    resume.max_iters = 8;
-    const std::set<std::string> given{"resume", "max_iters"};
-    REQUIRE(run_train(resume, [&](const std::string& n) { return given.count(n) > 0; }) == 0);
+    REQUIRE(resume_run(root / "split", 8) == 0);
     H5File a = H5File::open_read((root / "straight" / "ckpt.h5").string());
     H5File b = H5File::open_read((root / "split" / "ckpt.h5").string());
     CHECK(b.open_group("model").is_dataset("lm_head.weight"));
     CHECK(b.open_group("model").is_dataset("h.0.attn.q_norm.weight"));
-    int compared = 0;
-    compare_group(a.open_group("model"), b.open_group("model"), "/model", compared);
-    compare_group(a.open_group("optimizer"), b.open_group("optimizer"), "/optimizer", compared);
-    compare_group(a.open_group("train"), b.open_group("train"), "/train", compared);
+    const int compared = compare_checkpoints(a, b, {"model", "optimizer", "train"});
     CHECK(compared > 20);
     CHECK(losses(root / "straight" / "metrics.jsonl") == losses(root / "split" / "metrics.jsonl"));
     fs::remove_all(root);
@@ -295,12 +292,7 @@ TEST_CASE("N steps + resume + N steps is bit-identical to 2N steps with optimize
     CHECK_THROWS_WITH_AS(run_train(wrong, [&](const std::string& n) { return wrong_given.count(n) > 0; }),
                          doctest::Contains("written with optimizer muon"), std::runtime_error);
 
-    TrainConfig resume;
-    resume.resume = (root / "split").string();
-    resume.max_iters = 8;
-    resume.threads = 2;
-    const std::set<std::string> given{"resume", "max_iters", "threads"};
-    REQUIRE(run_train(resume, [&](const std::string& n) { return given.count(n) > 0; }) == 0);
+    REQUIRE(resume_run(root / "split", 8, 2) == 0);
     H5File a = H5File::open_read((root / "straight" / "ckpt.h5").string());
     H5File b = H5File::open_read((root / "split" / "ckpt.h5").string());
     REQUIRE(b.is_group("muon"));
@@ -308,11 +300,7 @@ TEST_CASE("N steps + resume + N steps is bit-identical to 2N steps with optimize
     CHECK(b.open_group("muon").is_dataset("momentum/h.0.mlp.c_fc.weight"));
     CHECK_FALSE(b.open_group("optimizer").exists("m/h.0.mlp.c_fc.weight"));  // Muon's, not AdamW's
     CHECK(b.open_group("optimizer").is_dataset("m/wte.weight"));
-    int compared = 0;
-    compare_group(a.open_group("model"), b.open_group("model"), "/model", compared);
-    compare_group(a.open_group("optimizer"), b.open_group("optimizer"), "/optimizer", compared);
-    compare_group(a.open_group("muon"), b.open_group("muon"), "/muon", compared);
-    compare_group(a.open_group("train"), b.open_group("train"), "/train", compared);
+    const int compared = compare_checkpoints(a, b, {"model", "optimizer", "muon", "train"});
     CHECK(compared > 20);
     CHECK(losses(root / "straight" / "metrics.jsonl") == losses(root / "split" / "metrics.jsonl"));
     fs::remove_all(root);
@@ -335,19 +323,11 @@ TEST_CASE("N steps + resume + N steps is bit-identical to 2N steps with model be
     auto none_given = [](const std::string&) { return false; };
     REQUIRE(run_train(config(root / "straight", 8, 2), none_given) == 0);
     REQUIRE(run_train(config(root / "split", 4, 1), none_given) == 0);
-    TrainConfig resume;
-    resume.resume = (root / "split").string();
-    resume.max_iters = 8;
-    resume.threads = 3;
-    const std::set<std::string> given{"resume", "max_iters", "threads"};
-    REQUIRE(run_train(resume, [&](const std::string& n) { return given.count(n) > 0; }) == 0);
+    REQUIRE(resume_run(root / "split", 8, 3) == 0);
     H5File a = H5File::open_read((root / "straight" / "ckpt.h5").string());
     H5File b = H5File::open_read((root / "split" / "ckpt.h5").string());
     CHECK(b.open_group("model").attr_string("model") == "bert");
-    int compared = 0;
-    compare_group(a.open_group("model"), b.open_group("model"), "/model", compared);
-    compare_group(a.open_group("optimizer"), b.open_group("optimizer"), "/optimizer", compared);
-    compare_group(a.open_group("train"), b.open_group("train"), "/train", compared);
+    const int compared = compare_checkpoints(a, b, {"model", "optimizer", "train"});
     CHECK(compared > 20);
     const auto straight = losses(root / "straight" / "metrics.jsonl");
     CHECK(straight.size() == 8);
