@@ -106,9 +106,15 @@ Tensor EncoderDecoder::embed(const Embedding& table, const SinusoidalPositionalE
 }
 
 Tensor EncoderDecoder::encode(const std::vector<int32_t>& source, int64_t B, int64_t S, const KeyPadding& source_padding,
-                              Generator& generator) const {
+                              Generator& generator, EncoderDecoderProbe* probe) const {
     Tensor x = embed(wte_source ? *wte_source : *wte, *source_positions_, source, B, S, 0, generator);
-    for (const auto& layer : encoder_layers) x = layer->forward(x, generator, source_padding);
+    if (probe) probe->encoder_attention.clear();
+    for (const auto& layer : encoder_layers) {
+        AttentionInference sink;
+        sink.want_probs = probe != nullptr;
+        x = layer->forward(x, generator, source_padding, probe ? &sink : nullptr);
+        if (probe) probe->encoder_attention.push_back(sink.probs);
+    }
     return encoder_ln_f ? encoder_ln_f->forward(x) : x;
 }
 
@@ -120,7 +126,8 @@ std::vector<Tensor> EncoderDecoder::memory_kv(const Tensor& memory) const {
 
 Tensor EncoderDecoder::decode(const std::vector<int32_t>& target, int64_t B, int64_t T,
                               const std::vector<Tensor>& memory_kv, const KeyPadding& source_padding,
-                              const KeyPadding& target_padding, Generator& generator, DecoderCache* cache) const {
+                              const KeyPadding& target_padding, Generator& generator, DecoderCache* cache,
+                              EncoderDecoderProbe* probe) const {
     check(memory_kv.size() == decoder_layers.size(), "EncoderDecoder",
           "decode needs one memory key/value tensor per decoder layer (" + std::to_string(decoder_layers.size()) +
               "), got " + std::to_string(memory_kv.size()));
@@ -131,15 +138,23 @@ Tensor EncoderDecoder::decode(const std::vector<int32_t>& target, int64_t B, int
               std::to_string(cache->length()) + " cached + " + std::to_string(T) + " new tokens exceed target_block_size " +
                   std::to_string(cache->capacity()));
     }
+    check(!(cache && probe), "EncoderDecoder", "decode records attention without a cache only");
     Tensor y = embed(*wte, *target_positions_, target, B, T, cache ? cache->length() : 0, generator);
+    if (probe) probe->decoder_attention.clear(), probe->cross_attention.clear();
     for (size_t l = 0; l < decoder_layers.size(); ++l) {
         DecoderAttentionOptions attention{target_padding, source_padding, nullptr, nullptr};
-        AttentionInference state;
+        AttentionInference state, cross;
         if (cache) {
             state = cache->layer(static_cast<int64_t>(l));
             attention.self_inference = &state;
         }
+        if (probe) {
+            state.want_probs = cross.want_probs = true;
+            attention.self_inference = &state;
+            attention.cross_inference = &cross;
+        }
         y = decoder_layers[l]->forward_kv(y, memory_kv[l], generator, attention);
+        if (probe) probe->decoder_attention.push_back(state.probs), probe->cross_attention.push_back(cross.probs);
     }
     if (cache) cache->advance(T);
     return decoder_ln_f ? decoder_ln_f->forward(y) : y;

@@ -74,22 +74,32 @@ private:
     int64_t length_ = 0, capacity_ = 0, row_ = 0;
 };
 
+// What a forward without gradients records for the report and gpt serve's forward view: every layer's
+// attention probabilities as the op computes them (its sink, before dropout), for B sequences.
+struct EncoderDecoderProbe {
+    std::vector<Tensor> encoder_attention;  // one [B, H, S, S] per encoder layer (bidirectional)
+    std::vector<Tensor> decoder_attention;  // one [B, H, T, T] per decoder layer (causal: 0 above the diagonal)
+    std::vector<Tensor> cross_attention;    // one [B, H, T, S] per decoder layer (queries: target, keys: source)
+};
+
 class EncoderDecoder : public Module {
 public:
     explicit EncoderDecoder(const EncoderDecoderConfig& config);  // validates; weights zero until init
 
-    // Source ids [B·S] → memory [B, S, C]. source_padding: the padded source positions.
+    // Source ids [B·S] → memory [B, S, C]. source_padding: the padded source positions. probe: records
+    // the encoder's attention (the other fields are left as they are).
     Tensor encode(const std::vector<int32_t>& source, int64_t B, int64_t S, const KeyPadding& source_padding,
-                  Generator& generator) const;
+                  Generator& generator, EncoderDecoderProbe* probe = nullptr) const;
     // Every decoder layer's cross-attention keys and values of memory [B, S, C] → [B, S, 2C] each:
     // computed once per source, reused at every decoding step.
     std::vector<Tensor> memory_kv(const Tensor& memory) const;
     // Decoder input ids [B·T] → the decoder's output [B, T, C] (after decoder.ln_f). With a cache (B = 1,
     // eval mode, no target padding) the T ids sit at positions cache->length().. and attend to the
-    // cached ones too; the cache then holds them.
+    // cached ones too; the cache then holds them. probe (no cache): records the decoder's self- and cross
+    // attention.
     Tensor decode(const std::vector<int32_t>& target, int64_t B, int64_t T, const std::vector<Tensor>& memory_kv,
                   const KeyPadding& source_padding, const KeyPadding& target_padding, Generator& generator,
-                  DecoderCache* cache = nullptr) const;
+                  DecoderCache* cache = nullptr, EncoderDecoderProbe* probe = nullptr) const;
     Tensor logits(const Tensor& hidden) const;  // [.., C] → [.., V_tgt]
     // The whole model: logits [B, T, V_tgt].
     Tensor forward(const std::vector<int32_t>& source, int64_t B, int64_t S, const KeyPadding& source_padding,
