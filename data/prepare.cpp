@@ -78,6 +78,41 @@ std::vector<int32_t> encode_parallel(const Tokenizer& tokenizer, std::string_vie
     return ids;
 }
 
+std::shared_ptr<const Tokenizer> make_tokenizer(const PrepareOptions& options, const Corpus& corpus) {
+    std::vector<std::string_view> texts;
+    for (const CorpusDocument& d : corpus.documents) texts.emplace_back(d.text);
+    const bool separate = options.end_of_text_between_documents && texts.size() > 1;
+    if (options.tokenizer_type == "bpe") {
+        BpeTrainOptions train;
+        train.vocab_size = options.vocab_size;
+        if (options.progress)
+            train.progress = [](const BpeTrainProgress& p) {
+                std::fprintf(stderr, "prepare: bpe merge %d/%d (last pair seen %lld times, %lld words) %.1fs\n",
+                             p.merges_done, p.merges_target, static_cast<long long>(p.last_count),
+                             static_cast<long long>(p.words), p.seconds);
+            };
+        return train_bpe(texts, train);
+    } else if (options.tokenizer_type == "char") {
+        CharTrainOptions train;
+        train.replace_invalid_utf8 = options.replace_invalid_utf8;
+        if (!options.replace_invalid_utf8)
+            for (const CorpusDocument& d : corpus.documents)
+                if (const size_t bad = utf8::find_invalid(d.text); bad != std::string_view::npos)
+                    throw std::invalid_argument("prepare: " + d.path.string() + ": " + utf8::invalid_message(d.text, bad) +
+                                                " (the char tokenizer needs UTF-8; replace_invalid_utf8 maps it to U+FFFD)");
+        if (separate || options.allow_special_in_text) train.special_tokens.emplace_back(kEndOfText);
+        std::string all;
+        for (std::string_view t : texts) all += t;
+        return CharTokenizer::train(all, train);
+    } else if (options.tokenizer_type == "gpt2") {
+        if (options.tokenizer_files.empty())
+            throw std::invalid_argument("prepare: the gpt2 tokenizer needs tokenizer_files (a folder with encoder.json + vocab.bpe)");
+        return Gpt2Tokenizer::from_files(options.tokenizer_files);
+    } else {
+        throw std::invalid_argument("prepare: tokenizer_type '" + options.tokenizer_type + "' is not \"char\", \"bpe\" or \"gpt2\"");
+    }
+}
+
 PreparedData prepare_corpus(const PrepareOptions& options) {
     const auto log = [&](const std::string& line) {
         if (options.progress) std::fprintf(stderr, "prepare: %s\n", line.c_str());
@@ -101,37 +136,7 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
     const bool separate = options.end_of_text_between_documents && texts.size() > 1;
 
     auto start = std::chrono::steady_clock::now();
-    if (options.tokenizer) {
-        result.tokenizer = options.tokenizer;
-    } else if (options.tokenizer_type == "bpe") {
-        BpeTrainOptions train;
-        train.vocab_size = options.vocab_size;
-        if (options.progress)
-            train.progress = [](const BpeTrainProgress& p) {
-                std::fprintf(stderr, "prepare: bpe merge %d/%d (last pair seen %lld times, %lld words) %.1fs\n",
-                             p.merges_done, p.merges_target, static_cast<long long>(p.last_count),
-                             static_cast<long long>(p.words), p.seconds);
-            };
-        result.tokenizer = train_bpe(texts, train);
-    } else if (options.tokenizer_type == "char") {
-        CharTrainOptions train;
-        train.replace_invalid_utf8 = options.replace_invalid_utf8;
-        if (!options.replace_invalid_utf8)
-            for (const CorpusDocument& d : corpus.documents)
-                if (const size_t bad = utf8::find_invalid(d.text); bad != std::string_view::npos)
-                    throw std::invalid_argument("prepare: " + d.path.string() + ": " + utf8::invalid_message(d.text, bad) +
-                                                " (the char tokenizer needs UTF-8; replace_invalid_utf8 maps it to U+FFFD)");
-        if (separate || options.allow_special_in_text) train.special_tokens.emplace_back(kEndOfText);
-        std::string all;
-        for (std::string_view t : texts) all += t;
-        result.tokenizer = CharTokenizer::train(all, train);
-    } else if (options.tokenizer_type == "gpt2") {
-        if (options.tokenizer_files.empty())
-            throw std::invalid_argument("prepare: the gpt2 tokenizer needs tokenizer_files (a folder with encoder.json + vocab.bpe)");
-        result.tokenizer = Gpt2Tokenizer::from_files(options.tokenizer_files);
-    } else {
-        throw std::invalid_argument("prepare: tokenizer_type '" + options.tokenizer_type + "' is not \"char\", \"bpe\" or \"gpt2\"");
-    }
+    result.tokenizer = options.tokenizer ? options.tokenizer : make_tokenizer(options, corpus);
     if (!options.added_special_tokens.empty())
         result.tokenizer = with_special_tokens(*result.tokenizer, options.added_special_tokens);
     result.train_seconds = options.tokenizer ? 0.0 : seconds_since(start);

@@ -44,6 +44,13 @@ struct PreparedData {
 
 PreparedData prepare_corpus(const PrepareOptions& options);
 
+struct Corpus;
+// The tokenizer prepare_corpus trains (char, bpe) or reads (gpt2) for a corpus, from tokenizer_type,
+// tokenizer_files, vocab_size, replace_invalid_utf8 and the end-of-text rule above; the other fields are
+// not read. Also the encoder–decoder's, on its parallel corpus (train/encoder_decoder_training.h).
+// Throws std::invalid_argument naming the file or option.
+std::shared_ptr<const Tokenizer> make_tokenizer(const PrepareOptions& options, const Corpus& corpus);
+
 // Encodes a large text in parallel chunks (OpenMP), cut only where the pre-split has a boundary for
 // every tokenizer (after a '\n' followed by an ASCII non-space byte), so the result equals encode(text).
 std::vector<int32_t> encode_parallel(const Tokenizer& tokenizer, std::string_view text, const EncodeOptions& options = {});

@@ -50,6 +50,18 @@ void EncoderDecoderConfig::validate() const {
     }
 }
 
+int64_t count_parameters(const EncoderDecoderConfig& c) {
+    const int64_t C = c.n_embd, F = c.feedforward_dim();
+    const int64_t attention = 4 * C * C + 4 * C, feed_forward = 2 * C * F + F + C, norm = 2 * C;
+    const int64_t encoder_layer = attention + feed_forward + 2 * norm;
+    const int64_t decoder_layer = 2 * attention + feed_forward + 3 * norm;
+    int64_t n = c.target_vocab_size * C + c.n_encoder_layer * encoder_layer + c.n_decoder_layer * decoder_layer;
+    if (!c.share_embeddings) n += c.source_vocab_size * C;
+    if (!c.tie_embeddings) n += c.target_vocab_size * C;
+    if (c.norm_first) n += 2 * norm;
+    return n;
+}
+
 DecoderCache::DecoderCache(const EncoderDecoderConfig& config)
     : capacity_(config.target_block_size), row_(config.n_embd) {
     const size_t floats = static_cast<size_t>(capacity_ * row_);

@@ -29,7 +29,12 @@ void MuonOptions::validate() const {
             "muon_weight_decay must be finite and >= 0, got " + num(weight_decay));
 }
 
-bool muon_takes(const std::string& name, const Shape& shape) { return shape.size() == 2 && name.rfind("h.", 0) == 0; }
+bool muon_takes(const std::string& name, const Shape& shape) {
+    if (shape.size() != 2) return false;
+    for (const char* blocks : {"h.", "encoder.h.", "decoder.h."})  // GPT/BERT; the encoder–decoder's two stacks
+        if (name.rfind(blocks, 0) == 0) return true;
+    return false;
+}
 
 std::vector<float> newton_schulz(const std::vector<float>& u, int64_t rows, int64_t cols, const MuonOptions& options) {
     NoGradGuard no_grad;

@@ -49,7 +49,8 @@ struct MuonState {
     std::map<std::string, std::vector<float>> momentum;
 };
 
-// The parameter grouping: true for a 2-D weight inside a transformer block ("h.<i>.…", shape [rows, cols]).
+// The parameter grouping: true for a 2-D weight inside a transformer block, shape [rows, cols]: "h.<i>.…"
+// (GPT, BERT), "encoder.h.<i>.…" and "decoder.h.<i>.…" (the encoder–decoder, cross attention included).
 bool muon_takes(const std::string& name, const Shape& shape);
 
 class Muon {

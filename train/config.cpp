@@ -270,10 +270,8 @@ void validate_encoder_decoder(const TrainConfig& c) {
     auto unsupported = [&](bool ok, const std::string& what) {
         require(ok, "model transformer does not take " + what + " (a model = gpt option)");
     };
-    unsupported(c.tokenizer == "char", "tokenizer " + c.tokenizer + " (it trains a char tokenizer on its corpus)");
     unsupported(c.vocab_pad == 0, "vocab_pad");
     unsupported(c.seq_warmup_start == 0 && c.seq_warmup_iters == 0, "a sequence-length warm-up");
-    unsupported(c.optimizer == "adamw", "optimizer " + c.optimizer);
     unsupported(c.init_from.empty(), "init_from");
 }
 

@@ -6,7 +6,8 @@
 #include <stdexcept>
 
 #include "common/regular_file.h"
-#include "data/char_tokenizer.h"
+#include "data/corpus.h"
+#include "data/prepare.h"
 #include "data/example_sampler.h"
 #include "evaluate/encoder_decoder_loss.h"
 #include "generate/seq2seq.h"
@@ -18,20 +19,25 @@ namespace gpt {
 
 namespace {
 
-std::shared_ptr<const Tokenizer> train_char_tokenizer(const std::string& path) {
+// The run's tokenizer trained (char, bpe) or read (gpt2) on the whole file, source and target sides alike,
+// as model = gpt's is on its corpus (data/prepare.h make_tokenizer).
+std::shared_ptr<const Tokenizer> train_tokenizer(const TrainConfig& config) {
     try {
-        require_regular_file(path, "data", int64_t{1} << 32);
+        require_regular_file(config.data, "data", int64_t{1} << 32);
     } catch (const std::runtime_error& e) {
         throw std::invalid_argument(e.what());
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::invalid_argument(path + ": cannot open the parallel corpus");
-    std::stringstream text;
-    text << in.rdbuf();
+    PrepareOptions options;
+    options.tokenizer_type = config.tokenizer;
+    options.tokenizer_files = config.tokenizer_files;
+    options.vocab_size = static_cast<int32_t>(config.vocab_size);
+    options.replace_invalid_utf8 = config.invalid_utf8 == "replace";
     try {
-        return CharTokenizer::train(text.str());
+        return make_tokenizer(options, read_corpus(config.data));
+    } catch (const std::invalid_argument&) {
+        throw;
     } catch (const std::exception& e) {
-        throw std::invalid_argument(path + ": " + e.what());
+        throw std::invalid_argument(config.data + ": " + e.what());
     }
 }
 
@@ -117,7 +123,7 @@ private:
 
 EncoderDecoderData read_encoder_decoder_data(const TrainConfig& config, std::shared_ptr<const Tokenizer> tokenizer) {
     EncoderDecoderData data;
-    data.tokenizer = tokenizer ? std::move(tokenizer) : train_char_tokenizer(config.data);
+    data.tokenizer = tokenizer ? std::move(tokenizer) : train_tokenizer(config);
     data.vocabulary.tokenizer_size = data.tokenizer->vocab_size();
     const EncoderDecoderConfig shape = config.encoder_decoder_config(data.vocabulary.size());
     std::vector<ParallelExample> examples =

@@ -43,6 +43,23 @@ MemoryEstimate estimate_training_memory(const GPTConfig& c, int64_t batch_size, 
     return estimate;
 }
 
+MemoryEstimate estimate_training_memory(const EncoderDecoderConfig& c, int64_t batch_size) {
+    const double B = static_cast<double>(batch_size), S = static_cast<double>(c.source_block_size),
+                 T = static_cast<double>(c.target_block_size), C = static_cast<double>(c.n_embd),
+                 F = static_cast<double>(c.feedforward_dim()), H = static_cast<double>(c.n_head),
+                 V = static_cast<double>(c.target_vocab_size);
+    const double encoder_layer = 12.0 * B * S * C + 2.0 * B * S * F + B * H * S * S + 4.0 * B * S;
+    const double decoder_layer = 12.0 * B * T * C + 2.0 * B * T * F + B * H * T * (T + 1.0) / 2.0 +
+                                 6.0 * B * T * C + 2.0 * B * S * C + B * H * T * S + 6.0 * B * T;
+    const double embeddings = 2.0 * B * (S + T) * C, head = B * T * C + 3.0 * B * T * V;
+    MemoryEstimate estimate;
+    estimate.parameters = count_parameters(c);
+    estimate.state_bytes = 16.0 * static_cast<double>(estimate.parameters);
+    estimate.activation_bytes = 4.0 * (embeddings + static_cast<double>(c.n_encoder_layer) * encoder_layer +
+                                       static_cast<double>(c.n_decoder_layer) * decoder_layer + head);
+    return estimate;
+}
+
 std::string MemoryEstimate::describe(int64_t batch_size) const {
     std::ostringstream text;
     text << gib(total_bytes()) << " (" << parameters << " parameters: " << gib(state_bytes)
@@ -51,14 +68,29 @@ std::string MemoryEstimate::describe(int64_t batch_size) const {
     return text.str();
 }
 
-MemoryEstimate check_training_memory(const GPTConfig& config, int64_t batch_size, double available, double fraction,
-                                     bool optimizer_in_backward) {
-    const MemoryEstimate estimate = estimate_training_memory(config, batch_size, optimizer_in_backward);
+namespace {
+
+MemoryEstimate refuse_over(const MemoryEstimate& estimate, int64_t batch_size, double available, double fraction,
+                           const char* shape_options) {
     if (available >= 0.0 && estimate.total_bytes() > fraction * available)
         throw std::runtime_error("training would need about " + estimate.describe(batch_size) + ", but only " +
-                                 gib(available) + " of memory is available: reduce n_embd, n_layer, block_size or "
-                                 "batch_size (grad_accum keeps the tokens per step)");
+                                 gib(available) + " of memory is available: reduce " + shape_options +
+                                 " or batch_size (grad_accum keeps the tokens per step)");
     return estimate;
+}
+
+}  // namespace
+
+MemoryEstimate check_training_memory(const GPTConfig& config, int64_t batch_size, double available, double fraction,
+                                     bool optimizer_in_backward) {
+    return refuse_over(estimate_training_memory(config, batch_size, optimizer_in_backward), batch_size, available,
+                       fraction, "n_embd, n_layer, block_size");
+}
+
+MemoryEstimate check_training_memory(const EncoderDecoderConfig& config, int64_t batch_size, double available,
+                                     double fraction) {
+    return refuse_over(estimate_training_memory(config, batch_size), batch_size, available, fraction,
+                       "n_embd, n_encoder_layer, n_decoder_layer, dim_feedforward, block_size, source_block_size");
 }
 
 }  // namespace gpt

@@ -15,6 +15,11 @@
 //                 + 4·BT (LayerNorm means and 1/σ)
 //                 (dropout adds nothing: its masks are regenerated from a seed in backward)
 //     head        BTC (ln_f) + 3·BTV (logits, softmax saved by the loss, the logits' gradient)
+// The encoder–decoder (model = transformer; S source_block_size, T target_block_size, F dim_feedforward,
+// L_e/L_d layers): state 16·P as above; activations per encoder layer 12·BSC + 2·BSF + B·H·S² (full
+// softmax) + 4·BS, per decoder layer 12·BTC + 2·BTF + B·H·T(T+1)/2 + 6·BTC + 2·BSC (cross attention's q,
+// output, projection, residual, norm; its keys and values of the memory) + B·H·T·S + 6·BT, embeddings
+// 2·B(S+T)C, head BTC + 3·BTV.
 // An estimate: the backward pass's transient gradients and the allocator's slack come on top, which the
 // refusal threshold below leaves room for.
 #pragma once
@@ -23,6 +28,7 @@
 #include <string>
 
 #include "common/memory.h"
+#include "nn/encoder_decoder.h"
 #include "nn/gpt_config.h"
 
 namespace gpt {
@@ -37,11 +43,14 @@ struct MemoryEstimate {
 };
 
 MemoryEstimate estimate_training_memory(const GPTConfig& config, int64_t batch_size, bool optimizer_in_backward = false);
+MemoryEstimate estimate_training_memory(const EncoderDecoderConfig& config, int64_t batch_size);
 
 
 // Throws std::runtime_error with the estimate and the available memory when the estimate exceeds
 // `fraction` of `available` (an unknown availability, < 0, passes). Returns the estimate.
 MemoryEstimate check_training_memory(const GPTConfig& config, int64_t batch_size, double available,
                                      double fraction = 0.9, bool optimizer_in_backward = false);
+MemoryEstimate check_training_memory(const EncoderDecoderConfig& config, int64_t batch_size, double available,
+                                     double fraction = 0.9);
 
 }  // namespace gpt

@@ -164,11 +164,15 @@ std::unique_ptr<TrainingModel> encoder_decoder_model(TrainConfig& config,
         model = std::move(source->model);
     }
     EncoderDecoderData data = read_encoder_decoder_data(config, std::move(tokenizer));
-    config.vocab_size = data.tokenizer->vocab_size();  // as for model = gpt's char tokenizer
+    if (config.tokenizer != "bpe") config.vocab_size = data.tokenizer->vocab_size();  // as for model = gpt
     if (leader)
         std::fprintf(stderr, "data: %s: %zu training and %zu held-out examples, %s tokenizer, vocab %d + bos, eos\n",
                      config.data.c_str(), data.examples.train.size(), data.examples.held_out.size(),
                      data.tokenizer->type().c_str(), data.tokenizer->vocab_size());
+    // Before the model and the optimizer state are allocated, as for model = gpt (starting_model).
+    const MemoryEstimate memory = check_training_memory(config.encoder_decoder_config(data.vocabulary.size()),
+                                                        config.batch_size, available_memory_bytes());
+    if (leader) std::fprintf(stderr, "memory: about %s\n", memory.describe(config.batch_size).c_str());
     return make_encoder_decoder_training(std::move(data), std::move(model), config);
 }
 

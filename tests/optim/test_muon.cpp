@@ -55,6 +55,12 @@ TEST_CASE("Muon takes the 2-D weights inside the blocks, AdamW the rest") {
     CHECK_FALSE(muon_takes("wte.weight", {65, 128}));
     CHECK_FALSE(muon_takes("wpe.weight", {64, 128}));
     CHECK_FALSE(muon_takes("lm_head.weight", {65, 128}));
+    // The encoder–decoder (nn/encoder_decoder.h): both stacks' matrices, cross attention's too.
+    CHECK(muon_takes("encoder.h.0.attn.c_attn.weight", {96, 32}));
+    CHECK(muon_takes("decoder.h.1.cross_attn.c_kv.weight", {64, 32}));
+    CHECK_FALSE(muon_takes("decoder.h.1.cross_attn.c_kv.bias", {64}));
+    CHECK_FALSE(muon_takes("encoder.ln_f.weight", {32}));
+    CHECK_FALSE(muon_takes("wte_source.weight", {30, 32}));
 }
 
 TEST_CASE("Newton-Schulz pushes every singular value towards 1, wide and tall") {

@@ -71,8 +71,8 @@ expect_error "a target longer than the decoder's context" 1 "long.tsv:2: target 
     "$GPT" train "${ED[@]}" --data long.tsv --out_dir bad2 --max_iters 1
 expect_error "an unknown model kind" 1 'model must be "gpt", "bert" or "transformer", got "bart"' -- \
     "$GPT" train --model bart --data no_tab.tsv --out_dir bad3
-expect_error "a GPT-only option" 1 "model transformer does not take optimizer muon" -- \
-    "$GPT" train "${ED[@]}" --data toy/reverse/train.tsv --out_dir bad4 --optimizer muon
+expect_error "a GPT-only option" 1 "model transformer does not take vocab_pad" -- \
+    "$GPT" train "${ED[@]}" --data toy/reverse/train.tsv --out_dir bad4 --vocab_pad 64
 expect_error "gpt sample on a transformer checkpoint" 1 "a model = transformer checkpoint; this needs model = gpt" -- \
     "$GPT" sample --checkpoint run --max_new_tokens 3
 make_corpus tiny.txt

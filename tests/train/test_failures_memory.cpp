@@ -82,3 +82,34 @@ TEST_CASE("check_training_memory refuses what does not fit and names the estimat
     }
     CHECK(available_memory_bytes() > 0.0);  // /proc/meminfo is readable on Linux
 }
+
+TEST_CASE("model = transformer: count_parameters equals the built model's, and the check names its options") {
+    EncoderDecoderConfig c;
+    c.source_vocab_size = c.target_vocab_size = 29;
+    c.source_block_size = 12;
+    c.target_block_size = 10;
+    c.n_encoder_layer = 2;
+    c.n_decoder_layer = 3;
+    c.n_head = 2;
+    c.n_embd = 16;
+    c.dim_feedforward = 40;
+    for (const bool norm_first : {false, true})
+        for (const bool shared : {true, false})
+            for (const bool tied : {true, false}) {
+                CAPTURE(norm_first);
+                CAPTURE(shared);
+                CAPTURE(tied);
+                EncoderDecoderConfig v = c;
+                v.norm_first = norm_first;
+                v.share_embeddings = shared;
+                v.source_vocab_size = shared ? 29 : 31;
+                v.tie_embeddings = tied;
+                CHECK(count_parameters(v) == EncoderDecoder(v).parameter_count());
+            }
+    const MemoryEstimate one = estimate_training_memory(c, 1), four = estimate_training_memory(c, 4);
+    CHECK(one.state_bytes == doctest::Approx(16.0 * static_cast<double>(EncoderDecoder(c).parameter_count())));
+    CHECK(four.activation_bytes == doctest::Approx(4.0 * one.activation_bytes));
+    CHECK_NOTHROW(check_training_memory(c, 4, 2.0 * four.total_bytes()));
+    CHECK_THROWS_WITH_AS(check_training_memory(c, 4, 0.5 * four.total_bytes()),
+                         doctest::Contains("reduce n_embd, n_encoder_layer, n_decoder_layer"), std::runtime_error);
+}

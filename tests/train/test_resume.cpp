@@ -143,32 +143,46 @@ TEST_CASE("model = transformer: N steps + resume + N steps is bit-identical to 2
             out << word << '\t' << std::string(word.rbegin(), word.rend()) << '\n';
         }
     }
-    auto config = [&](const fs::path& out_dir, int64_t max_iters) {
-        TrainConfig c = tiny_config(corpus, out_dir, max_iters);
-        c.model_kind = "transformer";
-        c.encoder_decoder.n_encoder_layer = 1;
-        c.encoder_decoder.n_decoder_layer = 2;
-        c.encoder_decoder.label_smoothing = 0.1;
-        c.model.block_size = 12;
-        return c;
-    };
-    auto none_given = [](const std::string&) { return false; };
-    REQUIRE(run_train(config(root / "straight", 8), none_given) == 0);
-    REQUIRE(run_train(config(root / "split", 4), none_given) == 0);
-    REQUIRE(resume_run(root / "split", 8) == 0);
+    // AdamW on a char tokenizer; Muon (both stacks' matrices) on a BPE tokenizer trained on the pairs.
+    for (const bool muon : {false, true}) {
+        CAPTURE(muon);
+        auto config = [&](const fs::path& out_dir, int64_t max_iters) {
+            TrainConfig c = tiny_config(corpus, out_dir, max_iters);
+            c.model_kind = "transformer";
+            c.encoder_decoder.n_encoder_layer = 1;
+            c.encoder_decoder.n_decoder_layer = 2;
+            c.encoder_decoder.label_smoothing = 0.1;
+            c.model.block_size = 12;
+            if (muon) {
+                c.optimizer = "muon";
+                c.tokenizer = "bpe";
+                c.vocab_size = 270;
+            }
+            return c;
+        };
+        const fs::path straight_dir = root / (muon ? "straight_muon" : "straight");
+        const fs::path split_dir = root / (muon ? "split_muon" : "split");
+        auto none_given = [](const std::string&) { return false; };
+        REQUIRE(run_train(config(straight_dir, 8), none_given) == 0);
+        REQUIRE(run_train(config(split_dir, 4), none_given) == 0);
+        REQUIRE(resume_run(split_dir, 8) == 0);
 
-    H5File a = H5File::open_read((root / "straight" / "ckpt.h5").string());
-    H5File b = H5File::open_read((root / "split" / "ckpt.h5").string());
-    CHECK(a.open_group("model").attr_string("model") == "transformer");
-    CHECK(b.open_group("model").attr_string("model") == "transformer");
-    CHECK(b.open_group("train").attr_int("iter") == 8);
-    const int compared = compare_checkpoints(a, b, {"model", "optimizer", "train"});
-    CHECK(compared > 40);
+        H5File a = H5File::open_read((straight_dir / "ckpt.h5").string());
+        H5File b = H5File::open_read((split_dir / "ckpt.h5").string());
+        CHECK(a.open_group("model").attr_string("model") == "transformer");
+        CHECK(b.open_group("model").attr_string("model") == "transformer");
+        CHECK(b.open_group("train").attr_int("iter") == 8);
+        CHECK(b.open_group("tokenizer").attr_string("type") == (muon ? "bpe" : "char"));
+        CHECK(b.is_group("muon") == muon);
+        const int compared = muon ? compare_checkpoints(a, b, {"model", "optimizer", "muon", "train"})
+                                  : compare_checkpoints(a, b, {"model", "optimizer", "train"});
+        CHECK(compared > 40);
 
-    const auto straight = losses(root / "straight" / "metrics.jsonl");
-    const auto split = losses(root / "split" / "metrics.jsonl");
-    CHECK(straight.size() == 8);
-    CHECK(straight == split);
+        const auto straight = losses(straight_dir / "metrics.jsonl");
+        const auto split = losses(split_dir / "metrics.jsonl");
+        CHECK(straight.size() == 8);
+        CHECK(straight == split);
+    }
 
     // A model option given again that differs is refused, as for a GPT; so is another kind.
     TrainConfig other;
