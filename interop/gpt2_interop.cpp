@@ -15,6 +15,7 @@
 #include "data/gpt2_tokenizer.h"
 #include "interop/safetensors.h"
 #include "nn/gpt.h"
+#include "checkpoint/encoder_decoder_file.h"
 #include "train/checkpoint.h"
 
 namespace gpt {
@@ -303,13 +304,86 @@ private:
 
 }  // namespace
 
+namespace {
+
+// The tensors under their own names (safetensors) for any module.
+std::vector<SafetensorsTensor> own_tensors(const Module& model) {
+    std::vector<SafetensorsTensor> tensors;
+    for (const auto& [name, tensor] : model.named_parameters()) {
+        SafetensorsTensor t;
+        t.name = name;
+        t.shape.assign(tensor.shape().begin(), tensor.shape().end());
+        t.values.assign(tensor.data(), tensor.data() + tensor.numel());
+        tensors.push_back(std::move(t));
+    }
+    return tensors;
+}
+
+// model.safetensors, config.json and the vocabulary, written in the staging folder and moved into OUT_DIR.
+// Returns what was written after "OUT_DIR/config.json + model.safetensors".
+std::string publish_export(ExportStaging& staging, const std::vector<SafetensorsTensor>& tensors,
+                           const nlohmann::ordered_json& config, bool config_in_metadata, const Tokenizer& tokenizer) {
+    std::map<std::string, std::string> metadata{{"format", "pt"}};
+    if (config_in_metadata) metadata["gpt_cpp_config"] = config.dump();
+    write_safetensors(staging.dir() / "model.safetensors", tensors, metadata);
+    write_bytes_atomically((staging.dir() / "config.json").string(), config.dump(2) + "\n");
+    std::string extra;
+    if (const auto* gpt2 = dynamic_cast<const Gpt2Tokenizer*>(&tokenizer)) {
+        gpt2->write_files(staging.dir(), "hf");
+        extra = " + vocab.json + merges.txt";
+    } else {
+        write_tokenizer_json(tokenizer, staging.dir() / kTokenizerJson);
+        extra = std::string(" + ") + kTokenizerJson;
+    }
+    staging.publish();
+    return extra;
+}
+
+// model = transformer: this project's names only (Hugging Face has no layout of this encoder–decoder).
+std::string export_encoder_decoder(const std::string& path, const std::string& format, const fs::path& out_dir) {
+    if (format == "hf")
+        throw std::runtime_error(path + ": cannot export as a Hugging Face GPT-2: model is \"transformer\" (an "
+                                 "encoder-decoder; use --format safetensors)");
+    const LoadedEncoderDecoder loaded = load_encoder_decoder(path);
+    const EncoderDecoderConfig& c = loaded.config;
+    nlohmann::ordered_json config = {{"format", "gpt-cpp"},
+                                     {"model", "transformer"},
+                                     {"source_vocab_size", c.source_vocab_size},
+                                     {"target_vocab_size", c.target_vocab_size},
+                                     {"bos_id", c.target_vocab_size - 2},
+                                     {"eos_id", c.target_vocab_size - 1},
+                                     {"source_block_size", c.source_block_size},
+                                     {"target_block_size", c.target_block_size},
+                                     {"n_encoder_layer", c.n_encoder_layer},
+                                     {"n_decoder_layer", c.n_decoder_layer},
+                                     {"n_head", c.n_head},
+                                     {"n_embd", c.n_embd},
+                                     {"dim_feedforward", c.feedforward_dim()},
+                                     {"activation", c.activation},
+                                     {"norm_first", c.norm_first},
+                                     {"share_embeddings", c.share_embeddings},
+                                     {"tie_embeddings", c.tie_embeddings},
+                                     {"tokenizer", loaded.tokenizer->type()}};
+    ExportStaging staging(out_dir);
+    const std::string extra = publish_export(staging, own_tensors(*loaded.model), config, true, *loaded.tokenizer);
+    return "exported " + path + " -> " + (out_dir / "config.json").string() + " + model.safetensors" + extra +
+           " (gpt-cpp names)";
+}
+
+}  // namespace
+
 std::string export_checkpoint(const fs::path& checkpoint, const std::string& format, const fs::path& out_dir) {
     if (format != "hf" && format != "safetensors")
         throw std::invalid_argument("--format must be \"hf\" or \"safetensors\", got \"" + format + "\"");
-    const LoadedCheckpoint loaded = load_checkpoint(resolve_checkpoint_path(checkpoint.string()));
+    const std::string path = resolve_checkpoint_path(checkpoint.string());
+    if (checkpoint_model_kind(path) == "transformer") return export_encoder_decoder(path, format, out_dir);
+    const LoadedCheckpoint loaded = load_checkpoint(path);
     const GPTConfig& m = loaded.model_config;
     const std::string where = checkpoint.string() + ": cannot export as a Hugging Face GPT-2: ";
     if (format == "hf") {
+        if (m.bidirectional())
+            throw std::runtime_error(where + "model is \"bert\" (bidirectional attention); GPT2LMHeadModel is causal "
+                                     "(use --format safetensors)");
         if (m.pos_encoding != "learned")
             throw std::runtime_error(where + "pos_encoding is \"" + m.pos_encoding + "\"; GPT-2 has learned positions (use --format safetensors)");
         if (m.mla())
@@ -374,7 +448,7 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
             config["eos_token_id"] = *eot;
         }
     } else {
-        config = {{"format", "gpt-cpp"},       {"vocab_size", m.vocab_size}, {"vocab_used", m.tokens()}, {"block_size", m.block_size},
+        config = {{"format", "gpt-cpp"},       {"model", m.kind},            {"vocab_size", m.vocab_size}, {"vocab_used", m.tokens()}, {"block_size", m.block_size},
                   {"n_layer", m.n_layer},      {"n_head", m.n_head},         {"n_kv_head", m.kv_heads()},
                   {"n_embd", m.n_embd},        {"pos_encoding", m.pos_encoding}, {"bias", m.bias},
                   {"tokenizer", loaded.tokenizer->type()}};
@@ -390,19 +464,7 @@ std::string export_checkpoint(const fs::path& checkpoint, const std::string& for
         config["qk_norm"] = m.qk_norm;
         config["tie_embeddings"] = m.tie_embeddings;
     }
-    std::map<std::string, std::string> metadata{{"format", "pt"}};
-    if (format == "safetensors") metadata["gpt_cpp_config"] = config.dump();
-    write_safetensors(staging.dir() / "model.safetensors", tensors, metadata);
-    write_bytes_atomically((staging.dir() / "config.json").string(), config.dump(2) + "\n");
-    std::string extra;
-    if (const auto* gpt2 = dynamic_cast<const Gpt2Tokenizer*>(loaded.tokenizer.get())) {
-        gpt2->write_files(staging.dir(), "hf");
-        extra = " + vocab.json + merges.txt";
-    } else {
-        write_tokenizer_json(*loaded.tokenizer, staging.dir() / kTokenizerJson);
-        extra = std::string(" + ") + kTokenizerJson;
-    }
-    staging.publish();
+    const std::string extra = publish_export(staging, tensors, config, format == "safetensors", *loaded.tokenizer);
     return "exported " + checkpoint.string() + " -> " + (out_dir / "config.json").string() + " + model.safetensors" + extra +
            " (" + (format == "hf" ? "Hugging Face GPT2LMHeadModel layout" : "gpt-cpp names") + ")";
 }

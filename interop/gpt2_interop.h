@@ -11,9 +11,9 @@
 // Export (`gpt export CKPT --format hf|safetensors OUT_DIR`):
 //   hf:          config.json + model.safetensors in GPT2LMHeadModel's names and layout. Refused, naming
 //                the field, for a model GPT-2 cannot represent: pos_encoding sinusoidal, n_kv_head !=
-//                n_head, bias false.
-//   safetensors: model.safetensors with this project's own names and shapes (any model), the
-//                config in its __metadata__ and in config.json.
+//                n_head, bias false, … ; model bert (bidirectional) and transformer (an encoder–decoder).
+//   safetensors: model.safetensors with this project's own names and shapes (any model, any kind), the
+//                config (with its "model": gpt | bert | transformer) in its __metadata__ and in config.json.
 // Both formats add the vocabulary, so the export's ids can be decoded: vocab.json + merges.txt for a
 // GPT-2 tokenizer, gpt_cpp_tokenizer.json (every token's bytes as hex, the merges, the special ids) for a
 // character-level or BPE one.

@@ -3,12 +3,17 @@
 
     import load_checkpoint as lc
     model, tokenizer = lc.load("out/ckpt.h5")          # model: lc.GPT (torch.nn.Module), eval mode
-    ids = tokenizer.encode_bytes(...)  # or your own ids
+    ids = tokenizer.encode("To be")                    # or your own ids
     logits = model(torch.tensor([ids]))                # [1, T, vocab_size]
     text = tokenizer.decode(ids)
 
+The model kind is the checkpoint's (/model's `model` attribute): gpt and bert give lc.GPT (bert:
+bidirectional attention, `[MASK]` in --text is its mask token, and it does not generate); transformer
+gives lc.EncoderDecoder, PyTorch's own nn.Transformer(batch_first=True) holding the weights, whose
+translate(source_ids) decodes greedily (`--source TEXT` on the command line).
+
 Command line: load_checkpoint.py CKPT [--text "The " | --ids 1,2,3 | --ids-file F] [--logits-out F.bin]
-[--greedy N] prints the config, then writes the logits of the ids as raw float32 (row-major [T, V])
+[--greedy N] (gpt, bert), or CKPT --source TEXT [--greedy N] (transformer), prints the config, then writes the logits of the ids as raw float32 (row-major [T, V])
 and/or greedily extends them by N tokens and prints the decoded text. --text is encoded with the
 checkpoint's own tokenizer (character-level, BPE or GPT-2's, from its /tokenizer group); ids must be
 below the model's vocab_size.
@@ -97,12 +102,12 @@ class GPT(torch.nn.Module):
         x1, x2 = x[..., : d // 2], x[..., d // 2:]
         return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
 
-    @staticmethod
-    def attend(q, k, v, scale):  # q, k [B, T, H, dk], v [B, T, H, dv] -> [B, T, H·dv], causal
+    def attend(self, q, k, v, scale):  # q, k [B, T, H, dk], v [B, T, H, dv] -> [B, T, H·dv], causal (bert: not)
         B, T, H, dv = v.shape
-        mask = torch.ones(T, T, dtype=torch.bool).tril()
         att = (q.transpose(1, 2) @ k.transpose(1, 2).transpose(-1, -2)) * scale
-        att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+        if self.cfg["kind"] != "bert":
+            att = att.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+        att = att.softmax(dim=-1)
         return (att @ v.transpose(1, 2)).transpose(1, 2).reshape(B, T, H * dv)
 
     def mha(self, h, pre):
@@ -153,6 +158,76 @@ class GPT(torch.nn.Module):
             x = x + self.linear(h, pre + "mlp.c_proj")
         head = self.p("lm_head.weight")  # tie_embeddings = false; else the head is wte
         return self.layer_norm(x, "ln_f") @ (head if head is not None else self.p("wte.weight")).T
+
+class EncoderDecoder(torch.nn.Module):
+    """model = transformer: PyTorch's nn.Transformer(batch_first=True) with the checkpoint's weights (names
+    mapped as nn/transformer_layers.h lists them), the embeddings times sqrt(C) plus the sinusoidal table,
+    and the output projection (the target embedding, or lm_head). Post-norm has no final norms."""
+
+    LAYER = {"attn.c_attn": "self_attn.in_proj_", "attn.c_proj": "self_attn.out_proj.", "mlp.c_fc": "linear1.",
+             "mlp.c_proj": "linear2.", "cross_attn.c_proj": "multihead_attn.out_proj.", "ln_1": "norm1.",
+             "ln_2": "norm2.", "ln_3": "norm3."}
+
+    def __init__(self, cfg, weights):
+        super().__init__()
+        self.cfg = cfg
+        C = cfg["n_embd"]
+        act = {"relu": "relu", "gelu": "gelu"}.get(cfg["activation"],
+                                                     lambda x: torch.nn.functional.gelu(x, approximate="tanh"))
+        self.transformer = torch.nn.Transformer(
+            d_model=C, nhead=cfg["n_head"], num_encoder_layers=cfg["n_encoder_layer"],
+            num_decoder_layers=cfg["n_decoder_layer"], dim_feedforward=cfg["dim_feedforward"], dropout=0.0,
+            activation=act, batch_first=True, norm_first=cfg["norm_first"])
+        if not cfg["norm_first"]:
+            self.transformer.encoder.norm = None
+            self.transformer.decoder.norm = None
+        w = {k: torch.from_numpy(v) for k, v in weights.items()}
+        state = {}
+        for name in self.transformer.state_dict():
+            stack, rest = name.split(".", 1)
+            if rest.startswith("norm."):
+                state[name] = w[f"{stack}.ln_f.{rest[5:]}"]
+                continue
+            _, i, inner = rest.split(".", 2)
+            pre = f"{stack}.h.{i}."
+            if inner.startswith("multihead_attn.in_proj_"):
+                part = inner.rsplit("_", 1)[1]  # weight | bias: rows [c_q; c_kv]
+                state[name] = torch.cat([w[pre + "cross_attn.c_q." + part], w[pre + "cross_attn.c_kv." + part]])
+                continue
+            ours = next(k for k, v in self.LAYER.items() if inner.startswith(v))
+            state[name] = w[pre + ours + "." + inner[len(self.LAYER[ours]):]]
+        self.transformer.load_state_dict(state)
+        self.wte = w["wte.weight"]
+        self.wte_source = w.get("wte_source.weight", self.wte)
+        self.head = w.get("lm_head.weight", self.wte)
+
+    def embed(self, ids, table):  # ids [B, T] -> [B, T, C]: wte·sqrt(C) + the sinusoidal table
+        T, C = ids.shape[1], self.cfg["n_embd"]
+        p = torch.arange(T, dtype=torch.float64)[:, None]
+        j = torch.arange(C)
+        angle = p / torch.pow(10000.0, (j - j % 2).to(torch.float64) / C)
+        pe = torch.where(j % 2 == 0, torch.sin(angle), torch.cos(angle)).float()
+        return table[ids] * math.sqrt(C) + pe
+
+    def forward(self, source, target_in):  # [B, S], [B, T] (bos, y_1..) -> logits [B, T, V_tgt]
+        T = target_in.shape[1]
+        causal = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+        out = self.transformer(self.embed(source, self.wte_source), self.embed(target_in, self.wte), tgt_mask=causal)
+        return out @ self.head.T
+
+    def translate(self, source, max_new_tokens=None):
+        """Greedy decoding, as gpt translate: bos = V, eos = V + 1 (V the tokenizer's size); the ids, eos
+        excluded."""
+        bos, eos = self.cfg["target_vocab_size"] - 2, self.cfg["target_vocab_size"] - 1
+        limit = self.cfg["target_block_size"] - 1 if max_new_tokens is None else max_new_tokens
+        out = [bos]
+        with torch.no_grad():
+            while len(out) - 1 < limit:
+                nxt = int(self(torch.tensor([source]), torch.tensor([out]))[0, -1].argmax())
+                if nxt == eos:
+                    break
+                out.append(nxt)
+        return out[1:]
 
 
 def _is_space(c):  # Python regex's \s, as data/pretokenize.h: the White_Space property
@@ -222,7 +297,18 @@ class Tokenizer:
         self.char_id = {self.tokens[i].decode("utf-8", errors="replace"): i for i in ordinary}
 
     def decode(self, ids):
-        return b"".join(self.tokens[i] for i in ids).decode("utf-8", errors="replace")
+        return b"".join(self.tokens[i] for i in ids if i < len(self.tokens)).decode("utf-8", errors="replace")
+
+    def special(self, name):
+        return next(i for i in self.special_ids if self.tokens[i] == name.encode())
+
+    def encode_with_masks(self, text):
+        """bert, as gpt fill reads text (generate/fill.h): [CLS] text [SEP], each literal [MASK] the mask
+        token, the rest encoded as text."""
+        ids = [self.special("[CLS]")]
+        for k, part in enumerate(text.split("[MASK]")):
+            ids += ([self.special("[MASK]")] if k else []) + (self.encode(part) if part else [])
+        return ids + [self.special("[SEP]")]
 
     def encode(self, text):
         if self.type == "char":
@@ -254,10 +340,26 @@ class Tokenizer:
         return ids
 
 
+def _load_encoder_decoder(f):
+    a = f["config"].attrs
+    cfg = {k: int(a[k]) for k in ("source_vocab_size", "target_vocab_size", "source_block_size", "target_block_size",
+                                   "n_encoder_layer", "n_decoder_layer", "n_head", "n_embd", "dim_feedforward")}
+    cfg.update(kind="transformer", activation=_str(a["activation"]), norm_first=bool(int(a["norm_first"])))
+    if cfg["dim_feedforward"] == 0:
+        cfg["dim_feedforward"] = 4 * cfg["n_embd"]
+    weights = {}
+    f["model"].visititems(lambda name, obj: weights.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return EncoderDecoder(cfg, weights).eval(), Tokenizer(f["tokenizer"])
+
+
 def load(path):
     with h5py.File(path, "r") as f:
+        kind = _str(f["model"].attrs["model"]) if "model" in f["model"].attrs else "gpt"  # absent: older, gpt
+        if kind == "transformer":
+            return _load_encoder_decoder(f)
         a = f["config"].attrs
         cfg = {k: int(a[k]) for k in ("vocab_size", "block_size", "n_layer", "n_head", "n_kv_head", "n_embd")}
+        cfg["kind"] = kind
         cfg["pos_encoding"] = _str(a["pos_encoding"])
         cfg["attention"] = _str(a["attention"]) if "attention" in a else "mha"  # absent before MLA: mha
         for key in ("kv_latent_dim", "q_latent_dim", "rope_head_dim"):
@@ -283,16 +385,39 @@ def main():
     ap.add_argument("--ids-file", help="file of whitespace-separated token ids")
     ap.add_argument("--logits-out", help="write the logits [T, V] as raw float32")
     ap.add_argument("--greedy", type=int, default=0, help="extend the ids greedily by N tokens and print the text")
+    ap.add_argument("--source", help="transformer: the source text to translate greedily")
     args = ap.parse_args()
     model, tokenizer = load(args.checkpoint)
     print("config", model.cfg, "tokenizer", tokenizer.type, len(tokenizer.tokens))
+    kind = model.cfg["kind"]
+    if (kind == "transformer") != (args.source is not None) or (kind == "transformer" and (args.text or args.ids or args.ids_file)):
+        print(f"error: a model = {kind} checkpoint takes " +
+              ("--source TEXT [--greedy N]" if kind == "transformer" else "--text, --ids or --ids-file, not --source"),
+              file=sys.stderr)
+        return 2
+    if kind == "transformer":
+        try:
+            source = tokenizer.encode(args.source)
+        except ValueError as e:
+            print(f"error: --source: {e}", file=sys.stderr)
+            return 2
+        if not 1 <= len(source) <= model.cfg["source_block_size"]:
+            print(f"error: --source has {len(source)} tokens; the encoder reads 1..{model.cfg['source_block_size']}",
+                  file=sys.stderr)
+            return 2
+        print(tokenizer.decode(model.translate(source, args.greedy or None)))
+        return 0
+    if kind == "bert" and args.greedy:
+        print("error: a bert checkpoint does not generate (--greedy); --logits-out gives its predictions at every "
+              "position, [MASK] in --text included", file=sys.stderr)
+        return 2
     ids = []
     if sum(x is not None for x in (args.text, args.ids, args.ids_file)) > 1:
         print("error: give one of --text, --ids, --ids-file", file=sys.stderr)
         return 2
     try:
         if args.text is not None:
-            ids = tokenizer.encode(args.text)
+            ids = tokenizer.encode_with_masks(args.text) if kind == "bert" else tokenizer.encode(args.text)
         elif args.ids:
             ids = [int(i) for i in args.ids.split(",")]
         elif args.ids_file:
@@ -319,6 +444,13 @@ def main():
         for _ in range(args.greedy):
             window = ids[-model.cfg["block_size"]:]
             ids.append(int(model(torch.tensor([window]))[0, -1].argmax()))
+        if kind == "bert":  # each [MASK]'s 5 most probable ordinary tokens, as gpt fill lists them
+            probs = logits.softmax(dim=-1)
+            probs[:, tokenizer.special_ids] = -1.0
+            for position in [i for i, t in enumerate(ids) if t == tokenizer.special("[MASK]")]:
+                top = probs[position].topk(5)
+                print(f"[MASK] at {position}: " + ", ".join(
+                    f"{tokenizer.decode([int(i)])!r} {100 * float(p):.2f} %" for p, i in zip(top.values, top.indices)))
     if args.greedy:
         print(tokenizer.decode(ids))
     return 0
