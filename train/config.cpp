@@ -272,7 +272,7 @@ void validate_encoder_decoder(const TrainConfig& c) {
     };
     unsupported(c.vocab_pad == 0, "vocab_pad");
     unsupported(c.seq_warmup_start == 0 && c.seq_warmup_iters == 0, "a sequence-length warm-up");
-    unsupported(c.init_from.empty(), "init_from");
+
 }
 
 }  // namespace

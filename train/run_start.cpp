@@ -106,6 +106,34 @@ RunCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option_gi
     return loaded;
 }
 
+// --init_from a model = transformer checkpoint: its weights and tokenizer start a new encoder–decoder run
+// (fine-tuning on another parallel corpus, read with that tokenizer) with this run's dropout. The model's
+// shape is the checkpoint's; a shape option given now that differs is refused, as for a GPT.
+EncoderDecoderRunCheckpoint load_encoder_decoder_init(TrainConfig& config, const OptionGiven& option_given) {
+    const std::string path = resolve_checkpoint_path(config.init_from);
+    RunCheckpointOptions options;
+    options.dropout = config.model.dropout;
+    EncoderDecoderRunCheckpoint loaded = load_encoder_decoder_run(path, options);
+    TrainConfig from = loaded.train_config;
+    for (const ConfigField& field : config_fields()) {
+        if (!field.shapes_model || !option_given(field.name)) continue;
+        const std::string wanted = field.to_toml(config), stored = field.to_toml(from);
+        if (wanted != stored)
+            throw std::invalid_argument("init_from: option " + field.name + " = " + wanted + " differs from " + path +
+                                        "'s " + stored + "; a fine-tuned model keeps its checkpoint's shape");
+    }
+    const double dropout = config.model.dropout;
+    config.model = from.model;
+    config.model.dropout = dropout;
+    config.model_kind = "transformer";
+    const double label_smoothing = config.encoder_decoder.label_smoothing;
+    config.encoder_decoder = from.encoder_decoder;
+    config.encoder_decoder.label_smoothing = label_smoothing;  // a training option, not the model's
+    config.tokenizer = from.tokenizer;
+    config.vocab_size = from.vocab_size;
+    return loaded;
+}
+
 // The model a run starts from: the source checkpoint's (moved, not copied), else a new one with
 // GPT-2's initialisation. The memory check runs before the optimizer state is allocated (and, for a
 // new model, before the model).
@@ -194,6 +222,16 @@ RunSetup start_run(TrainConfig config, const OptionGiven& option_given, Communic
             source = load_resume_source(config, option_given, resume_path, leader);
             resumed_step = source->training->progress.iter;
         }
+    }
+    if (config.resume.empty() && !config.init_from.empty()) {
+        const std::string init_path = resolve_checkpoint_path(config.init_from);
+        const std::string kind = checkpoint_model_kind(init_path);
+        if ((kind == "transformer") != (config.model_kind == "transformer") &&
+            (option_given("model") || config.model_kind == "transformer"))
+            throw std::invalid_argument("init_from: " + init_path + " is a model = " + kind +
+                                        " checkpoint; a model = " + config.model_kind +
+                                        " run starts from one of its own kind");
+        if (kind == "transformer") encoder_decoder_source = load_encoder_decoder_init(config, option_given);
     }
     config.validate();
     if (config.resume.empty()) fit_schedule_to_run(config, leader);
