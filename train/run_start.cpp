@@ -72,6 +72,19 @@ void crop_block_size(RunCheckpoint& loaded, int64_t block_size) {
     loaded.model = std::move(model);
 }
 
+// --init_from: a shape option given now that differs from the checkpoint's (`from`) cannot apply to
+// loaded weights; refused naming the option and both values.
+void refuse_shape_changes(const TrainConfig& config, const TrainConfig& from, const OptionGiven& option_given,
+                          const std::string& path) {
+    for (const ConfigField& field : config_fields()) {
+        if (!field.shapes_model || !option_given(field.name)) continue;
+        const std::string wanted = field.to_toml(config), stored = field.to_toml(from);
+        if (wanted != stored)
+            throw std::invalid_argument("init_from: option " + field.name + " = " + wanted + " differs from " + path +
+                                        "'s " + stored + "; a fine-tuned model keeps its checkpoint's shape");
+    }
+}
+
 // --init_from: the checkpoint's weights, tokenizer and shape start a new run with this run's dropout.
 // A shape option given now that differs from the checkpoint's is refused (it cannot apply to loaded
 // weights); the config then records the shape actually trained.
@@ -92,13 +105,7 @@ RunCheckpoint load_init_source(TrainConfig& config, const OptionGiven& option_gi
         crop_block_size(loaded, config.model.block_size);
         from.model.block_size = config.model.block_size;
     }
-    for (const ConfigField& field : config_fields()) {
-        if (!field.shapes_model || !option_given(field.name)) continue;
-        const std::string wanted = field.to_toml(config), stored = field.to_toml(from);
-        if (wanted != stored)
-            throw std::invalid_argument("init_from: option " + field.name + " = " + wanted + " differs from " + path +
-                                        "'s " + stored + "; a fine-tuned model keeps its checkpoint's shape");
-    }
+    refuse_shape_changes(config, from, option_given, path);
     config.model = from.model;
     config.model_kind = from.model_kind;
     config.tokenizer = from.tokenizer;
@@ -115,13 +122,7 @@ EncoderDecoderRunCheckpoint load_encoder_decoder_init(TrainConfig& config, const
     options.dropout = config.model.dropout;
     EncoderDecoderRunCheckpoint loaded = load_encoder_decoder_run(path, options);
     TrainConfig from = loaded.train_config;
-    for (const ConfigField& field : config_fields()) {
-        if (!field.shapes_model || !option_given(field.name)) continue;
-        const std::string wanted = field.to_toml(config), stored = field.to_toml(from);
-        if (wanted != stored)
-            throw std::invalid_argument("init_from: option " + field.name + " = " + wanted + " differs from " + path +
-                                        "'s " + stored + "; a fine-tuned model keeps its checkpoint's shape");
-    }
+    refuse_shape_changes(config, from, option_given, path);
     const double dropout = config.model.dropout;
     config.model = from.model;
     config.model.dropout = dropout;

@@ -11,27 +11,12 @@
 
 #include "checkpoint/encoder_decoder_file.h"
 #include "train/trainer.h"
+#include "tiny_corpus.h"
 
 using namespace gpt;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path write_pairs(const fs::path& dir) {
-    fs::create_directories(dir);
-    const fs::path corpus = dir / "pairs.tsv";
-    std::ofstream out(corpus);
-    uint64_t x = 41;
-    for (int i = 0; i < 200; ++i) {
-        std::string word;
-        for (int k = 0; k < 3 + i % 5; ++k) {
-            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-            word += static_cast<char>('a' + (x >> 33) % 8);
-        }
-        out << word << '\t' << std::string(word.rbegin(), word.rend()) << '\n';
-    }
-    return corpus;
-}
 
 TrainConfig transformer_config(const fs::path& corpus, const fs::path& out_dir) {
     TrainConfig c;
@@ -59,7 +44,7 @@ TrainConfig transformer_config(const fs::path& corpus, const fs::path& out_dir) 
 TEST_CASE("model = transformer: init_from starts from the checkpoint's weights and tokenizer, in its shape") {
     const fs::path root = fs::temp_directory_path() / "gpt_test_init_from_transformer";
     fs::remove_all(root);
-    const fs::path corpus = write_pairs(root);
+    const fs::path corpus = test::write_reversal_pairs(root, 41, 200, 5);
     auto none_given = [](const std::string&) { return false; };
     REQUIRE(run_train(transformer_config(corpus, root / "base"), none_given) == 0);
 

@@ -130,19 +130,7 @@ TEST_CASE("model = transformer: N steps + resume + N steps is bit-identical to 2
     const fs::path root = fs::temp_directory_path() / "gpt_test_resume_transformer";
     fs::remove_all(root);
     fs::create_directories(root);
-    const fs::path corpus = root / "pairs.tsv";
-    {
-        std::ofstream out(corpus);
-        uint64_t x = 29;
-        for (int i = 0; i < 300; ++i) {
-            std::string word;
-            for (int k = 0; k < 3 + i % 6; ++k) {
-                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-                word += static_cast<char>('a' + (x >> 33) % 8);
-            }
-            out << word << '\t' << std::string(word.rbegin(), word.rend()) << '\n';
-        }
-    }
+    const fs::path corpus = test::write_reversal_pairs(root, 29, 300, 6);
     // AdamW on a char tokenizer; Muon (both stacks' matrices) on a BPE tokenizer trained on the pairs.
     for (const bool muon : {false, true}) {
         CAPTURE(muon);
