@@ -33,9 +33,7 @@ void write_config(H5File& file, const EncoderDecoderConfig& c) {
 }
 
 EncoderDecoderConfig read_config(const H5File& file) {
-    if (!file.is_group("config"))
-        throw std::runtime_error(file.file_name() + ": not a checkpoint of this project (no /config group)");
-    const H5Group config = file.open_group("config");
+    const H5Group config = config_group(file);
     EncoderDecoderConfig c;
     c.source_vocab_size = config.attr_int("source_vocab_size");
     c.target_vocab_size = config.attr_int("target_vocab_size");
@@ -55,22 +53,15 @@ EncoderDecoderConfig read_config(const H5File& file) {
 }
 
 // Before the model is built (as the GPT's check_config_fits_file): a valid /config, and weights that the
-// file can hold (4 bytes per parameter at least) and that fit in memory. The count is
-// nn/encoder_decoder.h's: embeddings, per layer each attention (4C² + 4C), the feed-forward
-// (2CF + F + C) and the norms (2C each), the final norms with norm_first.
+// file can hold (4 bytes per parameter at least) and that fit in memory (nn/encoder_decoder.h
+// count_parameters, from the shapes alone).
 void check_config_fits_file(const EncoderDecoderConfig& c, const std::string& path) {
     try {
         c.validate();
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(path + ": /config: " + e.what());
     }
-    const double C = double(c.n_embd), F = double(c.feedforward_dim());
-    const double ffn = 2.0 * C * F + F + C, attention = 4.0 * C * C + 4.0 * C, norm = 2.0 * C;
-    const double parameters = double(c.target_vocab_size) * C * (c.tie_embeddings ? 1.0 : 2.0) +
-                              (c.share_embeddings ? 0.0 : double(c.source_vocab_size) * C) +
-                              double(c.n_encoder_layer) * (attention + ffn + 2.0 * norm) +
-                              double(c.n_decoder_layer) * (2.0 * attention + ffn + 3.0 * norm) +
-                              (c.norm_first ? 2.0 * norm : 0.0);
+    const double parameters = count_parameters(c);
     std::error_code error;
     const double file_bytes = static_cast<double>(std::filesystem::file_size(path, error));
     if (!error && 4.0 * parameters > file_bytes)

@@ -42,9 +42,7 @@ void write_model_config(H5File& file, const GPTConfig& c) {
 }
 
 GPTConfig read_model_config(const H5File& file) {
-    if (!file.is_group("config"))
-        throw std::runtime_error(file.file_name() + ": not a checkpoint of this project (no /config group)");
-    const H5Group config = file.open_group("config");
+    const H5Group config = config_group(file);
     GPTConfig c;
     c.kind = model_kind(file);  // /model's attribute: "gpt" or "bert" here (read_checkpoint refused the rest)
     c.vocab_size = config.attr_int("vocab_size");
@@ -76,6 +74,12 @@ GPTConfig read_model_config(const H5File& file) {
 }
 
 }  // namespace
+
+H5Group config_group(const H5File& file) {
+    if (!file.is_group("config"))
+        throw std::runtime_error(file.file_name() + ": not a checkpoint of this project (no /config group)");
+    return file.open_group("config");
+}
 
 void check_meta(const H5File& file) {
     if (!file.is_group("meta"))

@@ -13,6 +13,7 @@
 namespace gpt {
 
 class H5File;
+class H5Group;
 
 // /meta (format_version, created_by) and /model: `kind` as its `model` attribute, one float32 dataset per
 // named_parameters() entry.
@@ -21,6 +22,7 @@ void write_meta_and_weights(H5File& file, const Module& model, const std::string
 
 // Each throws std::runtime_error with one line naming the file and the object.
 void check_meta(const H5File& file);  // /meta's format_version is this build's
+H5Group config_group(const H5File& file);  // /config (absent: "not a checkpoint of this project")
 std::string model_kind(const H5File& file);  // /model's `model` attribute, "gpt" when absent
 // A stored kind other than `kind`: "FILE: a model = K checkpoint; this needs model = kind (hint)".
 void require_model_kind(const H5File& file, const std::string& kind, const std::string& command_hint);

@@ -50,16 +50,15 @@ void EncoderDecoderConfig::validate() const {
     }
 }
 
-int64_t count_parameters(const EncoderDecoderConfig& c) {
-    const int64_t C = c.n_embd, F = c.feedforward_dim();
-    const int64_t attention = 4 * C * C + 4 * C, feed_forward = 2 * C * F + F + C, norm = 2 * C;
-    const int64_t encoder_layer = attention + feed_forward + 2 * norm;
-    const int64_t decoder_layer = 2 * attention + feed_forward + 3 * norm;
-    int64_t n = c.target_vocab_size * C + c.n_encoder_layer * encoder_layer + c.n_decoder_layer * decoder_layer;
-    if (!c.share_embeddings) n += c.source_vocab_size * C;
-    if (!c.tie_embeddings) n += c.target_vocab_size * C;
-    if (c.norm_first) n += 2 * norm;
-    return n;
+double count_parameters(const EncoderDecoderConfig& c) {
+    const double C = static_cast<double>(c.n_embd), F = static_cast<double>(c.feedforward_dim());
+    const double attention = 4.0 * C * C + 4.0 * C, feed_forward = 2.0 * C * F + F + C, norm = 2.0 * C;
+    const double encoder_layer = attention + feed_forward + 2.0 * norm;
+    const double decoder_layer = 2.0 * attention + feed_forward + 3.0 * norm;
+    return static_cast<double>(c.target_vocab_size) * C * (c.tie_embeddings ? 1.0 : 2.0) +
+           (c.share_embeddings ? 0.0 : static_cast<double>(c.source_vocab_size) * C) +
+           static_cast<double>(c.n_encoder_layer) * encoder_layer + static_cast<double>(c.n_decoder_layer) * decoder_layer +
+           (c.norm_first ? 2.0 * norm : 0.0);
 }
 
 DecoderCache::DecoderCache(const EncoderDecoderConfig& config)

@@ -59,11 +59,12 @@ struct EncoderDecoderConfig {
     void validate() const;
 };
 
-// The parameters an EncoderDecoder of this config has, from the shapes alone (for the memory check before
-// it is built): V_tgt·C (+ V_src·C separate, + V_tgt·C untied head), per encoder layer 4C² + 4C (self
-// attention) + 2CF + F + C (feed-forward) + 4C (two LayerNorms), per decoder layer the same + 4C² + 4C
-// (cross attention) + 2C (a third LayerNorm), + 4C final norms with norm_first.
-int64_t count_parameters(const EncoderDecoderConfig& config);
+// The parameters an EncoderDecoder of this config has, from the shapes alone (the memory check before it
+// is built, the checkpoint's check of a file's /config): V_tgt·C (+ V_src·C separate, + V_tgt·C untied
+// head), per encoder layer 4C² + 4C (self attention) + 2CF + F + C (feed-forward) + 4C (two LayerNorms),
+// per decoder layer the same + 4C² + 4C (cross attention) + 2C (a third LayerNorm), + 4C final norms with
+// norm_first. A double: exact below 2^53, and no overflow for the absurd shapes a hostile file may claim.
+double count_parameters(const EncoderDecoderConfig& config);
 
 // The decoder's self-attention keys and values of one sequence (B = 1), every decoder layer: what
 // generation keeps between steps. Rows of C floats, capacity target_block_size rows per layer.

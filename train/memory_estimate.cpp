@@ -1,5 +1,6 @@
 #include "train/memory_estimate.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
@@ -53,8 +54,9 @@ MemoryEstimate estimate_training_memory(const EncoderDecoderConfig& c, int64_t b
                                  6.0 * B * T * C + 2.0 * B * S * C + B * H * T * S + 6.0 * B * T;
     const double embeddings = 2.0 * B * (S + T) * C, head = B * T * C + 3.0 * B * T * V;
     MemoryEstimate estimate;
-    estimate.parameters = count_parameters(c);
-    estimate.state_bytes = 16.0 * static_cast<double>(estimate.parameters);
+    const double P = count_parameters(c);
+    estimate.parameters = static_cast<int64_t>(std::min(P, 9e18));  // the refusal below names it
+    estimate.state_bytes = 16.0 * P;
     estimate.activation_bytes = 4.0 * (embeddings + static_cast<double>(c.n_encoder_layer) * encoder_layer +
                                        static_cast<double>(c.n_decoder_layer) * decoder_layer + head);
     return estimate;

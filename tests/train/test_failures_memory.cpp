@@ -104,7 +104,7 @@ TEST_CASE("model = transformer: count_parameters equals the built model's, and t
                 v.share_embeddings = shared;
                 v.source_vocab_size = shared ? 29 : 31;
                 v.tie_embeddings = tied;
-                CHECK(count_parameters(v) == EncoderDecoder(v).parameter_count());
+                CHECK(count_parameters(v) == static_cast<double>(EncoderDecoder(v).parameter_count()));
             }
     const MemoryEstimate one = estimate_training_memory(c, 1), four = estimate_training_memory(c, 4);
     CHECK(one.state_bytes == doctest::Approx(16.0 * static_cast<double>(EncoderDecoder(c).parameter_count())));
