@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "common/regular_file.h"
+#include "train/optimizer_setup.h"
 
 namespace gpt {
 
@@ -337,13 +338,7 @@ void TrainConfig::validate() const {
             "optimizer must be \"adamw\" or \"muon\", got \"" + optimizer + "\"");
     require(optimizer != "muon" || !optimizer_in_backward,
             "optimizer muon cannot run inside backward (optimizer_in_backward is AdamW only)");
-    require(std::isfinite(muon_lr) && muon_lr >= 0.0, "muon_lr must be finite and >= 0, got " + format_double(muon_lr));
-    require(muon_momentum >= 0.0 && muon_momentum < 1.0, "muon_momentum must be in [0, 1), got " + format_double(muon_momentum));
-    require(muon_ns_steps >= 1 && muon_ns_steps <= 100, "muon_ns_steps must be in [1, 100], got " + std::to_string(muon_ns_steps));
-    require(std::isfinite(muon_ns_a) && std::isfinite(muon_ns_b) && std::isfinite(muon_ns_c),
-            "muon_ns_a, muon_ns_b and muon_ns_c must be finite");
-    require(std::isfinite(muon_weight_decay) && muon_weight_decay >= 0.0,
-            "muon_weight_decay must be finite and >= 0, got " + format_double(muon_weight_decay));
+    muon_options(*this).validate();  // Muon's own check, on the float values it will run with (optim/muon.h)
     positive("eval_interval", eval_interval);
     positive("eval_iters", eval_iters);
     positive("log_interval", log_interval);
