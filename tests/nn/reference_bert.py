@@ -21,16 +21,7 @@ except ImportError as error:
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from reference_text import read_tensors, write_tensors  # noqa: E402  (tests/reference_text.py)
 
-# torch parameter of one encoder layer -> the C++ block's parameter (the same [out, in] layout; in_proj
-# is q, k, v stacked, as c_attn).
-LAYER = {
-    "self_attn.in_proj_weight": "attn.c_attn.weight", "self_attn.in_proj_bias": "attn.c_attn.bias",
-    "self_attn.out_proj.weight": "attn.c_proj.weight", "self_attn.out_proj.bias": "attn.c_proj.bias",
-    "linear1.weight": "mlp.c_fc.weight", "linear1.bias": "mlp.c_fc.bias",
-    "linear2.weight": "mlp.c_proj.weight", "linear2.bias": "mlp.c_proj.bias",
-    "norm1.weight": "ln_1.weight", "norm1.bias": "ln_1.bias",
-    "norm2.weight": "ln_2.weight", "norm2.bias": "ln_2.bias",
-}
+from torch_layer_names import LAYER  # noqa: E402  (tests/nn/torch_layer_names.py)
 
 
 def gelu_tanh(x):

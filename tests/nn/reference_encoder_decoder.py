@@ -29,19 +29,7 @@ except ImportError as error:
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from reference_text import read_tensors, write_tensors  # noqa: E402
 
-# A layer's torch parameter -> the C++ name under encoder.h.<i>. / decoder.h.<i>.
-LAYER = {
-    "self_attn.in_proj_weight": "attn.c_attn.weight", "self_attn.in_proj_bias": "attn.c_attn.bias",
-    "self_attn.out_proj.weight": "attn.c_proj.weight", "self_attn.out_proj.bias": "attn.c_proj.bias",
-    "linear1.weight": "mlp.c_fc.weight", "linear1.bias": "mlp.c_fc.bias",
-    "linear2.weight": "mlp.c_proj.weight", "linear2.bias": "mlp.c_proj.bias",
-    "norm1.weight": "ln_1.weight", "norm1.bias": "ln_1.bias",
-    "norm2.weight": "ln_2.weight", "norm2.bias": "ln_2.bias",
-    "norm3.weight": "ln_3.weight", "norm3.bias": "ln_3.bias",
-    "multihead_attn.out_proj.weight": "cross_attn.c_proj.weight",
-    "multihead_attn.out_proj.bias": "cross_attn.c_proj.bias",
-}
-CROSS = {"multihead_attn.in_proj_weight": "weight", "multihead_attn.in_proj_bias": "bias"}  # rows [0,C): c_q
+from torch_layer_names import CROSS, LAYER  # noqa: E402  (tests/nn/torch_layer_names.py)
 
 
 def cpp_name(torch_name):

@@ -10,7 +10,7 @@ Input (tests/reference_text.py's format), per case "<case>.<field>":
   x [B, T, C], memory [B, S, C] (decoder only), r [B, T, C]: the probe, L = sum(out * r)
   padding [B, T] (1 = padded key: src_key_padding_mask or tgt_key_padding_mask),
   memory_padding [B, S] (decoder only: memory_key_padding_mask)
-  param.<name>: every parameter under the C++ name (the mapping is PARAMS / CROSS below)
+  param.<name>: every parameter under the C++ name (the mapping: tests/nn/torch_layer_names.py)
 Output: <case>.out, <case>.dx, <case>.dmemory, <case>.grad.<name>. The layer runs in float64 on the
 float32 values, so the differences the C++ side measures are its own float32 rounding.
 """
@@ -26,20 +26,7 @@ except ImportError as error:
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from reference_text import read_tensors, write_tensors  # noqa: E402  (tests/reference_text.py)
 
-# torch parameter -> C++ parameter (the same [out, in] layout).
-PARAMS = {
-    "self_attn.in_proj_weight": "attn.c_attn.weight", "self_attn.in_proj_bias": "attn.c_attn.bias",
-    "self_attn.out_proj.weight": "attn.c_proj.weight", "self_attn.out_proj.bias": "attn.c_proj.bias",
-    "linear1.weight": "mlp.c_fc.weight", "linear1.bias": "mlp.c_fc.bias",
-    "linear2.weight": "mlp.c_proj.weight", "linear2.bias": "mlp.c_proj.bias",
-    "norm1.weight": "ln_1.weight", "norm1.bias": "ln_1.bias",
-    "norm2.weight": "ln_2.weight", "norm2.bias": "ln_2.bias",
-    "norm3.weight": "ln_3.weight", "norm3.bias": "ln_3.bias",
-    "multihead_attn.out_proj.weight": "cross_attn.c_proj.weight",
-    "multihead_attn.out_proj.bias": "cross_attn.c_proj.bias",
-}
-# The cross attention's packed in_proj: rows [0, C) are c_q, rows [C, 3C) are c_kv.
-CROSS = {"multihead_attn.in_proj_weight": "weight", "multihead_attn.in_proj_bias": "bias"}
+from torch_layer_names import CROSS, LAYER as PARAMS  # noqa: E402  (tests/nn/torch_layer_names.py)
 
 
 def run_case(c):
