@@ -52,7 +52,7 @@ StepScalars step_scalars(const AdamWOptions& o, bool decay, int64_t t, float gra
 //   denom = sqrt(v) / bc2_sqrt + eps
 //   param.addcdiv_(m, denom, value=−step_size)        p + (value·m) / denom
 // With the fmas this is bit-identical to torch.optim.AdamW here (tests/optim/test_adamw.cpp). The loop
-// is kernels::Table::adamw_update (autograd/kernels/kernels_impl.h), compiled per ISA and chosen at run
+// is kernels::Table::adamw_update (autograd/kernels/impl_rows.h), compiled per ISA and chosen at run
 // time; every path computes the fmas exactly, so every path gives the same bits.
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const StepScalars& s) {
     const kernels::AdamWScalars k{s.decay, s.beta1, s.one_minus_beta1, s.beta2, s.one_minus_beta2,

@@ -2,9 +2,10 @@
 // hot loops and picks one when first used.
 //
 // Design (per-ISA translation units):
-//   kernels_impl.h      the loops, written once (packed SGEMM driver, GELU, LayerNorm rows, the causal
-//                       softmax row of attention, AdamW, the bf16-weight product), inside namespace
-//                       `GPT_KERNEL_NS` + an anonymous namespace so each copy has internal linkage;
+//   kernels_impl.h      the loops, written once, inside namespace `GPT_KERNEL_NS` + an anonymous
+//                       namespace so each copy has internal linkage: impl_sgemm.h (the packed SGEMM
+//                       driver), impl_rows.h (GELU, LayerNorm rows, the softmax rows of attention, AdamW,
+//                       cross-entropy's exp rows), impl_bf16.h (the bf16-weight product); and the table;
 //   kernels_avx512.cpp  includes it after defining the 12×32 zmm SGEMM micro-kernel; compiled with
 //                       -march=x86-64-v3 -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx512cd
 //                       -mprefer-vector-width=512 (CMakeLists.txt, per-source COMPILE_OPTIONS);

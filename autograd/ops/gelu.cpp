@@ -18,7 +18,7 @@
 
 namespace gpt {
 
-// The loops live in autograd/kernels/kernels_impl.h (one copy per ISA, chosen at run time); exp(−2u) is
+// The loops live in autograd/kernels/impl_rows.h (one copy per ISA, chosen at run time); exp(−2u) is
 // clamped at 80 there, below float overflow: past it σ(2u) < 1e-34 and x·σ(2u) is 0 to float precision.
 
 Tensor gelu(const Tensor& x) {

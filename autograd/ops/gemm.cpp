@@ -1,4 +1,4 @@
-// sgemm(): the kernel path's own packed SGEMM (autograd/kernels/kernels_impl.h, one micro-kernel per
+// sgemm(): the kernel path's own packed SGEMM (autograd/kernels/impl_sgemm.h, one micro-kernel per
 // ISA) or OpenBLAS (portable path, or GPT_GEMM=openblas).
 //
 // OpenBLAS threads a product its own way, and its results change with the thread count. So that the

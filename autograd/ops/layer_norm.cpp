@@ -10,9 +10,9 @@
 //   dx   += rstd·(g − mean_c(g) − norm·mean_c(g ⊙ norm))
 //   dw   += Σ_n norm ⊙ dout,   db += Σ_n dout
 // The sums over c (mean, variance, mean_c(g), mean_c(g ⊙ norm)) go through 16 fixed partial sums (lane_sum
-// in kernels_impl.h: the same bits on every kernel path, and not one latency-bound chain of C adds).
+// in kernels/impl_rows.h: the same bits on every kernel path, and not one latency-bound chain of C adds).
 // dw/db are summed across rows in fixed chunks of 32 rows, added in chunk order: the same bits for any
-// thread count. Forward and backward loops are per ISA, side by side in autograd/kernels/kernels_impl.h.
+// thread count. Forward and backward loops are per ISA, side by side in autograd/kernels/impl_rows.h.
 //
 // add_layer_norm, the residual add fused with it: x, y [N, C] (one shape) →
 //   sum = x + y,  normed = LayerNorm(sum) as above.
