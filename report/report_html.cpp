@@ -75,29 +75,40 @@ SampleShown make_sample(const GPT& model, const Tokenizer& tokenizer, const Trai
                              "temperature 0.8, top-k 40, seed " + std::to_string(config.seed) + ")"};
 }
 
-// model = bert: [CLS] prompt [SEP] with a [MASK] where the prompt has one, else after it; the analysis
-// keeps the (first) [MASK]'s logits, the model's prediction of the token there.
-std::vector<int32_t> bert_prompt(const Tokenizer& tokenizer, const fs::path& run_dir, const ReportOptions& options,
-                                 int64_t block_size) {
-    const MaskedLmTokens special = MaskedLmTokens::of(tokenizer);
+// model = bert's prompt: [CLS] text [SEP] with one [MASK], whose logits the analysis keeps (the model's
+// prediction of the token there). --prompt: its (first) [MASK], else one after it; the default: the
+// validation line of report_prompt with its middle token hidden behind the [MASK] (`hidden`: that token).
+struct BertPrompt {
     std::vector<int32_t> ids;
+    int64_t mask_position = 0;
+    int32_t hidden = -1;
+};
+
+BertPrompt bert_prompt(const Tokenizer& tokenizer, const fs::path& run_dir, const ReportOptions& options,
+                       int64_t block_size) {
+    const MaskedLmTokens special = MaskedLmTokens::of(tokenizer);
+    BertPrompt out;
     if (options.prompt.empty()) {
         std::vector<int32_t> text = report_prompt(tokenizer, run_dir, "", options.max_prompt_tokens, block_size);
-        if (static_cast<int64_t>(text.size()) > block_size - 3) text.resize(static_cast<size_t>(std::max<int64_t>(0, block_size - 3)));
-        ids.push_back(special.cls);
-        ids.insert(ids.end(), text.begin(), text.end());
-        ids.push_back(special.mask);
-        ids.push_back(special.sep);
+        if (static_cast<int64_t>(text.size()) > block_size - 2)
+            text.resize(static_cast<size_t>(std::max<int64_t>(1, block_size - 2)));
+        const size_t middle = text.size() / 2;
+        out.hidden = text[middle];
+        text[middle] = special.mask;
+        out.ids.push_back(special.cls);
+        out.ids.insert(out.ids.end(), text.begin(), text.end());
+        out.ids.push_back(special.sep);
     } else {
         const bool has_mask = options.prompt.find(kMaskToken) != std::string::npos;
-        ids = encode_masked_text(tokenizer, has_mask ? options.prompt : options.prompt + std::string(kMaskToken),
-                                 "--prompt");
+        out.ids = encode_masked_text(tokenizer, has_mask ? options.prompt : options.prompt + std::string(kMaskToken),
+                                     "--prompt");
+        if (static_cast<int64_t>(out.ids.size()) > block_size)
+            throw std::invalid_argument("--prompt is " + std::to_string(out.ids.size()) + " tokens with [CLS], [SEP]" +
+                                        (has_mask ? "" : " and the [MASK] after it") +
+                                        ", more than the model's block_size " + std::to_string(block_size));
     }
-    if (static_cast<int64_t>(ids.size()) > block_size)
-        throw std::invalid_argument("--prompt is " + std::to_string(ids.size()) + " tokens with [CLS], [SEP]" +
-                                    (options.prompt.find(kMaskToken) == std::string::npos ? " and its [MASK]" : "") +
-                                    ", more than the model's block_size " + std::to_string(block_size));
-    return ids;
+    out.mask_position = std::find(out.ids.begin(), out.ids.end(), special.mask) - out.ids.begin();
+    return out;
 }
 
 }  // namespace
@@ -163,9 +174,12 @@ std::string write_report(const fs::path& run_dir, GPT& model, const Tokenizer& t
     const GPTConfig& m = model.config();
     std::vector<int32_t> prompt;
     int64_t position = -1;  // the last token's logits: the next token
+    int32_t hidden = -1;
     if (m.bidirectional()) {
-        prompt = bert_prompt(tokenizer, run_dir, options, m.block_size);
-        position = std::find(prompt.begin(), prompt.end(), MaskedLmTokens::of(tokenizer).mask) - prompt.begin();
+        BertPrompt bert = bert_prompt(tokenizer, run_dir, options, m.block_size);
+        prompt = std::move(bert.ids);
+        position = bert.mask_position;
+        hidden = bert.hidden;
     } else {
         prompt = report_prompt(tokenizer, run_dir, options.prompt, options.max_prompt_tokens, m.block_size);
     }
@@ -182,7 +196,7 @@ std::string write_report(const fs::path& run_dir, GPT& model, const Tokenizer& t
     html += loss_section(records, facts);
     html += gradient_section(records, facts);
     html += attention_section(tokenizer, prompt, analysis);
-    html += next_token_section(tokenizer, prompt, analysis);
+    html += next_token_section(tokenizer, prompt, analysis, hidden);
     html += model_section(model, config_toml, make_sample(model, tokenizer, config, options.sample_tokens));
     return write_report_page(run_dir, std::move(html));
 }

@@ -5,6 +5,7 @@
 
 #include "report/report_sections.h"
 #include "report/report_svg.h"
+#include "data/masked_lm.h"
 #include "generate/sampling.h"
 
 namespace gpt {
@@ -168,7 +169,7 @@ std::string attention_section(const Tokenizer& tokenizer, const std::vector<int3
 }
 
 std::string next_token_section(const Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
-                               const PromptAnalysis& analysis) {
+                               const PromptAnalysis& analysis, int32_t hidden) {
     const auto label = [&](int32_t id) { return token_label(tokenizer.token_bytes(id), 8); };
     if (!analysis.causal) {  // bert: the logits at a position predict the token at that position
         std::string masked;
@@ -177,10 +178,15 @@ std::string next_token_section(const Tokenizer& tokenizer, const std::vector<int
         std::string html = "<section id=\"next-token\">\n<h2>4. Fill-in</h2>\n";
         html += "<p>A bert model predicts the token at a position from both sides (masked language modelling), "
                 "not the next one. Its distribution for the [MASK] at position " + std::to_string(analysis.position) +
-                " of <code class=\"prompt\">" + html_escape(masked, false) +
-                "</code>: p = softmax(logits at that position), the most probable tokens (what <code>gpt fill</code> "
-                "ranks).</p>\n<div class=\"row\">\n";
-        const std::vector<float> probs = softmax_with_temperature(analysis.next_logits, 1.0f);
+                " of <code class=\"prompt\">" + html_escape(masked, false) + "</code>" +
+                (hidden >= 0 ? " (it hides <code class=\"prompt\" id=\"hidden-token\">" +
+                                   html_escape(tokenizer.token_bytes(hidden), false) + "</code>)"
+                             : std::string()) +
+                ": p = softmax(logits at that position); the most probable ordinary tokens, as <code>gpt fill</code> "
+                "ranks them.</p>\n<div class=\"row\">\n";
+        std::vector<float> probs = softmax_with_temperature(analysis.next_logits, 1.0f);
+        const int32_t ordinary = MaskedLmTokens::of(tokenizer).ordinary;  // special tokens are not candidates
+        std::fill(probs.begin() + std::min<int64_t>(ordinary, static_cast<int64_t>(probs.size())), probs.end(), 0.0f);
         html += candidate_bars("fill-chart", "[MASK] at position " + std::to_string(analysis.position),
                                top_candidates(probs, kCandidatesShown), label);
         return html + "</div>\n</section>\n";

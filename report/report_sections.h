@@ -73,10 +73,10 @@ std::string loss_section(const std::vector<MetricsRecord>& records, const RunFac
 std::string gradient_section(const std::vector<MetricsRecord>& records, const RunFacts& run);
 std::string attention_section(const Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
                               const PromptAnalysis& analysis);
-// gpt: the next token at three temperatures; bert (analysis.causal false): the candidates for the
-// [MASK] at analysis.position.
+// gpt: the next token at three temperatures; bert (analysis.causal false): the ordinary tokens most
+// probable at the [MASK] at analysis.position (`hidden`: the token the [MASK] hides, −1 for none).
 std::string next_token_section(const Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
-                               const PromptAnalysis& analysis);
+                               const PromptAnalysis& analysis, int32_t hidden = -1);
 
 // Parameter count per module, in registration order: the dotted name up to its first component that is
 // not "encoder", "decoder" or "h" ("wte", "wpe", "h.0", "ln_f"; "encoder.h.0", "encoder.ln_f", "lm_head").
