@@ -204,7 +204,9 @@ std::string translations_html(const EncoderDecoder& model, const Tokenizer& toke
                               const Seq2SeqVocabulary& vocabulary, const HeldOutPairs& held_out, int64_t count) {
     std::string html = "<h3>Held-out translations</h3>\n";
     if (held_out.examples.empty() || count <= 0) {
-        const std::string why = held_out.note.empty() ? std::string("none asked for (translations = 0)") : held_out.note;
+        const std::string why = !held_out.note.empty() ? held_out.note
+                                : count <= 0           ? std::string("none asked for (translations = 0)")
+                                                       : std::string("the run has no held-out examples");
         return html + "<p class=\"note\" id=\"translations-note\">No translations: " + html_escape(why) + "</p>\n";
     }
     const std::vector<ParallelExample> shown(
@@ -223,8 +225,8 @@ std::string translations_html(const EncoderDecoder& model, const Tokenizer& toke
         const bool correct = h.tokens == e.target;
         html += "<tr data-correct=\"" + std::string(correct ? "1" : "0") + "\" data-line=\"" + std::to_string(e.line) +
                 "\"><td><code>" + text_of(tokenizer, e.source) + "</code></td><td><code>" + text_of(tokenizer, e.target) +
-                "</code></td><td><code>" + text_of(tokenizer, h.tokens) + "</code></td><td>" +
-                (correct ? "✓" : "✗") + "</td></tr>\n";
+                "</code></td><td><code>" + text_of(tokenizer, h.tokens) + "</code></td><td class=\"" +
+                (correct ? "right\">✓" : "wrong\">✗") + "</td></tr>\n";
     }
     return html + "</table>\n";
 }

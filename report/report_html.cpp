@@ -47,7 +47,8 @@ svg text { font-size: 11px; fill: #333; } .chart-title { font-weight: 600; font-
 table { border-collapse: collapse; font-size: 13px; } td, th { padding: 2px 10px 2px 0; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; } tr.total td { border-top: 1px solid #aaa; font-weight: 600; }
 rect.share { fill: #59a14f; } .candidate { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
-  font-size: 12px; margin-right: 8px; white-space: pre; } .candidate.hit { color: #2a7d2a; font-weight: 700; } .note, .empty { color: #777; font-size: 12px; }
+  font-size: 12px; margin-right: 8px; white-space: pre; } .candidate.hit, td.right { color: #2a7d2a; font-weight: 700; }
+td.wrong { color: #b22; font-weight: 700; } .note, .empty { color: #777; font-size: 12px; }
 .legend-bar { font-size: 11px; color: #555; } .legend-bar .ramp { display: inline-block; width: 120px; height: 10px;
   vertical-align: middle; background: linear-gradient(to right, #fff, #c6dbef, #6baed6, #2171b5, #08306b); border: 1px solid #ccc; }
 )";
