@@ -20,6 +20,7 @@
 #include "report/pair_analysis.h"
 #include "report/report_encoder_decoder.h"
 #include "report/report_html.h"
+#include "report/report_sections.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 #include "../train/tiny_corpus.h"
@@ -357,4 +358,30 @@ TEST_CASE("bert report: full attention maps; section 4 is the [MASK]'s candidate
     CHECK_THROWS_WITH_AS(write_report(run.string(), gpt_only), doctest::Contains("--source and --target are for model = transformer"),
                          std::invalid_argument);
     fs::remove_all(root);
+}
+
+TEST_CASE("parameter counts per module: the encoder-decoder's groups (pre-norm, untied, separate source table)") {
+    EncoderDecoderConfig c;
+    c.source_vocab_size = 11;
+    c.target_vocab_size = 9;
+    c.n_encoder_layer = 1;
+    c.n_decoder_layer = 2;
+    c.n_head = 2;
+    c.n_embd = 8;
+    c.norm_first = true;
+    c.share_embeddings = false;
+    c.tie_embeddings = false;
+    const EncoderDecoder model(c);
+    const auto counts = parameter_counts(model);
+    std::vector<std::string> names;
+    int64_t total = 0;
+    for (const auto& [name, n] : counts) {
+        names.push_back(name);
+        total += n;
+    }
+    CHECK(names == std::vector<std::string>{"wte", "wte_source", "encoder.h.0", "encoder.ln_f", "decoder.h.0",
+                                            "decoder.h.1", "decoder.ln_f", "lm_head"});
+    CHECK(counts[1].second == 11 * 8);
+    CHECK(counts.back().second == 9 * 8);
+    CHECK(total == model.parameter_count());
 }
