@@ -254,7 +254,7 @@ LoadedCheckpoint read_checkpoint_unguarded(const H5File& file, const CheckpointL
     const std::string& path = file.file_name();
     check_meta(file);
     if (model_kind(file) != "bert")  // the GPT's modules either way (nn/gpt_config.h GPTConfig::kind)
-        require_model_kind(file, "gpt", "gpt translate and gpt eval read model = transformer checkpoints");
+        require_model_kind(file, "gpt", "gpt translate, gpt eval and gpt report read model = transformer checkpoints");
     LoadedCheckpoint loaded;
     loaded.model_config = read_model_config(file);
     const H5Group config_group = file.open_group("config");

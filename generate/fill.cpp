@@ -11,8 +11,8 @@ namespace gpt {
 
 namespace {
 
-// [CLS] text [SEP], the text split at each literal "[MASK]" (the pieces encoded as ordinary text).
-std::vector<int32_t> encode_masked(const Tokenizer& tokenizer, const MaskedLmTokens& special, std::string_view text) {
+std::vector<int32_t> encode_masked(const Tokenizer& tokenizer, const MaskedLmTokens& special, std::string_view text,
+                                   std::string_view option) {
     std::vector<int32_t> ids{special.cls};
     size_t start = 0;
     for (;;) {
@@ -22,7 +22,8 @@ std::vector<int32_t> encode_masked(const Tokenizer& tokenizer, const MaskedLmTok
             const std::vector<int32_t> part = tokenizer.encode(piece);
             ids.insert(ids.end(), part.begin(), part.end());
         } catch (const std::exception& e) {
-            throw std::invalid_argument("--text cannot be encoded with the checkpoint's tokenizer: " + std::string(e.what()));
+            throw std::invalid_argument(std::string(option) + " cannot be encoded with the checkpoint's tokenizer: " +
+                                        std::string(e.what()));
         }
         if (mask == std::string_view::npos) break;
         ids.push_back(special.mask);
@@ -44,6 +45,10 @@ std::vector<Candidate> best_candidates(const float* logits, int64_t V, int32_t o
 
 }  // namespace
 
+std::vector<int32_t> encode_masked_text(const Tokenizer& tokenizer, std::string_view text, std::string_view option) {
+    return encode_masked(tokenizer, MaskedLmTokens::of(tokenizer), text, option);
+}
+
 FillResult fill_masks(const GPT& model, const Tokenizer& tokenizer, std::string_view text, int64_t top) {
     if (!model.config().bidirectional())
         throw std::invalid_argument("fill needs a bert model (model = bert); this one is " + model.config().kind +
@@ -54,7 +59,7 @@ FillResult fill_masks(const GPT& model, const Tokenizer& tokenizer, std::string_
                                     "\"To be or [MASK] to be\"");
     const MaskedLmTokens special = MaskedLmTokens::of(tokenizer);
     FillResult result;
-    result.ids = encode_masked(tokenizer, special, text);
+    result.ids = encode_masked(tokenizer, special, text, "--text");
     const int64_t T = static_cast<int64_t>(result.ids.size()), block = model.config().block_size;
     if (T > block)
         throw std::invalid_argument("--text is " + std::to_string(T - 2) + " tokens; with [CLS] and [SEP] that is more than " +

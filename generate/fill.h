@@ -28,6 +28,11 @@ struct FillResult {
     std::vector<MaskFill> masks;  // in text order
 };
 
+// [CLS] text [SEP], each literal "[MASK]" of the text the mask token (the pieces between encoded as
+// ordinary text). Throws std::invalid_argument "OPTION cannot be encoded with the checkpoint's tokenizer: …".
+std::vector<int32_t> encode_masked_text(const Tokenizer& tokenizer, std::string_view text,
+                                        std::string_view option = "--text");
+
 // `top`: candidates per mask (≥ 1; at most the ordinary vocabulary). Throws std::invalid_argument with one
 // line: a model that is not bert, text without "[MASK]", text the tokenizer cannot encode, or more
 // tokens than the model's block_size.

@@ -5,7 +5,7 @@
 
 namespace gpt {
 
-PromptAnalysis analyse_prompt(const GPT& model, const std::vector<int32_t>& ids) {
+PromptAnalysis analyse_prompt(const GPT& model, const std::vector<int32_t>& ids, int64_t position) {
     if (model.is_training())
         throw std::invalid_argument("analyse_prompt: the model is in train mode (dropout on); call eval() first");
     const GPTConfig& config = model.config();
@@ -13,8 +13,13 @@ PromptAnalysis analyse_prompt(const GPT& model, const std::vector<int32_t>& ids)
     if (T < 1 || T > config.block_size)
         throw std::invalid_argument("analyse_prompt: prompt has " + std::to_string(T) + " tokens, need 1.." +
                                     std::to_string(config.block_size));
+    if (position < -1 || position >= T)
+        throw std::invalid_argument("analyse_prompt: position " + std::to_string(position) + " outside the " +
+                                    std::to_string(T) + " prompt tokens");
     NoGradGuard no_grad;
     PromptAnalysis out;
+    out.causal = !config.bidirectional();
+    out.position = position < 0 ? T - 1 : position;
     out.n_layer = config.n_layer;
     out.n_head = config.n_head;
     out.T = T;
@@ -27,8 +32,8 @@ PromptAnalysis analyse_prompt(const GPT& model, const std::vector<int32_t>& ids)
         out.attention.insert(out.attention.end(), layer.data(), layer.data() + layer.numel());
     const Tensor logits = model.logits_from_hidden(x);  // [1, T, V]
     const int64_t V = logits.size(-1);
-    const float* last = logits.data() + (T - 1) * V;
-    out.next_logits.assign(last, last + V);
+    const float* row = logits.data() + out.position * V;
+    out.next_logits.assign(row, row + V);
     return out;
 }
 

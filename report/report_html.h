@@ -4,7 +4,9 @@
 //   3. attention maps of every head of every layer for a prompt   (the model)
 //   4. next-token candidates at temperatures 0.5/1/1.5 with top-k 5 / top-p 0.9   (the model)
 //   5. config, parameter count per module, a sample             (config.toml, the model)
-// Section ids and element classes: report/report_sections.h.
+// model = bert: the maps are full (bidirectional) and section 4 is the candidates for a [MASK];
+// model = transformer: report/report_encoder_decoder.h (the maps and predictions of a source/target pair,
+// held-out translations). Section ids and element classes: report/report_sections.h.
 #pragma once
 
 #include <cstdint>
@@ -20,9 +22,14 @@
 namespace gpt {
 
 struct ReportOptions {
-    std::string prompt;             // empty: the first line of the validation text (see report_prompt)
+    std::string prompt;             // empty: the first line of the validation text (see report_prompt);
+                                    // bert: a [MASK] in it is the one predicted, else one is put after it
     int64_t sample_tokens = 200;    // length of the sample in section 5 (0: none)
     int64_t max_prompt_tokens = 32;
+    // model = transformer: the pair of the maps. source empty: the first held-out example (target must
+    // be empty too); target empty: the model's greedy translation of source.
+    std::string source, target;
+    int64_t translations = 8;  // held-out examples translated in section 5
 };
 
 // The prompt of the attention and next-token views: `text` encoded, or when it is empty the start of
@@ -46,7 +53,9 @@ std::string write_report_or_warn(const std::filesystem::path& run_dir, GPT& mode
 // `gpt train` passes them to run_train; train/ itself does not depend on report/.
 TrainHooks report_hooks();
 
-// The same from run_dir/ckpt.h5 (or a checkpoint file, whose folder is the run folder).
+// The same from run_dir/ckpt.h5 (or a checkpoint file, whose folder is the run folder), for any model
+// kind (model = transformer: write_encoder_decoder_report). --source/--target on a gpt or bert run and
+// --prompt on a transformer run are refused (std::invalid_argument).
 std::string write_report(const std::string& run_dir_or_checkpoint, const ReportOptions& options);
 
 }  // namespace gpt

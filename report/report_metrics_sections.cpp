@@ -142,8 +142,9 @@ std::string gradient_section(const std::vector<MetricsRecord>& records, const Ru
     size_t clipped = 0;
     for (const MetricsRecord& r : records) clipped += run.grad_clip > 0 && r.grad_norm > run.grad_clip;
     std::string html = "<section id=\"gradients\">\n<h2>2. Gradient flow</h2>\n";
-    html += "<p>How much gradient reaches each parameter tensor, from the loss (bottom rows: ln_f, the last "
-            "block) back to the embeddings (top rows), at every logged step; and how large each AdamW update "
+    html += "<p>How much gradient reaches each parameter tensor, from the loss (bottom rows: the last layers; "
+            "an encoder–decoder lists its encoder before its decoder) back to the embeddings (top rows), at every "
+            "logged step; and how large each AdamW update "
             "was relative to the weight. Dark rows among the early layers would mean backpropagation is not "
             "reaching them. Colours are on a log scale. Biases start at zero, so their first update ratios are large; "
             "LayerNorm gains start at one and move slowly.</p>\n";

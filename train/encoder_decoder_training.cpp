@@ -100,6 +100,9 @@ public:
         gpt::save_weights(path, *model_, *data_.tokenizer, config);
     }
 
+    EncoderDecoder* encoder_decoder() override { return model_.get(); }
+    const std::vector<ParallelExample>* held_out_examples() const override { return &data_.examples.held_out; }
+
 private:
     std::string translation(const ParallelExample& example) {
         model_->eval();

@@ -110,6 +110,7 @@ private:
     int stop_after_signal(const std::string& checkpoint, int signal);
     int finish(int64_t first_step);
     std::string report();
+    bool has_report_hook() const { return hooks_.write_report || hooks_.write_encoder_decoder_report; }
 
     RunFolderLock lock_;  // first in, last out: held while anything below writes into the folder
     Communicator& comm_;
@@ -299,7 +300,7 @@ std::optional<int> Trainer::after_step(const StepResult& result, float lr, bool 
         const std::string checkpoint = save(stop == 0);
         if (stop != 0) return stop_after_signal(checkpoint, stop);
     }
-    if (leader_ && hooks_.write_report && config_.report_every > 0 && progress_.iter % config_.report_every == 0 &&
+    if (leader_ && has_report_hook() && config_.report_every > 0 && progress_.iter % config_.report_every == 0 &&
         progress_.iter < config_.max_iters)
         display_.line(report());
     return std::nullopt;
@@ -487,7 +488,7 @@ int Trainer::finish(int64_t first_step) {
         std::fprintf(stderr, "ranks: %d, weights identical on every rank (checked at each checkpoint); rank 0's peak "
                      "resident memory %.1f MiB in the steps, %.1f MiB with the checkpoint writes\n", comm_.size(),
                      training_peak_mib_, peak_resident_mib());
-    if (hooks_.write_report) std::fprintf(stderr, "%s\n", report().c_str());
+    if (has_report_hook()) std::fprintf(stderr, "%s\n", report().c_str());
     if (config_.profile) std::fprintf(stderr, "%s", profile::table(progress_.iter - first_step).c_str());
     model_->print_final_sample(config_);
     return kExitFinished;
@@ -496,10 +497,12 @@ int Trainer::finish(int64_t first_step) {
 }  // namespace
 
 std::string Trainer::report() {
-    if (!hooks_.write_report) return "report: not written";
-    GPT* gpt = model_->gpt();
-    if (!gpt) return "report: not written (model = " + config_.model_kind + " has no report yet)";
-    return hooks_.write_report(out_dir_, *gpt, tokenizer_, config_);
+    if (GPT* gpt = model_->gpt(); gpt && hooks_.write_report) return hooks_.write_report(out_dir_, *gpt, tokenizer_, config_);
+    EncoderDecoder* model = model_->encoder_decoder();
+    const std::vector<ParallelExample>* held_out = model_->held_out_examples();
+    if (model && held_out && hooks_.write_encoder_decoder_report)
+        return hooks_.write_encoder_decoder_report(out_dir_, *model, tokenizer_, *held_out, config_);
+    return "report: not written (no report for model = " + config_.model_kind + ")";
 }
 
 int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given, TrainHooks hooks) {

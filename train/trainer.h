@@ -13,7 +13,9 @@
 #include <memory>
 #include <string>
 
+#include "data/parallel_corpus.h"
 #include "data/tokenizer.h"
+#include "nn/encoder_decoder.h"
 #include "nn/gpt.h"
 #include "train/config.h"
 
@@ -29,6 +31,10 @@ struct TrainHooks {
     std::function<std::string(const std::filesystem::path& run_dir, GPT& model, const Tokenizer& tokenizer,
                               const TrainConfig& config)>
         write_report;
+    // The same for model = transformer, with the run's held-out examples (the report's translations).
+    std::function<std::string(const std::filesystem::path& run_dir, EncoderDecoder& model, const Tokenizer& tokenizer,
+                              const std::vector<ParallelExample>& held_out, const TrainConfig& config)>
+        write_encoder_decoder_report;
 };
 
 // `option_given(name)` says whether the user set the option (command line or config file); on resume,

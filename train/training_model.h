@@ -16,7 +16,9 @@
 
 #include "checkpoint/training_state.h"
 #include "data/batch_sampler.h"
+#include "data/parallel_corpus.h"
 #include "data/tokenizer.h"
+#include "nn/encoder_decoder.h"
 #include "nn/gpt.h"
 #include "optim/adamw.h"
 #include "optim/muon.h"
@@ -53,8 +55,11 @@ public:
                                  const TrainConfig& config, const TrainProgress& progress) const = 0;
     virtual void save_weights(const std::string& path, const TrainConfig& config) const = 0;
 
-    // model = gpt: the GPT, for what only it has so far (the report); nullptr for the other kinds.
+    // The model for what the loop does not do itself (the report): model = gpt and bert: the GPT;
+    // model = transformer: the encoder–decoder and its held-out examples; nullptr for the other kinds.
     virtual GPT* gpt() { return nullptr; }
+    virtual EncoderDecoder* encoder_decoder() { return nullptr; }
+    virtual const std::vector<ParallelExample>* held_out_examples() const { return nullptr; }
 };
 
 }  // namespace gpt

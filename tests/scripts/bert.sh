@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # model = bert, the user's journey: gpt train --model bert (tiny, seconds) → gpt fill → gpt eval (masked
-# loss and accuracy; a GPT's --masked_accuracy on the same positions); and the bad inputs of that journey,
+# loss and accuracy; a GPT's --masked_accuracy on the same positions) → gpt report; and the bad inputs of that journey,
 # each one "error:" line and a non-zero exit.
 source "$(dirname "$0")/failure_lib.bash" "$@"
 cd "$WORK"
@@ -43,6 +43,23 @@ assert 0.0 <= gpt["masked_accuracy"] <= 1.0 and gpt["masked_loss"] > 0 and gpt["
 assert abs(gpt["masked_tokens"] - bert["masked_tokens"]) < 10, (gpt, bert)  # the same positions up to the last window
 assert "masked_accuracy" not in plain, plain
 PY
+
+# report: the maps are full matrices (bidirectional), section 4 the [MASK]'s candidates, not a next token.
+checks=$((checks + 1))
+if "$GPT" report bert --prompt "a [MASK]e" > report.out 2> report.err &&
+    "$PYTHON" - bert/report.html <<'PY'; then pass "report: full attention maps, the [MASK]'s candidates"; else fail "report: $(cat report.err)"; fi
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+maps = re.findall(r'<svg id="attn-L\d+-H\d+".*?</svg>', html, re.S)
+assert len(maps) == 2, len(maps)  # 1 layer, 2 heads
+for m in maps:
+    rows, cols = map(int, re.search(r'data-rows="(\d+)" data-cols="(\d+)"', m).groups())
+    assert rows == cols == 6, (rows, cols)  # [CLS] a ␣ [MASK] e [SEP]
+    assert m.count('class="cell"') == rows * cols, m.count('class="cell"')
+assert 'id="fill-chart"' in html and 'id="next-token-t1"' not in html
+PY
+expect_error "report --prompt longer than block_size" 1 "more than the model's block_size 12" -- \
+    "$GPT" report bert --prompt "the [MASK] and the other one"
 
 expect_error "fill without [MASK]" 1 "--text has no [MASK]" -- "$GPT" fill --checkpoint bert --text "no mask here"
 expect_error "fill on a gpt checkpoint" 1 "gpt fill needs a bert checkpoint" -- "$GPT" fill --checkpoint gpt --text "a [MASK]"

@@ -43,6 +43,27 @@ check "eval reports loss and exact match on the 20 held-out lines" \
 "$GPT" eval --checkpoint run --data toy/reverse/test.tsv --max_examples 7 > test.json 2> /dev/null
 check "eval --data reads every line of another file" grep -q '"examples": 7,' test.json
 
+# report: written by the training loop, and by gpt report: the maps of the first held-out pair (encoder,
+# decoder, cross attention), the decoder's predictions, held-out translations; --source picks the pair.
+check "the training loop wrote report.html" [ -s run/report.html ]
+out=$("$GPT" report run 2> report.err)
+check "report exits 0 and prints the page" [ $? -eq 0 -a "$out" = "run/report.html" ]
+for map in enc-L0-H1 dec-L0-H1 cross-L0-H1; do
+    check "report.html has the map $map" grep -q "id=\"$map\"" run/report.html
+done
+check "report.html has the decoder's predictions" grep -q 'id="predictions"' run/report.html
+check "report.html has the held-out translations" grep -q 'id="translations"' run/report.html
+"$GPT" report run --source abcdef > /dev/null 2> report_source.err
+check "report --source: the encoder's maps are 6x6" \
+    grep -q 'id="enc-L0-H0" .*data-rows="6" data-cols="6"' run/report.html
+"$GPT" report run --source abcdef --target fedcb > /dev/null 2> report_target.err
+check "report --source --target: the cross maps are (bos + 5) x 6" \
+    grep -q 'id="cross-L0-H0" .*data-rows="6" data-cols="6"' run/report.html
+expect_error "report: a --source longer than the encoder's context" 1 "--source is 26 tokens, longer than the encoder's context" -- \
+    "$GPT" report run --source abcdefghijklmnopqrstuvwxyz
+expect_error "report: --prompt on a transformer run" 1 "--prompt is for model = gpt and bert runs" -- \
+    "$GPT" report run --prompt abc
+
 # Data-parallel: 2 ranks × batch B == 1 process × B × grad_accum 2, bit for bit (as tests/scripts/mpi.sh
 # checks for model = gpt; without dropout, whose streams are per rank). Where mpirun is missing this
 # says so and checks nothing (mpi.sh fails the suite then).
