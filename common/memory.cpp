@@ -1,5 +1,8 @@
 #include "common/memory.h"
 
+#include <sys/resource.h>
+#include <time.h>
+
 #include <exception>
 #include <fstream>
 #include <string>
@@ -41,6 +44,18 @@ double available_memory_bytes() {
         if (available < 0.0 || room < available) available = room;
     }
     return available;
+}
+
+double peak_resident_mib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 }  // namespace gpt

@@ -1,5 +1,7 @@
 #include "common/text.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -8,6 +10,12 @@
 #include <stdexcept>
 
 namespace gpt {
+
+std::string format_fixed(double value, int decimals) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+    return buffer;
+}
 
 std::string format_double(double value) {
     char buffer[64];

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "common/text.h"
 #include "data/bpe_trainer.h"
 #include "data/char_tokenizer.h"
 #include "data/gpt2_tokenizer.h"
@@ -18,12 +19,6 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-std::string fixed(double value, int decimals) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f", decimals, value);
-    return text;
 }
 
 // Bytes >= 0x80 may start a Unicode space (U+00A0, U+3000, ...), so only ASCII counts as a sure non-space.
@@ -143,8 +138,8 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
     log(result.tokenizer->type() + " tokenizer, vocab " + std::to_string(result.tokenizer->vocab_size()) +
         (options.tokenizer                   ? " (given)"
          : options.tokenizer_type == "gpt2" ? " read from " + options.tokenizer_files.string() + " in " +
-                                                  fixed(result.train_seconds, 2) + " s"
-                                            : " trained in " + fixed(result.train_seconds, 2) + " s"));
+                                                  format_fixed(result.train_seconds, 2) + " s"
+                                            : " trained in " + format_fixed(result.train_seconds, 2) + " s"));
 
     start = std::chrono::steady_clock::now();
     const std::optional<int32_t> end_of_text = result.tokenizer->end_of_text_id();
@@ -163,8 +158,8 @@ PreparedData prepare_corpus(const PrepareOptions& options) {
     }
     result.encode_seconds = seconds_since(start);
     const int64_t N = static_cast<int64_t>(ids.size());
-    log("encoded " + std::to_string(N) + " tokens (" + fixed(double(result.corpus_bytes) / double(std::max<int64_t>(N, 1)), 2) +
-        " bytes/token) in " + fixed(result.encode_seconds, 2) + " s");
+    log("encoded " + std::to_string(N) + " tokens (" + format_fixed(double(result.corpus_bytes) / double(std::max<int64_t>(N, 1)), 2) +
+        " bytes/token) in " + format_fixed(result.encode_seconds, 2) + " s");
 
     const int64_t val = static_cast<int64_t>(double(N) * options.val_fraction);
     const int64_t train = N - val;

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <algorithm>
+#include <string>
+
+#include "common/text.h"
 
 #include "optim/adamw.h"
 #include "optim/muon.h"
@@ -57,6 +60,27 @@ inline OptimizerGroups optimizer_groups(const TrainConfig& config, const NamedTe
         (config.optimizer == "muon" && muon_takes(named.first, named.second.shape()) ? groups.muon : groups.adamw)
             .push_back(named);
     return groups;
+}
+
+// The banner's words for the optimizer state: "Muon for N matrices (P parameters), AdamW for the rest, "
+// with optimizer = muon, and with several ranks the AdamW moments each holds (sharded with ZeRO-1).
+inline std::string describe_optimizer_state(const OptimizerGroups& groups, bool muon, int ranks, bool zero1) {
+    auto count = [](const NamedTensors& tensors) {
+        int64_t n = 0;
+        for (const auto& named : tensors) n += named.second.numel();
+        return n;
+    };
+    std::string text;
+    if (muon)
+        text += "Muon for " + std::to_string(groups.muon.size()) + " matrices (" + std::to_string(count(groups.muon)) +
+                " parameters), AdamW for the rest, ";
+    if (ranks > 1) {
+        const double moments_mib = 8.0 * static_cast<double>(count(groups.adamw)) / (1024.0 * 1024.0);
+        text += zero1 ? "ZeRO-1: AdamW moments " + format_fixed(moments_mib / ranks, 1) + " MiB per rank (" +
+                            format_fixed(moments_mib, 1) + " unsharded), "
+                      : "AdamW moments " + format_fixed(moments_mib, 1) + " MiB per rank, ";
+    }
+    return text;
 }
 
 }  // namespace gpt

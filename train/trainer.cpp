@@ -21,11 +21,11 @@
 #include <fstream>
 #include <limits>
 #include <optional>
-#include <ctime>
 
-#include <sys/resource.h>
 
 #include "autograd/profile.h"
+#include "common/memory.h"
+#include "common/text.h"
 #include "dist/communicator.h"
 #include "io/atomic_write.h"
 #include "optim/adamw.h"
@@ -51,28 +51,7 @@ using Clock = std::chrono::steady_clock;
 // --skip_nonfinite gives up after this many skipped steps in a row (exit 4, last good checkpoint kept).
 constexpr int64_t kMaxConsecutiveSkips = 100;
 
-// The process's peak resident memory so far (getrusage's ru_maxrss is in KiB on Linux).
-double peak_resident_mib() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
-
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// CPU time of the whole process (every thread, user + system), in seconds: "how many CPU-seconds did this
-// model cost" (bench/speedrun.py), independent of what else the machine runs.
-double process_cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
-std::string fixed(double value, int digits) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
-    return buffer;
-}
 
 void write_text_file(const fs::path& path, const std::string& text) {
     try {
@@ -226,20 +205,7 @@ void Trainer::print_banner(int threads) const {
                 std::to_string(comm_.size() * config_.batch_size * config_.grad_accum) + " sequences, ";
     else
         ranks = std::to_string(threads) + " threads, ";
-    if (muon_) {
-        int64_t muon_count = 0;
-        for (const auto& [name, tensor] : groups_.muon) muon_count += tensor.numel();
-        ranks += "Muon for " + std::to_string(groups_.muon.size()) + " matrices (" + std::to_string(muon_count) +
-                 " parameters), AdamW for the rest, ";
-    }
-    if (comm_.size() > 1) {
-        int64_t adamw_count = 0;
-        for (const auto& [name, tensor] : groups_.adamw) adamw_count += tensor.numel();
-        const double moments_mib = 8.0 * double(adamw_count) / (1024.0 * 1024.0);
-        ranks += zero1_ ? "ZeRO-1: AdamW moments " + fixed(moments_mib / comm_.size(), 1) + " MiB per rank (" +
-                              fixed(moments_mib, 1) + " unsharded), "
-                        : "AdamW moments " + fixed(moments_mib, 1) + " MiB per rank, ";
-    }
+    ranks += describe_optimizer_state(groups_, muon_.has_value(), comm_.size(), zero1_);
     std::fprintf(stderr,
                  "gpt train: %s%lld parameters, %svocab %d (%s), %s, "
                  "%lld tokens/step, steps %lld..%lld → %s\n",
@@ -423,11 +389,11 @@ void Trainer::record(const StepResult& result, float lr, bool log_now, bool eval
         }
         metrics_->write(line);
         std::string text = "step " + std::to_string(progress_.iter) + "/" + std::to_string(config_.max_iters) +
-                           " loss " + fixed(result.loss, 4);
-        if (eval_now) text += " val " + fixed(last_val_, 4);
-        text += " lr " + fixed(lr, 6) + " norm " + fixed(result.grad_norm, 3) + " " + fixed(pace.tokens_per_s, 0) +
+                           " loss " + format_fixed(result.loss, 4);
+        if (eval_now) text += " val " + format_fixed(last_val_, 4);
+        text += " lr " + format_fixed(lr, 6) + " norm " + format_fixed(result.grad_norm, 3) + " " + format_fixed(pace.tokens_per_s, 0) +
                 " tok/s elapsed " + format_duration(elapsed) + " ETA " + format_duration(pace.eta_s);
-        if (comm_.size() > 1) text += " comm " + fixed(1000.0 * window_comm_s_, 1) + " ms";
+        if (comm_.size() > 1) text += " comm " + format_fixed(1000.0 * window_comm_s_, 1) + " ms";
         display_.line(text);
         window_start_ = Clock::now();
         window_tokens_ = 0;
@@ -482,7 +448,7 @@ int Trainer::finish(int64_t first_step) {
     if (rank0_decides(comm_, progress_.iter == 0 || !fs::exists(out_dir_ / "ckpt.h5"))) save(false);
     if (!leader_) return kExitFinished;
     std::fprintf(stderr, "done: %lld steps, best val loss %s, checkpoint %s\n", (long long)progress_.iter,
-                 std::isfinite(progress_.best_val_loss) ? fixed(progress_.best_val_loss, 4).c_str() : "-",
+                 std::isfinite(progress_.best_val_loss) ? format_fixed(progress_.best_val_loss, 4).c_str() : "-",
                  (out_dir_ / "ckpt.h5").string().c_str());
     if (comm_.size() > 1)
         std::fprintf(stderr, "ranks: %d, weights identical on every rank (checked at each checkpoint); rank 0's peak "
