@@ -89,6 +89,7 @@ function forwardDrawn(part, started) {
 async function forwardStep(kind) {
   // Another model: its configuration first (its layers and heads reset the stage view's choice).
   if (state.config_run !== state.model) await loadModelInfo();
+  if (state.kind === 'transformer') return;  // the run became a transformer's: translate.js draws it
   const request = forwardRequest();
   const drawn = state.forward;
   const samePrompt = drawn && sameInput(drawn.request, request);
