@@ -413,5 +413,13 @@ check(model["loads"] == 2 and reloaded["sampling"]["candidates"][0]["p_temperatu
 status, m2 = get("/api/metrics?run=a")
 check(m2["step"][-1] == 25 and len(m2["step"]) > len(m["step"]), f"metrics follow the run (last step {m2['step'][-1]})")
 
+# The same for a transformer run: its checkpoint, replaced, is reloaded as an encoder–decoder.
+subprocess.run([GPT, "train", "--resume", WORK + "/runs/t", "--max_iters", "12", "--threads", "1"], capture_output=True, check=True)
+status, model_t2 = get("/api/model?run=t")
+status_f, ft2 = post("/api/forward", {"run": "t", "source": SOURCE, "target": "fed", "position": 1})
+check(status == 200 and model_t2["loads"] == 2 and model_t2["model"] == "transformer" and status_f == 200 and
+      ft2["candidates"][0]["p"] != fg["candidates"][0]["p"],
+      f"the transformer checkpoint replaced by gpt train --resume is reloaded (loads {model_t2.get('loads')})")
+
 print(f"{len(failures)} failed")
 sys.exit(1 if failures else 0)
