@@ -271,7 +271,7 @@ check(len(head0["probs"]) == Tb and abs(sum(head0["probs"]) - 1) < 2e-3, "bert: 
 ref_b, _ = load_checkpoint.load(WORK + "/runs/bert/ckpt.h5")
 
 
-def bidirectional(q, k, v, scale):  # load_checkpoint's attend without its causal mask
+def bidirectional(q, k, v, scale):  # load_checkpoint's attend without a causal mask, whatever it does with the kind
     B, T_, H_, dv = v.shape
     att = ((q.transpose(1, 2) @ k.transpose(1, 2).transpose(-1, -2)) * scale).softmax(dim=-1)
     return (att @ v.transpose(1, 2)).transpose(1, 2).reshape(B, T_, H_ * dv)
