@@ -310,8 +310,10 @@ const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c
     check(await page.$eval('#next', (b) => b.hidden) && await page.$eval('#stream', (b) => b.hidden) && !(await page.$eval('#mask-label', (b) => b.hidden)),
           'bert: no next-token or stream button; a [MASK] box');
     await page.fill('#prompt', 'the quick');
-    await page.waitForFunction(() => document.querySelectorAll('#attention canvas.attention-map').length === 4 &&
-      state.forward && state.forward.request.prompt === 'the quick' && state.forward.attention);
+    // bert's maps drawn (not those of the run shown before, nor the first answer's, which has none).
+    await page.waitForFunction(() => state.forward && state.forward.request.run === 'tiny_bert' && state.forward.request.prompt === 'the quick' &&
+      state.forward.mapsKey === mapsKey(state.forward.request) && state.forward.attention[0] && state.forward.attention[0][0] &&
+      !document.querySelector('#attention').classList.contains('stale') && document.querySelectorAll('#attention canvas.attention-map').length === 4);
     // Cell (0, 8): above the diagonal, masked (white) in a GPT's map, a weight in bert's.
     const pixel = await page.$eval('#map-0-0', (c) => {
       const [x, y] = c.cellCentre(0, 8), r = c.getBoundingClientRect();
