@@ -1,7 +1,7 @@
 // gpt serve's JSON API: what each view of the page asks for, computed from the model's own code.
 //   training_view  metrics.jsonl as columns, the records from index `since` on (a page that polls
 //                  asks only for what is new; a line still being written is left for the next poll)
-//   model_view     the checkpoint's configuration and parameter shapes
+//   model_view     the checkpoint's kind ("model"), configuration and parameter shapes
 //   forward_view   one prompt through GPT::hidden with a ForwardProbe that records attention (the
 //                  attention op's sink) and activations (nn/gpt.h), the chosen token's stages
 //                  (serve/token_stages.h), then the sampling steps of generate/sampling.h one by one
