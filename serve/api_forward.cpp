@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/masked_lm.h"
 #include "generate/generate.h"
 #include "serve/api.h"
 #include "serve/forward_cache.h"
@@ -61,7 +62,7 @@ struct Selection {
 
 // What the answer sends of what the request asks for ("layers" × "heads" of the "include"d matrices),
 // from upper bounds on the bytes computed from the shapes alone before any work: every number at most 11
-// bytes ("-1.234e-05,"), the masked upper triangle of attention 2 ("0,"). An answer that could exceed
+// bytes ("-1.234e-05,"), the masked upper triangle of causal attention 2 ("0,"). An answer that could exceed
 // kMaxResponseBytes is refused (413 naming the limit and what to ask for instead) unless the request says
 // "fit": true; then it sends what fits, in the page's order -- attention by layer and head as listed,
 // the MLA latents, the MLP activations by layer, the embeddings -- each matrix whole or not at all, and
@@ -69,7 +70,8 @@ struct Selection {
 Selection select_matrices(const GPTConfig& c, int64_t T, const std::vector<int64_t>& layers,
                           const std::vector<int64_t>& heads, const Parts& parts, bool fit) {
     const auto t = static_cast<double>(T);
-    const double head_bytes = t * (t + 1) / 2 * 11 + t * (t - 1) / 2 * 2;           // one head's [T, T]
+    // One head's [T, T]: causal, the upper triangle is "0,"; bidirectional (bert), the whole matrix.
+    const double head_bytes = c.bidirectional() ? t * t * 11 : t * (t + 1) / 2 * 11 + t * (t - 1) / 2 * 2;
     const double gelu_bytes = t * static_cast<double>(c.mlp_hidden_dim()) * 11;      // activations [T, D]
     const double latent_bytes = t * static_cast<double>(c.kv_latent_dim) * 11;       // MLA latent [T, d_c]
     const double embedding_bytes = 3 * t * static_cast<double>(c.n_embd) * 11;      // token, position, sum [T, C]
@@ -170,7 +172,7 @@ json sampling_steps(const Tokenizer& tokenizer, std::vector<float> logits, std::
 json forward_view(const LoadedCheckpoint& checkpoint, const json& request, ForwardCache* cache) {
     const GPT& model = *checkpoint.model;
     const Tokenizer& tokenizer = *checkpoint.tokenizer;
-    const std::vector<int32_t> ids = prompt_ids(checkpoint, request);
+    std::vector<int32_t> ids = prompt_ids(checkpoint, request);
     const SamplingOptions options = sampling_options(request);
     const int64_t T = static_cast<int64_t>(ids.size());
     // Attention maps, GELU outputs and MLA latents for these layers, attention for these heads (the
@@ -188,6 +190,20 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request, Forwa
     stage.position = integer_field(request, "position", T - 1, 0, T - 1);
     stage.layer = integer_field(request, "stage_layer", 0, 0, model.config().n_layer - 1);
     stage.head = integer_field(request, "stage_head", 0, 0, model.config().n_head - 1);
+    // What the bars at `position` are: a GPT's prediction of the next token; a bert's (masked LM) of the
+    // token at the position itself, as it reads it, or with "mask": true of a [MASK] put there.
+    const bool bert = model.config().bidirectional();
+    if (request.contains("mask") && !request["mask"].is_null() && !request["mask"].is_boolean())
+        throw BadRequest("mask must be true or false");
+    const bool mask = request.contains("mask") && request["mask"].is_boolean() && request["mask"].get<bool>();
+    if (mask && !bert) throw BadRequest("mask is for model = bert (a masked LM); this run is model = gpt");
+    if (mask) {
+        try {
+            ids[static_cast<size_t>(stage.position)] = MaskedLmTokens::of(tokenizer).mask;
+        } catch (const std::invalid_argument& e) {
+            throw BadRequest(std::string("mask: ") + e.what());
+        }
+    }
 
     NoGradGuard no_grad;
     // The forward with attention and activations recorded: the one kept from the last request when it
@@ -255,6 +271,7 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request, Forwa
             {"gelu", gelu},
             {"latent", latent},  // empty unless attention = "mla"
             {"position", stage.position},
+            {"predicts", !bert ? "next" : mask ? "masked" : "token"},  // what the bars at `position` are
             {"stages", parts.stages ? token_stages(model, ids, inference, stage) : json(nullptr)},
             {"sampling", sampling_steps(tokenizer, std::vector<float>(chosen, chosen + V), context, options)},
             {"truncated", sent.left_out}};  // "fit": some of what was asked for is not sent (the bound)

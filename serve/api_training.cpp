@@ -73,7 +73,8 @@ json model_view(const LoadedCheckpoint& checkpoint) {
     json parameters = json::array();
     for (const auto& [name, tensor] : checkpoint.model->named_parameters())
         parameters.push_back({{"name", name}, {"shape", tensor.shape()}});
-    return {{"config",
+    return {{"model", c.bidirectional() ? "bert" : "gpt"},
+            {"config",
              {{"vocab_size", c.vocab_size}, {"tokens", c.tokens()}, {"block_size", c.block_size},
               {"n_layer", c.n_layer}, {"n_head", c.n_head}, {"n_kv_head", c.kv_heads()}, {"n_embd", c.n_embd},
               {"pos_encoding", c.pos_encoding}, {"bias", c.bias}, {"norm", c.norm}, {"mlp", c.mlp},

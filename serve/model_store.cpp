@@ -20,10 +20,20 @@ ModelStore::Entry& ModelStore::get(const std::string& run_name, const std::files
     const FileStamp stamp = stamp_of(file);
     auto it = entries_.find(run_name);
     if (it != entries_.end() && it->second.stamp == stamp) return it->second;
-    auto loaded = std::make_shared<LoadedCheckpoint>(load_checkpoint(file.string()));
-    loaded->model->eval();
+    const std::string kind = checkpoint_model_kind(file.string());
+    std::shared_ptr<LoadedCheckpoint> checkpoint;
+    std::shared_ptr<LoadedEncoderDecoder> encoder_decoder;
+    if (kind == "transformer") {
+        encoder_decoder = std::make_shared<LoadedEncoderDecoder>(load_encoder_decoder(file.string()));
+        encoder_decoder->model->eval();
+    } else {
+        checkpoint = std::make_shared<LoadedCheckpoint>(load_checkpoint(file.string()));
+        checkpoint->model->eval();
+    }
     Entry& entry = entries_[run_name];
-    entry.checkpoint = std::move(loaded);
+    entry.kind = kind == "transformer" ? kind : checkpoint->model_config.bidirectional() ? "bert" : "gpt";
+    entry.checkpoint = std::move(checkpoint);
+    entry.encoder_decoder = std::move(encoder_decoder);
     entry.stamp = stamp;
     entry.forward_cache = ForwardCache();  // the old checkpoint's forward is not this one's
     ++entry.loads;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "checkpoint/encoder_decoder_file.h"
 #include "checkpoint/model_file.h"
 #include "serve/forward_cache.h"
 
@@ -28,15 +29,20 @@ FileStamp stamp_of(const std::filesystem::path& file);
 
 class ModelStore {
 public:
+    // One of the two is loaded, by the file's kind (checkpoint_model_kind): a GPT's checkpoint for
+    // model = gpt and model = bert, an encoder–decoder's for model = transformer.
     struct Entry {
-        std::shared_ptr<LoadedCheckpoint> checkpoint;
+        std::string kind;  // "gpt", "bert" or "transformer"
+        std::shared_ptr<LoadedCheckpoint> checkpoint;           // gpt, bert
+        std::shared_ptr<LoadedEncoderDecoder> encoder_decoder;  // transformer
         FileStamp stamp;
         int64_t loads = 0;  // how many times this run's checkpoint was (re)loaded
         ForwardCache forward_cache;  // the last prompt's forward through this checkpoint (a new one per load)
     };
 
     // The checkpoint at `file`, loaded now if it is new or changed since the last call. The model is in
-    // eval mode. Throws std::runtime_error (load_checkpoint's message) when it cannot be read.
+    // eval mode. Throws std::runtime_error (load_checkpoint's or load_encoder_decoder's message) when it
+    // cannot be read.
     Entry& get(const std::string& run_name, const std::filesystem::path& file);
 
 private:

@@ -254,9 +254,29 @@ public:
         http.Get("/api/runs", get_handler([this](const httplib::Request&, const std::string&) { return runs(); }));
         http.Get("/api/metrics", get_handler([this](const httplib::Request& req, const std::string&) { return metrics(req); }, false));  // a run's whole history
         http.Get("/api/model", get_handler([this](const httplib::Request& req, const std::string&) { return model(req); }));
-        post(http, "/api/forward", [](ModelStore::Entry& e, const json& r) { return forward_view(*e.checkpoint, r, &e.forward_cache); });
-        post(http, "/api/generate", [](ModelStore::Entry& e, const json& r) { return generate_view(*e.checkpoint, r); });
-        post(http, "/api/backprop", [](ModelStore::Entry& e, const json& r) { return backprop_view(*e.checkpoint, r); });
+        // Each run's kind has its views (serve/api.h); one it lacks is a 400 naming both.
+        post(http, "/api/forward", [](ModelStore::Entry& e, const json& r) {
+            if (e.kind == "transformer") return translate_forward_view(*e.encoder_decoder, r);
+            return forward_view(*e.checkpoint, r, &e.forward_cache);
+        });
+        post(http, "/api/generate", [](ModelStore::Entry& e, const json& r) {
+            if (e.kind == "bert")
+                throw BadRequest("a bert model does not generate text; it predicts the token at each position (the "
+                                 "forward view's bars, or a [MASK] there with \"mask\": true; `gpt fill`)");
+            if (e.kind == "transformer")
+                throw BadRequest("a transformer model does not continue a prompt; it translates a source: "
+                                 "POST /api/translate (this run is model = transformer)");
+            return generate_view(*e.checkpoint, r);
+        });
+        post(http, "/api/backprop", [](ModelStore::Entry& e, const json& r) {
+            if (e.kind != "gpt") throw BadRequest("the backprop view is for model = gpt; this run is model = " + e.kind);
+            return backprop_view(*e.checkpoint, r);
+        });
+        post(http, "/api/translate", [](ModelStore::Entry& e, const json& r) {
+            if (e.kind != "transformer")
+                throw BadRequest("translate is for model = transformer; this run is model = " + e.kind);
+            return translate_view(*e.encoder_decoder, r);
+        });
         http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
             if (res.has_header("Content-Type")) return;  // an answer of ours
             if (res.status == 404)
@@ -272,7 +292,7 @@ private:
     using View = std::function<json(const httplib::Request&, const std::string& body)>;
 
     static bool is_post_route(const std::string& path) {
-        return path == "/api/forward" || path == "/api/generate" || path == "/api/backprop";
+        return path == "/api/forward" || path == "/api/generate" || path == "/api/backprop" || path == "/api/translate";
     }
 
     // Every API answer goes through here: exceptions become status codes with {"error": message}. POST
@@ -365,9 +385,10 @@ private:
     json model(const httplib::Request& req) {
         const ServedRun entry = run(req.get_param_value("run"));
         std::lock_guard lock(model_mutex_);
-        json out = model_view(*loaded(entry).checkpoint);
+        ModelStore::Entry& e = loaded(entry);
+        json out = e.kind == "transformer" ? model_view(*e.encoder_decoder) : model_view(*e.checkpoint);
         out["run"] = entry.name;
-        out["loads"] = store_.get(entry.name, entry.checkpoint).loads;
+        out["loads"] = e.loads;
         return out;
     }
 

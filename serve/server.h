@@ -10,6 +10,9 @@
 //                                  "layers", "heads", "include", "fit", "position", "stage_layer", "stage_head"}
 //   POST /api/generate            … and "n" (tokens to append), "seed"
 //   POST /api/backprop            {"run", "prompt", "position", "target", "step", "optimizer", "lr"}
+//   POST /api/translate           {"run", "source", "beam", "length_penalty", "max_new_tokens"} (model = transformer)
+// A transformer run's /api/forward takes {"run", "source", "target", "position", "layers", "heads", "fit"};
+// a bert run's also "mask"; a view the run's kind lacks is a 400 naming both (serve/api.h).
 // Answers: 200 with JSON, never compressed; 400 {"error"} for a malformed or out-of-limit request (the
 // message names the field or limit); 413 for a body over 64 KiB (any framing) or an answer over 8 MiB;
 // 405 for other methods, 415 for multipart bodies; 404 {"error"} for an unknown route or run (a run folder removed while served);

@@ -26,14 +26,18 @@ AttentionLayout layout_of(const GPTConfig& c, const AttentionRecord& record) {
     return attention_layout(record.qkv, c.n_head, c.mla() ? c.n_head : c.kv_heads());
 }
 
-// One query head h at token i: its q, k, v, scores, softmax row (the op's sink P [1, H, T, T]) and output.
-json head_json(const AttentionLayout& L, const AttentionRecord& record, const Tensor& probs, int64_t i, int64_t h) {
+// The keys token i's query reads: j ≤ i (causal), every j < T (bidirectional: bert).
+int64_t keys_read(const GPTConfig& c, int64_t T, int64_t i) { return c.bidirectional() ? T : i + 1; }
+
+// One query head h at token i over its n keys: its q, k, v, scores, softmax row (the op's sink P
+// [1, H, T, T]) and output.
+json head_json(const AttentionLayout& L, const AttentionRecord& record, const Tensor& probs, int64_t i, int64_t n, int64_t h) {
     const float* qkv = record.qkv.data();
     const int64_t g = h / L.group, T = L.T;
     const float* q = qkv + L.q(0, i, h);
     const double scale = 1.0 / std::sqrt(static_cast<double>(L.hd));
-    std::vector<float> scores(static_cast<size_t>(i + 1));
-    for (int64_t j = 0; j <= i; ++j) {  // q_i·k_j/√d in double: the op's own inputs, its own scale
+    std::vector<float> scores(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j) {  // q_i·k_j/√d in double: the op's own inputs, its own scale
         const float* k = qkv + L.k(0, j, g);
         double dot = 0.0;
         for (int64_t e = 0; e < L.hd; ++e) dot += static_cast<double>(q[e]) * k[e];
@@ -43,15 +47,15 @@ json head_json(const AttentionLayout& L, const AttentionRecord& record, const Te
             {"q", compact_row(q, L.hd)},
             {"k", compact_row(qkv + L.k(0, i, g), L.hd)},
             {"v", compact_row(qkv + L.v(0, i, g), L.hd)},
-            {"scores", compact_row(scores.data(), i + 1)},
-            {"probs", compact_row(probs.data() + (h * T + i) * T, i + 1)},
+            {"scores", compact_row(scores.data(), n)},
+            {"probs", compact_row(probs.data() + (h * T + i) * T, n)},
             {"output", compact_row(record.heads.data() + L.out(0, i, h), L.hd)}};
 }
 
-// The keys and values of kv head g at tokens 0..i: what head h's row of scores and weighted sum read.
-json keys_values(const AttentionLayout& L, const AttentionRecord& record, int64_t i, int64_t g) {
+// The keys and values of kv head g at tokens 0..n−1: what head h's row of scores and weighted sum read.
+json keys_values(const AttentionLayout& L, const AttentionRecord& record, int64_t n, int64_t g) {
     json keys = json::array(), values = json::array();
-    for (int64_t j = 0; j <= i; ++j) {
+    for (int64_t j = 0; j < n; ++j) {
         keys.push_back(compact_row(record.qkv.data() + L.k(0, j, g), L.hd));
         values.push_back(compact_row(record.qkv.data() + L.v(0, j, g), L.hd));
     }
@@ -64,7 +68,8 @@ json layer_json(const GPT& model, const ForwardProbe& probe, const StageRequest&
     const AttentionLayout L = layout_of(model.config(), a.attention);
     const int64_t i = r.position;
     json heads = json::array();
-    for (int64_t h = 0; h < L.H; ++h) heads.push_back(head_json(L, a.attention, probe.attention[l], i, h));
+    const int64_t n = keys_read(model.config(), L.T, i);
+    for (int64_t h = 0; h < L.H; ++h) heads.push_back(head_json(L, a.attention, probe.attention[l], i, n, h));
     const Tensor& input = l == 0 ? probe.embedding : probe.activations[l - 1].out;
     json out = {{"index", r.layer},
                 {"head", r.head},
@@ -73,7 +78,7 @@ json layer_json(const GPT& model, const ForwardProbe& probe, const StageRequest&
                 {"input", row(input, i)},
                 {"ln_1", row(a.attn_in, i)},
                 {"heads", heads},
-                {"head_detail", keys_values(L, a.attention, i, r.head / L.group)},
+                {"head_detail", keys_values(L, a.attention, n, r.head / L.group)},
                 {"concat", row(a.attention.heads, i)},
                 {"attn_out", row(a.attn_out, i)},
                 {"residual_mid", row(a.residual_mid, i)},

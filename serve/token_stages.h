@@ -4,9 +4,10 @@
 //   embedding  the token's row of wte (× token_scale), its position row (learned or sinusoidal; none with
 //              rope) and their sum, the first residual stream
 //   layer      for one layer: the block's input x, ln_1(x), then per head the token's q, k, v, the row of
-//              scores q·k_j/√d over the keys j ≤ position, the softmax row (the op's own probabilities)
+//              scores q·k_j/√d over the keys j ≤ position (every j for bert's
+//              bidirectional attention), the softmax row (the op's own probabilities)
 //              and the weighted sum Σ_j p_j v_j (the op's output); for one head the keys and values of
-//              every j ≤ position (what the weighted sum reads); c_proj's output, the residual, ln_2,
+//              every key it reads (what the weighted sum reads); c_proj's output, the residual, ln_2,
 //              c_fc, the activation, the MLP's output and the block's output
 //   final      the token's last residual stream (final_input) and ln_f of it (the logits and the
 //              sampling steps are the view's "sampling" at the same position)

@@ -3,12 +3,36 @@
 'use strict';
 
 // ---- wiring ----
+// The tabs: a transformer run's forward pass is its own section (translate.js); the backpropagation
+// view is a GPT's only (its tab is hidden for the other kinds, and says why).
 function showView(name) {
+  if (name === 'backprop' && state.kind !== 'gpt') name = 'training';
   for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('active', b.dataset.view === name);
-  for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-' + name;
-  if (name === 'forward') refreshForward();
-  if (name === 'backprop') refreshBackprop();
-  if (name === 'training') drawTraining();
+  const section = name === 'forward' && state.kind === 'transformer' ? 'translate' : name;
+  for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-' + section;
+  if (section === 'forward') refreshForward();
+  if (section === 'translate') refreshTranslate();
+  if (section === 'backprop') refreshBackprop();
+  if (section === 'training') drawTraining();
+}
+
+const activeView = () => document.querySelector('#tabs button.active').dataset.view;
+
+// What the page shows of the run's kind: bert has no next token or stream (it does not generate) but a
+// [MASK] at the chosen token, and its bars are its prediction at the position; a transformer's forward
+// pass is the translate section; only a GPT has the backpropagation view.
+function applyKind() {
+  const kind = state.kind, bert = kind === 'bert';
+  const backprop = document.querySelector('#tabs button[data-view="backprop"]');
+  backprop.hidden = kind !== 'gpt';
+  backprop.title = kind === 'gpt' ? '' : t('kind.no_backprop', { kind });
+  $('next').hidden = $('stream').hidden = bert;
+  $('mask-label').hidden = !bert;
+  $('bars-title').dataset.i18n = bert ? 'h.bars.bert' : 'h.bars';
+  $('bars-sub').dataset.i18n = bert ? 's.bars.bert' : 's.bars';
+  $('attention-sub').dataset.i18n = bert ? 's.attention.bert' : 's.attention';
+  applyLanguage();
+  showView(activeView());
 }
 
 async function loadModelInfo() {
@@ -17,6 +41,22 @@ async function loadModelInfo() {
   try {
     const m = await api('/api/model?run=' + encodeURIComponent(run));
     if (run !== state.model) return;
+    const kind = m.model || 'gpt';
+    if (kind === 'transformer') {
+      const c = m.config;
+      if (state.kind !== 'transformer' || !state.config || state.config.n_head !== c.n_head ||
+          state.config.n_encoder_layer !== c.n_encoder_layer || state.config.n_decoder_layer !== c.n_decoder_layer)
+        state.tlLayer = translateMapLayerDefault(c);
+      state.tlPosition = null;
+      state.config = { ...c, tokens: c.target_vocab_size };  // tokens: the training view's ln V line
+      state.config_run = run;
+      const changed = state.kind !== kind;
+      state.kind = kind;
+      $('model-info').textContent = `transformer: ${c.n_encoder_layer} encoder + ${c.n_decoder_layer} decoder layers × ${c.n_head} heads, C ${c.n_embd}, source ${c.source_block_size} / target ${c.target_block_size} tokens, ${m.tokenizer} tokenizer (${c.target_vocab_size} tokens with bos, eos), ${m.parameter_count.toLocaleString()} parameters`;
+      if (changed) applyKind();
+      if (!$('view-training').hidden) drawTraining();
+      return;
+    }
     // Another model: its layers and heads start from the first.
     if (!state.config || state.config.n_layer !== m.config.n_layer || state.config.n_head !== m.config.n_head) {
       state.stage = { name: state.stage.name, layer: 0 };
@@ -28,7 +68,10 @@ async function loadModelInfo() {
     state.config_run = run;
     state.block_size = m.config.block_size;
     state.mlp = m.config.mlp || 'gelu';
-    $('model-info').textContent = `${m.config.n_layer} layers × ${m.config.n_head} heads, C ${m.config.n_embd}, block ${m.config.block_size}, ${m.tokenizer} tokenizer (${m.config.tokens} tokens), ${m.parameter_count.toLocaleString()} parameters`;
+    const changed = state.kind !== kind;
+    state.kind = kind;
+    if (changed) applyKind();
+    $('model-info').textContent = `${kind === 'bert' ? 'bert: ' : ''}${m.config.n_layer} layers × ${m.config.n_head} heads, C ${m.config.n_embd}, block ${m.config.block_size}, ${m.tokenizer} tokenizer (${m.config.tokens} tokens), ${m.parameter_count.toLocaleString()} parameters`;
     drawDiagram();
     if (!$('view-training').hidden) drawTraining();
   } catch (e) {
@@ -58,6 +101,7 @@ function init() {
     if (state.forward) drawForward(state.forward);
     if (!$('view-training').hidden) drawTraining();
     if (state.backprop && !$('view-backprop').hidden) drawBackprop(state.backprop);
+    if (state.translate && !$('view-translate').hidden) drawTranslate(state.translate);
   };
   for (const b of document.querySelectorAll('#tabs button')) b.onclick = () => showView(b.dataset.view);
   $('model-run').onchange = () => {
@@ -65,7 +109,11 @@ function init() {
     state.checked.add(state.model);
     runColour(state.model);
     state.position = null;
-    loadModelInfo().then(() => { if (!$('view-forward').hidden) refreshForward(); });
+    state.translate = null;
+    loadModelInfo().then(() => {
+      if (!$('view-forward').hidden) refreshForward();
+      if (!$('view-translate').hidden) refreshTranslate();
+    });
     drawTraining();
   };
   for (const id of ['temperature', 'top_p', 'repetition_penalty']) {
@@ -73,6 +121,8 @@ function init() {
   }
   $('top_k').oninput = () => refreshForward('sampling');
   $('prompt').oninput = () => { state.position = null; refreshForward('prompt'); };
+  $('mask').onchange = () => refreshForward('prompt');
+  wireTranslate();
   $('next').onclick = async () => {
     if (state.forward && state.block_size && state.forward.T >= state.block_size)
       return showError(t('fw.full', { n: state.block_size }));

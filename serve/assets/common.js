@@ -12,6 +12,8 @@ const state = {
   position: null,   // the chosen token (null: the last one)
   stage: { name: 'attn', layer: 0 }, head: 0,  // the stage the diagram opened, the head it shows
   mapLayer: 'all',  // the layer whose maps are shown ('all': every layer; forward.js)
+  kind: 'gpt',      // the model run's kind (/api/model "model"): gpt, bert or transformer
+  translate: null, tlPosition: null, tlLayer: 'all',  // a transformer run's forward view (translate.js)
 };
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 

@@ -13,11 +13,17 @@ function samplingRequest() {
 
 // The request of the forward view: the sampling options, the chosen token (absent: the last one) and the
 // layer and head the stage view opens.
+// bert: "mask" puts a [MASK] at the chosen token (the box beside the sliders).
 function forwardRequest() {
   const body = { ...samplingRequest(), stage_layer: state.stage.layer || 0, stage_head: state.head || 0 };
   if (state.position !== null) body.position = state.position;
+  if (state.kind === 'bert' && $('mask').checked) body.mask = true;
   return body;
 }
+
+// The model reads the same tokens in both requests: the same prompt and, with a [MASK], at the same place.
+const sameInput = (a, b) => a.run === b.run && a.prompt === b.prompt && !!a.mask === !!b.mask &&
+  (!a.mask || a.position === b.position);
 
 // ---- the forward view's requests ----
 // What changed decides what is asked for, from least to most:
@@ -43,7 +49,7 @@ const FORWARD_DRAWN_EVENT = 'forward-drawn';
 let forwardNeed = -1, forwardLoop = null;
 
 function refreshForward(kind = 'prompt') {
-  if (!state.model) return Promise.resolve();
+  if (!state.model || state.kind === 'transformer') return Promise.resolve();  // translate.js shows those
   forwardNeed = Math.max(forwardNeed, FORWARD_KINDS.indexOf(kind));  // 'maps': -1, only the maps' check below
   if (!forwardLoop) {
     forwardLoop = (async () => {
@@ -68,7 +74,7 @@ function refreshForward(kind = 'prompt') {
 
 // The layers whose maps are shown: null (every one) or [l].
 const mapLayers = () => (state.mapLayer === 'all' || state.mapLayer === undefined ? null : [state.mapLayer]);
-const mapsKey = (request) => JSON.stringify([request.run, request.prompt, mapLayers()]);
+const mapsKey = (request) => JSON.stringify([request.run, request.prompt, !!request.mask && request.position, mapLayers()]);
 // The maps drawn are not those of the prompt and layers shown (and the stream is not running).
 function mapsDue() {
   const f = state.forward;
@@ -83,9 +89,10 @@ function forwardDrawn(part, started) {
 async function forwardStep(kind) {
   // Another model: its configuration first (its layers and heads reset the stage view's choice).
   if (state.config_run !== state.model) await loadModelInfo();
+  if (state.kind === 'transformer') return;  // the run became a transformer's: translate.js draws it
   const request = forwardRequest();
   const drawn = state.forward;
-  const samePrompt = drawn && drawn.request.run === request.run && drawn.request.prompt === request.prompt;
+  const samePrompt = drawn && sameInput(drawn.request, request);
   if (!samePrompt) kind = 'prompt';
   else if (kind === 'sampling' && (drawn.request.position !== request.position || !drawn.stages ||
                                    drawn.stages.layer.index !== request.stage_layer || drawn.stages.layer.head !== request.stage_head)) kind = 'token';
@@ -188,7 +195,10 @@ function drawTokens(container, tokens, chosen, onHover, onClick) {
 function drawBars(sampling, data) {
   const box = $('bars');
   box.innerHTML = '';
-  box.appendChild(element('p', 'lead', `${t('chosen')}: #${data.position} ${tokenText(data.tokens[data.position])} → ?`));
+  // A GPT's bars are its next token; a bert's are its prediction for the token at the position itself
+  // ("predicts": "token"), or for a [MASK] put there ("masked").
+  const what = data.predicts === 'token' ? t('bars.bert.token') : data.predicts === 'masked' ? t('bars.bert.masked') : '?';
+  box.appendChild(element('p', 'lead', `${t('chosen')}: #${data.position} ${tokenText(data.tokens[data.position])} → ${what}`));
   // Linear: the longest bar is the most probable token after temperature.
   const top = Math.max(maxOf(sampling.candidates.map((c) => c.p_temperature)), 1e-30);
   for (const c of sampling.candidates) {
@@ -250,7 +260,7 @@ function drawAttentionMaps(data) {
       if (!matrix) return;
       const canvas = matrixCanvas(matrix, cell, sequentialRGB, (e, i, j, v) => {
         tooltip(e, i < 0 ? '' : `${t('layer')} ${l} · ${t('head')} ${h}\n` + t('maps.hover', { i, a: tokenText(tokens[i]), j, b: tokenText(tokens[j]), v: fmt(v) }) +
-          (j > i ? '  ' + t('maps.masked') : ''));
+          (j > i && state.kind !== 'bert' ? '  ' + t('maps.masked') : ''));
         document.querySelectorAll('#tokens .token').forEach((x, k) => x.classList.toggle('hot', i >= 0 && (k === i || k === j)));
       }, { labels: { rows: names, cols: names }, maxWidth: size + 64 });
       canvas.className = 'attention-map';

@@ -181,7 +181,7 @@ function stageAttention(view, data, c) {
   const L = data.stages.layer, i = data.position, h = Math.min(state.head, L.heads.length - 1), H = L.heads[h];
   const kind = attentionKind(c);
   explain(view, t('x.attn.' + kind, { H: c.n_head, Hkv: c.n_kv_head, group: c.n_head / c.n_kv_head, d: L.head_dim, dc: c.kv_latent_dim, dR: c.rope_head_dim }));
-  explain(view, t('x.attn.flow'));
+  explain(view, t(state.kind === 'bert' ? 'x.attn.flow.bert' : 'x.attn.flow'));
   // The head picker: another head of this layer (its keys and values come with the next request).
   const picker = element('div', 'head-pick');
   picker.id = 'head-pick';
@@ -206,7 +206,7 @@ function stageAttention(view, data, c) {
   // ② scores, ③ mask, ④ softmax: one table, a row per token j (future tokens masked).
   const s2 = section(view, '② q·kⱼ/√d  ③ mask  ④ softmax', 'stage-scores-section');
   explain(s2, t('x.scores', { sqrt: fmt(1 / L.scale) }));
-  explain(s2, t('x.mask'));
+  explain(s2, t(state.kind === 'bert' ? 'x.mask.bert' : 'x.mask'));
   explain(s2, t('x.softmax'));
   const table = element('table', 'scores');
   table.id = 'stage-scores';
@@ -215,7 +215,7 @@ function stageAttention(view, data, c) {
   table.appendChild(header);
   const top = Math.max(maxOf(H.probs), 1e-30);
   data.tokens.forEach((tk, j) => {
-    const masked = j > i;
+    const masked = j > i && state.kind !== 'bert';  // bert: bidirectional, every key is read
     const row = element('tr', masked ? 'masked' : '');
     row.append(element('td', '', String(j)), element('td', 'tok', tokenText(tk)),
       element('td', 'score', masked ? '—' : fmt(H.scores[j])), element('td', 'mask', masked ? '−∞' : '0'),
@@ -235,7 +235,7 @@ function stageAttention(view, data, c) {
   explain(s3, t('x.weighted'));
   if (L.head === h) {
     const values = L.head_detail.values;
-    const names = data.tokens.slice(0, i + 1).map((tk, j) => `p=${fmt(H.probs[j])} ${tk.text.replace(/ /g, '␣')}`);
+    const names = data.tokens.slice(0, H.probs.length).map((tk, j) => `p=${fmt(H.probs[j])} ${tk.text.replace(/ /g, '␣')}`);
     s3.appendChild(figure(t('l.values'), matrixCanvas(values, Math.max(9, Math.min(14, Math.floor(420 / values[0].length))), null,
       (e, j, k, v) => tooltip(e, j < 0 ? '' : `v${j}[${k}] = ${fmt(v)}, weight p${j} = ${fmt(H.probs[j])}`), { labels: { rows: names, cols: [], width: 120, chars: 16 }, maxWidth: 560 })));
   }

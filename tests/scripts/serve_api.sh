@@ -2,7 +2,10 @@
 # gpt serve's JSON API against the real server on a free port (--port 0), over a tiny trained run:
 # every endpoint's shapes, attention rows and probabilities summing to 1, the next-token probabilities
 # equal to `gpt sample --show_probs`, the backpropagation view's gradients and one SGD step equal to
-# PyTorch's on the same weights (tools/load_checkpoint.py), every bad request answered with its status
+# PyTorch's on the same weights (tools/load_checkpoint.py), a bert run's full attention and predictions at
+# a position (a [MASK] too) and a transformer run's encoder, decoder and cross-attention maps and decoder
+# candidates equal PyTorch's (serve_seq2seq_reference.py), its greedy and beam translations equal
+# `gpt translate`'s, the views a kind lacks answered 400, every bad request answered with its status
 # code, a checkpoint replaced by `gpt train --resume` reloaded, a removed run folder answered with 404
 # while the server lives on, and a port in use refused with one error line. The checks are in
 # serve_api_check.py; this script trains the runs and starts and stops the servers.
@@ -28,6 +31,16 @@ TINY=(--n_layer 2 --n_head 2 --n_embd 16 --block_size 24 --batch_size 4 --eval_i
 # Multi-head latent attention with rotary positions: the forward view shows its latent, and has no wpe.
 "$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/m" --max_iters 5 --attention mla --kv_latent_dim 8 --pos_encoding rope \
     > "$WORK/train_m.log" 2>&1 || { echo "FAIL: training run m (mla)"; cat "$WORK/train_m.log"; exit 1; }
+# model = bert (bidirectional, masked LM) and model = transformer (encoder–decoder) on scripts/toy_tasks.py's
+# reversal task: the views of each kind, and 400s for the views a kind lacks.
+"$GPT" train "${TINY[@]}" --out_dir "$WORK/runs/bert" --max_iters 5 --model bert > "$WORK/train_bert.log" 2>&1 ||
+    { echo "FAIL: training run bert"; cat "$WORK/train_bert.log"; exit 1; }
+"$PYTHON" "$HERE/../../scripts/toy_tasks.py" --out "$WORK/toy" --tasks reverse --train 100 --valid 10 --test 10 > /dev/null ||
+    { echo "FAIL: toy_tasks.py"; exit 1; }
+"$GPT" train --model transformer --n_encoder_layer 2 --n_decoder_layer 1 --n_head 2 --n_embd 16 --block_size 16 \
+    --batch_size 4 --max_iters 10 --eval_interval 5 --eval_iters 1 --log_interval 5 --threads 1 \
+    --data "$WORK/toy/reverse/train.tsv" --out_dir "$WORK/runs/t" > "$WORK/train_t.log" 2>&1 ||
+    { echo "FAIL: training run t (transformer)"; cat "$WORK/train_t.log"; exit 1; }
 # A symlink from the served folder to a run outside it: must not be served.
 "$GPT" train "${TINY[@]}" --out_dir "$WORK/outside" --max_iters 5 > /dev/null 2>&1 || { echo "FAIL: training run outside"; exit 1; }
 ln -s "$WORK/outside" "$WORK/runs/escape"

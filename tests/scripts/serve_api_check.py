@@ -1,7 +1,7 @@
 """The checks of serve_api.sh: python3 serve_api_check.py URL WORK_DIR GPT TOOLS_DIR.
 
-WORK_DIR/runs holds the served runs a (20 steps) and b (5 steps), and escape, a symlink to a run
-outside the folder. The independent reference is PyTorch on the checkpoint's weights
+WORK_DIR/runs holds the served runs a (20 steps), b (5 steps), m (mla), bert (model = bert), t (model =
+transformer, on WORK_DIR/toy's reversal task), and escape, a symlink to a run outside the folder. The independent reference is PyTorch on the checkpoint's weights
 (tools/load_checkpoint.py), and `gpt sample --show_probs` for the sampling probabilities."""
 import concurrent.futures
 import http.client
@@ -19,6 +19,8 @@ import torch
 URL, WORK, GPT, TOOLS = sys.argv[1:5]
 sys.path.insert(0, TOOLS)
 import load_checkpoint  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serve_seq2seq_reference  # noqa: E402
 
 HOST, PORT = urllib.parse.urlparse(URL).hostname, urllib.parse.urlparse(URL).port
 failures = []
@@ -69,7 +71,7 @@ check(len(scripts) >= 2 and all(status == 200 for status, _ in sources) and "fun
       f"the page's scripts {scripts} are served and load nothing from the network")
 status, runs = get("/api/runs")
 names = [r["name"] for r in runs["runs"]] if status == 200 else []
-check(status == 200 and names == ["a", "b", "m"], f"/api/runs lists a, b and m only, not the symlink out: {names}")
+check(status == 200 and names == ["a", "b", "bert", "m", "t"], f"/api/runs lists a, b, bert, m and t only, not the symlink out: {names}")
 
 # ---- training view ----
 status, m = get("/api/metrics?run=a")
@@ -243,6 +245,128 @@ def expect(status_body, code, pattern, what):
     check(status == code and re.search(pattern, message) is not None, f"{what} -> {status} {message!r}")
 
 
+def rows_sum_to_one(maps):
+    """Every row of every map [L][H][rows][cols] sent (null: not asked for) sums to 1 (4 digits sent)."""
+    return all(abs(sum(r) - 1) < 2e-3 for layer in maps if layer for m_ in layer if m_ for r in m_)
+
+
+def worst_difference(maps, reference):
+    """Largest |served − reference| over the maps sent; reference: [L] tensors [H, rows, cols]."""
+    return max(abs(x - y) for layer, ref_layer in zip(maps, reference) if layer for h, m_ in enumerate(layer) if m_
+               for row, ref_row in zip(m_, ref_layer[h].tolist()) for x, y in zip(row, ref_row))
+
+
+# ---- model = bert (run bert): full attention maps; the bars are the prediction at the position ----
+status, model_b = get("/api/model?run=bert")
+check(status == 200 and model_b["model"] == "bert" and model["model"] == "gpt", "/api/model says the kind: bert, gpt")
+BERT_PROMPT = "the quick"
+status, fb = post("/api/forward", {"run": "bert", "prompt": BERT_PROMPT, "temperature": 1.0, "position": 3})
+Tb = len(BERT_PROMPT)
+check(status == 200 and fb["predicts"] == "token" and f["predicts"] == "next", "predicts: token (bert), next (gpt)")
+check(status == 200 and rows_sum_to_one(fb["attention"]) and all(len(r) == Tb for layer in fb["attention"] for m_ in layer for r in m_) and
+      all(any(m_[i][j] > 0 for i in range(Tb) for j in range(i + 1, Tb)) for layer in fb["attention"] for m_ in layer),
+      "bert: every map is the whole [T][T] matrix (weights above the diagonal), rows summing to 1")
+head0 = fb["stages"]["layer"]["heads"][0] if status == 200 else {"probs": []}
+check(len(head0["probs"]) == Tb and abs(sum(head0["probs"]) - 1) < 2e-3, "bert: the stage view's softmax row reads every key")
+ref_b, _ = load_checkpoint.load(WORK + "/runs/bert/ckpt.h5")
+
+
+def bidirectional(q, k, v, scale):  # load_checkpoint's attend without a causal mask, whatever it does with the kind
+    B, T_, H_, dv = v.shape
+    att = ((q.transpose(1, 2) @ k.transpose(1, 2).transpose(-1, -2)) * scale).softmax(dim=-1)
+    return (att @ v.transpose(1, 2)).transpose(1, 2).reshape(B, T_, H_ * dv)
+
+
+ref_b.attend = bidirectional
+ids_b = [t_["id"] for t_ in fb["tokens"]]
+with torch.no_grad():
+    p_b = torch.softmax(ref_b(torch.tensor([ids_b]))[0, 3].double(), -1)
+check(all(close(c["p_temperature"], p_b[c["id"]].item(), 1e-4) for c in fb["sampling"]["candidates"]),
+      "bert: the prediction at position 3 equals PyTorch's bidirectional forward on the same weights")
+status, fm_b = post("/api/forward", {"run": "bert", "prompt": BERT_PROMPT, "temperature": 1.0, "position": 4, "mask": True})
+masked_ids = ids_b[:4] + [fm_b["tokens"][4]["id"]] + ids_b[5:] if status == 200 else ids_b
+with torch.no_grad():
+    p_m = torch.softmax(ref_b(torch.tensor([masked_ids]))[0, 4].double(), -1)
+check(status == 200 and fm_b["tokens"][4]["text"] == "[MASK]" and fm_b["predicts"] == "masked" and
+      all(close(c["p_temperature"], p_m[c["id"]].item(), 1e-4) for c in fm_b["sampling"]["candidates"]),
+      "bert, mask: a [MASK] at position 4, its predictions equal PyTorch's")
+expect(post("/api/generate", {"run": "bert", "prompt": "the", "n": 1}), 400, "a bert model does not generate text", "generate on bert")
+expect(post("/api/backprop", {"run": "bert", "prompt": "the quick"}), 400,
+       "the backprop view is for model = gpt; this run is model = bert", "backprop on bert")
+expect(post("/api/forward", {"run": "a", "prompt": "the", "mask": True}), 400, "mask is for model = bert", "mask on a gpt")
+
+# ---- model = transformer (run t): encoder, decoder and cross attention; translations ----
+SOURCE = "abcdef"
+status, model_t = get("/api/model?run=t")
+ct = model_t["config"] if status == 200 else {}
+check(status == 200 and model_t["model"] == "transformer" and ct["n_encoder_layer"] == 2 and ct["n_decoder_layer"] == 1 and
+      ct["n_head"] == 2 and any(p_["name"] == "decoder.h.0.cross_attn.c_q.weight" for p_ in model_t["parameters"]),
+      "/api/model: the transformer's config and parameter shapes")
+status, mt = get("/api/metrics?run=t")
+check(status == 200 and mt["records"] >= 2 and len(mt["step"]) == len(mt["train_loss"]) and any(v is not None for v in mt["val_loss"]),
+      f"/api/metrics of the transformer run ({mt.get('records') if status == 200 else status} records)")
+translated = subprocess.run([GPT, "translate", "--checkpoint", WORK + "/runs/t", "--text", SOURCE, "--threads", "1"],
+                            capture_output=True, text=True)
+status, ft = post("/api/forward", {"run": "t", "source": SOURCE})
+check(status == 200 and translated.returncode == 0 and ft["translated"] and ft["translation"]["text"] == translated.stdout.rstrip("\n") and
+      ft["target"] == ft["translation"]["text"], f"no target: the greedy translation, as gpt translate's: {ft.get('target')!r} vs {translated.stdout.rstrip()!r}")
+S, Tt, Ht = len(SOURCE), len(ft["translation"]["tokens"]) + 1, 2
+check(ft["S"] == S and ft["T"] == Tt and [t_["text"] for t_ in ft["source_tokens"]] == list(SOURCE) and
+      ft["decoder_tokens"][0]["text"] == "<bos>" and ft["position"] == Tt - 1, f"source {S} tokens, decoder bos + {Tt - 1}, position the last")
+shape = lambda maps: [len(maps), len(maps[0]), len(maps[0][0]), len(maps[0][0][0])] if maps and maps[0] and maps[0][0] else []
+check(shape(ft["encoder_attention"]) == [2, Ht, S, S] and shape(ft["decoder_attention"]) == [1, Ht, Tt, Tt] and
+      shape(ft["cross_attention"]) == [1, Ht, Tt, S], f"maps: encoder {shape(ft['encoder_attention'])}, decoder "
+      f"{shape(ft['decoder_attention'])}, cross {shape(ft['cross_attention'])}")
+check(all(rows_sum_to_one(ft[g]) for g in ("encoder_attention", "decoder_attention", "cross_attention")), "every row of every map sums to 1")
+check(all(m_[i][j] == 0 for layer in ft["decoder_attention"] for m_ in layer for i in range(Tt) for j in range(i + 1, Tt)) and
+      all(any(m_[i][j] > 0 for i in range(S) for j in range(i + 1, S)) for layer in ft["encoder_attention"] for m_ in layer),
+      "decoder self-attention is causal (0 above the diagonal); the encoder's is not")
+ref_t = serve_seq2seq_reference.load(WORK + "/runs/t/ckpt.h5")
+r_t = ref_t.pair([t_["id"] for t_ in ft["source_tokens"]], [t_["id"] for t_ in ft["decoder_tokens"]])
+worst = max(worst_difference(ft["encoder_attention"], r_t["encoder"]), worst_difference(ft["decoder_attention"], r_t["decoder"]),
+            worst_difference(ft["cross_attention"], r_t["cross"]))
+check(worst < 2e-4, f"the three groups of maps equal PyTorch's MultiheadAttention weights on the same checkpoint (worst {worst:.1e})")
+p_t = torch.softmax(r_t["logits"][Tt - 1], -1)
+cand = ft["candidates"]
+check(len(cand) == 20 and all(a_["p"] >= b_["p"] for a_, b_ in zip(cand, cand[1:])) and all(close(c["p"], p_t[c["id"]].item(), 1e-4) for c in cand),
+      "the decoder's 20 candidates at the last position, most probable first, equal PyTorch's softmax")
+check(ft["expected"]["text"] == "<eos>" and close(ft["expected"]["p"], p_t[ft["expected"]["id"]].item(), 1e-4),
+      "after the whole target the expected token is eos, with its probability")
+# A given target, one position, one layer (1: the encoder's second; the decoder has none), one head.
+status, fg = post("/api/forward", {"run": "t", "source": SOURCE, "target": "fed", "position": 1, "layers": [1], "heads": [0]})
+check(status == 200 and not fg["translated"] and fg["translation"] is None and fg["T"] == 4 and fg["position"] == 1 and
+      fg["expected"]["text"] == "e", "a given target: teacher forcing, the candidates at position 1 predict its second token")
+check(status == 200 and fg["encoder_attention"][0] == [None, None] and fg["encoder_attention"][1][1] is None and
+      len(fg["encoder_attention"][1][0]) == S and fg["decoder_attention"] == [[None, None]] and fg["cross_attention"] == [[None, None]],
+      "layers [1], heads [0]: only encoder layer 1's head 0 (the decoder has one layer)")
+r_g = ref_t.pair([t_["id"] for t_ in fg["source_tokens"]], [t_["id"] for t_ in fg["decoder_tokens"]])
+p_g = torch.softmax(r_g["logits"][1], -1)
+check(all(close(c["p"], p_g[c["id"]].item(), 1e-4) for c in fg["candidates"]), "the candidates at position 1 equal PyTorch's")
+status, tr = post("/api/translate", {"run": "t", "source": SOURCE})
+check(status == 200 and tr["text"] == ft["target"] and tr["beam"] == 1, f"/api/translate greedy: {tr.get('text')!r}")
+beam = subprocess.run([GPT, "translate", "--checkpoint", WORK + "/runs/t", "--text", SOURCE, "--beam", "3", "--length_penalty", "0.6",
+                       "--threads", "1"], capture_output=True, text=True)
+status, tb = post("/api/translate", {"run": "t", "source": SOURCE, "beam": 3, "length_penalty": 0.6})
+check(status == 200 and beam.returncode == 0 and tb["text"] == beam.stdout.rstrip("\n"),
+      f"/api/translate beam 3, length penalty 0.6 equals gpt translate's: {tb.get('text')!r} vs {beam.stdout.rstrip()!r}")
+long_text = "abcdefghijklmnopq"  # 17 characters: over source_block_size and target_block_size − 1
+expect(post("/api/forward", {"run": "t", "source": long_text}), 400, "source is 17 tokens.*source_block_size", "a source over source_block_size")
+expect(post("/api/forward", {"run": "t", "source": "abc", "target": long_text}), 400, "target is 17 tokens.*target_block_size",
+       "a target over target_block_size - 1")
+expect(post("/api/forward", {"run": "t", "source": "abΩ"}), 400, "^source cannot be encoded", "a source character outside the vocabulary")
+expect(post("/api/forward", {"run": "t", "source": "abc", "target": "AB"}), 400, "^target cannot be encoded", "a target character outside the vocabulary")
+expect(post("/api/forward", {"run": "t", "prompt": "abc"}), 400, "\"source\".*required", "no source")
+expect(post("/api/forward", {"run": "t", "source": ""}), 400, "source is empty", "an empty source")
+expect(post("/api/forward", {"run": "t", "source": "abc", "target": "cba", "position": 4}), 400, "position", "a position past the decoder input")
+expect(post("/api/translate", {"run": "t", "source": "abc", "beam": 0}), 400, "beam", "beam 0")
+expect(post("/api/translate", {"run": "t", "source": long_text}), 400, "source_block_size", "translate: a source over source_block_size")
+expect(post("/api/generate", {"run": "t", "prompt": "abc", "n": 1}), 400, "transformer.*/api/translate", "generate on a transformer")
+expect(post("/api/backprop", {"run": "t", "prompt": "abc"}), 400,
+       "the backprop view is for model = gpt; this run is model = transformer", "backprop on a transformer")
+expect(post("/api/translate", {"run": "a", "source": "abc"}), 400, "translate is for model = transformer; this run is model = gpt",
+       "translate on a gpt")
+
+
 expect(get("/nope"), 404, "no such route", "unknown route")
 expect(request("GET", "/../../etc/passwd"), 404, "", "../ in the path")
 expect(request("GET", "/%2e%2e/%2e%2e/etc/passwd"), 404, "", "encoded ../ in the path")
@@ -277,7 +401,7 @@ check(all(r[1]["T"] == 4 + k for k, r in enumerate(results[:8])), "each concurre
 shutil.rmtree(WORK + "/runs/b")
 expect(get("/api/metrics?run=b"), 404, "no run named 'b'", "a run folder removed while served")
 status, runs = get("/api/runs")
-check(status == 200 and [r["name"] for r in runs["runs"]] == ["a", "m"], "the server lives on and lists what is left")
+check(status == 200 and [r["name"] for r in runs["runs"]] == ["a", "bert", "m", "t"], "the server lives on and lists what is left")
 
 # ---- a checkpoint replaced by a running train ----
 subprocess.run([GPT, "train", "--resume", WORK + "/runs/a", "--max_iters", "25", "--threads", "1", "--report_every", "0"],
@@ -288,6 +412,14 @@ check(model["loads"] == 2 and reloaded["sampling"]["candidates"][0]["p_temperatu
       f"the checkpoint replaced by gpt train --resume is reloaded (loads {model['loads']})")
 status, m2 = get("/api/metrics?run=a")
 check(m2["step"][-1] == 25 and len(m2["step"]) > len(m["step"]), f"metrics follow the run (last step {m2['step'][-1]})")
+
+# The same for a transformer run: its checkpoint, replaced, is reloaded as an encoder–decoder.
+subprocess.run([GPT, "train", "--resume", WORK + "/runs/t", "--max_iters", "12", "--threads", "1"], capture_output=True, check=True)
+status, model_t2 = get("/api/model?run=t")
+status_f, ft2 = post("/api/forward", {"run": "t", "source": SOURCE, "target": "fed", "position": 1})
+check(status == 200 and model_t2["loads"] == 2 and model_t2["model"] == "transformer" and status_f == 200 and
+      ft2["candidates"][0]["p"] != fg["candidates"][0]["p"],
+      f"the transformer checkpoint replaced by gpt train --resume is reloaded (loads {model_t2.get('loads')})")
 
 print(f"{len(failures)} failed")
 sys.exit(1 if failures else 0)

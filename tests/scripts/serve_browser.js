@@ -1,5 +1,6 @@
 // The browser half of serve_browser.sh: node serve_browser.js URL CHROMIUM SHOTS_DIR PLAYWRIGHT_DIR LIVE_TRAIN_COMMAND...
-// The runs served: tiny (2 layers × 2 heads, learned positions, LayerNorm, GELU), variant (3 layers,
+// The runs served: tiny (2 layers × 2 heads, learned positions, LayerNorm, GELU), tiny_bert (the same as
+// model = bert), translate (model = transformer: 2 encoder layers, 1 decoder layer, 2 heads), variant (3 layers,
 // 4 query heads over 2 key/value heads, RoPE, RMSNorm, SwiGLU) and wide (6 layers × 8 heads, C 32, block
 // 256: its maps at a long prompt exceed the response bound); live is started by this script.
 'use strict';
@@ -262,6 +263,75 @@ const cellsOf = (page, id) => page.$$eval(`#${id} .num`, (cells) => cells.map((c
     check(await page.evaluate(() => document.documentElement.scrollWidth) <= 700, 'the backpropagation view fits 700 px');
     await page.screenshot({ path: shots + '/backprop.png', fullPage: true });
     await page.setViewportSize({ width: 1280, height: 1000 });
+
+    // ---- model = transformer (run translate: 2 encoder layers, 1 decoder layer, 2 heads) ----
+    stage = 'transformer';
+    await page.selectOption('#model-run', 'translate');
+    await page.waitForFunction(() => state.kind === 'transformer' && !document.querySelector('#view-training').hidden);
+    check(await page.$eval('#tabs button[data-view="backprop"]', (b) => b.hidden), 'a transformer run: no backpropagation tab (the page shows its training view)');
+    await page.waitForSelector('#chart-loss path.series');
+    check(true, "the transformer run's training curves render");
+    await page.click('#tabs button[data-view="forward"]');
+    check(await page.$eval('#view-forward', (v) => v.hidden) && !(await page.$eval('#view-translate', (v) => v.hidden)),
+          'its forward pass is the source and target view');
+    await page.fill('#tl-source', 'abcdef');
+    await page.waitForFunction(() => state.translate && state.translate.S === 6 && document.querySelectorAll('#tl-cross canvas.attention-map').length > 0);
+    const tdata = await page.evaluate(() => state.translate);
+    const groups = await page.evaluate(() => ['encoder', 'decoder', 'cross'].map((g) => document.querySelectorAll(`#tl-${g} canvas.attention-map`).length));
+    check(groups.join() === '4,2,2', `three groups of maps: encoder 2 x 2, decoder self 1 x 2, cross 1 x 2 (${groups.join(', ')})`);
+    check(tdata.translated && (await page.$eval('#tl-note', (p) => p.textContent)).includes('“' + tdata.translation.text + '”'),
+          `an empty target: the model's greedy translation is shown and read (${tdata.translation.text})`);
+    check(await page.$$eval('#tl-source-tokens .token', (x) => x.length) === 6 && await page.$$eval('#tl-decoder-tokens .token', (x) => x.length) === tdata.T &&
+          await page.$eval('#tl-decoder-tokens .token', (x) => x.firstChild.textContent) === '<bos>', 'the source tokens, and bos + the target');
+    const captions = await page.$$eval('.tl-group figcaption', (c) => c.map((x) => x.textContent));
+    check(captions.filter((c) => c.endsWith('[6 × 6]')).length === 4 && captions.filter((c) => c.endsWith(`[${tdata.T} × ${tdata.T}]`)).length === 2 &&
+          captions.filter((c) => c.endsWith(`[${tdata.T} × 6]`)).length === 2, 'encoder maps S × S, decoder T × T, cross T × S');
+    check(await page.$$eval('#tl-bars .barrow', (b) => b.length) === 20, "the decoder's 20 candidates at the last position");
+    await page.fill('#tl-target', 'fed');
+    await page.waitForFunction(() => state.translate && state.translate.T === 4 && !state.translate.translated);
+    await page.click('#tl-decoder-tokens .token[data-index="1"]');
+    await page.waitForFunction(() => state.translate.position === 1);
+    check((await page.$eval('#tl-bars p', (p) => p.textContent)).includes('“e”'), 'a typed target, position 1 clicked: the bars say the target has "e" there');
+    const cross = await page.$('#tl-cross-0-1');
+    const [cx, cy] = await cross.evaluate((c) => c.cellCentre(2, 0));
+    await cross.click({ position: { x: cx, y: cy } });
+    await page.waitForFunction(() => state.translate.position === 2);
+    check(true, "clicking a cross-attention map's row chooses that decoder position");
+    await page.fill('#tl-beam', '3');
+    await page.click('#tl-translate');
+    await page.waitForSelector('#tl-result button');
+    check(/beam 3/.test(await page.$eval('#tl-result', (r) => r.textContent)), 'beam translation shows its output');
+    await page.screenshot({ path: shots + '/transformer.png', fullPage: true });
+
+    // ---- model = bert (run tiny_bert): full maps, the bars at the position, [MASK] ----
+    stage = 'bert';
+    await page.selectOption('#model-run', 'tiny_bert');
+    await page.waitForFunction(() => state.kind === 'bert' && !document.querySelector('#view-forward').hidden);
+    check(await page.$eval('#next', (b) => b.hidden) && await page.$eval('#stream', (b) => b.hidden) && !(await page.$eval('#mask-label', (b) => b.hidden)),
+          'bert: no next-token or stream button; a [MASK] box');
+    await page.fill('#prompt', 'the quick');
+    // bert's maps drawn (not those of the run shown before, nor the first answer's, which has none).
+    await page.waitForFunction(() => state.forward && state.forward.request.run === 'tiny_bert' && state.forward.request.prompt === 'the quick' &&
+      state.forward.mapsKey === mapsKey(state.forward.request) && state.forward.attention[0] && state.forward.attention[0][0] &&
+      !document.querySelector('#attention').classList.contains('stale') && document.querySelectorAll('#attention canvas.attention-map').length === 4);
+    // Cell (0, 8): above the diagonal, masked (white) in a GPT's map, a weight in bert's.
+    const pixel = await page.$eval('#map-0-0', (c) => {
+      const [x, y] = c.cellCentre(0, 8), r = c.getBoundingClientRect();
+      return [...c.getContext('2d').getImageData(Math.floor(x * c.width / r.width), Math.floor(y * c.height / r.height), 1, 1).data].slice(0, 3);
+    });
+    const zero = await page.evaluate(() => sequentialRGB(0));
+    check(pixel.join() !== zero.join(), `bert: the map is drawn whole (cell (0, 8) above the diagonal: ${pixel} vs 0 = ${zero})`);
+    check((await page.$eval('#bars p', (p) => p.textContent)).includes(await page.evaluate(() => t('bars.bert.token'))) &&
+          await page.$eval('#bars-title', (h) => h.textContent) === await page.evaluate(() => t('h.bars.bert')),
+          'bert: the bars are labelled as the prediction for the token at the position');
+    check(await page.$$eval('#stage-scores tr.masked', (r) => r.length) === 0, 'bert: the stage view masks no key');
+    await page.click('#tokens .token[data-index="4"]');
+    await page.check('#mask');
+    await page.waitForFunction(() => state.forward && state.forward.predicts === 'masked' && state.forward.position === 4);
+    check((await page.$eval('#tokens .token[data-index="4"]', (x) => x.firstChild.textContent)) === '[MASK]' &&
+          (await page.$eval('#bars p', (p) => p.textContent)).includes(await page.evaluate(() => t('bars.bert.masked'))),
+          'bert, [MASK] at token #4: the token shown masked, the bars its prediction');
+    await page.screenshot({ path: shots + '/bert.png', fullPage: true });
 
     // A live run: start gpt train and watch its loss curve grow.
     stage = 'live run';

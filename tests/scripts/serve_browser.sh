@@ -9,13 +9,17 @@
 # prompt's message, a model whose maps exceed the response bound (one layer's maps shown, a picker, a
 # note for what "all" leaves out, no refused request), a page that fits 700 px, the backpropagation view's gradient bars, target picker,
 # step and grouped tape, and a run that `gpt train` is writing (the loss curve grows); no API answer
-# compressed or over the bound, no console errors. Screenshots go to BUILD_DIR/serve_screenshots/. The
+# compressed or over the bound, no console errors; a bert run (maps drawn whole, the bars labelled as the
+# prediction at the position, a [MASK] there, no next token or stream) and a transformer run (its source and
+# target view: the greedy translation, encoder, decoder and cross-attention maps, the decoder's candidates
+# at a clicked position, beam translation; no backpropagation tab). Screenshots go to BUILD_DIR/serve_screenshots/. The
 # driver is serve_browser.js.
 # Skipped (77) only when chromium or node/npm are missing and cannot be installed, or npm cannot fetch
 # playwright-core (no registry); scripts/setup.sh --tests installs chromium, nodejs and npm.
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: bash serve_browser.sh BUILD_DIR [PYTHON]}" && pwd)
 GPT="$BUILD_DIR/gpt"
+PYTHON=${2:-/usr/bin/python3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ -x "$GPT" ] || { echo "FAIL: $GPT not built"; exit 1; }
 CHROMIUM=${GPT_CHROMIUM:-/usr/bin/chromium}
@@ -46,6 +50,13 @@ TINY=(--n_layer 2 --n_head 2 "${SMALL[@]}")
 WIDE=(--n_layer 6 --n_head 8 --n_embd 32 --block_size 256 --batch_size 2 --eval_iters 1 --sample_tokens 0 --threads 1
       --report_every 0 --data "$WORK/corpus.txt" --eval_interval 2 --log_interval 1 --max_iters 2)
 "$GPT" train "${WIDE[@]}" --out_dir "$WORK/runs/wide" > "$WORK/train.log" 2>&1 || { echo "FAIL: training the wide run"; cat "$WORK/train.log"; exit 1; }
+# model = bert (full attention maps, the bars at a position, [MASK]) and model = transformer (the source and
+# target view: encoder, decoder and cross-attention maps), tiny.
+"$GPT" train "${TINY[@]}" --model bert --eval_interval 5 --log_interval 5 --out_dir "$WORK/runs/tiny_bert" --max_iters 5 > "$WORK/train.log" 2>&1 || { echo "FAIL: training the bert run"; cat "$WORK/train.log"; exit 1; }
+"$PYTHON" "$HERE/../../scripts/toy_tasks.py" --out "$WORK/toy" --tasks reverse --train 100 --valid 10 --test 10 > /dev/null || { echo "FAIL: toy_tasks.py"; exit 1; }
+"$GPT" train --model transformer --n_encoder_layer 2 --n_decoder_layer 1 --n_head 2 --n_embd 16 --block_size 16 --batch_size 4 \
+    --max_iters 10 --eval_interval 5 --eval_iters 1 --log_interval 5 --threads 1 --data "$WORK/toy/reverse/train.tsv" \
+    --out_dir "$WORK/runs/translate" > "$WORK/train.log" 2>&1 || { echo "FAIL: training the transformer run"; cat "$WORK/train.log"; exit 1; }
 VARIANT=(--n_layer 3 --n_head 4 --n_kv_head 2 --pos_encoding rope --norm rmsnorm --mlp swiglu)
 "$GPT" train "${SMALL[@]}" "${VARIANT[@]}" --eval_interval 5 --log_interval 5 --out_dir "$WORK/runs/variant" --max_iters 5 > "$WORK/train.log" 2>&1 || { echo "FAIL: training the variant"; cat "$WORK/train.log"; exit 1; }
 
