@@ -20,44 +20,15 @@
 #include "report/report_svg.h"
 #include "train/trainer.h"
 #include "../train/tiny_corpus.h"
+#include "html_probe.h"
 
 using namespace gpt;
 namespace fs = std::filesystem;
+using test::attribute_values, test::count, test::element, test::read_file;
 
 namespace {
 
 fs::path make_corpus(const fs::path& dir) { return test::write_word_corpus(dir, 777); }
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-size_t count(const std::string& text, const std::string& what) {
-    size_t n = 0;
-    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-    return n;
-}
-
-// The markup from the element that has `marker` up to `end` (e.g. one <g> or one <svg>).
-std::string element(const std::string& html, const std::string& marker, const std::string& end) {
-    const size_t start = html.find(marker);
-    REQUIRE_MESSAGE(start != std::string::npos, marker);
-    return html.substr(start, html.find(end, start) - start);
-}
-
-// Every value of attribute `name` in order.
-std::vector<std::string> attribute_values(const std::string& markup, const std::string& name) {
-    std::vector<std::string> values;
-    const std::string key = " " + name + "=\"";
-    for (size_t at = markup.find(key); at != std::string::npos; at = markup.find(key, at + 1)) {
-        const size_t from = at + key.size();
-        values.push_back(markup.substr(from, markup.find('"', from) - from));
-    }
-    return values;
-}
 
 // The value of "key": in a metrics line, read independently of report/report_data.cpp.
 double json_value(const std::string& line, const std::string& key) {

@@ -24,57 +24,16 @@
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 #include "../train/tiny_corpus.h"
+#include "html_probe.h"
 
 using namespace gpt;
 namespace fs = std::filesystem;
+using test::attribute_values, test::count, test::element, test::read_file;
 
 namespace {
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-size_t count(const std::string& text, const std::string& what) {
-    size_t n = 0;
-    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-    return n;
-}
-
-std::string element(const std::string& html, const std::string& marker, const std::string& end) {
-    const size_t start = html.find(marker);
-    REQUIRE_MESSAGE(start != std::string::npos, marker);
-    return html.substr(start, html.find(end, start) - start);
-}
-
-std::vector<std::string> attribute_values(const std::string& markup, const std::string& name) {
-    std::vector<std::string> values;
-    const std::string key = " " + name + "=\"";
-    for (size_t at = markup.find(key); at != std::string::npos; at = markup.find(key, at + 1)) {
-        const size_t from = at + key.size();
-        values.push_back(markup.substr(from, markup.find('"', from) - from));
-    }
-    return values;
-}
-
 // 200 lines "word<TAB>reversed word" of 3..8 letters a..h; the held-out split is the last 20 (lines 181..200).
-fs::path write_reverse_corpus(const fs::path& dir) {
-    fs::create_directories(dir);
-    const fs::path path = dir / "pairs.tsv";
-    std::ofstream out(path);
-    uint64_t x = 41;
-    for (int i = 0; i < 200; ++i) {
-        std::string word;
-        for (int k = 0; k < 3 + i % 6; ++k) {
-            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-            word += static_cast<char>('a' + (x >> 33) % 8);
-        }
-        out << word << '\t' << std::string(word.rbegin(), word.rend()) << '\n';
-    }
-    return path;
-}
+fs::path write_reverse_corpus(const fs::path& dir) { return test::write_reversal_pairs(dir, 41, 200, 6); }
 
 std::string line_of(const fs::path& path, int64_t number) {
     std::ifstream in(path);
