@@ -94,22 +94,15 @@ Selection select_matrices(const GPTConfig& c, int64_t T, const std::vector<int64
                       static_cast<double>(kMaxResponseBytes) / (1024.0 * 1024.0));
         throw ResponseTooLarge(text);
     }
-    double left = static_cast<double>(kMaxResponseBytes) - fixed;
-    auto take = [&](bool wanted, double bytes) {  // wanted and fits: counted
-        if (!wanted) return false;
-        if (bytes > left) {
-            s.left_out = true;
-            return false;
-        }
-        left -= bytes;
-        return true;
-    };
+    ResponseBudget budget(static_cast<double>(kMaxResponseBytes) - fixed);
+    auto take = [&](bool wanted, double bytes) { return wanted && budget.take(bytes); };
     for (const int64_t l : layers)
         for (const int64_t h : heads)
             s.attention[static_cast<size_t>(l)][static_cast<size_t>(h)] = take(parts.attention, head_bytes);
     for (const int64_t l : layers) s.latent[static_cast<size_t>(l)] = take(parts.latent && has_latent, latent_bytes);
     for (const int64_t l : layers) s.gelu[static_cast<size_t>(l)] = take(parts.gelu, gelu_bytes);
     s.embeddings = take(parts.embeddings, embedding_bytes);
+    s.left_out = budget.left_out();
     return s;
 }
 
@@ -180,9 +173,7 @@ json forward_view(const LoadedCheckpoint& checkpoint, const json& request, Forwa
     const std::vector<int64_t> layers = index_list_field(request, "layers", model.config().n_layer);
     const std::vector<int64_t> heads = index_list_field(request, "heads", model.config().n_head);
     const Parts parts = parts_field(request);
-    if (request.contains("fit") && !request["fit"].is_null() && !request["fit"].is_boolean())
-        throw BadRequest("fit must be true or false");
-    const bool fit = request.contains("fit") && request["fit"].is_boolean() && request["fit"].get<bool>();
+    const bool fit = fit_field(request);
     const Selection sent = select_matrices(model.config(), T, layers, heads, parts, fit);
     // The token the stage views and the next-token bars are for (its prediction of the token after it),
     // the layer and head whose details the stage views show; by default the last token, layer 0, head 0.

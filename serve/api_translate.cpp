@@ -130,15 +130,8 @@ PairSelection select_pair_matrices(const EncoderDecoderConfig& c, int64_t S, int
                       kMaxResponseBytes, static_cast<double>(kMaxResponseBytes) / (1024.0 * 1024.0));
         throw ResponseTooLarge(text);
     }
-    double left = static_cast<double>(kMaxResponseBytes) - fixed;
-    auto take = [&](double bytes) {
-        if (bytes > left) {
-            sel.left_out = true;
-            return false;
-        }
-        left -= bytes;
-        return true;
-    };
+    ResponseBudget budget(static_cast<double>(kMaxResponseBytes) - fixed);
+    auto take = [&](double bytes) { return budget.take(bytes); };
     for (const int64_t l : layers)
         for (const int64_t h : heads) {
             const auto li = static_cast<size_t>(l), hi = static_cast<size_t>(h);
@@ -148,6 +141,7 @@ PairSelection select_pair_matrices(const EncoderDecoderConfig& c, int64_t S, int
                 sel.cross[li][hi] = take(cross_bytes);
             }
         }
+    sel.left_out = budget.left_out();
     return sel;
 }
 
@@ -212,9 +206,7 @@ json translate_forward_view(const LoadedEncoderDecoder& checkpoint, const json& 
     const std::vector<int64_t> layers =
         index_list_field(request, "layers", std::max(c.n_encoder_layer, c.n_decoder_layer));
     const std::vector<int64_t> heads = index_list_field(request, "heads", c.n_head);
-    if (request.contains("fit") && !request["fit"].is_null() && !request["fit"].is_boolean())
-        throw BadRequest("fit must be true or false");
-    const bool fit = request.contains("fit") && request["fit"].is_boolean() && request["fit"].get<bool>();
+    const bool fit = fit_field(request);
     const PairSelection sent = select_pair_matrices(c, S, T, layers, heads, fit);
     // The decoder position whose candidates the bars show: by default the last (what follows the target).
     const int64_t position = integer_field(request, "position", T - 1, 0, T - 1);

@@ -122,4 +122,10 @@ json token_json(const Tokenizer& tokenizer, int32_t id) {
     return {{"id", id}, {"text", text}, {"bytes", values}};
 }
 
+bool fit_field(const json& request) {
+    if (!request.contains("fit") || request["fit"].is_null()) return false;
+    if (!request["fit"].is_boolean()) throw BadRequest("fit must be true or false");
+    return request["fit"].get<bool>();
+}
+
 }  // namespace gpt

@@ -36,6 +36,29 @@ nlohmann::json compact_row(const float* values, int64_t n);
 // An optional list of distinct indices in [0, count) ("layers", "heads"); absent or null: all of them.
 std::vector<int64_t> index_list_field(const nlohmann::json& request, const char* key, int64_t count);
 
+// "fit": true, false or absent (false); anything else throws BadRequest.
+bool fit_field(const nlohmann::json& request);
+
+// What an answer may still send under kMaxResponseBytes ("fit": true): each matrix is taken whole while
+// it fits, in the order asked; one that does not is left out and remembered (the answer's "truncated").
+class ResponseBudget {
+public:
+    explicit ResponseBudget(double bytes) : left_(bytes) {}
+    bool take(double bytes) {
+        if (bytes > left_) {
+            left_out_ = true;
+            return false;
+        }
+        left_ -= bytes;
+        return true;
+    }
+    bool left_out() const { return left_out_; }
+
+private:
+    double left_;
+    bool left_out_ = false;
+};
+
 // A token for the page: {"id", "text" (its bytes as readable text: \n, \t, \xNN for bytes that are not
 // whole printable characters), "bytes" (the byte values)}.
 nlohmann::json token_json(const Tokenizer& tokenizer, int32_t id);
