@@ -259,7 +259,11 @@ std::string heatmap(const HeatmapOptions& o, const std::vector<double>& values) 
     const double left = row_label_w + 8, top = 22 + col_label_h + 6;
     const double grid_w = static_cast<double>(cols) * o.cell_width, grid_h = static_cast<double>(rows) * o.cell_height;
     const double bar_w = o.color_bar ? 70 : 0;
-    const double width = left + grid_w + bar_w + 8, height = std::max(top + grid_h + 8, o.color_bar ? top + 130 : 0.0);
+    // At least as wide as its title (12 px bold: about 7 px per character), so small maps side by side
+    // (a 3-token pair's) do not print their titles over each other.
+    const double title_w = 7.0 * static_cast<double>(o.title.size()) + 4;
+    const double width = std::max(left + grid_w + bar_w + 8, title_w);
+    const double height = std::max(top + grid_h + 8, o.color_bar ? top + 130 : 0.0);
 
     std::string svg = "<svg id=\"" + o.id + "\" class=\"heatmap " + o.css_class +
                       "\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + px(width) + "\" height=\"" + px(height) +
