@@ -7,8 +7,7 @@ namespace gpt {
 
 EncoderDecoderLoss encoder_decoder_loss(EncoderDecoder& model, const std::vector<ParallelExample>& examples,
                                         const Seq2SeqVocabulary& vocabulary, int64_t B, int64_t max_batches) {
-    const bool was_training = model.is_training();
-    model.eval();
+    EvalModeGuard eval_mode(model);
     NoGradGuard no_grad;
     Generator unused(0);  // eval mode draws nothing
     EncoderDecoderLoss result;
@@ -25,7 +24,6 @@ EncoderDecoderLoss encoder_decoder_loss(EncoderDecoder& model, const std::vector
         result.tokens += tokens;
         result.examples += batch.B;
     }
-    model.train(was_training);
     result.loss = result.tokens > 0 ? total / static_cast<double>(result.tokens) : 0.0;
     return result;
 }

@@ -5,8 +5,7 @@ namespace gpt {
 
 double estimate_loss(GPT& model, TokenSpan tokens, int64_t B, int64_t T, int64_t iters, uint64_t seed,
                      const MaskedLmTokens* masked_lm) {
-    const bool was_training = model.is_training();
-    model.eval();
+    EvalModeGuard eval_mode(model);
     NoGradGuard no_grad;
     BatchSampler sampler(tokens, B, T, seed);
     Batch batch;
@@ -19,7 +18,6 @@ double estimate_loss(GPT& model, TokenSpan tokens, int64_t B, int64_t T, int64_t
         }
         total += GPT::loss(model.forward(batch.inputs, B, T), batch.targets).item();
     }
-    model.train(was_training);
     return total / static_cast<double>(iters);
 }
 

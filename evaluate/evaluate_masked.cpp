@@ -71,8 +71,7 @@ MaskedEvaluation evaluate_masked(GPT& model, TokenSpan tokens, const MaskedLmTok
     if (result.windows == 0)
         throw std::invalid_argument("eval: " + std::to_string(tokens.size()) + " tokens do not fill one window of " +
                                     std::to_string(L) + (bert ? " tokens between [CLS] and [SEP]" : " inputs + 1 target"));
-    const bool was_training = model.is_training();
-    model.eval();
+    EvalModeGuard eval_mode(model);
     NoGradGuard no_grad;
     double loss_sum = 0.0;
     for (int64_t first = 0; first < result.windows; first += windows_per_batch) {
@@ -94,7 +93,6 @@ MaskedEvaluation evaluate_masked(GPT& model, TokenSpan tokens, const MaskedLmTok
                 result.correct += best_ordinary(logits.data() + int64_t(r) * V, special.ordinary) == targets[r];
         result.masked += masked;
     }
-    model.train(was_training);
     if (result.masked == 0) throw std::invalid_argument("eval: the text has no position to mask (too short)");
     result.loss = loss_sum / static_cast<double>(result.masked);
     result.accuracy = static_cast<double>(result.correct) / static_cast<double>(result.masked);

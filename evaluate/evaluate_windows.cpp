@@ -13,8 +13,7 @@ WindowEvaluation evaluate_windows(GPT& model, TokenSpan tokens, int64_t T, int64
     if (result.windows == 0)
         throw std::invalid_argument("eval: " + std::to_string(tokens.size()) + " tokens do not fill one window of " +
                                     std::to_string(T) + " inputs + 1 target");
-    const bool was_training = model.is_training();
-    model.eval();
+    EvalModeGuard eval_mode(model);
     NoGradGuard no_grad;
     double total = 0.0;
     for (int64_t first = 0; first < result.windows; first += windows_per_batch) {
@@ -29,7 +28,6 @@ WindowEvaluation evaluate_windows(GPT& model, TokenSpan tokens, int64_t T, int64
         // cross_entropy is a mean over B·T targets; weight it back into a sum over every target.
         total += static_cast<double>(GPT::loss(logits, targets).item()) * static_cast<double>(B * T);
     }
-    model.train(was_training);
     result.loss = total / static_cast<double>(result.windows * T);
     return result;
 }

@@ -54,4 +54,18 @@ private:
     bool training_ = true;
 };
 
+// Eval mode (no dropout) for a scope; the module's previous mode is restored when the scope ends, also
+// when it ends by an exception (an evaluation that throws must not leave a training run without dropout).
+class EvalModeGuard {
+public:
+    explicit EvalModeGuard(Module& module) : module_(module), was_training_(module.is_training()) { module.eval(); }
+    ~EvalModeGuard() { module_.train(was_training_); }
+    EvalModeGuard(const EvalModeGuard&) = delete;
+    EvalModeGuard& operator=(const EvalModeGuard&) = delete;
+
+private:
+    Module& module_;
+    bool was_training_;
+};
+
 }  // namespace gpt

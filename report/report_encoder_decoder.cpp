@@ -255,13 +255,7 @@ HeldOutPairs read_held_out_pairs(const TrainConfig& config, const Tokenizer& tok
 std::string write_encoder_decoder_report(const fs::path& run_dir, EncoderDecoder& model, const Tokenizer& tokenizer,
                                          const TrainConfig& config, const HeldOutPairs& held_out,
                                          const ReportOptions& options) {
-    const bool was_training = model.is_training();
-    model.eval();
-    struct RestoreMode {
-        EncoderDecoder& model;
-        bool training;
-        ~RestoreMode() { model.train(training); }
-    } restore{model, was_training};
+    EvalModeGuard eval_mode(model);  // no dropout in the maps; the caller's mode back afterwards
 
     const Seq2SeqVocabulary vocabulary{tokenizer.vocab_size()};
     const EncoderDecoderConfig& c = model.config();

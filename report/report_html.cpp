@@ -162,13 +162,7 @@ std::vector<int32_t> report_prompt(const Tokenizer& tokenizer, const fs::path& r
 
 std::string write_report(const fs::path& run_dir, GPT& model, const Tokenizer& tokenizer, const TrainConfig& config,
                          const ReportOptions& options) {
-    const bool was_training = model.is_training();
-    model.eval();
-    struct RestoreMode {
-        GPT& model;
-        bool training;
-        ~RestoreMode() { model.train(training); }
-    } restore{model, was_training};
+    EvalModeGuard eval_mode(model);  // no dropout in the maps; the caller's mode back afterwards
 
     const std::vector<MetricsRecord> records = run_metrics(run_dir);
     const std::string config_toml = run_config_toml(run_dir, config);

@@ -168,3 +168,24 @@ TEST_CASE("the fused residual add + norm gives the bits of add then norm: logits
             CHECK(std::memcmp(fused.data(), unfused.data(), fused.size() * sizeof(float)) == 0);
         }
 }
+
+TEST_CASE("EvalModeGuard: eval mode inside the scope, the previous mode after it, also after an exception") {
+    Linear layer(2, 2);
+    CHECK(layer.is_training());
+    {
+        EvalModeGuard eval_mode(layer);
+        CHECK_FALSE(layer.is_training());
+    }
+    CHECK(layer.is_training());
+    try {
+        EvalModeGuard eval_mode(layer);
+        throw std::runtime_error("an evaluation that fails");
+    } catch (const std::runtime_error&) {
+    }
+    CHECK(layer.is_training());
+    layer.eval();
+    {
+        EvalModeGuard eval_mode(layer);
+    }
+    CHECK_FALSE(layer.is_training());  // a module already in eval mode stays so
+}
