@@ -2,11 +2,8 @@
 #pragma once
 
 #if !defined(GPT_KERNEL_NS) || !defined(GPT_KERNEL_PATH)
-#error "included by kernels_<isa>.cpp (through kernels_impl.h) only"
+#error "included by kernels_impl.h only, inside gpt::kernels::GPT_KERNEL_NS's anonymous namespace"
 #endif
-
-namespace gpt::kernels::GPT_KERNEL_NS {
-namespace {
 
 // ---- bf16 weights: y[M, N] = x[M, K]·Wᵀ (+ bias), W [N, K] bf16 (kernels.h linear_bf16) ----
 // A bf16 value is the high half of a float32, so a vector of them widens exactly with a zero-extend of
@@ -111,5 +108,3 @@ void linear_bf16(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_
     }
 }
 
-}  // namespace
-}  // namespace gpt::kernels::GPT_KERNEL_NS

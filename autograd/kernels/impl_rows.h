@@ -11,11 +11,8 @@
 #pragma once
 
 #if !defined(GPT_KERNEL_NS) || !defined(GPT_KERNEL_PATH)
-#error "included by kernels_<isa>.cpp (through kernels_impl.h) only"
+#error "included by kernels_impl.h only, inside gpt::kernels::GPT_KERNEL_NS's anonymous namespace"
 #endif
-
-namespace gpt::kernels::GPT_KERNEL_NS {
-namespace {
 
 // GELU (tanh approximation in its σ form; autograd/ops/gelu.cpp explains the formulas): one value and
 // its derivative, the one place they are written (gelu's loops and linear_gelu's backward call them).
@@ -349,5 +346,3 @@ void row_add_scaled_exp(const float* x, int64_t n, float shift, float scale, flo
     for (int64_t j = 0; j < n; ++j) out[j] += scale * fast_math::exp(x[j] - shift);
 }
 
-}  // namespace
-}  // namespace gpt::kernels::GPT_KERNEL_NS

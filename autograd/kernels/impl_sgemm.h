@@ -13,11 +13,8 @@
 #pragma once
 
 #if !defined(GPT_KERNEL_NS) || !defined(GPT_KERNEL_PATH)
-#error "included by kernels_<isa>.cpp (through kernels_impl.h) only"
+#error "included by kernels_impl.h only, inside gpt::kernels::GPT_KERNEL_NS's anonymous namespace"
 #endif
-
-namespace gpt::kernels::GPT_KERNEL_NS {
-namespace {
 
 #if GPT_KERNEL_HAS_SGEMM
 
@@ -259,5 +256,3 @@ void sgemm_packed(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A,
 
 #endif  // GPT_KERNEL_HAS_SGEMM
 
-}  // namespace
-}  // namespace gpt::kernels::GPT_KERNEL_NS

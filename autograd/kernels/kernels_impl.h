@@ -29,14 +29,12 @@ namespace {
 // Below this many elements a parallel region costs more than it saves (as in autograd/ops).
 constexpr int64_t kElementwiseParallel = 1 << 14;
 
-}  // namespace
-}  // namespace gpt::kernels::GPT_KERNEL_NS
-
+// The loops, in this namespace (each file includes nothing itself: every header they use is above).
 #include "autograd/kernels/impl_sgemm.h"
 #include "autograd/kernels/impl_rows.h"
 #include "autograd/kernels/impl_bf16.h"
 
-namespace gpt::kernels::GPT_KERNEL_NS {
+}  // namespace
 
 const Table& path_table() {
     static const Table table{
