@@ -143,21 +143,24 @@ std::string write_report_page(const fs::path& run_dir, std::string html) {
 std::vector<int32_t> report_prompt(const Tokenizer& tokenizer, const fs::path& run_dir, const std::string& text,
                                    int64_t max_tokens, int64_t block_size) {
     if (!text.empty()) return encode_prompt(tokenizer, text, block_size);
-    const int64_t cap = std::min(max_tokens, block_size);
-    std::vector<int32_t> ids;
+    const int64_t cap = std::min(max_tokens, block_size), wanted = std::min(kMinReportPromptTokens, cap);
+    std::vector<int32_t> line, longest;  // the line being read (at most cap tokens), the longest so far
     if (fs::exists(run_dir / "val.bin")) {
         const TokenFile val(run_dir / "val.bin");
-        for (int64_t i = 0; i < val.size() && static_cast<int64_t>(ids.size()) < cap; ++i) {
+        for (int64_t i = 0; i < std::min(val.size(), kReportPromptScan); ++i) {
             const int32_t id = val[i];
             if (id < 0 || id >= tokenizer.vocab_size()) break;
-            if (tokenizer.token_bytes(id).find('\n') != std::string::npos) {
-                if (ids.empty()) continue;  // skip the blank lines before the first line with text
-                break;
+            if (tokenizer.token_bytes(id).find('\n') == std::string::npos) {
+                if (static_cast<int64_t>(line.size()) < cap) line.push_back(id);
+                continue;
             }
-            ids.push_back(id);
+            if (static_cast<int64_t>(line.size()) >= wanted) return line;
+            if (line.size() > longest.size()) longest = line;
+            line.clear();
         }
     }
-    return ids.empty() ? default_prompt(tokenizer) : ids;
+    if (static_cast<int64_t>(line.size()) >= wanted || line.size() > longest.size()) longest = line;
+    return longest.empty() ? default_prompt(tokenizer) : longest;
 }
 
 std::string write_report(const fs::path& run_dir, GPT& model, const Tokenizer& tokenizer, const TrainConfig& config,

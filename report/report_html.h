@@ -22,7 +22,7 @@
 namespace gpt {
 
 struct ReportOptions {
-    std::string prompt;             // empty: the first line of the validation text (see report_prompt);
+    std::string prompt;             // empty: a line of the validation text (see report_prompt);
                                     // bert: a [MASK] in it is the one predicted, else one is put after it
     int64_t sample_tokens = 200;    // length of the sample in section 5 (0: none)
     int64_t max_prompt_tokens = 32;
@@ -32,9 +32,13 @@ struct ReportOptions {
     int64_t translations = 8;  // held-out examples translated in section 5
 };
 
-// The prompt of the attention and next-token views: `text` encoded, or when it is empty the start of
-// RUN_DIR/val.bin up to its first newline (leading newlines skipped), at most max_tokens and block_size
-// tokens; default_prompt() when there is no val.bin or it starts with nothing usable.
+// The prompt of the attention and next-token views: `text` encoded, or when it is empty the first line of
+// RUN_DIR/val.bin with at least kMinReportPromptTokens tokens (a map of one or two tokens shows nothing:
+// Tiny Shakespeare's validation text starts with short lines), cut at max_tokens and block_size tokens;
+// lines are looked for in the first kReportPromptScan tokens, and the longest one seen there is taken
+// when none is long enough; default_prompt() when there is no val.bin or no line with text.
+inline constexpr int64_t kMinReportPromptTokens = 8;
+inline constexpr int64_t kReportPromptScan = 1 << 16;
 std::vector<int32_t> report_prompt(const Tokenizer& tokenizer, const std::filesystem::path& run_dir,
                                    const std::string& text, int64_t max_tokens, int64_t block_size);
 

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "data/char_tokenizer.h"
 #include "data/token_file.h"
 #include "nn/init.h"
 #include "train/checkpoint.h"
@@ -107,14 +108,20 @@ TEST_CASE("report of a tiny run: every section, one map per head, the numbers of
     for (size_t k = weights.size() - static_cast<size_t>(T); k < weights.size(); ++k) last_row += std::stod(weights[k]);
     CHECK(last_row == doctest::Approx(1.0).epsilon(1e-5));
 
-    // The default prompt is the first line of the validation text.
+    // The default prompt is the first line of the validation text with at least 8 tokens (characters here),
+    // cut to 32.
     const LoadedCheckpoint loaded = load_checkpoint((run / "ckpt.h5").string());
     const TokenFile val(run / "val.bin");
     std::string val_text;
-    for (int64_t i = 0; i < val.size() && val_text.size() < 400; ++i) val_text += loaded.tokenizer->token_bytes(val[i]);
-    const size_t first = val_text.find_first_not_of('\n');
-    std::string first_line = val_text.substr(first, val_text.find('\n', first) - first);
-    first_line = first_line.substr(0, 32);  // char tokens: at most 32 of them
+    for (int64_t i = 0; i < val.size() && val_text.size() < 4000; ++i) val_text += loaded.tokenizer->token_bytes(val[i]);
+    std::string first_line;
+    std::istringstream val_lines(val_text);
+    for (std::string candidate; std::getline(val_lines, candidate);)
+        if (candidate.size() >= 8) {
+            first_line = candidate.substr(0, 32);
+            break;
+        }
+    REQUIRE(!first_line.empty());
     CHECK(static_cast<int64_t>(first_line.size()) == T);
     CHECK(html.find("<code class=\"prompt\">" + first_line + "</code>") != std::string::npos);
 
@@ -346,4 +353,21 @@ TEST_CASE("gpt graph: the tape's DOT names the ops backward walks, parameters an
     CHECK(result.op_nodes == static_cast<int64_t>(count(dot, "shape=box")));
     if (!result.svg_path.empty()) CHECK(read_file(result.svg_path).find("<svg") != std::string::npos);
     fs::remove_all(fs::path(options.out).parent_path());
+}
+
+TEST_CASE("report_prompt: the first validation line of 8 tokens or more, else the longest, cut to the cap") {
+    const fs::path dir = fs::temp_directory_path() / "gpt_test_report_prompt";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const auto tokenizer = CharTokenizer::train("abcdefghijklmnopqrstuvwxyz .\n");
+    auto prompt_for = [&](const std::string& val_text, int64_t cap) {
+        write_token_file(dir / "val.bin", tokenizer->encode(val_text), tokenizer->vocab_size());
+        return tokenizer->decode(report_prompt(*tokenizer, dir, "", cap, 64));
+    };
+    CHECK(prompt_for("ing.\n.\n\nab\nto be or not\nthe question\n", 32) == "to be or not");  // short lines skipped
+    CHECK(prompt_for("ing.\n.\n\nab\nto be or not\nthe question\n", 5) == "to be");        // a cap under 8
+    CHECK(prompt_for(".\nabc\nab\n", 32) == "abc");                                       // none long enough
+    CHECK(prompt_for("no newline at all here", 32) == "no newline at all here");
+    CHECK(tokenizer->decode(report_prompt(*tokenizer, dir, "typed", 32, 64)) == "typed");  // the given text
+    fs::remove_all(dir);
 }
