@@ -32,12 +32,13 @@ std::shared_ptr<const Tokenizer> train_tokenizer(const TrainConfig& config) {
     options.tokenizer_files = config.tokenizer_files;
     options.vocab_size = static_cast<int32_t>(config.vocab_size);
     options.replace_invalid_utf8 = config.invalid_utf8 == "replace";
+    // Each message already names its file: the corpus (read_corpus) or the tokenizer's (gpt2's files).
     try {
         return make_tokenizer(options, read_corpus(config.data));
     } catch (const std::invalid_argument&) {
         throw;
     } catch (const std::exception& e) {
-        throw std::invalid_argument(config.data + ": " + e.what());
+        throw std::invalid_argument(e.what());
     }
 }
 
