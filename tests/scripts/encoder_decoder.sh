@@ -64,6 +64,25 @@ expect_error "report: a --source longer than the encoder's context" 1 "--source 
 expect_error "report: --prompt on a transformer run" 1 "--prompt is for model = gpt and bert runs" -- \
     "$GPT" report run --prompt abc
 
+# GPT-2's tokenizer format (encoder.json + vocab.bpe; here GPT-2's 256 byte tokens without merges, written
+# as GPT-2's bytes_to_unicode maps them): the pairs read with it, a translation decoded with it.
+"$PYTHON" - <<'PY'
+import json, os
+bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+cs, n = bs[:], 0
+for b in range(256):
+    if b not in bs:
+        bs.append(b); cs.append(256 + n); n += 1
+os.makedirs("gpt2_files", exist_ok=True)
+json.dump({**{chr(c): i for i, c in enumerate(cs)}, "<|endoftext|>": 256}, open("gpt2_files/encoder.json", "w"))
+open("gpt2_files/vocab.bpe", "w").write("#version: 0.2\n")
+PY
+"$GPT" train "${ED[@]}" --tokenizer gpt2 --tokenizer_files gpt2_files --data toy/reverse/train.tsv --out_dir gpt2_run \
+    --max_iters 2 > gpt2.out 2> gpt2.err
+check "tokenizer gpt2: trains on the pairs" grep -q "gpt2 tokenizer, vocab 257 + bos, eos" gpt2.err
+"$GPT" translate --checkpoint gpt2_run --text abc > gpt2_translate.out 2> /dev/null
+check "tokenizer gpt2: translate decodes with it" [ $? -eq 0 ]
+
 # Data-parallel: 2 ranks × batch B == 1 process × B × grad_accum 2, bit for bit (as tests/scripts/mpi.sh
 # checks for model = gpt; without dropout, whose streams are per rank). Where mpirun is missing this
 # says so and checks nothing (mpi.sh fails the suite then).
