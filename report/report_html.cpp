@@ -17,6 +17,7 @@
 #include "report/report_encoder_decoder.h"
 #include "report/report_sections.h"
 #include "report/report_svg.h"
+#include "train/training_model.h"
 
 namespace gpt {
 
@@ -210,12 +211,13 @@ std::string write_report_or_warn(const fs::path& run_dir, GPT& model, const Toke
 
 TrainHooks report_hooks() {
     TrainHooks hooks;
-    hooks.write_report = [](const fs::path& run_dir, GPT& model, const Tokenizer& tokenizer, const TrainConfig& config) {
-        return write_report_or_warn(run_dir, model, tokenizer, config);
-    };
-    hooks.write_encoder_decoder_report = [](const fs::path& run_dir, EncoderDecoder& model, const Tokenizer& tokenizer,
-                                            const std::vector<ParallelExample>& held_out, const TrainConfig& config) {
-        return write_encoder_decoder_report_or_warn(run_dir, model, tokenizer, config, held_out);
+    hooks.write_report = [](const fs::path& run_dir, TrainingModel& model, const TrainConfig& config) -> std::string {
+        if (GPT* gpt = model.gpt()) return write_report_or_warn(run_dir, *gpt, model.tokenizer(), config);
+        EncoderDecoder* encoder_decoder = model.encoder_decoder();
+        const std::vector<ParallelExample>* held_out = model.held_out_examples();
+        if (encoder_decoder && held_out)
+            return write_encoder_decoder_report_or_warn(run_dir, *encoder_decoder, model.tokenizer(), config, *held_out);
+        return "report: not written (no report for model = " + config.model_kind + ")";
     };
     return hooks;
 }

@@ -89,7 +89,7 @@ private:
     int stop_after_signal(const std::string& checkpoint, int signal);
     int finish(int64_t first_step);
     std::string report();
-    bool has_report_hook() const { return hooks_.write_report || hooks_.write_encoder_decoder_report; }
+    bool has_report_hook() const { return static_cast<bool>(hooks_.write_report); }
 
     RunFolderLock lock_;  // first in, last out: held while anything below writes into the folder
     Communicator& comm_;
@@ -462,14 +462,7 @@ int Trainer::finish(int64_t first_step) {
 
 }  // namespace
 
-std::string Trainer::report() {
-    if (GPT* gpt = model_->gpt(); gpt && hooks_.write_report) return hooks_.write_report(out_dir_, *gpt, tokenizer_, config_);
-    EncoderDecoder* model = model_->encoder_decoder();
-    const std::vector<ParallelExample>* held_out = model_->held_out_examples();
-    if (model && held_out && hooks_.write_encoder_decoder_report)
-        return hooks_.write_encoder_decoder_report(out_dir_, *model, tokenizer_, *held_out, config_);
-    return "report: not written (no report for model = " + config_.model_kind + ")";
-}
+std::string Trainer::report() { return hooks_.write_report(out_dir_, *model_, config_); }
 
 int run_train(TrainConfig config, const std::function<bool(const std::string&)>& option_given, TrainHooks hooks) {
     const std::unique_ptr<Communicator> comm = connect_processes();

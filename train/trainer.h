@@ -13,10 +13,6 @@
 #include <memory>
 #include <string>
 
-#include "data/parallel_corpus.h"
-#include "data/tokenizer.h"
-#include "nn/encoder_decoder.h"
-#include "nn/gpt.h"
 #include "train/config.h"
 
 namespace gpt {
@@ -25,16 +21,14 @@ namespace gpt {
 inline constexpr int kExitFinished = 0;
 inline constexpr int kExitNonFinite = 4;  // a NaN/Inf loss or gradient stopped the run (last good checkpoint kept)
 
+class TrainingModel;
+
 // What the loop calls out to without depending on it (the report lives above train/, in report/).
 struct TrainHooks {
-    // Writes the run's report (every report_every steps and at the end); returns the line to log.
-    std::function<std::string(const std::filesystem::path& run_dir, GPT& model, const Tokenizer& tokenizer,
-                              const TrainConfig& config)>
+    // Writes the run's report (every report_every steps and at the end) for whatever kind `model` is
+    // (its gpt() or encoder_decoder(), train/training_model.h); returns the line to log.
+    std::function<std::string(const std::filesystem::path& run_dir, TrainingModel& model, const TrainConfig& config)>
         write_report;
-    // The same for model = transformer, with the run's held-out examples (the report's translations).
-    std::function<std::string(const std::filesystem::path& run_dir, EncoderDecoder& model, const Tokenizer& tokenizer,
-                              const std::vector<ParallelExample>& held_out, const TrainConfig& config)>
-        write_encoder_decoder_report;
 };
 
 // `option_given(name)` says whether the user set the option (command line or config file); on resume,
